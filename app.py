@@ -1,0 +1,21 @@
+"""The MNIST app: `streamlit run app.py`. A table of contents; each page renders itself."""
+
+import streamlit as st
+
+from mnist_app.keras_session import keep_keras_session
+
+
+def run() -> None:
+    keep_keras_session()
+    st.set_page_config(page_title="MNIST with Keras", page_icon=":material/draw:", layout="wide")
+    pages = [
+        st.Page("mnist_app/pages/explore.py", title="Explore", icon=":material/grid_view:", default=True),
+        st.Page(
+            "mnist_app/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
+        ),
+        st.Page("mnist_app/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+    ]
+    st.navigation(pages).run()
+
+
+run()

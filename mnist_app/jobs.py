@@ -1,0 +1,155 @@
+"""A training run as a job with a life of its own: queued, running, then done, stopped or failed.
+
+The job runs on its own thread, so a page that reruns or is left does not end it; the page
+only reads `snapshot()`. Jobs share the machine's cores through one queue: at most
+`MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from mnist_app.data import Dataset
+from mnist_app.training import CurvePoint, Progress, TrainConfig, TrainResult, train
+
+QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
+
+
+class TrainingQueue:
+    """First come, first served: a fixed number of slots for jobs that train."""
+
+    def __init__(self, slots: int):
+        self.slots = slots
+        self._waiting: list[object] = []
+        self._running = 0
+        self._changed = threading.Condition()
+
+    def position(self, ticket: object) -> int:
+        """1 for the next job to start, 0 once it has a slot."""
+        with self._changed:
+            return self._waiting.index(ticket) + 1 if ticket in self._waiting else 0
+
+    def acquire(self, ticket: object, cancelled: threading.Event) -> bool:
+        """Wait for a slot; False if cancelled while waiting."""
+        with self._changed:
+            self._waiting.append(ticket)
+            while not (self._running < self.slots and self._waiting[0] is ticket):
+                if cancelled.is_set():
+                    self._waiting.remove(ticket)
+                    self._changed.notify_all()
+                    return False
+                self._changed.wait(timeout=0.1)
+            self._waiting.pop(0)
+            self._running += 1
+            self._changed.notify_all()
+            return True
+
+    def release(self) -> None:
+        with self._changed:
+            self._running -= 1
+            self._changed.notify_all()
+
+
+TRAINING_QUEUE = TrainingQueue(int(os.environ.get("MNIST_APP_TRAINING_SLOTS", "1")))
+
+
+@dataclass(frozen=True)
+class JobSnapshot:
+    """What the page shows: a consistent copy of the job's state at one moment."""
+
+    state: str
+    fraction: float
+    epoch: int
+    epochs: int
+    queue_position: int
+    curve: list[CurvePoint] = field(default_factory=list)
+    result: TrainResult | None = None
+    saved_as: str = ""
+    error: str = ""
+
+    @property
+    def active(self) -> bool:
+        return self.state in (QUEUED, RUNNING)
+
+
+class TrainingJob:
+    """Train on a thread; `on_result` (e.g. saving the model) runs there too when it ends."""
+
+    def __init__(
+        self,
+        dataset: Dataset,
+        config: TrainConfig,
+        on_result: Callable[[TrainResult], str] | None = None,
+        queue: TrainingQueue = TRAINING_QUEUE,
+    ):
+        config.validate()
+        self.dataset = dataset
+        self.config = config
+        self.on_result = on_result
+        self.queue = queue
+        self.started_at = time.time()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._state = QUEUED
+        self._progress: Progress | None = None
+        self._curve: list[CurvePoint] = []
+        self._result: TrainResult | None = None
+        self._saved_as = ""
+        self._error = ""
+        self._thread = threading.Thread(target=self._run, name=f"train-{config.arch}", daemon=True)
+
+    def start(self) -> TrainingJob:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Ask the job to end: the model as trained so far is still evaluated and saved."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._thread.join(timeout)
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            progress = self._progress
+            return JobSnapshot(
+                state=self._state,
+                fraction=progress.fraction if progress else 0.0,
+                epoch=progress.epoch if progress else 0,
+                epochs=self.config.epochs,
+                queue_position=self.queue.position(self) if self._state == QUEUED else 0,
+                curve=list(self._curve),
+                result=self._result,
+                saved_as=self._saved_as,
+                error=self._error,
+            )
+
+    def _on_progress(self, progress: Progress) -> None:
+        with self._lock:
+            self._progress = progress
+            self._curve.extend(progress.points)
+
+    def _run(self) -> None:
+        if not self.queue.acquire(self, self._stop):
+            with self._lock:
+                self._state = STOPPED
+            return
+        try:
+            with self._lock:
+                self._state = RUNNING
+            result = train(self.dataset, self.config, self._on_progress, self._stop)
+            saved_as = self.on_result(result) if self.on_result else ""
+            with self._lock:
+                self._result, self._saved_as = result, saved_as
+                self._curve = list(result.curve)
+                self._state = STOPPED if result.stopped_early else DONE
+        except Exception as error:  # The page shows any failure; the thread must not die silently.
+            with self._lock:
+                self._error = f"{type(error).__name__}: {error}"
+                self._state = FAILED
+        finally:
+            self.queue.release()

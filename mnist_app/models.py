@@ -1,0 +1,67 @@
+"""The two classifiers a learner compares: the lab's dense network and a small convnet."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from mnist_app.data import IMAGE_SIZE, NUM_CLASSES
+
+INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
+ARCHITECTURES = ("mlp", "cnn")
+ARCHITECTURE_NAMES = {
+    "mlp": "The lab's MLP (784-100-10 dense)",
+    "cnn": "CNN (two conv layers, keras-io's MNIST convnet)",
+}
+
+
+def build_mlp() -> keras.Sequential:
+    """The lab's network: flatten, Dense(784, relu), Dense(100, relu), Dense(10, softmax)."""
+    num_pixels = IMAGE_SIZE * IMAGE_SIZE
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Flatten(),
+            layers.Dense(num_pixels, activation="relu"),
+            layers.Dense(100, activation="relu"),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="mlp",
+    )
+
+
+def build_cnn() -> keras.Sequential:
+    """keras-io's "Simple MNIST convnet": two conv blocks, dropout, softmax."""
+    return keras.Sequential(
+        [
+            keras.Input(shape=INPUT_SHAPE),
+            layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1)),
+            layers.Conv2D(32, kernel_size=3, activation="relu"),
+            layers.MaxPooling2D(pool_size=2),
+            layers.Conv2D(64, kernel_size=3, activation="relu"),
+            layers.MaxPooling2D(pool_size=2),
+            layers.Flatten(),
+            layers.Dropout(0.5),
+            layers.Dense(NUM_CLASSES, activation="softmax"),
+        ],
+        name="cnn",
+    )
+
+
+def build_model(arch: str, learning_rate: float = 1e-3, steps_per_execution: int = 1) -> keras.Sequential:
+    """A compiled model of the given architecture, as the lab compiles it (adam, cross-entropy).
+
+    `steps_per_execution` runs several batches per call into TensorFlow: the same math,
+    far less Python overhead per batch of 32.
+    """
+    builders = {"mlp": build_mlp, "cnn": build_cnn}
+    if arch not in builders:
+        raise ValueError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURES)}")
+    model = builders[arch]()
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=steps_per_execution,
+    )
+    return model

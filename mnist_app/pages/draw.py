@@ -1,0 +1,94 @@
+"""Draw: sketch a digit (or upload a photo of one) and watch the model in use read it."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_app import resources
+from mnist_app.data import DIGIT_NAMES
+from mnist_app.preprocessing import ImageError, PreparedDigit, canvas_to_grey, decode_image, prepare_digit
+from mnist_app.sidebar import choose_model
+from mnist_app.store import ModelError, ModelStore
+
+CANVAS_SIZE = 280
+SEEN_ZOOM = 8
+
+
+def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
+    """The metric, every class's probability, and the 28x28 image the model actually saw."""
+    if prepared.image is None:
+        st.info(f"{prepared.reason[0].upper()}{prepared.reason[1:]}.", icon=":material/edit:")
+        return
+    from mnist_app.evaluation import predict_probabilities
+
+    probabilities = predict_probabilities(model, prepared.image[None])[0]
+    best = int(probabilities.argmax())
+    st.metric("Prediction", class_names[best], help="The class the model gives the highest probability")
+    st.caption(f"Confidence {probabilities[best]:.1%}")
+    st.bar_chart(
+        pd.DataFrame({"probability": probabilities}, index=list(class_names)),
+        x_label="class",
+        y_label="probability",
+        height=220,
+    )
+    seen = np.kron((prepared.image * 255).astype(np.uint8), np.ones((SEEN_ZOOM, SEEN_ZOOM), np.uint8))
+    note = ", colours inverted" if prepared.inverted else ""
+    st.image(seen, caption=f"What the model saw: 28×28, centred by mass{note}")
+
+
+st.title("Draw a digit")
+store = ModelStore()
+saved = choose_model(store)
+with st.sidebar:
+    st.subheader("Brush")
+    brush = st.slider("Brush width", 8, 32, 18, key="brush_width")
+
+if saved is None:
+    st.warning("There is no saved model to read your digit: train one on the Train page first.")
+    st.stop()
+try:
+    with st.spinner("Loading the model…"):
+        model = resources.model(saved)
+except ModelError as error:
+    st.error(f"{error}. Choose another model in the sidebar.")
+    st.stop()
+
+class_names = saved.metadata.get("classes") or DIGIT_NAMES
+canvas_column, result_column = st.columns([1, 1], gap="large")
+with canvas_column:
+    st.caption("Draw one digit, large, in the middle; the model reads it when you lift the pen.")
+    st.session_state.setdefault("canvas_version", 0)
+    canvas = st_canvas(
+        stroke_width=brush,
+        stroke_color="#FFFFFF",
+        background_color="#000000",
+        height=CANVAS_SIZE,
+        width=CANVAS_SIZE,
+        drawing_mode="freedraw",
+        return_image_data=True,
+        key=f"canvas_{st.session_state.canvas_version}",
+    )
+    if st.button("Clear", icon=":material/delete:", key="clear_canvas"):
+        st.session_state.canvas_version += 1
+        st.rerun()
+    upload = st.file_uploader(
+        "…or upload a photo or scan of a digit",
+        type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+        key="digit_upload",
+        help="Dark ink on light paper works as well as light on dark.",
+    )
+
+with result_column:
+    prepared = None
+    if upload is not None:
+        try:
+            prepared = prepare_digit(decode_image(upload.getvalue()))
+        except ImageError as error:
+            st.error(f"Cannot read {upload.name}: {error}. Upload a PNG or JPEG picture of one digit.")
+    elif canvas.image_data is not None:
+        prepared = prepare_digit(canvas_to_grey(canvas.image_data))
+    if prepared is None and upload is None:
+        st.info("Draw a digit on the canvas.", icon=":material/edit:")
+    elif prepared is not None:
+        show_prediction(model, prepared, class_names)

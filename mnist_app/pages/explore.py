@@ -1,0 +1,89 @@
+"""Explore: the digits themselves, their classes, their average shapes and their pixels."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_app import resources
+from mnist_app.sidebar import choose_dataset
+
+GRID_SIZE = 24
+ZOOM = 3
+BIG_ZOOM = 10
+
+
+def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
+    """Blow pixels up into blocks, so the browser shows them sharp rather than blurred."""
+    return np.kron(np.asarray(image, dtype=np.uint8), np.ones((zoom, zoom), dtype=np.uint8))
+
+
+st.title("Explore the digits")
+spec, data = choose_dataset()
+if data is None:
+    st.stop()
+
+if data.notice:
+    st.info(data.notice, icon=":material/info:")
+figures = resources.dataset_figures(spec)
+
+columns = st.columns(4)
+columns[0].metric("Training images", f"{len(data.y_train):,}")
+columns[1].metric("Test images", f"{len(data.y_test):,}")
+columns[2].metric("Classes", len(data.class_names))
+columns[3].metric("Image size", "28 × 28")
+st.caption(f"Dataset **{data.name}**, from {data.source}.")
+
+st.header("Samples")
+controls = st.columns([2, 2, 1])
+split = controls[0].segmented_control("Split", ["train", "test"], default="train", key="explore_split")
+images, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
+choice = controls[1].selectbox("Class", ["All", *data.class_names], key="explore_class")
+if controls[2].button("New sample", icon=":material/shuffle:", key="explore_shuffle"):
+    st.session_state.explore_seed = st.session_state.get("explore_seed", 0) + 1
+pool = np.arange(len(labels)) if choice == "All" else np.flatnonzero(labels == data.class_names.index(choice))
+rng = np.random.default_rng(st.session_state.get("explore_seed", 0))
+picked = rng.choice(pool, size=min(GRID_SIZE, len(pool)), replace=False) if len(pool) else []
+if len(picked):
+    st.image(
+        [enlarge(images[i], ZOOM) for i in picked],
+        caption=[f"#{i}: {data.class_names[labels[i]]}" for i in picked],
+    )
+else:
+    st.warning("This split has no images of that class.")
+
+st.header("Any image by index")
+left, right = st.columns([1, 2])
+index = left.number_input(f"Index in the {split} split", 0, max(0, len(labels) - 1), 0, key="explore_index")
+if len(labels):
+    left.metric("Label", data.class_names[labels[index]])
+    right.image(enlarge(images[index], BIG_ZOOM), caption=f"{split} image #{index}")
+
+st.header("Class balance")
+st.bar_chart(
+    pd.DataFrame(
+        {"train": figures["train_counts"], "test": figures["test_counts"]}, index=list(data.class_names)
+    ),
+    x_label="class",
+    y_label="images",
+    stack=False,
+)
+
+st.header("The mean image of each class")
+st.caption("Every training image of a class averaged, pixel by pixel: the class's typical shape.")
+means = [(m, name) for m, name in zip(figures["mean_images"], data.class_names, strict=True) if m is not None]
+st.image([enlarge(m, ZOOM) for m, _ in means], caption=[name for _, name in means])
+
+st.header("Pixel intensities")
+histogram = figures["histogram"]
+zero_share = histogram[0] / max(1, histogram.sum())
+st.caption(
+    f"Mean {figures['mean']:.1f}, standard deviation {figures['std']:.1f} on a 0–255 scale; "
+    f"{zero_share:.0%} of all pixels are pure black (0) and are left out of the chart."
+)
+bins = histogram[1:].reshape(15, 17).sum(axis=1)
+st.bar_chart(
+    pd.DataFrame({"intensity": 1 + 17 * np.arange(15), "pixels": bins}),
+    x="intensity",
+    x_label="intensity",
+    y_label="pixels",
+)

@@ -1,0 +1,227 @@
+"""Train: pick a network, watch its loss and accuracy curves grow, keep the model it makes."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app import resources
+from mnist_app.sidebar import MODEL_KEY, choose_dataset, choose_model, use_model
+from mnist_app.store import ModelError, ModelStore
+
+with st.spinner("Starting TensorFlow…"):
+    from mnist_app.jobs import TrainingJob
+    from mnist_app.models import ARCHITECTURE_NAMES
+    from mnist_app.training import TrainConfig
+
+JOB_KEY = "training_job"
+REFRESH_S = 0.25
+BATCH_SIZES = [16, 32, 64, 128, 256, 512]
+LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+
+
+def curve_frame(curve) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(p.epoch, p.split, p.loss, p.accuracy) for p in curve],
+        columns=["epoch", "split", "loss", "accuracy"],
+    )
+
+
+def show_curves(curve) -> None:
+    frame = curve_frame(curve)
+    left, right = st.columns(2)
+    left.line_chart(frame, x="epoch", y="loss", color="split", height=280)
+    right.line_chart(frame, x="epoch", y="accuracy", color="split", height=280)
+
+
+def show_job(job: TrainingJob) -> None:
+    """Status, progress and curves of this session's job; reruns the page when it ends."""
+    snapshot = job.snapshot()
+    config = job.config
+    if snapshot.state == "queued":
+        st.progress(0.0, text=f"Waiting for the trainer: number {snapshot.queue_position} in the queue")
+    elif snapshot.active:
+        st.progress(
+            snapshot.fraction,
+            text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}",
+        )
+    if snapshot.curve:
+        show_curves(snapshot.curve)
+    if snapshot.active:
+        return
+    if st.session_state.get("job_seen") is not job:
+        st.session_state.job_seen = job
+        if snapshot.saved_as:
+            use_model(snapshot.saved_as)
+        st.rerun()
+    show_outcome(snapshot)
+
+
+def show_outcome(snapshot) -> None:
+    if snapshot.state == "failed":
+        st.error(f"Training failed: {snapshot.error}")
+        return
+    result = snapshot.result
+    if result.stopped_early:
+        st.warning(
+            f"Stopped early after {result.epochs_completed} of {result.config.epochs} epochs; "
+            "the model as trained so far was evaluated and saved."
+        )
+    columns = st.columns(3)
+    columns[0].metric("Test accuracy", f"{result.test_accuracy:.4f}")
+    columns[1].metric("Error", f"{result.test_error:.4f}")
+    columns[2].metric("Training time", f"{result.seconds:.1f} s")
+    st.code(f"Accuracy: {result.test_accuracy:.4f}\nError: {result.test_error:.4f}", language=None)
+    st.success(f"Saved as **{snapshot.saved_as}** in models/ and now in use.", icon=":material/save:")
+
+
+def start_job(dataset, config: TrainConfig, store: ModelStore) -> None:
+    def save(result) -> str:
+        name = store.unique_name(f"{result.config.arch}-{result.dataset}")
+        return store.save(result.model, name, result.metadata(saved_by="app")).name
+
+    st.session_state[JOB_KEY] = TrainingJob(dataset, config, on_result=save).start()
+
+
+def show_saved_models(store: ModelStore) -> None:
+    saved = store.list()
+    if not saved:
+        st.info("No saved models yet.")
+        return
+    rows = [
+        {
+            "name": m.name,
+            "architecture": m.metadata.get("arch"),
+            "dataset": m.metadata.get("dataset"),
+            "test accuracy": m.metadata.get("test_accuracy"),
+            "epochs": f"{m.metadata.get('epochs_completed', '?')} of {m.metadata.get('epochs', '?')}",
+            "batch size": m.metadata.get("batch_size"),
+            "learning rate": m.metadata.get("learning_rate"),
+            "training time (s)": m.metadata.get("training_seconds"),
+            "created": m.metadata.get("created"),
+            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else ""),
+        }
+        for m in saved
+    ]
+    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    names = [m.name for m in saved]
+    chosen_name = st.selectbox("Manage", names, key="manage_model")
+    chosen = saved[names.index(chosen_name)]
+    use, download, rename, delete = st.columns(4)
+    use.button(
+        "Use this model",
+        key="use_model",
+        disabled=bool(chosen.error),
+        on_click=use_model,
+        args=(chosen.name,),
+    )
+    download.download_button(
+        "Download",
+        data=chosen.path.read_bytes,
+        file_name=chosen.path.name,
+        mime="application/zip",
+        key="download_model",
+        on_click="ignore",
+    )
+    with rename.popover("Rename"):
+        new_name = st.text_input("New name", value=chosen.name, key="rename_to")
+        if st.button("Rename", key="rename_model"):
+            try:
+                renamed = store.rename(chosen.name, new_name)
+            except ModelError as error:
+                st.error(str(error))
+            else:
+                if st.session_state.get(MODEL_KEY) == chosen.name:
+                    use_model(renamed.name)
+                st.rerun()
+    with delete.popover("Delete"):
+        st.write(f"Delete **{chosen.name}** for good?")
+        if st.button("Delete", type="primary", key="delete_model"):
+            store.delete(chosen.name)
+            st.rerun()
+
+
+def show_evaluation(saved, spec: str, data) -> None:
+    """Confusion matrix, per-class accuracy and the surest mistakes of the model in use."""
+    try:
+        evaluation = resources.evaluation(saved, spec)
+    except (ModelError, ValueError) as error:
+        st.error(f"Cannot evaluate {saved.name}: {error}")
+        return
+    st.caption(f"**{saved.name}** on the {len(data.y_test):,} test images of **{data.name}**.")
+    columns = st.columns(2)
+    columns[0].metric("Accuracy", f"{evaluation.accuracy:.4f}")
+    columns[1].metric("Loss", f"{evaluation.loss:.4f}")
+    names = list(data.class_names)
+    left, right = st.columns(2)
+    with left:
+        st.subheader("Confusion matrix")
+        confusion = pd.DataFrame(evaluation.confusion, index=names, columns=names)
+        st.dataframe(confusion.style.background_gradient(cmap="Blues", axis=None), width="stretch")
+        st.caption("Rows: the true class; columns: what the model said.")
+    with right:
+        st.subheader("Accuracy per class")
+        st.bar_chart(pd.DataFrame({"accuracy": evaluation.per_class_accuracy}, index=names), height=320)
+    st.subheader("The most confidently wrong")
+    wrong = evaluation.most_confidently_wrong(data.y_test)
+    if len(wrong) == 0:
+        st.success("No test image is read wrong.")
+        return
+    st.image(
+        [data.x_test[i] for i in wrong],
+        width=84,
+        caption=[
+            f"true {names[data.y_test[i]]}, said {names[evaluation.predictions[i]]} "
+            f"({evaluation.confidence[i]:.0%})"
+            for i in wrong
+        ],
+    )
+
+
+st.title("Train a classifier")
+store = ModelStore()
+spec, data = choose_dataset()
+in_use = choose_model(store)
+job = st.session_state.get(JOB_KEY)
+running = job is not None and job.snapshot().active
+
+st.caption(
+    "The lab trains its dense network for 10 epochs with batch size 32 and Adam's "
+    "default learning rate; a convolutional network reads digits better."
+)
+columns = st.columns(4)
+arch = columns[0].selectbox(
+    "Architecture",
+    list(ARCHITECTURE_NAMES),
+    format_func=ARCHITECTURE_NAMES.get,
+    key="train_arch",
+    disabled=running,
+)
+epochs = columns[1].number_input("Epochs", 1, 200, 10, key="train_epochs", disabled=running)
+batch_size = columns[2].selectbox(
+    "Batch size", BATCH_SIZES, index=1, key="train_batch_size", disabled=running
+)
+learning_rate = columns[3].select_slider(
+    "Learning rate", LEARNING_RATES, value=1e-3, key="train_learning_rate", disabled=running
+)
+
+buttons = st.columns([1, 1, 4])
+if running:
+    buttons[1].button("Stop training", icon=":material/stop:", key="stop_training", on_click=job.stop)
+elif buttons[0].button(
+    "Start training",
+    type="primary",
+    icon=":material/play_arrow:",
+    key="start_training",
+    disabled=data is None,
+):
+    start_job(data, TrainConfig(arch, int(epochs), int(batch_size), float(learning_rate)), store)
+    st.rerun()
+
+if job is not None:
+    st.fragment(run_every=REFRESH_S if running else None)(show_job)(job)
+
+st.header("Saved models")
+show_saved_models(store)
+
+if in_use is not None and data is not None:
+    st.header("How the model in use reads the test split")
+    show_evaluation(in_use, spec, data)

@@ -1,0 +1,58 @@
+"""What every browser session shares, loaded once per server: datasets, models, evaluations.
+
+`st.cache_resource` hands out the object itself, not a copy, so the big uint8 arrays exist
+once however many people are looking (`st.cache_data` would pickle a copy per caller).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from mnist_app.data import Dataset, load_dataset
+from mnist_app.store import SavedModel, load_model
+
+
+@st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
+def dataset(spec: str) -> Dataset:
+    return load_dataset(spec)
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def dataset_figures(spec: str) -> dict:
+    """Class counts, mean image per class and pixel histogram: cheap, but not per rerun."""
+    data = dataset(spec)
+    labels = np.arange(len(data.class_names))
+    return {
+        "train_counts": np.bincount(data.y_train, minlength=len(labels)),
+        "test_counts": np.bincount(data.y_test, minlength=len(labels)),
+        "mean_images": [
+            data.x_train[data.y_train == label].mean(axis=0) if (data.y_train == label).any() else None
+            for label in labels
+        ],
+        "histogram": np.bincount(data.x_train.ravel(), minlength=256),
+        "mean": float(data.x_train.mean()) if data.x_train.size else 0.0,
+        "std": float(data.x_train.std()) if data.x_train.size else 0.0,
+    }
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _model(path: str, mtime_ns: int, size: int):
+    return load_model(path)
+
+
+def model(saved: SavedModel):
+    """The loaded model, read again only when its file changes (the key holds mtime and size)."""
+    return _model(*saved.cache_key)
+
+
+@st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
+def _evaluation(path: str, mtime_ns: int, size: int, spec: str):
+    from mnist_app.evaluation import evaluate
+
+    data = dataset(spec)
+    return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
+
+
+def evaluation(saved: SavedModel, spec: str):
+    return _evaluation(*saved.cache_key, spec)
