@@ -15,11 +15,16 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-MODELS_DIR = Path(os.environ.get("MNIST_APP_MODELS_DIR", Path(__file__).resolve().parent.parent / "models"))
+MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_NAME = "default"
 METADATA_ENTRY = "mnist_app.json"
 SUFFIX = ".keras"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+def models_dir() -> Path:
+    """Where models are saved: MNIST_APP_MODELS_DIR, or the repository's models/ folder."""
+    return Path(os.environ.get("MNIST_APP_MODELS_DIR") or MODELS_DIR)
 
 
 class ModelError(ValueError):
@@ -115,8 +120,8 @@ def check_name(name: str) -> str:
 class ModelStore:
     """The folder of saved models: list, save, rename, delete."""
 
-    def __init__(self, root: Path = MODELS_DIR):
-        self.root = Path(root)
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root else models_dir()
 
     def path(self, name: str) -> Path:
         return self.root / f"{check_name(name)}{SUFFIX}"

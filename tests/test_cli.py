@@ -1,0 +1,156 @@
+"""The command line, run as a user runs it: `python -m mnist_app ...` in a subprocess."""
+
+import gzip
+import json
+import os
+import struct
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from conftest import REPO
+from PIL import Image, ImageDraw
+
+
+def run_cli(*args, models_dir=None, timeout=300):
+    env = {**os.environ, "MNIST_APP_OFFLINE": "1"}
+    if models_dir is not None:
+        env["MNIST_APP_MODELS_DIR"] = str(models_dir)
+    return subprocess.run(
+        [sys.executable, "-m", "mnist_app", *map(str, args)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def last_json(stdout: str) -> dict:
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def assert_usage_error(result, fragment):
+    """Exit 2, a one-line message naming the problem, and no traceback."""
+    assert result.returncode == 2, result.stderr
+    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error:")]
+    assert len(lines) == 1 and fragment in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def write_idx(path, array):
+    magic = 0x0803 if array.ndim == 3 else 0x0801
+    header = struct.pack(f">I{array.ndim}I", magic, *array.shape)
+    path.write_bytes(gzip.compress(header + array.astype(np.uint8).tobytes()))
+
+
+def draw_digit_image(path, digit_strokes, dark_on_light=False):
+    """A 200x200 photo-like image of strokes: lines given as point lists."""
+    background, ink = (255, 0) if dark_on_light else (0, 255)
+    image = Image.new("L", (200, 200), background)
+    draw = ImageDraw.Draw(image)
+    for stroke in digit_strokes:
+        draw.line(stroke, fill=ink, width=14, joint="curve")
+    image.save(path)
+
+
+ONE = [[(100, 30), (100, 170)]]
+SEVEN = [[(50, 40), (150, 40), (85, 170)]]
+
+
+def test_data_prints_the_dataset_figures_as_json():
+    result = run_cli("data", "--dataset", "mnist-sample")
+    assert result.returncode == 0, result.stderr
+    assert last_json(result.stdout) == {
+        "dataset": "mnist-sample",
+        "source": last_json(result.stdout)["source"],
+        "train": 4000,
+        "test": 1000,
+        "classes": [str(d) for d in range(10)],
+    }
+
+
+def test_data_auto_falls_back_to_the_sample_offline():
+    result = run_cli("data")
+    assert result.returncode == 0 and last_json(result.stdout)["dataset"] == "mnist-sample"
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["data", "--dataset", "imagenet"], "unknown dataset 'imagenet'"),
+        (["data", "--dataset", "/no/such/folder"], "no such dataset file or folder"),
+        (["train", "--epochs", "0"], "epochs must be at least 1"),
+        (["train", "--arch", "resnet"], "unknown architecture 'resnet'"),
+        (["evaluate", "--model", "/no/such.keras", "--dataset", "mnist-sample"], "no such model file"),
+        (["predict", "/no/such.png"], "no such image file"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(args, fragment):
+    assert_usage_error(run_cli(*args), fragment)
+
+
+def test_truncated_idx_files_exit_2(tmp_path, sample):
+    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", sample.x_test[:10])
+    labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
+    write_idx(labels, sample.y_test[:10])
+    labels.write_bytes(gzip.compress(gzip.decompress(labels.read_bytes())[:-3]))
+    for split in ("train",):
+        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", sample.x_train[:10])
+        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", sample.y_train[:10])
+    assert_usage_error(run_cli("data", "--dataset", tmp_path), "truncated")
+
+
+def test_train_evaluate_predict_round_trip(tmp_path, sample):
+    """Train the lab's MLP, evaluate it on a folder of t10k IDX files, read drawn digits."""
+    output = tmp_path / "lab.keras"
+    trained = run_cli(
+        "train", "--dataset", "mnist-sample", "--arch", "mlp", "--epochs", "2", "--batch-size", "64",
+        "--output", output,
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    summary = last_json(trained.stdout)
+    assert summary["model_path"] == str(output) and output.is_file()
+    assert summary["arch"] == "mlp" and summary["dataset"] == "mnist-sample" and summary["epochs"] == 2
+    assert len(summary["epoch_seconds"]) == 2 and summary["test_accuracy"] > 0.85
+    assert "epoch 2/2" in trained.stderr
+
+    test_only = tmp_path / "t10k"
+    test_only.mkdir()
+    write_idx(test_only / "t10k-images-idx3-ubyte.gz", sample.x_test)
+    write_idx(test_only / "t10k-labels-idx1-ubyte.gz", sample.y_test)
+    evaluated = run_cli("evaluate", "--model", output, "--dataset", test_only)
+    assert evaluated.returncode == 0, evaluated.stderr
+    figures = last_json(evaluated.stdout)
+    assert figures["n"] == 1000 and abs(figures["accuracy"] - summary["test_accuracy"]) < 1e-4
+    assert np.array(figures["confusion"]).sum() == 1000
+
+
+def test_predict_reads_drawn_digits_with_the_shipped_default_model(tmp_path):
+    one, seven, blank = tmp_path / "one.png", tmp_path / "seven.jpg", tmp_path / "blank.png"
+    draw_digit_image(one, ONE)
+    draw_digit_image(seven, SEVEN, dark_on_light=True)
+    Image.new("L", (100, 100), 0).save(blank)
+    result = run_cli("predict", one, seven, blank, models_dir=REPO / "models")
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in result.stdout.strip().splitlines()]
+    assert [line["digit"] for line in lines] == [1, 7, None]
+    assert len(lines[0]["probabilities"]) == 10 and abs(sum(lines[0]["probabilities"]) - 1) < 1e-3
+    assert lines[0]["confidence"] == max(lines[0]["probabilities"])
+    assert "draw a digit" in lines[2]["reason"]
+
+
+def test_predict_refuses_a_text_file_named_png(tmp_path):
+    fake = tmp_path / "fake.png"
+    fake.write_text("hello, I am not an image")
+    result = run_cli("predict", "--model", REPO / "models" / "default.keras", fake)
+    assert_usage_error(result, "not a readable image")
+
+
+def test_corrupt_model_file_exits_2(tmp_path):
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"PK\x03\x04 this zip is torn")
+    assert_usage_error(
+        run_cli("evaluate", "--model", corrupt, "--dataset", "mnist-sample"), "cannot load model"
+    )

@@ -1,0 +1,81 @@
+"""The training job: runs apart from the page, reports, stops on request, queues behind others."""
+
+import threading
+import time
+
+from mnist_app.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingQueue
+from mnist_app.training import TrainConfig
+
+
+def wait_for(condition, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_job_runs_on_its_own_thread_and_hands_over_its_result(sample):
+    saved = []
+    job = TrainingJob(
+        sample,
+        TrainConfig("mlp", epochs=1),
+        on_result=lambda r: saved.append(r) or "m1",
+        queue=TrainingQueue(1),
+    )
+    assert job.snapshot().state == QUEUED
+    job.start()
+    assert job._thread is not threading.current_thread()
+    job.join(120)
+    snapshot = job.snapshot()
+    assert snapshot.state == DONE and snapshot.saved_as == "m1"
+    assert snapshot.result is saved[0] and snapshot.result.test_accuracy > 0.8
+    assert {p.split for p in snapshot.curve} == {"train", "validation"}
+
+
+def test_stop_ends_a_running_job_within_two_seconds(sample):
+    job = TrainingJob(sample, TrainConfig("mlp", epochs=50), queue=TrainingQueue(1)).start()
+    assert wait_for(lambda: job.snapshot().state == RUNNING and job.snapshot().curve)
+    asked = time.monotonic()
+    job.stop()
+    assert wait_for(lambda: not job.snapshot().active, timeout=10)
+    assert time.monotonic() - asked < 2.0
+    snapshot = job.snapshot()
+    assert snapshot.state == STOPPED and snapshot.result.stopped_early
+
+
+def test_second_job_waits_in_the_queue_until_the_first_ends(sample):
+    queue = TrainingQueue(1)
+    first = TrainingJob(sample, TrainConfig("mlp", epochs=50), queue=queue).start()
+    assert wait_for(lambda: first.snapshot().state == RUNNING)
+    second = TrainingJob(sample, TrainConfig("mlp", epochs=1), queue=queue).start()
+    assert wait_for(lambda: second.snapshot().queue_position == 1)
+    assert second.snapshot().state == QUEUED
+    first.stop()
+    assert wait_for(lambda: second.snapshot().state in (RUNNING, DONE))
+    second.join(120)
+    assert second.snapshot().state == DONE
+
+
+def test_stopping_a_queued_job_leaves_the_queue(sample):
+    queue = TrainingQueue(1)
+    first = TrainingJob(sample, TrainConfig("mlp", epochs=50), queue=queue).start()
+    assert wait_for(lambda: first.snapshot().state == RUNNING)
+    waiting = TrainingJob(sample, TrainConfig("mlp", epochs=1), queue=queue).start()
+    assert wait_for(lambda: waiting.snapshot().queue_position == 1)
+    waiting.stop()
+    assert wait_for(lambda: waiting.snapshot().state == STOPPED)
+    assert waiting.snapshot().result is None
+    first.stop()
+    first.join(30)
+
+
+def test_failure_while_saving_is_reported_not_lost(sample):
+    def fail(result):
+        raise OSError("disk full")
+
+    job = TrainingJob(sample, TrainConfig("mlp", epochs=1), on_result=fail, queue=TrainingQueue(1)).start()
+    job.join(120)
+    snapshot = job.snapshot()
+    assert snapshot.state == FAILED and "disk full" in snapshot.error

@@ -1,0 +1,120 @@
+"""Saved models: one .keras file each, its description inside, saved atomically, loaded safely."""
+
+import zipfile
+
+import keras
+import numpy as np
+import pytest
+
+from mnist_app.evaluation import predict_probabilities
+from mnist_app.store import METADATA_ENTRY, ModelError, ModelStore, load_model, read_metadata, save_model
+
+
+def test_save_and_load_round_trip_keeps_predictions_and_metadata(trained_mlp, models_dir, sample):
+    store = ModelStore()
+    saved = store.save(trained_mlp.model, "lab-mlp", trained_mlp.metadata())
+    assert saved.path == models_dir / "lab-mlp.keras"
+    assert read_metadata(saved.path)["test_accuracy"] == pytest.approx(trained_mlp.test_accuracy, abs=1e-6)
+    loaded = load_model(saved.path)
+    before = predict_probabilities(trained_mlp.model, sample.x_test[:50])
+    after = predict_probabilities(loaded, sample.x_test[:50])
+    np.testing.assert_allclose(before, after, atol=1e-6)
+
+
+def test_description_travels_inside_the_keras_file(trained_mlp, models_dir):
+    path = ModelStore().save(trained_mlp.model, "inside", {"arch": "mlp"}).path
+    with zipfile.ZipFile(path) as archive:
+        assert METADATA_ENTRY in archive.namelist()
+    assert [p.name for p in models_dir.iterdir()] == ["inside.keras"]
+
+
+def test_list_is_newest_first_and_marks_broken_files(trained_mlp, models_dir):
+    store = ModelStore()
+    store.save(trained_mlp.model, "older", {"created": "2026-01-01T00:00:00+00:00"})
+    store.save(trained_mlp.model, "newer", {"created": "2026-06-01T00:00:00+00:00"})
+    (models_dir / "broken.keras").write_text("not a zip")
+    listed = {m.name: m for m in store.list()}
+    assert [m.name for m in store.list() if not m.error] == ["newer", "older"]
+    assert "not a readable .keras file" in listed["broken"].error
+    assert listed["broken"].label == "broken (broken)"
+
+
+def test_failed_save_leaves_the_previous_file_whole(trained_mlp, models_dir, monkeypatch):
+    store = ModelStore()
+    path = store.save(trained_mlp.model, "keep", {"version": 1}).path
+    before = path.read_bytes()
+
+    def crash_half_way(filepath, *args, **kwargs):
+        with open(filepath, "wb") as partial:
+            partial.write(b"PK\x03\x04 torn")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(trained_mlp.model, "save", crash_half_way)
+    with pytest.raises(OSError):
+        save_model(trained_mlp.model, path, {"version": 2})
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in models_dir.iterdir()) == ["keep.keras"]
+
+
+def test_rename_and_delete(trained_mlp, models_dir):
+    store = ModelStore()
+    store.save(trained_mlp.model, "first", {})
+    assert store.rename("first", "second.keras").name == "second"
+    assert [m.name for m in store.list()] == ["second"]
+    with pytest.raises(ModelError, match="no saved model"):
+        store.rename("first", "third")
+    store.delete("second")
+    assert store.list() == []
+
+
+def test_rename_onto_an_existing_model_is_refused(trained_mlp, models_dir):
+    store = ModelStore()
+    store.save(trained_mlp.model, "a", {})
+    store.save(trained_mlp.model, "b", {})
+    with pytest.raises(ModelError, match="exists already"):
+        store.rename("a", "b")
+
+
+@pytest.mark.parametrize("name", ["", "../escape", "a/b", ".hidden", "x" * 65, "spaces in name"])
+def test_names_that_are_not_plain_file_names_are_refused(name, models_dir):
+    with pytest.raises(ModelError, match="not a valid model name"):
+        ModelStore().path(name)
+
+
+def test_unique_name_counts_up(trained_mlp, models_dir):
+    store = ModelStore()
+    assert store.unique_name("cnn-mnist") == "cnn-mnist"
+    store.save(trained_mlp.model, "cnn-mnist", {})
+    assert store.unique_name("cnn-mnist") == "cnn-mnist-2"
+
+
+def test_missing_and_corrupt_model_files_give_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="no such model file"):
+        load_model(tmp_path / "absent.keras")
+    corrupt = tmp_path / "corrupt.keras"
+    corrupt.write_bytes(b"\x00" * 100)
+    with pytest.raises(ModelError, match="cannot load model corrupt.keras"):
+        load_model(corrupt)
+
+
+def test_model_carrying_python_code_is_refused_and_its_code_never_runs(tmp_path):
+    """A Lambda layer's code would run on load without safe mode; the store refuses it."""
+    marker = tmp_path / "code-ran"
+    leaves_a_mark = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")
+    hostile = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Lambda(leaves_a_mark),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    path = tmp_path / "hostile.keras"
+    hostile.save(path)
+    marker.unlink(missing_ok=True)
+    with pytest.raises(ModelError, match="Python code"):
+        load_model(path)
+    assert not marker.exists()
+    unsafe = keras.models.load_model(path, safe_mode=False)
+    unsafe(np.zeros((1, 28, 28), np.float32))
+    assert marker.exists(), "the file really carries code that runs when safe mode is off"
