@@ -12,6 +12,7 @@ import os
 import struct
 import tempfile
 import urllib.request
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -228,7 +229,7 @@ def read_idx(path: Path) -> np.ndarray:
     """Read one IDX file of unsigned bytes (MNIST's images or labels), checking its size."""
     try:
         raw = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
-    except (OSError, EOFError, gzip.BadGzipFile) as error:
+    except (OSError, EOFError, zlib.error) as error:
         raise DatasetError(f"cannot read {path} ({error})") from None
     if len(raw) < 4:
         raise DatasetError(f"{path} is not an IDX file: too short")

@@ -40,7 +40,7 @@ class PreparedDigit:
 def decode_image(data: bytes) -> np.ndarray:
     """Decode PNG/JPEG/... bytes to a grey image in [0, 1], refusing huge or non-image files."""
     if len(data) > MAX_UPLOAD_BYTES:
-        raise ImageError(f"the file is {len(data) / 2**20:.0f} MiB; images up to 10 MiB are read")
+        raise ImageError(f"the file is {len(data):,} bytes; images up to {MAX_UPLOAD_BYTES:,} bytes are read")
     try:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
@@ -103,8 +103,9 @@ def _centre_by_mass(digit: np.ndarray) -> np.ndarray:
     ys, xs = np.indices(digit.shape)
     mass = digit.sum()
     centre_y, centre_x = (ys * digit).sum() / mass, (xs * digit).sum() / mass
-    top = round(IMAGE_SIZE / 2 - centre_y)
-    left = round(IMAGE_SIZE / 2 - centre_x)
+    middle = (IMAGE_SIZE - 1) / 2
+    top = round(middle - centre_y)
+    left = round(middle - centre_x)
     top = min(max(top, 0), IMAGE_SIZE - digit.shape[0])
     left = min(max(left, 0), IMAGE_SIZE - digit.shape[1])
     field = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.float32)

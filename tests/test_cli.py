@@ -9,8 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import REPO
 from PIL import Image, ImageDraw
+
+from conftest import REPO
 
 
 def run_cli(*args, models_dir=None, timeout=300):

@@ -1,0 +1,167 @@
+"""Each page's logic with Streamlit's AppTest: no exception, and what a user relies on is there."""
+
+import shutil
+import sys
+import time
+import types
+
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+from streamlit.testing.v1 import AppTest
+
+from conftest import REPO
+
+PAGES = REPO / "mnist_app" / "pages"
+
+
+def page(name: str) -> AppTest:
+    return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
+
+
+def canvas_drawing(strokes) -> np.ndarray:
+    """What the canvas sends back: white strokes over black, RGBA, 280x280."""
+    image = Image.new("RGBA", (280, 280), (0, 0, 0, 255))
+    draw = ImageDraw.Draw(image)
+    for stroke in strokes:
+        draw.line(stroke, fill=(255, 255, 255, 255), width=18, joint="curve")
+    return np.asarray(image)
+
+
+def fake_canvas(monkeypatch, image_data) -> None:
+    """Stand in for the canvas component, which needs a browser, with a drawing it "returned"."""
+    result = types.SimpleNamespace(image_data=image_data, json_data=None)
+    module = types.ModuleType("streamlit_drawable_canvas")
+    module.st_canvas = lambda **options: result
+    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+
+
+@pytest.fixture
+def default_model(models_dir):
+    shutil.copy(REPO / "models" / "default.keras", models_dir / "default.keras")
+    return models_dir / "default.keras"
+
+
+def test_app_navigation_opens_explore_and_reaches_every_page():
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    assert not at.exception
+    assert at.title[0].value == "Explore the digits"
+    for name, title in [("train", "Train a classifier"), ("draw", "Draw a digit")]:
+        at.switch_page(f"mnist_app/pages/{name}.py").run()
+        assert not at.exception
+        assert at.title[0].value == title
+
+
+def test_explore_shows_the_sample_and_says_why():
+    at = page("explore").run()
+    assert not at.exception
+    assert "embedded sample" in at.info[0].value and "full MNIST" in at.info[0].value
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Training images"] == "4,000" and metrics["Test images"] == "1,000"
+    assert [h.value for h in at.header] == [
+        "Samples",
+        "Any image by index",
+        "Class balance",
+        "The mean image of each class",
+        "Pixel intensities",
+    ]
+
+
+def test_explore_filters_by_class_and_shows_any_index(sample):
+    at = page("explore").run()
+    at.selectbox(key="explore_class").select("7").run()
+    at.number_input(key="explore_index").set_value(3999).run()
+    assert not at.exception
+    assert {m.label: m.value for m in at.metric}["Label"] == str(sample.y_train[3999])
+
+
+def test_explore_reports_a_bad_dataset_path_with_st_error(tmp_path):
+    at = page("explore").run()
+    at.text_input(key="dataset_path").input(str(tmp_path / "missing")).run()
+    assert not at.exception
+    assert "Cannot open the dataset" in at.error[0].value
+
+
+def test_train_page_trains_saves_and_selects_a_model(models_dir):
+    at = page("train").run()
+    assert not at.exception
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="start_training").click().run()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(m.label == "Test accuracy" for m in at.metric):
+        time.sleep(0.5)
+        at.run()
+    assert not at.exception
+    assert float({m.label: m.value for m in at.metric}["Test accuracy"]) > 0.8
+    assert [p.name for p in models_dir.iterdir()] == ["mlp-mnist-sample.keras"]
+    assert at.selectbox(key="model_name").value == "mlp-mnist-sample"
+    assert "Saved models" in [h.value for h in at.header]
+
+
+def test_train_page_stop_button_stops_the_job(models_dir):
+    at = page("train").run()
+    at.number_input(key="train_epochs").set_value(100).run()
+    at.button(key="start_training").click().run()
+    at.button(key="stop_training").click().run()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not at.warning:
+        time.sleep(0.3)
+        at.run()
+    assert "Stopped early after" in at.warning[0].value
+    assert at.button(key="start_training")
+
+
+def test_train_page_evaluates_the_model_in_use(default_model):
+    at = page("train").run()
+    assert not at.exception
+    assert "How the model in use reads the test split" in [h.value for h in at.header]
+    assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9
+    assert [s.value for s in at.subheader] == [
+        "Confusion matrix",
+        "Accuracy per class",
+        "The most confidently wrong",
+    ]
+
+
+def test_train_page_renames_and_deletes_models(default_model, models_dir):
+    at = page("train").run()
+    at.text_input(key="rename_to").input("my-cnn")
+    at.button(key="rename_model").click().run()
+    assert not at.exception
+    assert [p.name for p in models_dir.iterdir()] == ["my-cnn.keras"]
+    at.run()
+    assert at.selectbox(key="model_name").value == "my-cnn"
+    at.button(key="delete_model").click().run()
+    assert list(models_dir.iterdir()) == []
+
+
+def test_draw_page_without_models_says_to_train_one(models_dir):
+    at = page("draw").run()
+    assert not at.exception
+    assert "train one on the Train page" in at.warning[0].value
+
+
+def test_draw_page_asks_for_a_digit_on_an_empty_canvas(default_model, monkeypatch):
+    fake_canvas(monkeypatch, canvas_drawing([]))
+    at = page("draw").run()
+    assert not at.exception
+    assert not at.metric
+    assert "Draw a digit" in at.info[0].value
+
+
+def test_draw_page_reads_a_drawn_seven(default_model, monkeypatch):
+    seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
+    fake_canvas(monkeypatch, seven)
+    at = page("draw").run()
+    assert not at.exception
+    prediction = next(m for m in at.metric if m.label == "Prediction")
+    assert prediction.value == "7"
+    assert "Confidence" in at.caption[-1].value
+    assert len(at.get("image")) == 1, "the 28x28 image the model saw is shown"
+
+
+def test_draw_page_reports_a_broken_model_file(models_dir):
+    (models_dir / "broken.keras").write_bytes(b"PK\x03\x04 torn")
+    at = page("draw").run()
+    assert not at.exception
+    assert "train one on the Train page" in at.warning[0].value
