@@ -6,12 +6,13 @@ import os
 import struct
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parent.parent
 
 
 def run_cli(*args, models_dir=None, timeout=300):

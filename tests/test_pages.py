@@ -4,13 +4,15 @@ import shutil
 import sys
 import time
 import types
+from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from conftest import REPO
+REPO = Path(__file__).resolve().parent.parent
+
 
 PAGES = REPO / "mnist_app" / "pages"
 

@@ -42,7 +42,7 @@ store = ModelStore()
 saved = choose_model(store)
 with st.sidebar:
     st.subheader("Brush")
-    brush = st.slider("Brush width", 8, 32, 18, key="brush_width")
+    brush = st.slider("Brush width", 8, 40, 22, key="brush_width")
 
 if saved is None:
     st.warning("There is no saved model to read your digit: train one on the Train page first.")

@@ -1,0 +1,69 @@
+"""The app in Chromium, as a user meets it: real server, real clicks, real mouse strokes."""
+
+import re
+
+from playwright.sync_api import expect
+
+
+def open_page(page, app_url, path=""):
+    """Go to a page and wait until Streamlit has rendered its title."""
+    page.goto(f"{app_url}/{path}")
+    expect(page.locator("h1").first).to_be_visible()
+
+
+def progress_value(page) -> float:
+    value = page.get_by_role("progressbar").first.get_attribute("aria-valuenow")
+    return float(value or 0)
+
+
+def test_explore_page_shows_real_digits_and_the_offline_notice(page, app_url):
+    open_page(page, app_url)
+    expect(page.locator("h1").first).to_have_text("Explore the digits")
+    expect(page.get_by_text("uses the embedded sample")).to_be_visible()
+    images = page.locator("[data-testid='stImage'] img")
+    expect(images.nth(23)).to_be_visible()
+    assert images.first.evaluate("img => img.naturalWidth") == 84
+
+
+def test_training_shows_progress_and_curves_and_stops(page, app_url):
+    """Start training on the sample, watch the bar advance and a curve appear, stop it."""
+    open_page(page, app_url, "train")
+    epochs = page.get_by_label("Epochs")
+    epochs.fill("100")
+    epochs.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"Training mlp on mnist-sample: epoch \d+ of 100"))).to_be_visible()
+    charts = page.locator("[data-testid='stVegaLiteChart']")
+    expect(charts.first).to_be_visible()
+    first = progress_value(page)
+    page.wait_for_function(
+        f"() => Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > {first}"
+    )
+    page.get_by_role("button", name="Stop training").click()
+    expect(page.get_by_text(re.compile(r"Stopped early after \d+ of 100 epochs"))).to_be_visible()
+    expect(page.get_by_text("Saved as")).to_be_visible()
+
+
+def draw_stroke(page, box, points):
+    """Press, drag through the points (fractions of the canvas), release."""
+
+    def at(fraction):
+        return box["x"] + fraction[0] * box["width"], box["y"] + fraction[1] * box["height"]
+
+    page.mouse.move(*at(points[0]))
+    page.mouse.down()
+    for point in points[1:]:
+        page.mouse.move(*at(point), steps=12)
+    page.mouse.up()
+
+
+def test_drawing_a_digit_with_the_mouse_shows_the_prediction(page, app_url):
+    open_page(page, app_url, "draw")
+    expect(page.get_by_text("Draw a digit on the canvas.")).to_be_visible()
+    canvas = page.locator("canvas.upper-canvas").first
+    expect(canvas).to_be_visible()
+    box = canvas.bounding_box()
+    draw_stroke(page, box, [(0.5, 0.12), (0.5, 0.88)])
+    prediction = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
+    expect(prediction).to_be_visible()
+    expect(prediction.locator("[data-testid='stMetricValue']")).to_have_text("1")
