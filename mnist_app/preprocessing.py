@@ -45,12 +45,14 @@ def decode_image(data: bytes) -> np.ndarray:
         with Image.open(io.BytesIO(data)) as image:
             width, height = image.size
             if width * height > MAX_PIXELS:
-                raise ImageError(f"the image is {width}x{height} pixels, too large to be a digit")
+                raise ImageError(f"the image is {width}x{height} pixels: too many pixels to be a digit")
             image.draft("L", (MAX_SIDE, MAX_SIDE))
             image = _flatten_alpha(image)
             image.thumbnail((MAX_SIDE, MAX_SIDE))
             return np.asarray(image, dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError, SyntaxError) as error:
+    except Image.DecompressionBombError:
+        raise ImageError("the image has too many pixels to be a digit") from None
+    except (UnidentifiedImageError, OSError, SyntaxError) as error:
         raise ImageError(f"not a readable image ({error.__class__.__name__})") from None
 
 

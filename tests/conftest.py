@@ -36,3 +36,27 @@ def models_dir(tmp_path, monkeypatch):
     folder.mkdir()
     monkeypatch.setenv("MNIST_APP_MODELS_DIR", str(folder))
     return folder
+
+
+@pytest.fixture
+def hostile_model(tmp_path):
+    """A .keras file whose Lambda layer carries code that leaves a mark when it runs.
+
+    Returns (path, marker): the code creates `marker`, so a test can tell whether it ran.
+    """
+    import keras
+
+    marker = tmp_path / "code-ran"
+    leaves_a_mark = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Lambda(leaves_a_mark),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    path = tmp_path / "hostile.keras"
+    model.save(path)
+    marker.unlink(missing_ok=True)
+    return path, marker

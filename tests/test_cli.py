@@ -156,3 +156,20 @@ def test_corrupt_model_file_exits_2(tmp_path):
     assert_usage_error(
         run_cli("evaluate", "--model", corrupt, "--dataset", "mnist-sample"), "cannot load model"
     )
+
+
+def test_hostile_model_is_refused_by_the_command_line_and_its_code_never_runs(hostile_model, tmp_path):
+    path, marker = hostile_model
+    image = tmp_path / "one.png"
+    draw_digit_image(image, ONE)
+    assert_usage_error(run_cli("predict", "--model", path, image), "Python code")
+    assert_usage_error(run_cli("evaluate", "--model", path, "--dataset", "mnist-sample"), "Python code")
+    assert not marker.exists()
+
+
+def test_huge_image_is_refused_without_decoding_it(tmp_path):
+    """A 20000x20000 picture (400 million pixels) is refused from its header alone."""
+    huge = tmp_path / "huge.png"
+    Image.new("1", (20000, 20000)).save(huge)
+    result = run_cli("predict", "--model", REPO / "models" / "default.keras", huge)
+    assert_usage_error(result, "too many pixels")

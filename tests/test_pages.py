@@ -167,3 +167,22 @@ def test_draw_page_reports_a_broken_model_file(models_dir):
     at = page("draw").run()
     assert not at.exception
     assert "train one on the Train page" in at.warning[0].value
+
+
+def test_draw_page_refuses_a_hostile_model_and_keeps_working(hostile_model, models_dir, monkeypatch):
+    path, marker = hostile_model
+    shutil.copy(path, models_dir / "hostile.keras")
+    fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
+    at = page("draw").run()
+    assert not at.exception
+    assert "Python code" in at.error[0].value
+    assert not marker.exists()
+
+
+def test_train_page_lists_a_broken_model_file_as_broken(default_model, models_dir):
+    (models_dir / "torn.keras").write_bytes(b"PK\x03\x04 torn")
+    at = page("train").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table.set_index("name").loc["torn", "problem"].startswith("torn.keras is not a readable")
+    assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9

@@ -97,21 +97,9 @@ def test_missing_and_corrupt_model_files_give_a_clear_error(tmp_path):
         load_model(corrupt)
 
 
-def test_model_carrying_python_code_is_refused_and_its_code_never_runs(tmp_path):
+def test_model_carrying_python_code_is_refused_and_its_code_never_runs(hostile_model):
     """A Lambda layer's code would run on load without safe mode; the store refuses it."""
-    marker = tmp_path / "code-ran"
-    leaves_a_mark = eval(f"lambda x: (open({str(marker)!r}, 'w').close(), x)[1]")
-    hostile = keras.Sequential(
-        [
-            keras.Input((28, 28)),
-            keras.layers.Lambda(leaves_a_mark),
-            keras.layers.Flatten(),
-            keras.layers.Dense(10, activation="softmax"),
-        ]
-    )
-    path = tmp_path / "hostile.keras"
-    hostile.save(path)
-    marker.unlink(missing_ok=True)
+    path, marker = hostile_model
     with pytest.raises(ModelError, match="Python code"):
         load_model(path)
     assert not marker.exists()
