@@ -186,3 +186,33 @@ def test_train_page_lists_a_broken_model_file_as_broken(default_model, models_di
     table = at.dataframe[0].value
     assert table.set_index("name").loc["torn", "problem"].startswith("torn.keras is not a readable")
     assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9
+
+
+def progress_texts(at: AppTest) -> list[str]:
+    return [element.proto.text for element in at.get("progress")]
+
+
+def test_sessions_have_their_own_jobs_and_queue_behind_one_another(models_dir):
+    """Two browser sessions: the second's job waits for the first's, and each sees only its own."""
+    first, second = page("train").run(), page("train").run()
+    first.number_input(key="train_epochs").set_value(100).run()
+    first.button(key="start_training").click().run()
+    second.run()
+    assert not progress_texts(second), "the first session's job is not shown to the second"
+    assert second.button(key="start_training")
+    second.number_input(key="train_epochs").set_value(1).run()
+    second.button(key="start_training").click().run()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any("in the queue" in t for t in progress_texts(second)):
+        time.sleep(0.2)
+        second.run()
+    assert progress_texts(second) == ["Waiting for the trainer: number 1 in the queue"]
+    assert any("epoch" in t for t in progress_texts(first.run()))
+    first.button(key="stop_training").click().run()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not any(m.label == "Test accuracy" for m in second.metric):
+        time.sleep(0.5)
+        second.run()
+    assert any(m.label == "Test accuracy" for m in second.metric)
+    first.run()
+    assert "Stopped early" in first.warning[0].value

@@ -7,6 +7,7 @@ from mnist_app import resources
 from mnist_app.sidebar import MODEL_KEY, choose_dataset, choose_model, use_model
 from mnist_app.store import ModelError, ModelStore
 
+st.title("Train a classifier")
 with st.spinner("Starting TensorFlow…"):
     from mnist_app.jobs import TrainingJob
     from mnist_app.models import ARCHITECTURE_NAMES
@@ -176,7 +177,6 @@ def show_evaluation(saved, spec: str, data) -> None:
     )
 
 
-st.title("Train a classifier")
 store = ModelStore()
 spec, data = choose_dataset()
 in_use = choose_model(store)

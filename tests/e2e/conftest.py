@@ -10,6 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -63,6 +64,7 @@ def app_url(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def browser():
+    expect.set_options(timeout=30_000)
     if not CHROMIUM.exists():
         message = "browser tests need Debian's chromium: apt-get install -y chromium"
         if os.environ.get("CI"):

@@ -2,7 +2,10 @@
 
 import re
 
+from digit_strokes import DIGIT_STROKES
 from playwright.sync_api import expect
+
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 
 
 def open_page(page, app_url, path=""):
@@ -67,3 +70,60 @@ def test_drawing_a_digit_with_the_mouse_shows_the_prediction(page, app_url):
     prediction = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
     expect(prediction).to_be_visible()
     expect(prediction.locator("[data-testid='stMetricValue']")).to_have_text("1")
+
+
+def test_shipped_model_reads_the_ten_digits_drawn_with_the_mouse(page, app_url):
+    """The demo people remember: draw 0 to 9 on the canvas; the default model reads nearly all."""
+    open_page(page, app_url, "draw")
+    read_as = []
+    for digit in range(10):
+        expect(page.get_by_text("Draw a digit on the canvas.")).to_be_visible()
+        canvas = page.locator("canvas.upper-canvas").first
+        box = canvas.bounding_box()
+        for stroke in DIGIT_STROKES[digit]:
+            draw_stroke(page, box, stroke)
+        prediction = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
+        expect(prediction).to_be_visible()
+        page.wait_for_timeout(300)
+        page.wait_for_selector(IDLE)
+        read_as.append(prediction.locator("[data-testid='stMetricValue']").inner_text())
+        page.get_by_role("button", name="Clear").click()
+    right = sum(str(digit) == read for digit, read in enumerate(read_as))
+    assert right >= 9, f"the digits 0..9 were read as {read_as}"
+
+
+def test_one_session_trains_while_another_draws_and_queues(browser, app_url):
+    """Two people at once: each sees only their own job; a second job queues; drawing still works."""
+    trainer, visitor = (browser.new_context(viewport={"width": 1400, "height": 1000}) for _ in range(2))
+    try:
+        training, drawing = trainer.new_page(), visitor.new_page()
+        for each in (training, drawing):
+            each.set_default_timeout(60_000)
+        open_page(training, app_url, "train")
+        epochs = training.get_by_label("Epochs")
+        epochs.fill("100")
+        epochs.press("Enter")
+        training.get_by_role("button", name="Start training").click()
+        expect(training.get_by_text(re.compile(r"Training mlp on mnist-sample: epoch"))).to_be_visible()
+
+        open_page(drawing, app_url, "draw")
+        canvas = drawing.locator("canvas.upper-canvas").first
+        expect(canvas).to_be_visible()
+        draw_stroke(drawing, canvas.bounding_box(), [(0.5, 0.12), (0.5, 0.88)])
+        prediction = drawing.locator("[data-testid='stMetric']").filter(has_text="Prediction")
+        expect(prediction.locator("[data-testid='stMetricValue']")).to_have_text("1")
+
+        open_page(drawing, app_url, "train")
+        expect(drawing.get_by_role("button", name="Start training")).to_be_visible()
+        expect(drawing.get_by_role("button", name="Stop training")).to_have_count(0)
+        drawing.get_by_role("button", name="Start training").click()
+        expect(drawing.get_by_text("Waiting for the trainer: number 1 in the queue")).to_be_visible()
+
+        training.get_by_role("button", name="Stop training").click()
+        expect(training.get_by_text(re.compile(r"Stopped early after"))).to_be_visible()
+        expect(drawing.get_by_text(re.compile(r"Training mlp on mnist-sample: epoch"))).to_be_visible()
+        drawing.get_by_role("button", name="Stop training").click()
+        expect(drawing.get_by_text(re.compile(r"Stopped early after"))).to_be_visible()
+    finally:
+        trainer.close()
+        visitor.close()
