@@ -9,6 +9,8 @@ from mnist_app.data import IMAGE_SIZE, NUM_CLASSES
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
 ARCHITECTURES = ("mlp", "cnn")
+# Keras' random augmentation layers do not compile with XLA; the dense network does.
+XLA_READY = {"mlp": True, "cnn": False}
 ARCHITECTURE_NAMES = {
     "mlp": "The lab's MLP (784-100-10 dense)",
     "cnn": "CNN (four conv layers, with augmentation)",
@@ -63,8 +65,8 @@ def build_cnn() -> keras.Sequential:
 def build_model(arch: str, learning_rate: float = 1e-3, steps_per_execution: int = 1) -> keras.Sequential:
     """A compiled model of the given architecture, as the lab compiles it (adam, cross-entropy).
 
-    `steps_per_execution` runs several batches per call into TensorFlow: the same math,
-    far less Python overhead per batch of 32.
+    `steps_per_execution` runs several batches per call into TensorFlow, and `jit_compile`
+    fuses each step with XLA: the same math, far less overhead per batch of 32.
     """
     builders = {"mlp": build_mlp, "cnn": build_cnn}
     if arch not in builders:
@@ -75,5 +77,6 @@ def build_model(arch: str, learning_rate: float = 1e-3, steps_per_execution: int
         loss="categorical_crossentropy",
         metrics=["accuracy"],
         steps_per_execution=steps_per_execution,
+        jit_compile=XLA_READY[arch],
     )
     return model

@@ -19,7 +19,17 @@ from mnist_app.data import NUM_CLASSES, Dataset
 from mnist_app.models import ARCHITECTURES, build_model
 
 PROGRESS_INTERVAL_S = 0.1
-STEPS_PER_EXECUTION = 16
+# Batches of 32 are tiny: run many per call into TensorFlow (one compiled loop), but few
+# enough that the curves still move about ten times an epoch.
+UPDATES_PER_EPOCH = 10
+MAX_STEPS_PER_EXECUTION = 256
+# Validation does no learning, so it may take big batches: the same figures, far fewer steps.
+VALIDATION_BATCH_SIZE = 1024
+
+
+def steps_per_execution(steps_per_epoch: int) -> int:
+    """How many batches one call into TensorFlow runs."""
+    return max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // UPDATES_PER_EPOCH))
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,22 @@ def to_model_input(images: np.ndarray) -> np.ndarray:
     return images.astype(np.float32) / 255.0
 
 
+def shuffled_batches(images: np.ndarray, labels: np.ndarray, batch_size: int):
+    """Batches reshuffled every epoch from tensors held in memory.
+
+    Measured here: about a third less time an epoch than handing Keras the arrays, whose
+    adapter slices them batch by batch.
+    """
+    import tensorflow as tf
+
+    return (
+        tf.data.Dataset.from_tensor_slices((images, labels))
+        .shuffle(len(images), reshuffle_each_iteration=True)
+        .batch(batch_size)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+
+
 def one_hot(labels: np.ndarray) -> np.ndarray:
     """Labels as one-hot rows, for the lab's categorical cross-entropy."""
     return np.eye(NUM_CLASSES, dtype=np.float32)[labels]
@@ -193,16 +219,16 @@ def train(
     started = time.perf_counter()
     x_train, y_train = to_model_input(dataset.x_train), one_hot(dataset.y_train)
     x_test, y_test = to_model_input(dataset.x_test), one_hot(dataset.y_test)
-    model = build_model(config.arch, config.learning_rate, steps_per_execution=STEPS_PER_EXECUTION)
     steps_per_epoch = -(-len(x_train) // config.batch_size)
+    model = build_model(config.arch, config.learning_rate, steps_per_execution(steps_per_epoch))
     curves = LiveCurves(steps_per_epoch, config.epochs, on_progress, stop)
     model.fit(
-        x_train,
-        y_train,
-        batch_size=config.batch_size,
+        shuffled_batches(x_train, y_train, config.batch_size),
         epochs=config.epochs,
         validation_data=(x_test, y_test),
+        validation_batch_size=VALIDATION_BATCH_SIZE,
         callbacks=[curves],
+        shuffle=False,  # the batches come shuffled already
         verbose=0,
     )
     test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)

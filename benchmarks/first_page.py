@@ -1,0 +1,84 @@
+"""First page: from `streamlit run app.py` to the Explore page's digits in Chromium.
+
+    python benchmarks/first_page.py [--rounds 5]
+
+Each round starts a fresh server and times, from the moment the command is launched, until
+the browser shows the first sample image loaded. The baseline is a bare Streamlit page
+that shows one image, measured the same way in the same rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from browser import chromium, free_port, start_server
+
+BARE_PAGE = """
+import numpy as np
+import streamlit as st
+
+st.title("One image")
+st.image(np.zeros((28, 28), np.uint8), width=84)
+"""
+FIRST_IMAGE = "[data-testid='stImage'] img"
+
+
+def time_to_first_image(browser, script: Path) -> float:
+    """Seconds from launching the server to an image decoded on the page."""
+    page = browser.new_page()
+    port = free_port()
+    started = time.perf_counter()
+    process = start_server(script, port)
+    try:
+        while True:
+            try:
+                page.goto(f"http://127.0.0.1:{port}/", timeout=2000)
+                break
+            except Exception:  # The server is not listening yet: try again at once.
+                if time.perf_counter() - started > 60:
+                    raise
+                time.sleep(0.02)
+        page.wait_for_function(
+            f'() => {{ const img = document.querySelector("{FIRST_IMAGE}"); '
+            "return img && img.complete && img.naturalWidth > 0; }",
+            timeout=60_000,
+            polling=10,
+        )
+        return time.perf_counter() - started
+    finally:
+        page.close()
+        process.terminate()
+        process.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    times: dict[str, list[float]] = {"bare page": [], "app": []}
+    with tempfile.TemporaryDirectory() as folder, chromium() as browser:
+        bare = Path(folder) / "bare.py"
+        bare.write_text(BARE_PAGE)
+        for _ in range(args.rounds):
+            times["bare page"].append(time_to_first_image(browser, bare))
+            times["app"].append(time_to_first_image(browser, app))
+    bare_median, app_median = (statistics.median(times[k]) for k in ("bare page", "app"))
+    print(f"First page: launch to first image in Chromium, median of {args.rounds} rounds")
+    print("| page | median (s) | all runs (s) |")
+    print("|---|---|---|")
+    for name, median in (("bare Streamlit page, one image", bare_median), ("app: Explore", app_median)):
+        runs = times["bare page" if name.startswith("bare") else "app"]
+        print(f"| {name} | {median:.2f} | {', '.join(f'{t:.2f}' for t in runs)} |")
+    print(f"app / bare page: {app_median / bare_median:.2f}x; goal: app under 3 s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,162 @@
+"""Training speed: the app's trainer against the lab's plain Keras code, side by side.
+
+    python benchmarks/training_speed.py [--dataset fashion-mnist] [--epochs 4] [--rounds 3]
+
+Both train the lab's MLP with batch size 32 on the same data, validating on the test split
+every epoch as the lab does; the app's trainer has its live-curve callback attached. Each
+run is a fresh process, the two alternate, and the table gives medians over the rounds: a
+steady epoch (epochs 2 and later), the whole run (data preparation, compilation, training,
+final evaluation), test accuracy, and how far the app's epoch is from the machine's FLOP
+bound for this model (measured matmul rate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def run_lab(dataset, epochs: int) -> dict:
+    """The lab's code as the notebook writes it: flatten, scale, one-hot, compile, fit."""
+    import keras
+    from keras.layers import Dense
+    from keras.models import Sequential
+    from keras.utils import to_categorical
+
+    started = time.perf_counter()
+    num_pixels = dataset.x_train.shape[1] * dataset.x_train.shape[2]
+    x_train = dataset.x_train.reshape(dataset.x_train.shape[0], num_pixels).astype("float32") / 255
+    x_test = dataset.x_test.reshape(dataset.x_test.shape[0], num_pixels).astype("float32") / 255
+    y_train, y_test = to_categorical(dataset.y_train), to_categorical(dataset.y_test)
+    num_classes = y_test.shape[1]
+
+    model = Sequential()
+    model.add(keras.Input(shape=(num_pixels,)))
+    model.add(Dense(num_pixels, activation="relu"))
+    model.add(Dense(100, activation="relu"))
+    model.add(Dense(num_classes, activation="softmax"))
+    model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.began = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            seconds.append(time.perf_counter() - self.began)
+
+    seconds: list[float] = []
+    model.fit(
+        x_train, y_train, validation_data=(x_test, y_test), epochs=epochs, verbose=0, callbacks=[EpochTimer()]
+    )
+    scores = model.evaluate(x_test, y_test, verbose=0)
+    return {"epoch_seconds": seconds, "total": time.perf_counter() - started, "accuracy": float(scores[1])}
+
+
+def run_app(dataset, epochs: int) -> dict:
+    """The app's trainer, with a listener on its live curve as the Train page has."""
+    from mnist_app.training import TrainConfig, train
+
+    points = []
+    started = time.perf_counter()
+    result = train(dataset, TrainConfig("mlp", epochs=epochs, batch_size=32), on_progress=points.append)
+    return {
+        "epoch_seconds": result.epoch_seconds,
+        "total": time.perf_counter() - started,
+        "accuracy": result.test_accuracy,
+        "updates": len(points),
+    }
+
+
+def matmul_gflops() -> float:
+    """This machine's float32 matmul rate through TensorFlow, best of five."""
+    import tensorflow as tf
+
+    a, b = tf.random.uniform((2048, 2048)), tf.random.uniform((2048, 2048))
+    tf.matmul(a, b).numpy()
+    best = float("inf")
+    for _ in range(5):
+        began = time.perf_counter()
+        tf.matmul(a, b).numpy()
+        best = min(best, time.perf_counter() - began)
+    return 2 * 2048**3 / best / 1e9
+
+
+def mlp_epoch_gflop(n_train: int, n_test: int) -> float:
+    """Multiply-adds of the lab's MLP: 2 FLOP each forward, 4 more backward; validation forward only."""
+    macs = 784 * 784 + 784 * 100 + 100 * 10
+    return (6 * macs * n_train + 2 * macs * n_test) / 1e9
+
+
+def child(kind: str, spec: str, epochs: int) -> None:
+    from mnist_app.data import load_dataset
+
+    dataset = load_dataset(spec)
+    result = run_lab(dataset, epochs) if kind == "lab" else run_app(dataset, epochs)
+    if kind == "app":
+        result["gflops"] = matmul_gflops()
+        result["epoch_gflop"] = mlp_epoch_gflop(len(dataset.y_train), len(dataset.y_test))
+    print(json.dumps(result))
+
+
+def measure(kind: str, spec: str, epochs: int) -> dict:
+    output = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--dataset", spec, "--epochs", str(epochs)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--dataset", default="fashion-mnist")
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--child", choices=["lab", "app"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.child, args.dataset, args.epochs)
+        return
+
+    runs: dict[str, list[dict]] = {"lab": [], "app": []}
+    for round_number in range(args.rounds):
+        for kind in ("lab", "app"):
+            runs[kind].append(measure(kind, args.dataset, args.epochs))
+            print(f"round {round_number + 1}/{args.rounds}: {kind} done", file=sys.stderr)
+
+    def steady(kind):
+        return statistics.median(
+            s for run in runs[kind] for s in (run["epoch_seconds"][1:] or run["epoch_seconds"])
+        )
+
+    def median(kind, key):
+        return statistics.median(run[key] for run in runs[kind])
+
+    lab_epoch, app_epoch = steady("lab"), steady("app")
+    lab_total, app_total = median("lab", "total"), median("app", "total")
+    bound = median("app", "epoch_gflop") / median("app", "gflops")
+    print(
+        f"Training speed: lab's MLP, batch 32, {args.dataset}, {args.epochs} epochs, median of {args.rounds} rounds"
+    )
+    print("| measure | lab's code | app's trainer | lab / app |")
+    print("|---|---|---|---|")
+    print(f"| steady epoch (s) | {lab_epoch:.2f} | {app_epoch:.2f} | {lab_epoch / app_epoch:.1f}x |")
+    print(f"| whole run (s) | {lab_total:.1f} | {app_total:.1f} | {lab_total / app_total:.1f}x |")
+    print(f"| test accuracy | {median('lab', 'accuracy'):.4f} | {median('app', 'accuracy'):.4f} | |")
+    print(f"| curve updates per epoch | 0 | {median('app', 'updates') / args.epochs:.0f} | |")
+    print(
+        f"FLOP bound: {bound:.2f} s an epoch at {median('app', 'gflops'):.0f} GFLOP/s; "
+        f"lab's code {lab_epoch / bound:.1f}x the bound, app's trainer {app_epoch / bound:.1f}x"
+    )
+
+
+if __name__ == "__main__":
+    main()
