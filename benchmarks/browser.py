@@ -30,12 +30,12 @@ def free_port() -> int:
 
 
 def start_server(script: Path, port: int, env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run SCRIPT` on localhost, as a user starts it, from the repository root."""
+    """`streamlit run SCRIPT` on localhost, from the repository root, with the shipped models."""
     return subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
          "--server.address", "127.0.0.1", "--server.headless", "true"],
         cwd=REPO,
-        env={**os.environ, "MNIST_APP_OFFLINE": "1", **(env or {})},
+        env={**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_MODELS_DIR": str(REPO / "models"), **(env or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )  # fmt: skip

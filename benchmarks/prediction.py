@@ -73,6 +73,8 @@ def browser_latency(strokes: int) -> list[float]:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/draw")
         page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
+        page.locator("canvas.upper-canvas").first.wait_for()
+        page.wait_for_timeout(500)  # let the canvas component finish mounting
         for i in range(strokes + 1):
             canvas = page.locator("canvas.upper-canvas").first
             box = canvas.bounding_box()

@@ -1,7 +1,6 @@
 """Explore: the digits themselves, their classes, their average shapes and their pixels."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mnist_app import resources
@@ -60,9 +59,9 @@ if len(labels):
 
 st.header("Class balance")
 st.bar_chart(
-    pd.DataFrame(
-        {"train": figures["train_counts"], "test": figures["test_counts"]}, index=list(data.class_names)
-    ),
+    {"class": list(data.class_names), "train": figures["train_counts"], "test": figures["test_counts"]},
+    x="class",
+    y=["train", "test"],
     x_label="class",
     y_label="images",
     stack=False,
@@ -82,7 +81,7 @@ st.caption(
 )
 bins = histogram[1:].reshape(15, 17).sum(axis=1)
 st.bar_chart(
-    pd.DataFrame({"intensity": 1 + 17 * np.arange(15), "pixels": bins}),
+    {"intensity": 1 + 17 * np.arange(15), "pixels": bins},
     x="intensity",
     x_label="intensity",
     y_label="pixels",

@@ -1,0 +1,54 @@
+"""Smoke runs of the benchmark scripts on tiny sizes, so they keep working; no timing is asserted."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def run_benchmark(script: str, *args: str) -> str:
+    result = subprocess.run(
+        [sys.executable, str(REPO / "benchmarks" / script), *args],
+        cwd=REPO,
+        env={**os.environ, "MNIST_APP_OFFLINE": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def needs_chromium():
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail("browser benchmarks need Debian's chromium")
+        pytest.skip("browser benchmarks need Debian's chromium")
+
+
+def test_training_speed_benchmark_prints_its_table():
+    output = run_benchmark("training_speed.py", "--dataset", "mnist-sample", "--epochs", "1", "--rounds", "1")
+    assert "| steady epoch (s) |" in output and "| whole run (s) |" in output and "FLOP bound" in output
+
+
+def test_prediction_benchmark_prints_its_table():
+    needs_chromium()
+    output = run_benchmark("prediction.py", "--strokes", "5", "--browser-strokes", "1")
+    assert "| total |" in output and "mouse up to the Prediction metric" in output
+
+
+def test_first_page_benchmark_prints_its_table():
+    needs_chromium()
+    output = run_benchmark("first_page.py", "--rounds", "1")
+    assert "| app: Explore |" in output and "| bare Streamlit page, one image |" in output
+
+
+def test_memory_benchmark_prints_its_table():
+    needs_chromium()
+    output = run_benchmark("memory.py", "--dataset", "mnist-sample", "--sessions", "1")
+    assert "| 2 sessions, every page visited |" in output and "1 more sessions added" in output
