@@ -5,6 +5,9 @@
 Server share: what the Draw page does with each stroke the canvas sends (decode the PNG,
 prepare the digit MNIST's way, infer with the cached model), timed on the ten digits drawn
 as the tests draw them; against it, the same with `model.predict`, the call the lab uses.
+The server's share is timed twice: alone, and while a training job (the lab's MLP on the
+embedded sample, the app's own TrainingJob) trains in the same process, as it would on a
+server where one session trains while another draws.
 Browser: mouse up on the canvas to the new "Prediction" metric on screen, on a real server.
 """
 
@@ -27,9 +30,12 @@ sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
 from browser import REPO, chromium, server  # noqa: E402
 from digit_strokes import DIGIT_STROKES  # noqa: E402
 
+from mnist_app.data import load_dataset  # noqa: E402
 from mnist_app.evaluation import predict_probabilities  # noqa: E402
+from mnist_app.jobs import TrainingJob, TrainingQueue  # noqa: E402
 from mnist_app.preprocessing import canvas_to_grey, prepare_digit  # noqa: E402
 from mnist_app.store import load_model  # noqa: E402
+from mnist_app.training import TrainConfig  # noqa: E402
 
 
 def canvas_png(digit: int, size: int = 280) -> str:
@@ -109,11 +115,19 @@ def main() -> None:
     server_share(model, data_urls, 3, use_predict=True)
     fast = server_share(model, data_urls, args.strokes, use_predict=False)
     slow = server_share(model, data_urls, max(10, args.strokes // 10), use_predict=True)
+    job = TrainingJob(load_dataset("mnist-sample"), TrainConfig("mlp", epochs=1000), queue=TrainingQueue(1))
+    job.start()
+    while not job.snapshot().curve:
+        time.sleep(0.05)
+    busy = server_share(model, data_urls, args.strokes, use_predict=False)
+    job.stop()
+    job.join()
     print(f"Prediction, server's share per stroke: median of {args.strokes} strokes (ms)")
-    print("| stage | app (predict_on_batch) | with model.predict |")
-    print("|---|---|---|")
+    print("| stage | app (predict_on_batch) | with model.predict | app, while a job trains |")
+    print("|---|---|---|---|")
     for stage in fast:
-        print(f"| {stage} | {statistics.median(fast[stage]):.2f} | {statistics.median(slow[stage]):.2f} |")
+        medians = (statistics.median(timings[stage]) for timings in (fast, slow, busy))
+        print("| " + stage + " | " + " | ".join(f"{m:.2f}" for m in medians) + " |")
     ratio = statistics.median(slow["total"]) / statistics.median(fast["total"])
     print(f"model.predict / app: {ratio:.1f}x; goal: app total under 5 ms")
     if args.browser_strokes:

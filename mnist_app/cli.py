@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     try:
         return args.command(args)
-    except (DatasetError, ModelError, ImageError, ValueError) as error:
+    except (DatasetError, ModelError, ImageError, ValueError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE_ERROR
 
@@ -82,7 +82,7 @@ def _train(args) -> int:
     result = train(dataset, config, on_progress=_print_progress)
     print(file=sys.stderr)
     store = ModelStore()
-    output = args.output or store.path(store.unique_name(f"{config.arch}-{dataset.name}"))
+    output = args.output or store.path(store.unique_name(config.arch, dataset.name))
     command = "python -m mnist_app " + shlex.join(args.argv)
     save_model(result.model, output, result.metadata(command=command))
     _print_json({"model_path": str(output), **result.metadata()})
@@ -92,7 +92,7 @@ def _train(args) -> int:
 def _print_progress(progress) -> None:
     width = 30
     filled = int(progress.fraction * width)
-    point = progress.points[-1]
+    point = next(p for p in reversed(progress.points) if p.split == "train")
     print(
         f"\repoch {progress.epoch}/{progress.epochs} [{'#' * filled}{'.' * (width - filled)}] "
         f"loss {point.loss:.4f} accuracy {point.accuracy:.4f}",

@@ -12,6 +12,7 @@ import os
 import struct
 import tempfile
 import urllib.request
+import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -187,7 +188,7 @@ def load_npz(path: Path) -> Dataset:
             arrays = {key: npz[key] for key in ("x_train", "y_train", "x_test", "y_test")}
     except KeyError as error:
         raise DatasetError(f"{path} lacks the array {error}: expected Keras' mnist.npz layout") from None
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as error:
         raise DatasetError(f"{path} is not a readable .npz file ({error})") from None
     return _dataset(
         path.stem,

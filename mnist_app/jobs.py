@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -33,10 +32,14 @@ class TrainingQueue:
         with self._changed:
             return self._waiting.index(ticket) + 1 if ticket in self._waiting else 0
 
-    def acquire(self, ticket: object, cancelled: threading.Event) -> bool:
-        """Wait for a slot; False if cancelled while waiting."""
+    def join(self, ticket: object) -> None:
+        """Take a place at the end of the line (at once, so the position shows at once)."""
         with self._changed:
             self._waiting.append(ticket)
+
+    def acquire(self, ticket: object, cancelled: threading.Event) -> bool:
+        """Wait in line for a slot; False if cancelled while waiting."""
+        with self._changed:
             while not (self._running < self.slots and self._waiting[0] is ticket):
                 if cancelled.is_set():
                     self._waiting.remove(ticket)
@@ -54,7 +57,16 @@ class TrainingQueue:
             self._changed.notify_all()
 
 
-TRAINING_QUEUE = TrainingQueue(int(os.environ.get("MNIST_APP_TRAINING_SLOTS", "1")))
+def training_slots() -> int:
+    """MNIST_APP_TRAINING_SLOTS: how many jobs train at once (default 1; bad values mean 1)."""
+    try:
+        return max(1, int(os.environ.get("MNIST_APP_TRAINING_SLOTS", "1")))
+    except ValueError:
+        return 1
+
+
+TRAINING_QUEUE = TrainingQueue(training_slots())
+WATCH_INTERVAL_S = 1.0
 
 
 @dataclass(frozen=True)
@@ -64,7 +76,6 @@ class JobSnapshot:
     state: str
     fraction: float
     epoch: int
-    epochs: int
     queue_position: int
     curve: list[CurvePoint] = field(default_factory=list)
     result: TrainResult | None = None
@@ -77,7 +88,11 @@ class JobSnapshot:
 
 
 class TrainingJob:
-    """Train on a thread; `on_result` (e.g. saving the model) runs there too when it ends."""
+    """Train on a thread; `on_result` (e.g. saving the model) runs there too when it ends.
+
+    `abandoned` is asked every second while the job waits or trains: once it says True
+    (nobody is left to watch, say), the job stops as if Stop were pressed.
+    """
 
     def __init__(
         self,
@@ -85,13 +100,14 @@ class TrainingJob:
         config: TrainConfig,
         on_result: Callable[[TrainResult], str] | None = None,
         queue: TrainingQueue = TRAINING_QUEUE,
+        abandoned: Callable[[], bool] | None = None,
     ):
         config.validate()
         self.dataset = dataset
         self.config = config
         self.on_result = on_result
         self.queue = queue
-        self.started_at = time.time()
+        self.abandoned = abandoned
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._state = QUEUED
@@ -103,7 +119,10 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._run, name=f"train-{config.arch}", daemon=True)
 
     def start(self) -> TrainingJob:
+        self.queue.join(self)
         self._thread.start()
+        if self.abandoned is not None:
+            threading.Thread(target=self._watch, name="watch-training", daemon=True).start()
         return self
 
     def stop(self) -> None:
@@ -120,13 +139,17 @@ class TrainingJob:
                 state=self._state,
                 fraction=progress.fraction if progress else 0.0,
                 epoch=progress.epoch if progress else 0,
-                epochs=self.config.epochs,
                 queue_position=self.queue.position(self) if self._state == QUEUED else 0,
                 curve=list(self._curve),
                 result=self._result,
                 saved_as=self._saved_as,
                 error=self._error,
             )
+
+    def _watch(self) -> None:
+        while not self._stop.wait(WATCH_INTERVAL_S) and self.snapshot().active:
+            if self.abandoned():
+                self.stop()
 
     def _on_progress(self, progress: Progress) -> None:
         with self._lock:

@@ -43,7 +43,10 @@ class SavedModel:
     @property
     def cache_key(self) -> tuple[str, int, int]:
         """Changes whenever the file is re-saved, so cached loads re-read it."""
-        stat = self.path.stat()
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            raise ModelError(f"{self.name} was just deleted or renamed") from None
         return (str(self.path), stat.st_mtime_ns, stat.st_size)
 
     @property
@@ -63,9 +66,12 @@ def read_metadata(path: Path) -> dict:
         with zipfile.ZipFile(path) as archive:
             if METADATA_ENTRY not in archive.namelist():
                 return {}
-            return json.loads(archive.read(METADATA_ENTRY))
+            metadata = json.loads(archive.read(METADATA_ENTRY))
     except (OSError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ModelError(f"{path.name} is not a readable .keras file ({error})") from None
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("created", ""), str):
+        raise ModelError(f"{path.name} carries a malformed {METADATA_ENTRY}")
+    return metadata
 
 
 def load_model(path: Path):
@@ -150,9 +156,10 @@ class ModelStore:
         path = save_model(model, self.path(name), metadata)
         return SavedModel(path.stem, path, metadata)
 
-    def unique_name(self, base: str) -> str:
-        """base, or base-2, base-3, ... whichever is not taken yet."""
-        name, n = check_name(base), 1
+    def unique_name(self, *parts: str) -> str:
+        """A free name made of the parts ("cnn", "mnist" -> "cnn-mnist", then "cnn-mnist-2", ...)."""
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-.")[:56] or "model"
+        name, n = base, 1
         while self.path(name).exists():
             n += 1
             name = f"{base}-{n}"
@@ -162,14 +169,17 @@ class ModelStore:
         source, target = self.path(old), self.path(new)
         if not source.is_file():
             raise ModelError(f"no saved model named {old!r}")
-        if target.exists():
-            raise ModelError(f"a model named {new!r} exists already")
-        os.link(source, target)
-        source.unlink()
+        try:
+            os.link(source, target)
+            source.unlink()
+        except FileExistsError:
+            raise ModelError(f"a model named {new!r} exists already") from None
+        except FileNotFoundError:
+            raise ModelError(f"no saved model named {old!r}") from None
         return self.get(target.stem)
 
     def delete(self, name: str) -> None:
-        path = self.path(name)
-        if not path.is_file():
-            raise ModelError(f"no saved model named {name!r}")
-        path.unlink()
+        try:
+            self.path(name).unlink()
+        except FileNotFoundError:
+            raise ModelError(f"no saved model named {name!r}") from None

@@ -16,20 +16,20 @@ import keras
 import numpy as np
 
 from mnist_app.data import NUM_CLASSES, Dataset
-from mnist_app.models import ARCHITECTURES, build_model
+from mnist_app.models import build_model, check_architecture
 
 PROGRESS_INTERVAL_S = 0.1
 # Batches of 32 are tiny: run many per call into TensorFlow (one compiled loop), but few
 # enough that the curves still move about ten times an epoch.
 UPDATES_PER_EPOCH = 10
-MAX_STEPS_PER_EXECUTION = 256
 # Validation does no learning, so it may take big batches: the same figures, far fewer steps.
 VALIDATION_BATCH_SIZE = 1024
 
 
-def steps_per_execution(steps_per_epoch: int) -> int:
-    """How many batches one call into TensorFlow runs."""
-    return max(1, min(MAX_STEPS_PER_EXECUTION, steps_per_epoch // UPDATES_PER_EPOCH))
+def steps_per_execution(arch: str, steps_per_epoch: int) -> int:
+    """How many batches one call into TensorFlow runs (the callback wakes once per call)."""
+    ceiling = check_architecture(arch).max_steps_per_execution
+    return max(1, min(ceiling, steps_per_epoch // UPDATES_PER_EPOCH))
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise ValueError with a message fit for the user if a choice is out of range."""
-        if self.arch not in ARCHITECTURES:
-            raise ValueError(f"unknown architecture {self.arch!r}: use one of {', '.join(ARCHITECTURES)}")
+        check_architecture(self.arch)
         if self.epochs < 1:
             raise ValueError(f"epochs must be at least 1, not {self.epochs}")
         if self.batch_size < 1:
@@ -145,7 +144,7 @@ def one_hot(labels: np.ndarray) -> np.ndarray:
 
 
 class LiveCurves(keras.callbacks.Callback):
-    """Sends curve points a few times a second, and stops training when asked."""
+    """Sends curve points about ten times an epoch (at most every 0.1 s); stops when asked."""
 
     def __init__(
         self,
@@ -163,6 +162,7 @@ class LiveCurves(keras.callbacks.Callback):
         self.interval_s = interval_s
         self.curve: list[CurvePoint] = []
         self.epoch_seconds: list[float] = []
+        self.validation: tuple[float, float] | None = None
         self._epoch = 0
         self._epoch_started = 0.0
         self._last_sent = 0.0
@@ -182,6 +182,8 @@ class LiveCurves(keras.callbacks.Callback):
         self._send(steps, [self._point(steps / self.steps_per_epoch, "train", logs)])
 
     def on_epoch_end(self, epoch, logs=None):
+        if logs and "val_loss" in logs:
+            self.validation = (float(logs["val_loss"]), float(logs["val_accuracy"]))
         if self.model.stop_training:
             return
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
@@ -220,7 +222,7 @@ def train(
     x_train, y_train = to_model_input(dataset.x_train), one_hot(dataset.y_train)
     x_test, y_test = to_model_input(dataset.x_test), one_hot(dataset.y_test)
     steps_per_epoch = -(-len(x_train) // config.batch_size)
-    model = build_model(config.arch, config.learning_rate, steps_per_execution(steps_per_epoch))
+    model = build_model(config.arch, config.learning_rate, steps_per_execution(config.arch, steps_per_epoch))
     curves = LiveCurves(steps_per_epoch, config.epochs, on_progress, stop)
     model.fit(
         shuffled_batches(x_train, y_train, config.batch_size),
@@ -231,7 +233,11 @@ def train(
         shuffle=False,  # the batches come shuffled already
         verbose=0,
     )
-    test_loss, test_accuracy = model.evaluate(x_test, y_test, batch_size=256, verbose=0)
+    # Keras validates on the test split at the end of every epoch, a stopped one included:
+    # those are the final figures, no need to evaluate the same model twice.
+    test_loss, test_accuracy = curves.validation or model.evaluate(
+        x_test, y_test, batch_size=VALIDATION_BATCH_SIZE, verbose=0
+    )
     return TrainResult(
         model=model,
         config=config,

@@ -79,3 +79,22 @@ def test_failure_while_saving_is_reported_not_lost(sample):
     job.join(120)
     snapshot = job.snapshot()
     assert snapshot.state == FAILED and "disk full" in snapshot.error
+
+
+def test_abandoned_job_stops_by_itself(sample):
+    """Nobody left to press Stop (the browser session is gone): the job stops and saves."""
+    job = TrainingJob(sample, TrainConfig("mlp", epochs=50), queue=TrainingQueue(1), abandoned=lambda: True)
+    job.start()
+    assert wait_for(lambda: not job.snapshot().active, timeout=20)
+    assert job.snapshot().state == STOPPED
+
+
+def test_job_is_in_line_as_soon_as_it_starts(sample):
+    queue = TrainingQueue(1)
+    first = TrainingJob(sample, TrainConfig("mlp", epochs=50), queue=queue).start()
+    second = TrainingJob(sample, TrainConfig("mlp", epochs=1), queue=queue).start()
+    assert second.snapshot().queue_position in (1, 2)
+    second.stop()
+    first.stop()
+    first.join(30)
+    second.join(30)

@@ -1,5 +1,6 @@
 """Each page's logic with Streamlit's AppTest: no exception, and what a user relies on is there."""
 
+import io
 import shutil
 import sys
 import time
@@ -127,7 +128,7 @@ def test_train_page_evaluates_the_model_in_use(default_model):
 
 def test_train_page_renames_and_deletes_models(default_model, models_dir):
     at = page("train").run()
-    at.text_input(key="rename_to").input("my-cnn")
+    at.text_input(key="rename_to_default").input("my-cnn")
     at.button(key="rename_model").click().run()
     assert not at.exception
     assert [p.name for p in models_dir.iterdir()] == ["my-cnn.keras"]
@@ -216,3 +217,62 @@ def test_sessions_have_their_own_jobs_and_queue_behind_one_another(models_dir):
     assert any(m.label == "Test accuracy" for m in second.metric)
     first.run()
     assert "Stopped early" in first.warning[0].value
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_draw_page_reads_an_uploaded_photo_of_dark_ink_on_paper(default_model, monkeypatch):
+    fake_canvas(monkeypatch, None)
+    photo = Image.new("L", (300, 400), 235)
+    ImageDraw.Draw(photo).line([(70, 90), (230, 90), (120, 330)], fill=30, width=24)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload("seven.png", png_bytes(photo), "image/png").run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "Prediction").value == "7"
+    assert "colours inverted" in at.get("image")[0].proto.imgs[0].caption
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.png", b"this is a text file, not a picture", "not a readable image"),
+        ("huge.png", png_bytes(Image.new("1", (20000, 20000))), "too many pixels"),
+    ],
+)
+def test_draw_page_refuses_a_bad_upload_and_keeps_working(default_model, monkeypatch, name, content, message):
+    fake_canvas(monkeypatch, None)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload(name, content, "image/png").run()
+    assert not at.exception
+    assert message in at.error[0].value and "Upload a PNG or JPEG" in at.error[0].value
+    assert at.button(key="clear_canvas") and at.selectbox(key="model_name").value == "default"
+
+
+def test_choices_hold_across_pages():
+    """The dataset picked on Explore and the split shown stay picked after a visit to Draw."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.selectbox(key="dataset").select("mnist-sample").run()
+    at.switch_page("mnist_app/pages/draw.py").run()
+    at.switch_page("mnist_app/pages/explore.py").run()
+    assert not at.exception
+    assert at.selectbox(key="dataset").value == "mnist-sample"
+    assert not at.info, "the sample was chosen, so no fallback notice"
+
+
+def test_stopping_a_queued_job_says_nothing_was_trained(models_dir):
+    first, second = page("train").run(), page("train").run()
+    first.number_input(key="train_epochs").set_value(100).run()
+    first.button(key="start_training").click().run()
+    second.button(key="start_training").click().run()
+    second.button(key="stop_training").click().run()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and not any("nothing was trained" in i.value for i in second.info):
+        time.sleep(0.2)
+        second.run()
+    assert not second.exception
+    assert any("nothing was trained" in i.value for i in second.info)
+    first.button(key="stop_training").click().run()

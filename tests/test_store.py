@@ -83,9 +83,22 @@ def test_names_that_are_not_plain_file_names_are_refused(name, models_dir):
 
 def test_unique_name_counts_up(trained_mlp, models_dir):
     store = ModelStore()
-    assert store.unique_name("cnn-mnist") == "cnn-mnist"
+    assert store.unique_name("cnn", "mnist") == "cnn-mnist"
     store.save(trained_mlp.model, "cnn-mnist", {})
-    assert store.unique_name("cnn-mnist") == "cnn-mnist-2"
+    assert store.unique_name("cnn", "mnist") == "cnn-mnist-2"
+
+
+def test_unique_name_makes_a_valid_name_from_any_dataset_folder(models_dir):
+    """A dataset folder named with spaces or symbols, or a long one, still gives a savable name."""
+    name = ModelStore().unique_name("mlp", "My Digits (2026) — scanned " + "x" * 80)
+    assert ModelStore().path(name).name == f"{name}.keras" and len(name) <= 56
+
+
+@pytest.mark.parametrize("description", [[], {"created": 5}])
+def test_malformed_description_marks_the_model_broken_not_the_store(trained_mlp, models_dir, description):
+    ModelStore().save(trained_mlp.model, "odd", description)
+    listed = ModelStore().list()
+    assert [m.name for m in listed] == ["odd"] and "malformed" in listed[0].error
 
 
 def test_missing_and_corrupt_model_files_give_a_clear_error(tmp_path):

@@ -23,6 +23,8 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
     from mnist_app.evaluation import predict_probabilities
 
     probabilities = predict_probabilities(model, prepared.image[None])[0]
+    if len(probabilities) != len(class_names):
+        class_names = [str(label) for label in range(len(probabilities))]
     best = int(probabilities.argmax())
     st.metric("Prediction", class_names[best], help="The class the model gives the highest probability")
     st.caption(f"Confidence {probabilities[best]:.1%}")
@@ -38,8 +40,7 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
 
 
 st.title("Draw a digit")
-store = ModelStore()
-saved = choose_model(store)
+saved = choose_model(ModelStore().list())
 with st.sidebar:
     st.subheader("Brush")
     brush = st.slider("Brush width", 8, 40, 22, key="brush_width")
@@ -82,6 +83,7 @@ with canvas_column:
 with result_column:
     prepared = None
     if upload is not None:
+        st.caption("Reading the uploaded image: remove it to read the canvas again.")
         try:
             prepared = prepare_digit(decode_image(upload.getvalue()))
         except ImageError as error:

@@ -34,7 +34,9 @@ st.caption(f"Dataset **{data.name}**, from {data.source}.")
 
 st.header("Samples")
 controls = st.columns([2, 2, 1])
-split = controls[0].segmented_control("Split", ["train", "test"], default="train", key="explore_split")
+split = controls[0].segmented_control(
+    "Split", ["train", "test"], default="train", key="explore_split", required=True
+)
 images, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
 choice = controls[1].selectbox("Class", ["All", *data.class_names], key="explore_class")
 if controls[2].button("New sample", icon=":material/shuffle:", key="explore_shuffle"):

@@ -1,7 +1,11 @@
 """Train: pick a network, watch its loss and accuracy curves grow, keep the model it makes."""
 
+import time
+
 import pandas as pd
 import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app import resources
 from mnist_app.sidebar import MODEL_KEY, choose_dataset, choose_model, use_model
@@ -9,12 +13,13 @@ from mnist_app.store import ModelError, ModelStore
 
 st.title("Train a classifier")
 with st.spinner("Starting TensorFlow…"):
-    from mnist_app.jobs import TrainingJob
-    from mnist_app.models import ARCHITECTURE_NAMES
+    from mnist_app.jobs import FAILED, QUEUED, TrainingJob
+    from mnist_app.models import ARCHITECTURES
     from mnist_app.training import TrainConfig
 
 JOB_KEY = "training_job"
 REFRESH_S = 0.25
+ABANDONED_AFTER_S = 120
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -37,8 +42,11 @@ def show_job(job: TrainingJob) -> None:
     """Status, progress and curves of this session's job; reruns the page when it ends."""
     snapshot = job.snapshot()
     config = job.config
-    if snapshot.state == "queued":
-        st.progress(0.0, text=f"Waiting for the trainer: number {snapshot.queue_position} in the queue")
+    if snapshot.state == QUEUED:
+        place = snapshot.queue_position
+        st.progress(
+            0.0, text=f"Waiting for the trainer: number {place} in the queue" if place else "Starting…"
+        )
     elif snapshot.active:
         st.progress(
             snapshot.fraction,
@@ -57,10 +65,13 @@ def show_job(job: TrainingJob) -> None:
 
 
 def show_outcome(snapshot) -> None:
-    if snapshot.state == "failed":
+    if snapshot.state == FAILED:
         st.error(f"Training failed: {snapshot.error}")
         return
     result = snapshot.result
+    if result is None:
+        st.info("Left the queue before training began; nothing was trained.")
+        return
     if result.stopped_early:
         st.warning(
             f"Stopped early after {result.epochs_completed} of {result.config.epochs} epochs; "
@@ -74,16 +85,38 @@ def show_outcome(snapshot) -> None:
     st.success(f"Saved as **{snapshot.saved_as}** in models/ and now in use.", icon=":material/save:")
 
 
+def session_abandoned(grace_s: float = ABANDONED_AFTER_S):
+    """A test of whether this browser session has been gone for longer than `grace_s`.
+
+    A reload or a closed tab leaves the job with nobody to stop it, holding the trainer
+    that other sessions queue for. Streamlit keeps a disconnected session this long for a
+    reconnect (`server.disconnectedSessionTTL`), so a short network blip stops nothing.
+    """
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return lambda: False
+    runtime, session_id, gone_since = Runtime.instance(), context.session_id, []
+
+    def abandoned() -> bool:
+        if runtime.is_active_session(session_id):
+            gone_since.clear()
+            return False
+        gone_since[:] = gone_since or [time.monotonic()]
+        return time.monotonic() - gone_since[0] > grace_s
+
+    return abandoned
+
+
 def start_job(dataset, config: TrainConfig, store: ModelStore) -> None:
     def save(result) -> str:
-        name = store.unique_name(f"{result.config.arch}-{result.dataset}")
+        name = store.unique_name(result.config.arch, result.dataset)
         return store.save(result.model, name, result.metadata(saved_by="app")).name
 
-    st.session_state[JOB_KEY] = TrainingJob(dataset, config, on_result=save).start()
+    job = TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned())
+    st.session_state[JOB_KEY] = job.start()
 
 
-def show_saved_models(store: ModelStore) -> None:
-    saved = store.list()
+def show_saved_models(store: ModelStore, saved: list) -> None:
     if not saved:
         st.info("No saved models yet.")
         return
@@ -123,7 +156,7 @@ def show_saved_models(store: ModelStore) -> None:
         on_click="ignore",
     )
     with rename.popover("Rename"):
-        new_name = st.text_input("New name", value=chosen.name, key="rename_to")
+        new_name = st.text_input("New name", value=chosen.name, key=f"rename_to_{chosen.name}")
         if st.button("Rename", key="rename_model"):
             try:
                 renamed = store.rename(chosen.name, new_name)
@@ -136,12 +169,23 @@ def show_saved_models(store: ModelStore) -> None:
     with delete.popover("Delete"):
         st.write(f"Delete **{chosen.name}** for good?")
         if st.button("Delete", type="primary", key="delete_model"):
-            store.delete(chosen.name)
-            st.rerun()
+            try:
+                store.delete(chosen.name)
+            except ModelError as error:
+                st.error(str(error))
+            else:
+                st.rerun()
 
 
 def show_evaluation(saved, spec: str, data) -> None:
     """Confusion matrix, per-class accuracy and the surest mistakes of the model in use."""
+    trained_on = saved.metadata.get("classes")
+    if trained_on and list(trained_on) != list(data.class_names):
+        st.info(
+            f"**{saved.name}** was trained on other classes ({saved.metadata.get('dataset')}) than "
+            f"{data.name} has: choose a model trained on {data.name} to see how it reads it."
+        )
+        return
     try:
         evaluation = resources.evaluation(saved, spec)
     except (ModelError, ValueError) as error:
@@ -179,7 +223,8 @@ def show_evaluation(saved, spec: str, data) -> None:
 
 store = ModelStore()
 spec, data = choose_dataset()
-in_use = choose_model(store)
+saved_models = store.list()
+in_use = choose_model(saved_models)
 job = st.session_state.get(JOB_KEY)
 running = job is not None and job.snapshot().active
 
@@ -190,17 +235,25 @@ st.caption(
 columns = st.columns(4)
 arch = columns[0].selectbox(
     "Architecture",
-    list(ARCHITECTURE_NAMES),
-    format_func=ARCHITECTURE_NAMES.get,
+    list(ARCHITECTURES),
+    format_func=lambda arch: ARCHITECTURES[arch].title,
     key="train_arch",
     disabled=running,
+    persist_state="session",
 )
-epochs = columns[1].number_input("Epochs", 1, 200, 10, key="train_epochs", disabled=running)
+epochs = columns[1].number_input(
+    "Epochs", 1, 200, 10, key="train_epochs", disabled=running, persist_state="session"
+)
 batch_size = columns[2].selectbox(
-    "Batch size", BATCH_SIZES, index=1, key="train_batch_size", disabled=running
+    "Batch size", BATCH_SIZES, index=1, key="train_batch_size", disabled=running, persist_state="session"
 )
 learning_rate = columns[3].select_slider(
-    "Learning rate", LEARNING_RATES, value=1e-3, key="train_learning_rate", disabled=running
+    "Learning rate",
+    LEARNING_RATES,
+    value=1e-3,
+    key="train_learning_rate",
+    disabled=running,
+    persist_state="session",
 )
 
 buttons = st.columns([1, 1, 4])
@@ -220,7 +273,7 @@ if job is not None:
     st.fragment(run_every=REFRESH_S if running else None)(show_job)(job)
 
 st.header("Saved models")
-show_saved_models(store)
+show_saved_models(store, saved_models)
 
 if in_use is not None and data is not None:
     st.header("How the model in use reads the test split")
