@@ -79,10 +79,10 @@ def browser_latency(strokes: int) -> list[float]:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(f"{url}/draw")
         page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
-        page.locator("canvas.upper-canvas").first.wait_for()
-        page.wait_for_timeout(500)  # let the canvas component finish mounting
         for i in range(strokes + 1):
             canvas = page.locator("canvas.upper-canvas").first
+            canvas.wait_for()
+            page.wait_for_timeout(500)  # let a new canvas finish mounting before drawing on it
             box = canvas.bounding_box()
             x = box["x"] + box["width"] / 2
             page.mouse.move(x, box["y"] + 0.12 * box["height"])
@@ -93,7 +93,7 @@ def browser_latency(strokes: int) -> list[float]:
             page.wait_for_function(
                 "() => [...document.querySelectorAll('[data-testid=stMetric]')]"
                 ".some(m => m.innerText.includes('Prediction'))",
-                polling="raf",
+                polling=5,
                 timeout=30_000,
             )
             if i:  # the first stroke also loads the model: a one-off, left out

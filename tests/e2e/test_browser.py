@@ -79,6 +79,8 @@ def test_shipped_model_reads_the_ten_digits_drawn_with_the_mouse(page, app_url):
     for digit in range(10):
         expect(page.get_by_text("Draw a digit on the canvas.")).to_be_visible()
         canvas = page.locator("canvas.upper-canvas").first
+        expect(canvas).to_be_visible()
+        page.wait_for_timeout(300)  # a cleared canvas is a new one: let it finish mounting
         box = canvas.bounding_box()
         for stroke in DIGIT_STROKES[digit]:
             draw_stroke(page, box, stroke)
