@@ -63,7 +63,16 @@ def server(script: Path, env: dict | None = None):
         wait_until_healthy(url)
         yield url, process
     finally:
-        process.terminate()
+        stop_server(process)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Ask the server to stop; kill it if TensorFlow's threads hold up its exit."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
         process.wait(10)
 
 

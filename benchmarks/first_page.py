@@ -54,8 +54,7 @@ def time_to_first_image(browser, script: Path) -> float:
         return time.perf_counter() - started
     finally:
         page.close()
-        process.terminate()
-        process.wait(10)
+        stop_server(process)
 
 
 def main() -> None:
