@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import chromium, free_port, start_server
+from browser import chromium, free_port, start_server, stop_server
 
 BARE_PAGE = """
 import numpy as np
