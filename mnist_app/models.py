@@ -70,12 +70,10 @@ class Architecture:
 
 ARCHITECTURES = {
     # One MLP step is under a millisecond: run many per call into TensorFlow, fused by XLA.
-    "mlp": Architecture("The lab's MLP (784-100-10 dense)", build_mlp, xla=True, max_steps_per_execution=256),
+    "mlp": Architecture("MLP, the lab's network", build_mlp, xla=True, max_steps_per_execution=256),
     # A CNN step takes tens of ms, so a few per call already hide the overhead and keep the
     # curves and the Stop button quick; its random augmentation layers do not compile with XLA.
-    "cnn": Architecture(
-        "CNN (four conv layers, with augmentation)", build_cnn, xla=False, max_steps_per_execution=8
-    ),
+    "cnn": Architecture("CNN, four conv layers", build_cnn, xla=False, max_steps_per_execution=8),
 }
 
 

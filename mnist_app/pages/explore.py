@@ -6,7 +6,7 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.sidebar import choose_dataset
 
-GRID_SIZE = 24
+GRID_SIZE = 30
 ZOOM = 3
 BIG_ZOOM = 10
 

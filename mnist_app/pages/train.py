@@ -196,7 +196,7 @@ def show_evaluation(saved, spec: str, data) -> None:
     columns[0].metric("Accuracy", f"{evaluation.accuracy:.4f}")
     columns[1].metric("Loss", f"{evaluation.loss:.4f}")
     names = list(data.class_names)
-    left, right = st.columns(2)
+    left, right = st.columns([3, 2])
     with left:
         st.subheader("Confusion matrix")
         confusion = pd.DataFrame(evaluation.confusion, index=names, columns=names)
