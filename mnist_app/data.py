@@ -81,6 +81,13 @@ class Dataset:
         }
 
 
+def to_model_input(images: np.ndarray) -> np.ndarray:
+    """Scale uint8 images to the [0, 1] range the models expect (floats pass unchanged)."""
+    if images.dtype == np.uint8:
+        return images.astype(np.float32) / 255.0
+    return images.astype(np.float32, copy=False)
+
+
 def default_dataset_name() -> str:
     """The dataset the app opens with: MNIST_APP_DATASET, so a deployment can preload one."""
     return os.environ.get("MNIST_APP_DATASET", "").strip() or DEFAULT_DATASET

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_app.data import NUM_CLASSES
+from mnist_app.data import NUM_CLASSES, to_model_input
 
 BATCH_SIZE = 1024
 
@@ -17,10 +17,7 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
     `predict_on_batch` skips the per-call set-up of `model.predict` (about 35 ms here),
     which matters most for the single image a canvas stroke sends.
     """
-    images = np.asarray(images)
-    if images.dtype == np.uint8:
-        images = images.astype(np.float32) / 255.0
-    images = images.astype(np.float32, copy=False)
+    images = to_model_input(np.asarray(images))
     batches = [
         np.asarray(model.predict_on_batch(images[start : start + BATCH_SIZE]))
         for start in range(0, len(images), BATCH_SIZE)

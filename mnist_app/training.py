@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import keras
 import numpy as np
 
-from mnist_app.data import NUM_CLASSES, Dataset
+from mnist_app.data import NUM_CLASSES, Dataset, to_model_input
 from mnist_app.models import build_model, check_architecture
 
 PROGRESS_INTERVAL_S = 0.1
@@ -115,11 +115,6 @@ class TrainResult:
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             **extra,
         }
-
-
-def to_model_input(images: np.ndarray) -> np.ndarray:
-    """Scale uint8 images to the [0, 1] range the models expect."""
-    return images.astype(np.float32) / 255.0
 
 
 def shuffled_batches(images: np.ndarray, labels: np.ndarray, batch_size: int):

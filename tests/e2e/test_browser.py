@@ -14,6 +14,18 @@ def open_page(page, app_url, path=""):
     expect(page.locator("h1").first).to_be_visible()
 
 
+def start_training(page, app_url, epochs: int) -> None:
+    """Open the Train page, set the epochs, press Start, wait until it trains."""
+    open_page(page, app_url, "train")
+    field = page.get_by_label("Epochs")
+    field.fill(str(epochs))
+    field.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+    expect(
+        page.get_by_text(re.compile(rf"Training mlp on mnist-sample: epoch \d+ of {epochs}"))
+    ).to_be_visible()
+
+
 def progress_value(page) -> float:
     value = page.get_by_role("progressbar").first.get_attribute("aria-valuenow")
     return float(value or 0)
@@ -30,12 +42,7 @@ def test_explore_page_shows_real_digits_and_the_offline_notice(page, app_url):
 
 def test_training_shows_progress_and_curves_and_stops(page, app_url):
     """Start training on the sample, watch the bar advance and a curve appear, stop it."""
-    open_page(page, app_url, "train")
-    epochs = page.get_by_label("Epochs")
-    epochs.fill("100")
-    epochs.press("Enter")
-    page.get_by_role("button", name="Start training").click()
-    expect(page.get_by_text(re.compile(r"Training mlp on mnist-sample: epoch \d+ of 100"))).to_be_visible()
+    start_training(page, app_url, 100)
     charts = page.locator("[data-testid='stVegaLiteChart']")
     expect(charts.first).to_be_visible()
     first = progress_value(page)
@@ -101,12 +108,7 @@ def test_one_session_trains_while_another_draws_and_queues(browser, app_url):
         training, drawing = trainer.new_page(), visitor.new_page()
         for each in (training, drawing):
             each.set_default_timeout(60_000)
-        open_page(training, app_url, "train")
-        epochs = training.get_by_label("Epochs")
-        epochs.fill("100")
-        epochs.press("Enter")
-        training.get_by_role("button", name="Start training").click()
-        expect(training.get_by_text(re.compile(r"Training mlp on mnist-sample: epoch"))).to_be_visible()
+        start_training(training, app_url, 100)
 
         open_page(drawing, app_url, "draw")
         canvas = drawing.locator("canvas.upper-canvas").first
