@@ -65,15 +65,15 @@ class Architecture:
     title: str
     build: Callable[[], keras.Sequential]
     xla: bool
-    max_steps_per_execution: int
+    max_steps_per_call: int
 
 
 ARCHITECTURES = {
     # One MLP step is under a millisecond: run many per call into TensorFlow, fused by XLA.
-    "mlp": Architecture("MLP, the lab's network", build_mlp, xla=True, max_steps_per_execution=256),
+    "mlp": Architecture("MLP, the lab's network", build_mlp, xla=True, max_steps_per_call=256),
     # A CNN step takes tens of ms, so a few per call already hide the overhead and keep the
     # curves and the Stop button quick; its random augmentation layers do not compile with XLA.
-    "cnn": Architecture("CNN, four conv layers", build_cnn, xla=False, max_steps_per_execution=8),
+    "cnn": Architecture("CNN, four conv layers", build_cnn, xla=False, max_steps_per_call=8),
 }
 
 
@@ -83,11 +83,11 @@ def check_architecture(arch: str) -> Architecture:
     return ARCHITECTURES[arch]
 
 
-def build_model(arch: str, learning_rate: float = 1e-3, steps_per_execution: int = 1) -> keras.Sequential:
+def build_model(arch: str, learning_rate: float = 1e-3) -> keras.Sequential:
     """A compiled model of the given architecture, as the lab compiles it (adam, cross-entropy).
 
-    `steps_per_execution` runs several batches per call into TensorFlow, and the MLP's step
-    is fused by XLA: the same math, far less overhead per batch of 32.
+    The MLP's steps are fused by XLA (`training.StepLoop` runs many per call): the same
+    math, far less overhead per batch of 32.
     """
     architecture = check_architecture(arch)
     model = architecture.build()
@@ -95,7 +95,6 @@ def build_model(arch: str, learning_rate: float = 1e-3, steps_per_execution: int
         optimizer=keras.optimizers.Adam(learning_rate=learning_rate),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
-        steps_per_execution=steps_per_execution,
         jit_compile=architecture.xla,
     )
     return model

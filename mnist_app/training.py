@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 import keras
 import numpy as np
 
-from mnist_app.data import NUM_CLASSES, Dataset, to_model_input
+from mnist_app.data import NUM_CLASSES, Dataset
 from mnist_app.models import build_model, check_architecture
 
 PROGRESS_INTERVAL_S = 0.1
@@ -26,9 +26,9 @@ UPDATES_PER_EPOCH = 10
 VALIDATION_BATCH_SIZE = 1024
 
 
-def steps_per_execution(arch: str, steps_per_epoch: int) -> int:
+def steps_per_call(arch: str, steps_per_epoch: int) -> int:
     """How many batches one call into TensorFlow runs (the callback wakes once per call)."""
-    ceiling = check_architecture(arch).max_steps_per_execution
+    ceiling = check_architecture(arch).max_steps_per_call
     return max(1, min(ceiling, steps_per_epoch // UPDATES_PER_EPOCH))
 
 
@@ -117,25 +117,94 @@ class TrainResult:
         }
 
 
-def shuffled_batches(images: np.ndarray, labels: np.ndarray, batch_size: int):
-    """Batches reshuffled every epoch from tensors held in memory.
+class StepLoop:
+    """Runs many training steps per call into TensorFlow, over data it holds as tensors.
 
-    Measured here: about a third less time an epoch than handing Keras the arrays, whose
-    adapter slices them batch by batch.
+    The lab's batches of 32 are tiny: with `fit`, TensorFlow pays a dispatch and an input
+    pipeline hop for each one. Here one compiled `tf.while_loop` takes a tenth of an epoch
+    of shuffled row indices and runs Keras' own `train_step` on each batch of them, fused
+    by XLA where the architecture allows: the same optimizer steps, far less overhead.
+    Validation is one compiled loop too (a third of `evaluate`'s time on the MLP here).
     """
+
+    def __init__(self, model: keras.Model, dataset: Dataset, jit_compile: bool):
+        import tensorflow as tf
+
+        self._model = model
+        self._train = tf.constant(dataset.x_train), tf.constant(dataset.y_train.astype(np.int32))
+        self._test = tf.constant(dataset.x_test), tf.constant(dataset.y_test.astype(np.int32))
+        self._test_batches = padded_batches(len(dataset.y_test), VALIDATION_BATCH_SIZE)
+        self._run = tf.function(self._steps, jit_compile=jit_compile, reduce_retracing=True)
+        self._validate = tf.function(self._validation, jit_compile=jit_compile)
+
+    def run(self, batches: np.ndarray, first: int, count: int) -> dict[str, float]:
+        """Train on `batches[first : first + count]` (rows of indices); the epoch's running metrics."""
+        logs = self._run(batches, np.int32(first), np.int32(count))
+        return {name: float(value) for name, value in logs.items()}
+
+    def validate(self) -> tuple[float, float]:
+        """Loss and accuracy on the whole test split, as `model.evaluate` gives them."""
+        loss, accuracy = self._validate(*self._test_batches)
+        return float(loss), float(accuracy)
+
+    def _steps(self, batches, first, count):
+        import tensorflow as tf
+
+        def one_step(step):
+            self._model.train_step(_batch(*self._train, tf.gather(batches, first + step)))
+            return step + 1
+
+        tf.while_loop(lambda step: step < count, one_step, [tf.constant(0)])
+        return self._model.get_metrics_result()
+
+    def _validation(self, batches, weights):
+        import tensorflow as tf
+
+        def one_batch(i, loss, correct):
+            images, labels = _batch(*self._test, batches[i])
+            probabilities = self._model(images, training=False)
+            losses = keras.losses.categorical_crossentropy(labels, probabilities)
+            hits = tf.cast(tf.argmax(probabilities, axis=1) == tf.argmax(labels, axis=1), tf.float32)
+            return (
+                i + 1,
+                loss + tf.reduce_sum(losses * weights[i]),
+                correct + tf.reduce_sum(hits * weights[i]),
+            )
+
+        zero = tf.constant(0.0)
+        _, loss, correct = tf.while_loop(
+            lambda i, *_: i < tf.shape(batches)[0], one_batch, [tf.constant(0), zero, zero]
+        )
+        total = tf.reduce_sum(weights)
+        return loss / total, correct / total
+
+
+def _batch(images, labels, rows):
+    """The model's input for some rows: scaled like `data.to_model_input`, labels one-hot."""
     import tensorflow as tf
 
-    return (
-        tf.data.Dataset.from_tensor_slices((images, labels))
-        .shuffle(len(images), reshuffle_each_iteration=True)
-        .batch(batch_size)
-        .prefetch(tf.data.AUTOTUNE)
+    return tf.cast(tf.gather(images, rows), tf.float32) / 255.0, tf.one_hot(
+        tf.gather(labels, rows), NUM_CLASSES
     )
 
 
-def one_hot(labels: np.ndarray) -> np.ndarray:
-    """Labels as one-hot rows, for the lab's categorical cross-entropy."""
-    return np.eye(NUM_CLASSES, dtype=np.float32)[labels]
+def padded_batches(n_images: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every row once, as equal batches: the last padded with row 0, which weighs nothing."""
+    n_batches = -(-n_images // batch_size)
+    rows = np.zeros(n_batches * batch_size, dtype=np.int32)
+    rows[:n_images] = np.arange(n_images)
+    weights = (np.arange(n_batches * batch_size) < n_images).astype(np.float32)
+    return rows.reshape(n_batches, batch_size), weights.reshape(n_batches, batch_size)
+
+
+def epoch_batches(n_images: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
+    """This epoch's shuffled row indices as batches: one array of full batches, then the rest."""
+    order = rng.permutation(n_images).astype(np.int32)
+    full = n_images // batch_size * batch_size
+    arrays = [order[:full].reshape(-1, batch_size)]
+    if full < n_images:
+        arrays.append(order[full:].reshape(1, -1))
+    return [batches for batches in arrays if len(batches)]
 
 
 class LiveCurves(keras.callbacks.Callback):
@@ -157,7 +226,6 @@ class LiveCurves(keras.callbacks.Callback):
         self.interval_s = interval_s
         self.curve: list[CurvePoint] = []
         self.epoch_seconds: list[float] = []
-        self.validation: tuple[float, float] | None = None
         self._epoch = 0
         self._epoch_started = 0.0
         self._last_sent = 0.0
@@ -177,8 +245,6 @@ class LiveCurves(keras.callbacks.Callback):
         self._send(steps, [self._point(steps / self.steps_per_epoch, "train", logs)])
 
     def on_epoch_end(self, epoch, logs=None):
-        if logs and "val_loss" in logs:
-            self.validation = (float(logs["val_loss"]), float(logs["val_accuracy"]))
         if self.model.stop_training:
             return
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
@@ -208,31 +274,48 @@ def train(
     config: TrainConfig,
     on_progress: Callable[[Progress], None] | None = None,
     stop: threading.Event | None = None,
+    seed: int | None = None,
 ) -> TrainResult:
-    """Train a fresh model of `config.arch`, validating on the test split as the lab does."""
+    """Train a fresh model of `config.arch`, validating on the test split as the lab does.
+
+    The loop is Keras' own for custom training (a `CallbackList` around `train_step`), with
+    many steps per call into TensorFlow; `seed` fixes the shuffling, not the initial weights.
+    """
     config.validate()
     if len(dataset.y_train) == 0:
         raise ValueError(f"dataset {dataset.name!r} has no training images")
     started = time.perf_counter()
-    x_train, y_train = to_model_input(dataset.x_train), one_hot(dataset.y_train)
-    x_test, y_test = to_model_input(dataset.x_test), one_hot(dataset.y_test)
-    steps_per_epoch = -(-len(x_train) // config.batch_size)
-    model = build_model(config.arch, config.learning_rate, steps_per_execution(config.arch, steps_per_epoch))
+    architecture = check_architecture(config.arch)
+    model = build_model(config.arch, config.learning_rate)
+    loop = StepLoop(model, dataset, jit_compile=architecture.xla)
+    steps_per_epoch = -(-len(dataset.y_train) // config.batch_size)
+    per_call = steps_per_call(config.arch, steps_per_epoch)
     curves = LiveCurves(steps_per_epoch, config.epochs, on_progress, stop)
-    model.fit(
-        shuffled_batches(x_train, y_train, config.batch_size),
-        epochs=config.epochs,
-        validation_data=(x_test, y_test),
-        validation_batch_size=VALIDATION_BATCH_SIZE,
-        callbacks=[curves],
-        shuffle=False,  # the batches come shuffled already
-        verbose=0,
-    )
-    # Keras validates on the test split at the end of every epoch, a stopped one included:
-    # those are the final figures, no need to evaluate the same model twice.
-    test_loss, test_accuracy = curves.validation or model.evaluate(
-        x_test, y_test, batch_size=VALIDATION_BATCH_SIZE, verbose=0
-    )
+    callbacks = keras.callbacks.CallbackList([curves], model=model)
+    rng = np.random.default_rng(seed)
+
+    callbacks.on_train_begin()
+    for epoch in range(config.epochs):
+        model.reset_metrics()
+        callbacks.on_epoch_begin(epoch)
+        steps_done = 0
+        for batches in epoch_batches(len(dataset.y_train), config.batch_size, rng):
+            for first in range(0, len(batches), per_call):
+                count = min(per_call, len(batches) - first)
+                logs = loop.run(batches, first, count)
+                steps_done += count
+                callbacks.on_train_batch_end(steps_done - 1, logs)
+                if model.stop_training:
+                    break
+            if model.stop_training:
+                break
+        # Like `fit`, validate at the end of every epoch, a stopped one included: those are
+        # the final figures, no need to evaluate the same model twice.
+        test_loss, test_accuracy = loop.validate()
+        callbacks.on_epoch_end(epoch, {**logs, "val_loss": test_loss, "val_accuracy": test_accuracy})
+        if model.stop_training:
+            break
+    callbacks.on_train_end()
     return TrainResult(
         model=model,
         config=config,

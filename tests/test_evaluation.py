@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
+from mnist_app.data import to_model_input
 from mnist_app.evaluation import evaluate, predict_probabilities
-from mnist_app.training import one_hot, to_model_input
 
 
 def test_accuracy_and_loss_match_keras_evaluate(trained_mlp, sample):
     evaluation = evaluate(trained_mlp.model, sample.x_test, sample.y_test)
     model = trained_mlp.model
     keras_loss, keras_accuracy = model.evaluate(
-        to_model_input(sample.x_test), one_hot(sample.y_test), batch_size=256, verbose=0
+        to_model_input(sample.x_test), np.eye(10)[sample.y_test], batch_size=256, verbose=0
     )
     assert evaluation.accuracy == pytest.approx(keras_accuracy, abs=1e-6)
     assert evaluation.loss == pytest.approx(keras_loss, rel=1e-3)

@@ -68,3 +68,47 @@ def test_dataset_without_training_images_is_refused(sample):
     empty = Dataset("empty", "test", sample.x_train[:0], sample.y_train[:0], sample.x_test, sample.y_test)
     with pytest.raises(ValueError, match="no training images"):
         train(empty, TrainConfig())
+
+
+def test_final_figures_are_what_keras_evaluate_says(trained_mlp, sample):
+    """The compiled validation loop (batches padded to equal size) agrees with `evaluate`."""
+    from mnist_app.data import to_model_input
+
+    loss, accuracy = trained_mlp.model.evaluate(
+        to_model_input(sample.x_test), np.eye(10)[sample.y_test], batch_size=100, verbose=0
+    )
+    assert trained_mlp.test_accuracy == pytest.approx(accuracy, abs=1e-6)
+    assert trained_mlp.test_loss == pytest.approx(loss, rel=1e-4)
+
+
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_every_image_is_trained_on_once_an_epoch_short_last_batch_included(sample, arch):
+    """1,000 images in batches of 33: 30 full batches and one of 10, as `fit` would run them."""
+    # Every fourth image: all ten digits (the sample is sorted by label).
+    small = Dataset("small", "test", sample.x_train[::4], sample.y_train[::4], sample.x_test, sample.y_test)
+    result = train(small, TrainConfig(arch, epochs=2, batch_size=33), seed=0)
+    assert int(result.model.optimizer.iterations.numpy()) == 2 * 31
+    assert result.test_accuracy > 0.6
+    train_points = [p for p in result.curve if p.split == "train"]
+    assert train_points[-1].epoch == 2 and train_points[-1].loss < train_points[0].loss
+
+
+def test_padded_batches_cover_every_row_once_with_weight_one():
+    from mnist_app.training import padded_batches
+
+    rows, weights = padded_batches(2500, 1024)
+    assert rows.shape == weights.shape == (3, 1024)
+    assert sorted(rows[weights == 1].tolist()) == list(range(2500))
+    assert weights.sum() == 2500
+
+
+def test_epoch_batches_shuffle_every_row_into_full_batches_then_the_rest():
+    from mnist_app.training import epoch_batches
+
+    rng = np.random.default_rng(0)
+    first, second = epoch_batches(100, 32, rng), epoch_batches(100, 32, rng)
+    assert [b.shape for b in first] == [(3, 32), (1, 4)]
+    assert sorted(np.concatenate([b.ravel() for b in first]).tolist()) == list(range(100))
+    assert not np.array_equal(first[0], second[0]), "each epoch reshuffles"
+    assert [b.shape for b in epoch_batches(64, 32, rng)] == [(2, 32)]
+    assert [b.shape for b in epoch_batches(10, 32, rng)] == [(1, 10)]
