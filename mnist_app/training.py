@@ -183,9 +183,8 @@ def _batch(images, labels, rows):
     """The model's input for some rows: scaled like `data.to_model_input`, labels one-hot."""
     import tensorflow as tf
 
-    return tf.cast(tf.gather(images, rows), tf.float32) / 255.0, tf.one_hot(
-        tf.gather(labels, rows), NUM_CLASSES
-    )
+    scaled = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
+    return scaled, tf.one_hot(tf.gather(labels, rows), NUM_CLASSES)
 
 
 def padded_batches(n_images: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
