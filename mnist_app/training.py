@@ -16,7 +16,7 @@ import keras
 import numpy as np
 
 from mnist_app.data import NUM_CLASSES, Dataset
-from mnist_app.models import build_model, check_architecture
+from mnist_app.models import ARCHITECTURES, build_model, check_architecture
 
 PROGRESS_INTERVAL_S = 0.1
 # Batches of 32 are tiny: run many per call into TensorFlow (one compiled loop), but few
@@ -28,7 +28,7 @@ VALIDATION_BATCH_SIZE = 1024
 
 def steps_per_call(arch: str, steps_per_epoch: int) -> int:
     """How many batches one call into TensorFlow runs (the callback wakes once per call)."""
-    ceiling = check_architecture(arch).max_steps_per_call
+    ceiling = ARCHITECTURES[arch].max_steps_per_call
     return max(1, min(ceiling, steps_per_epoch // UPDATES_PER_EPOCH))
 
 
@@ -127,15 +127,16 @@ class StepLoop:
     Validation is one compiled loop too (a third of `evaluate`'s time on the MLP here).
     """
 
-    def __init__(self, model: keras.Model, dataset: Dataset, jit_compile: bool):
+    def __init__(self, model: keras.Model, dataset: Dataset):
         import tensorflow as tf
 
         self._model = model
         self._train = tf.constant(dataset.x_train), tf.constant(dataset.y_train.astype(np.int32))
         self._test = tf.constant(dataset.x_test), tf.constant(dataset.y_test.astype(np.int32))
         self._test_batches = padded_batches(len(dataset.y_test), VALIDATION_BATCH_SIZE)
-        self._run = tf.function(self._steps, jit_compile=jit_compile, reduce_retracing=True)
-        self._validate = tf.function(self._validation, jit_compile=jit_compile)
+        # XLA or not, as the architecture's model was compiled (`models.build_model`).
+        self._run = tf.function(self._steps, jit_compile=model.jit_compile, reduce_retracing=True)
+        self._validate = tf.function(self._validation, jit_compile=model.jit_compile)
 
     def run(self, batches: np.ndarray, first: int, count: int) -> dict[str, float]:
         """Train on `batches[first : first + count]` (rows of indices); the epoch's running metrics."""
@@ -200,10 +201,17 @@ def epoch_batches(n_images: int, batch_size: int, rng: np.random.Generator) -> l
     """This epoch's shuffled row indices as batches: one array of full batches, then the rest."""
     order = rng.permutation(n_images).astype(np.int32)
     full = n_images // batch_size * batch_size
-    arrays = [order[:full].reshape(-1, batch_size)]
+    arrays = [order[:full].reshape(-1, batch_size)] if full else []
     if full < n_images:
-        arrays.append(order[full:].reshape(1, -1))
-    return [batches for batches in arrays if len(batches)]
+        arrays.append(order[full:][np.newaxis])
+    return arrays
+
+
+def epoch_calls(n_images: int, batch_size: int, per_call: int, rng: np.random.Generator):
+    """This epoch's calls into TensorFlow: (batches, first, count) for `StepLoop.run`."""
+    for batches in epoch_batches(n_images, batch_size, rng):
+        for first in range(0, len(batches), per_call):
+            yield batches, first, min(per_call, len(batches) - first)
 
 
 class LiveCurves(keras.callbacks.Callback):
@@ -247,9 +255,10 @@ class LiveCurves(keras.callbacks.Callback):
         if self.model.stop_training:
             return
         self.epoch_seconds.append(time.perf_counter() - self._epoch_started)
-        points = [self._point(epoch + 1, "train", logs)]
-        if logs and "val_loss" in logs:
-            points.append(self._point(epoch + 1, "validation", logs, prefix="val_"))
+        points = [
+            self._point(epoch + 1, "train", logs),
+            self._point(epoch + 1, "validation", logs, prefix="val_"),
+        ]
         self._send((epoch + 1) * self.steps_per_epoch, points)
 
     def _point(self, epoch: float, split: str, logs, prefix: str = "") -> CurvePoint:
@@ -284,9 +293,8 @@ def train(
     if len(dataset.y_train) == 0:
         raise ValueError(f"dataset {dataset.name!r} has no training images")
     started = time.perf_counter()
-    architecture = check_architecture(config.arch)
     model = build_model(config.arch, config.learning_rate)
-    loop = StepLoop(model, dataset, jit_compile=architecture.xla)
+    loop = StepLoop(model, dataset)
     steps_per_epoch = -(-len(dataset.y_train) // config.batch_size)
     per_call = steps_per_call(config.arch, steps_per_epoch)
     curves = LiveCurves(steps_per_epoch, config.epochs, on_progress, stop)
@@ -298,14 +306,10 @@ def train(
         model.reset_metrics()
         callbacks.on_epoch_begin(epoch)
         steps_done = 0
-        for batches in epoch_batches(len(dataset.y_train), config.batch_size, rng):
-            for first in range(0, len(batches), per_call):
-                count = min(per_call, len(batches) - first)
-                logs = loop.run(batches, first, count)
-                steps_done += count
-                callbacks.on_train_batch_end(steps_done - 1, logs)
-                if model.stop_training:
-                    break
+        for batches, first, count in epoch_calls(len(dataset.y_train), config.batch_size, per_call, rng):
+            logs = loop.run(batches, first, count)
+            steps_done += count
+            callbacks.on_train_batch_end(steps_done - 1, logs)
             if model.stop_training:
                 break
         # Like `fit`, validate at the end of every epoch, a stopped one included: those are
