@@ -7,8 +7,10 @@ only reads `snapshot()`. Jobs share the machine's cores through one queue: at mo
 
 from __future__ import annotations
 
+import atexit
 import os
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -67,6 +69,24 @@ def training_slots() -> int:
 
 TRAINING_QUEUE = TrainingQueue(training_slots())
 WATCH_INTERVAL_S = 1.0
+EXIT_GRACE_S = 30.0
+_STARTED_JOBS: weakref.WeakSet[TrainingJob] = weakref.WeakSet()
+
+
+@atexit.register
+def _stop_jobs_at_exit() -> None:
+    """When Python exits, stop the jobs still queued or training and let them end.
+
+    A job's thread is a daemon, so exit does not wait for a run to finish; but one cut off
+    inside TensorFlow's C++ code takes the whole process down with it ("terminate called
+    ... FATAL: exception not rethrown", exit status 134). Stopped here, a job ends as with
+    the Stop button: the model trained so far is evaluated and saved.
+    """
+    jobs = list(_STARTED_JOBS)
+    for job in jobs:
+        job.stop()
+    for job in jobs:
+        job.join(EXIT_GRACE_S)
 
 
 @dataclass(frozen=True)
@@ -120,6 +140,7 @@ class TrainingJob:
 
     def start(self) -> TrainingJob:
         self.queue.join(self)
+        _STARTED_JOBS.add(self)
         self._thread.start()
         if self.abandoned is not None:
             threading.Thread(target=self._watch, name="watch-training", daemon=True).start()
@@ -147,7 +168,7 @@ class TrainingJob:
             )
 
     def _watch(self) -> None:
-        while not self._stop.wait(WATCH_INTERVAL_S) and self.snapshot().active:
+        while not self._stop.wait(WATCH_INTERVAL_S) and self._thread.is_alive():
             if self.abandoned():
                 self.stop()
 

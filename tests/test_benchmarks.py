@@ -7,8 +7,7 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = Path("/usr/bin/chromium")
+from benchmarks.browser import CHROMIUM, REPO
 
 
 def run_benchmark(script: str, *args: str) -> str:
@@ -25,7 +24,7 @@ def run_benchmark(script: str, *args: str) -> str:
 
 
 def needs_chromium():
-    if not CHROMIUM.exists():
+    if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):
             pytest.fail("browser benchmarks need Debian's chromium")
         pytest.skip("browser benchmarks need Debian's chromium")

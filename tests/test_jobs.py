@@ -1,7 +1,10 @@
 """The training job: runs apart from the page, reports, stops on request, queues behind others."""
 
+import subprocess
+import sys
 import threading
 import time
+from pathlib import Path
 
 from mnist_app.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingQueue
 from mnist_app.training import TrainConfig
@@ -98,3 +101,33 @@ def test_job_is_in_line_as_soon_as_it_starts(sample):
     first.stop()
     first.join(30)
     second.join(30)
+
+
+EXIT_WHILE_TRAINING = """
+import sys, time
+from mnist_app.data import load_mnist_sample
+from mnist_app.jobs import TrainingJob
+from mnist_app.training import TrainConfig
+
+def hand_over(result):
+    open(sys.argv[1], "w").write(f"{result.epochs_completed} {result.stopped_early}")
+    return "kept"
+
+job = TrainingJob(load_mnist_sample(), TrainConfig("mlp", epochs=100), on_result=hand_over).start()
+while job.snapshot().fraction == 0:
+    time.sleep(0.05)
+"""
+
+
+def test_python_exits_cleanly_while_a_job_trains(tmp_path):
+    """Exit stops the job as Stop would; cut off inside TensorFlow, it would abort Python."""
+    handed_over = tmp_path / "result.txt"
+    finished = subprocess.run(
+        [sys.executable, "-c", EXIT_WHILE_TRAINING, str(handed_over)],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert finished.returncode == 0, finished.stderr[-2000:]
+    assert handed_over.read_text().endswith("True")

@@ -19,7 +19,6 @@ with st.spinner("Starting TensorFlow…"):
 
 JOB_KEY = "training_job"
 REFRESH_S = 0.25
-ABANDONED_AFTER_S = 120
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -85,13 +84,16 @@ def show_outcome(snapshot) -> None:
     st.success(f"Saved as **{snapshot.saved_as}** in models/ and now in use.", icon=":material/save:")
 
 
-def session_abandoned(grace_s: float = ABANDONED_AFTER_S):
+def session_abandoned(grace_s: float | None = None):
     """A test of whether this browser session has been gone for longer than `grace_s`.
 
     A reload or a closed tab leaves the job with nobody to stop it, holding the trainer
-    that other sessions queue for. Streamlit keeps a disconnected session this long for a
-    reconnect (`server.disconnectedSessionTTL`), so a short network blip stops nothing.
+    that other sessions queue for. By default the grace is as long as Streamlit keeps a
+    disconnected session for a reconnect (`server.disconnectedSessionTTL`, 120 s), so a
+    short network blip stops nothing.
     """
+    if grace_s is None:
+        grace_s = st.get_option("server.disconnectedSessionTTL")
     context = get_script_run_ctx()
     if context is None or not Runtime.exists():
         return lambda: False
