@@ -4,8 +4,8 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
+from benchmarks.browser import REPO
 from mnist_app.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingQueue
 from mnist_app.training import TrainConfig
 
@@ -124,7 +124,7 @@ def test_python_exits_cleanly_while_a_job_trains(tmp_path):
     handed_over = tmp_path / "result.txt"
     finished = subprocess.run(
         [sys.executable, "-c", EXIT_WHILE_TRAINING, str(handed_over)],
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=REPO,
         capture_output=True,
         text=True,
         timeout=300,

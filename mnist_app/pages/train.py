@@ -84,16 +84,15 @@ def show_outcome(snapshot) -> None:
     st.success(f"Saved as **{snapshot.saved_as}** in models/ and now in use.", icon=":material/save:")
 
 
-def session_abandoned(grace_s: float | None = None):
-    """A test of whether this browser session has been gone for longer than `grace_s`.
+def session_abandoned():
+    """A test of whether this browser session has been gone for good.
 
     A reload or a closed tab leaves the job with nobody to stop it, holding the trainer
-    that other sessions queue for. By default the grace is as long as Streamlit keeps a
-    disconnected session for a reconnect (`server.disconnectedSessionTTL`, 120 s), so a
-    short network blip stops nothing.
+    that other sessions queue for. The grace is as long as Streamlit keeps a disconnected
+    session for a reconnect (`server.disconnectedSessionTTL`, 120 s by default), so a short
+    network blip stops nothing.
     """
-    if grace_s is None:
-        grace_s = st.get_option("server.disconnectedSessionTTL")
+    grace_s = st.get_option("server.disconnectedSessionTTL")
     context = get_script_run_ctx()
     if context is None or not Runtime.exists():
         return lambda: False
