@@ -19,6 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_app.errors import UserError
+
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
 DIGIT_NAMES = tuple(str(digit) for digit in range(NUM_CLASSES))
@@ -53,7 +55,7 @@ FULL_MNIST_HELP = (
 )
 
 
-class DatasetError(ValueError):
+class DatasetError(UserError):
     """A dataset that cannot be found or read; the message is meant for the user."""
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from mnist_app.data import IMAGE_SIZE
+from mnist_app.errors import UserError
 
 DIGIT_BOX = 20
 INK_THRESHOLD = 0.25
@@ -24,7 +25,7 @@ MAX_PIXELS = 50_000_000
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 
 
-class ImageError(ValueError):
+class ImageError(UserError):
     """An image file that cannot be read as a picture; the message is meant for the user."""
 
 

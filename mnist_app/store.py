@@ -15,6 +15,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_app.errors import UserError
+
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_NAME = "default"
 METADATA_ENTRY = "mnist_app.json"
@@ -27,7 +29,7 @@ def models_dir() -> Path:
     return Path(os.environ.get("MNIST_APP_MODELS_DIR") or MODELS_DIR)
 
 
-class ModelError(ValueError):
+class ModelError(UserError):
     """A model that cannot be found, read or trusted; the message is meant for the user."""
 
 

@@ -1,0 +1,85 @@
+"""Reading files that a user names: regular files only, sizes checked before reading.
+
+A path may name a FIFO (opening it for reading blocks until someone writes), a device, a
+50 GB sparse file, or a small archive that inflates to gigabytes. Everything here checks
+before it reads, reads no more than it was allowed, and raises the caller's own error type.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from typing import BinaryIO
+
+from mnist_app.errors import UserError
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def open_regular(path: Path, max_bytes: int, error: type[UserError] = UserError) -> BinaryIO:
+    """Open `path` for binary reading if it is a regular file of at most `max_bytes` bytes.
+
+    Opened without blocking and checked on the open descriptor, so a FIFO or a device put
+    in a file's place is refused, never waited on.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    except OSError as cause:
+        raise error(f"cannot open {path}: {_reason(cause)}") from None
+    except ValueError:
+        raise error(f"cannot open {path}: the path holds a NUL character") from None
+    try:
+        status = os.fstat(fd)
+        if not stat.S_ISREG(status.st_mode):
+            raise error(f"{path} is not a regular file")
+        if status.st_size > max_bytes:
+            raise error(f"{path} is {status.st_size:,} bytes; at most {max_bytes:,} are read")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_regular(path: Path, max_bytes: int, error: type[UserError] = UserError) -> bytes:
+    """The whole content of a regular file of at most `max_bytes` bytes."""
+    with open_regular(path, max_bytes, error) as file:
+        try:
+            return read_capped(file, max_bytes, str(path), error)
+        except OSError as cause:
+            raise error(f"cannot read {path}: {_reason(cause)}") from None
+
+
+def read_capped(stream: BinaryIO, limit: int, what: str, error: type[UserError] = UserError) -> bytes:
+    """Read `stream` to its end, but never more than `limit` bytes: more is an error.
+
+    For decompressing streams this is the cap on inflation: a header or a size field may lie,
+    the count of bytes actually produced cannot.
+    """
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise error(f"{what} holds more than {limit:,} bytes")
+    return data
+
+
+def resolve_inside(root: Path, typed: str, error: type[UserError] = UserError) -> Path:
+    """The path a web visitor typed, resolved inside `root`, or an error that reveals nothing.
+
+    Relative paths are taken from `root`; `..`, absolute paths and symbolic links that lead
+    outside it are refused with the same message whether or not the target exists, so the
+    answer says nothing about the rest of the server's disk.
+    """
+    base = Path(root).resolve()
+    outside = error(
+        f"paths are read inside the data folder only ({Path(root).name}/): {typed!r} is not in it"
+    )
+    try:
+        resolved = (base / typed).resolve()
+    except (OSError, ValueError, RuntimeError):
+        raise outside from None
+    if resolved != base and not resolved.is_relative_to(base):
+        raise outside
+    return resolved
