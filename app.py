@@ -3,6 +3,7 @@
 import streamlit as st
 
 from mnist_app.keras_session import keep_keras_session
+from mnist_app.page_errors import show_unexpected
 
 
 def run() -> None:
@@ -15,7 +16,11 @@ def run() -> None:
         ),
         st.Page("mnist_app/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
     ]
-    st.navigation(pages).run()
+    page = st.navigation(pages)
+    try:
+        page.run()
+    except Exception as error:  # The last net: a bug shows a message, never a traceback.
+        show_unexpected(error, page.title)
 
 
 run()

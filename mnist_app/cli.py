@@ -10,29 +10,50 @@ import argparse
 import json
 import shlex
 import sys
+import warnings
 from pathlib import Path
 
-from mnist_app.data import DatasetError, load_dataset
-from mnist_app.preprocessing import ImageError
-from mnist_app.store import DEFAULT_MODEL_NAME, ModelError, ModelStore
+from mnist_app.data import load_dataset
+from mnist_app.errors import UserError, one_line
+from mnist_app.store import DEFAULT_MODEL_NAME, SUFFIX, ModelStore, name_from, save_model
 
 USAGE_ERROR = 2
+INTERNAL_ERROR = 1
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every failure is one line on stderr, never a traceback."""
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     args.argv = argv
+    # Library warnings (deprecations and the like) say nothing a user of the command can act on.
+    warnings.simplefilter("ignore")
     try:
         return args.command(args)
-    except (DatasetError, ModelError, ImageError, ValueError, OSError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return USAGE_ERROR
+    except UserError as error:
+        return _fail(error, USAGE_ERROR)
+    except OSError as error:
+        where = f" {error.filename}" if error.filename else ""
+        return _fail(f"cannot use{where}: {error.strerror or error}", USAGE_ERROR)
+    except Exception as error:  # A bug, not the user's doing: still one line, with a distinct status.
+        return _fail(f"unexpected failure ({type(error).__name__}: {error})", INTERNAL_ERROR)
+
+
+def _fail(message: object, status: int) -> int:
+    print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
+    return status
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line, like every other failure."""
+
+    def error(self, message: str):
+        self.exit(USAGE_ERROR, f"error: {one_line(message)} (see {self.prog} --help)\n")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnist_app", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="python -m mnist_app", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     data = commands.add_parser("data", help="describe a dataset")
@@ -72,21 +93,37 @@ def _data(args) -> int:
 
 
 def _train(args) -> int:
-    from mnist_app.store import save_model
     from mnist_app.training import TrainConfig, train
 
     config = TrainConfig(args.arch, args.epochs, args.batch_size, args.learning_rate)
     config.validate()
+    output = _output_path(args.output) if args.output else None
     dataset = load_dataset(args.dataset)
     print(f"training {config.arch} on {dataset.name} ({len(dataset.y_train):,} images)", file=sys.stderr)
     result = train(dataset, config, on_progress=_print_progress)
     print(file=sys.stderr)
-    store = ModelStore()
-    output = args.output or store.path(store.unique_name(config.arch, dataset.name))
-    command = "python -m mnist_app " + shlex.join(args.argv)
-    save_model(result.model, output, result.metadata(command=command))
+    metadata = result.metadata(command="python -m mnist_app " + shlex.join(args.argv))
+    if output is None:
+        output = ModelStore().save_new(result.model, name_from(config.arch, dataset.name), metadata).path
+    else:
+        save_model(result.model, output, metadata)
     _print_json({"model_path": str(output), **result.metadata()})
     return 0
+
+
+def _output_path(output: Path) -> Path:
+    """Where `train --output` writes, checked before training: a `.keras` file in a folder."""
+    output = output.expanduser()
+    if output.suffix == "":
+        output = output.with_name(output.name + SUFFIX)
+    if output.suffix != SUFFIX:
+        raise UserError(f"--output {output} must be a {SUFFIX} file (Keras 3's format)")
+    if output.is_dir():
+        raise UserError(f"--output {output} is a folder; give a file name ending in {SUFFIX}")
+    parent = output.parent
+    if parent.exists() and not parent.is_dir():
+        raise UserError(f"--output {output}: {parent} is not a folder")
+    return output
 
 
 def _print_progress(progress) -> None:
@@ -114,7 +151,7 @@ def _evaluate(args) -> int:
 
 def _predict(args) -> int:
     from mnist_app.evaluation import predict_probabilities
-    from mnist_app.preprocessing import decode_image, prepare_digit
+    from mnist_app.preprocessing import ImageError, load_image_file, prepare_digit
     from mnist_app.store import load_model
 
     for image in args.images:
@@ -122,10 +159,7 @@ def _predict(args) -> int:
             raise ImageError(f"no such image file: {image}")
     model = load_model(args.model or ModelStore().path(DEFAULT_MODEL_NAME))
     for image in args.images:
-        try:
-            prepared = prepare_digit(decode_image(image.read_bytes()))
-        except ImageError as error:
-            raise ImageError(f"{image}: {error}") from None
+        prepared = prepare_digit(load_image_file(image))
         if prepared.image is None:
             _print_json({"image": str(image), "digit": None, "reason": prepared.reason})
             continue

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_app.data import NUM_CLASSES, to_model_input
+from mnist_app.errors import UserError
 
 BATCH_SIZE = 1024
 
@@ -61,7 +62,7 @@ class Evaluation:
 def evaluate(model, images: np.ndarray, labels: np.ndarray) -> Evaluation:
     """Evaluate on images and integer labels with the lab's categorical cross-entropy."""
     if len(labels) == 0:
-        raise ValueError("the dataset has no test images to evaluate on")
+        raise UserError("the dataset has no test images to evaluate on")
     probabilities = predict_probabilities(model, images)
     labels = np.asarray(labels, dtype=np.int64)
     predictions = probabilities.argmax(axis=1)

@@ -9,6 +9,7 @@ import keras
 from keras import layers
 
 from mnist_app.data import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.errors import UserError
 from mnist_app.optimizers import OnePassAdam
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
@@ -80,7 +81,7 @@ ARCHITECTURES = {
 
 def check_architecture(arch: str) -> Architecture:
     if arch not in ARCHITECTURES:
-        raise ValueError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURES)}")
+        raise UserError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURES)}")
     return ARCHITECTURES[arch]
 
 

@@ -6,22 +6,37 @@ once however many people are looking (`st.cache_data` would pickle a copy per ca
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import streamlit as st
 
 from mnist_app.data import Dataset, load_dataset
-from mnist_app.store import SavedModel, load_model
+from mnist_app.store import ModelStore, SavedModel, load_model, models_dir
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
-def dataset(spec: str) -> Dataset:
-    return load_dataset(spec)
+def dataset(spec: str, root: str | None = None) -> Dataset:
+    """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
+    return load_dataset(spec, root=Path(root) if root else None)
+
+
+@st.cache_resource(show_spinner=False)
+def _cleaned_store(root: str) -> ModelStore:
+    store = ModelStore(Path(root))
+    store.clean_up()
+    return store
+
+
+def model_store() -> ModelStore:
+    """The models folder, rid once per server start of what a killed save left behind."""
+    return _cleaned_store(str(models_dir()))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def dataset_figures(spec: str) -> dict:
+def dataset_figures(spec: str, root: str | None = None) -> dict:
     """Class counts, mean image per class and pixel histogram: cheap, but not per rerun."""
-    data = dataset(spec)
+    data = dataset(spec, root)
     labels = np.arange(len(data.class_names))
     return {
         "train_counts": np.bincount(data.y_train, minlength=len(labels)),
@@ -47,12 +62,12 @@ def model(saved: SavedModel):
 
 
 @st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
-def _evaluation(path: str, mtime_ns: int, size: int, spec: str):
+def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None):
     from mnist_app.evaluation import evaluate
 
-    data = dataset(spec)
+    data = dataset(spec, root)
     return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
 
 
-def evaluation(saved: SavedModel, spec: str):
-    return _evaluation(*saved.cache_key, spec)
+def evaluation(saved: SavedModel, spec: str, root: str | None = None):
+    return _evaluation(*saved.cache_key, spec, root)

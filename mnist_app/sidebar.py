@@ -9,17 +9,23 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_app import resources
-from mnist_app.data import NAMED_DATASETS, Dataset, DatasetError, default_dataset_name
+from mnist_app.data import NAMED_DATASETS, Dataset, data_dir, datasets_in, default_dataset_name
+from mnist_app.page_errors import attempt
 from mnist_app.store import SavedModel
 
 DATASET_KEY = "dataset"
 DATASET_PATH_KEY = "dataset_path"
 MODEL_KEY = "model_name"
 NEXT_MODEL_KEY = "model_name_next"
+MAX_PATH_CHARS = 1000
 
 
-def choose_dataset() -> tuple[str, Dataset | None]:
-    """The dataset picker; returns its spec and the loaded dataset, or shows why it failed."""
+def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
+    """The dataset picker: its choice as `(spec, root)`, and the dataset, or why it failed.
+
+    A path typed here is a web visitor's: it is read inside the data folder only (`root`).
+    The named datasets and the operator's MNIST_APP_DATASET are read as they are.
+    """
     default = default_dataset_name()
     options = list(NAMED_DATASETS)
     if default not in options:
@@ -32,19 +38,23 @@ def choose_dataset() -> tuple[str, Dataset | None]:
             help="`auto` uses full MNIST when it can",
             persist_state="session",
         )
+        found = datasets_in(data_dir())
         st.text_input(
-            "…or a path",
+            "…or one in the data folder",
             key=DATASET_PATH_KEY,
             persist_state="session",
-            placeholder="/data/mnist or mnist.npz",
-            help="A folder of the four MNIST IDX files (.gz or raw), or an .npz in Keras' layout",
+            max_chars=MAX_PATH_CHARS,
+            placeholder=found[0] if found else "mnist.npz",
+            help="A folder of the four MNIST IDX files (.gz or raw), or an .npz in Keras' layout, "
+            "inside the server's data folder"
+            + (f". There now: {', '.join(found)}" if found else ", which holds none now"),
         )
-    spec = st.session_state[DATASET_PATH_KEY].strip() or st.session_state[DATASET_KEY]
-    try:
-        return spec, resources.dataset(spec)
-    except DatasetError as error:
-        st.error(f"Cannot open the dataset: {error}. Choose another in the sidebar.")
-        return spec, None
+    typed = st.session_state[DATASET_PATH_KEY].strip()
+    choice = (typed, str(data_dir())) if typed else (st.session_state[DATASET_KEY], None)
+    data = attempt(
+        lambda: resources.dataset(*choice), "Cannot open the dataset", "Choose another in the sidebar."
+    )
+    return choice, data
 
 
 def use_model(name: str) -> None:

@@ -3,30 +3,62 @@
 The description (architecture, dataset, accuracy, ...) travels inside the `.keras` zip as
 `mnist_app.json`, so a model and what it says about itself can never drift apart, and a
 save is one atomic rename. Models load with Keras' safe mode on, always.
+
+The folder is shared by every visitor of a server and by the command line, so nothing in it
+is trusted: a description is read with a size cap and checked, a model is checked for the
+shape the app feeds it, and names are claimed and changed under a lock, never replaced.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import functools
 import json
 import os
 import re
 import tempfile
 import zipfile
+import zlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from mnist_app.data import IMAGE_SIZE, NUM_CLASSES
 from mnist_app.errors import UserError
+from mnist_app.files import open_regular, read_capped
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_NAME = "default"
 METADATA_ENTRY = "mnist_app.json"
 SUFFIX = ".keras"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# The largest model here (the lab's MLP with Adam's state) is about 8 MB; a hundred times
+# that is still a model, a bigger file is not one of ours.
+MAX_MODEL_BYTES = 800 * 1024 * 1024
+# A description with a whole training history is tens of kilobytes.
+MAX_METADATA_BYTES = 1024 * 1024
+DEFAULT_MAX_APP_MODELS = 50
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp" + SUFFIX
 
 
 def models_dir() -> Path:
     """Where models are saved: MNIST_APP_MODELS_DIR, or the repository's models/ folder."""
     return Path(os.environ.get("MNIST_APP_MODELS_DIR") or MODELS_DIR)
+
+
+def shared_deployment() -> bool:
+    """MNIST_APP_SHARED=1: a web visitor may rename or delete only the models their session trained."""
+    return os.environ.get("MNIST_APP_SHARED", "") in ("1", "true", "yes")
+
+
+def max_app_models() -> int:
+    """MNIST_APP_MAX_MODELS: how many models trained in the app are kept (default 50)."""
+    try:
+        return max(1, int(os.environ.get("MNIST_APP_MAX_MODELS", DEFAULT_MAX_APP_MODELS)))
+    except ValueError:
+        return DEFAULT_MAX_APP_MODELS
 
 
 class ModelError(UserError):
@@ -47,7 +79,7 @@ class SavedModel:
         """Changes whenever the file is re-saved, so cached loads re-read it."""
         try:
             stat = self.path.stat()
-        except FileNotFoundError:
+        except OSError:
             raise ModelError(f"{self.name} was just deleted or renamed") from None
         return (str(self.path), stat.st_mtime_ns, stat.st_size)
 
@@ -61,54 +93,179 @@ class SavedModel:
         accuracy_text = f", {accuracy:.1%}" if isinstance(accuracy, float) else ""
         return f"{self.name} ({meta.get('arch', '?')} on {meta.get('dataset', '?')}{accuracy_text})"
 
+    def change_refused(self, owner: str, shared: bool) -> str:
+        """Why a web visitor may not rename or delete this model; "" when they may."""
+        if self.name == DEFAULT_MODEL_NAME:
+            return "the default model ships with the app and is never renamed or deleted from the web"
+        if shared and self.metadata.get("owner") != owner:
+            return "on this shared server you may rename or delete only the models you trained in this browser session"
+        return ""
+
+
+@contextlib.contextmanager
+def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
+    """A `.keras` zip opened for reading: a regular file under the size cap, or ModelError."""
+    with open_regular(path, MAX_MODEL_BYTES, ModelError) as file:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                yield archive
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            raise ModelError(f"{path.name} is not a readable .keras file ({error})") from None
+
 
 def read_metadata(path: Path) -> dict:
     """The description stored inside a `.keras` file, without loading the model."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            if METADATA_ENTRY not in archive.namelist():
-                return {}
-            metadata = json.loads(archive.read(METADATA_ENTRY))
-    except (OSError, zipfile.BadZipFile, json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelError(f"{path.name} is not a readable .keras file ({error})") from None
+    path = Path(path)
+    with _archive(path) as archive:
+        if METADATA_ENTRY not in archive.namelist():
+            return {}
+        try:
+            with archive.open(METADATA_ENTRY) as entry:
+                raw = read_capped(entry, MAX_METADATA_BYTES, f"{path.name}'s {METADATA_ENTRY}", ModelError)
+            metadata = json.loads(raw)
+        except ModelError:
+            raise
+        # Encrypted entries raise RuntimeError, odd compressions NotImplementedError, JSON
+        # nested thousands deep RecursionError: all mean the description cannot be read.
+        except (
+            RuntimeError,
+            NotImplementedError,
+            ValueError,
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+        ) as error:
+            reason = type(error).__name__ if isinstance(error, RecursionError) else error
+            raise ModelError(f"{path.name} carries an unreadable {METADATA_ENTRY} ({reason})") from None
+    return check_metadata(metadata, path.name)
+
+
+def check_metadata(metadata: object, name: str) -> dict:
+    """The description, if it has the shape the pages rely on; ModelError saying what is off."""
     if not isinstance(metadata, dict) or not isinstance(metadata.get("created", ""), str):
-        raise ModelError(f"{path.name} carries a malformed {METADATA_ENTRY}")
+        raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}")
+    for key in ("arch", "dataset", "saved_by", "owner"):
+        if not isinstance(metadata.get(key, ""), str):
+            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not text")
+    classes = metadata.get("classes")
+    if classes is not None and (
+        not isinstance(classes, list)
+        or len(classes) != NUM_CLASSES
+        or not all(isinstance(label, str) for label in classes)
+    ):
+        raise ModelError(
+            f"{name} says it reads classes {str(classes)[:60]}; the app reads {NUM_CLASSES} named classes"
+        )
+    for key in ("test_accuracy", "test_loss", "training_seconds", "learning_rate"):
+        if not isinstance(metadata.get(key, 0.0), int | float) or isinstance(metadata.get(key), bool):
+            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not a number")
     return metadata
 
 
+@functools.lru_cache(maxsize=256)
+def _cached_description(path: str, inode: int, mtime_ns: int, size: int) -> tuple[dict, str]:
+    """A file's description, or why it is broken; read again only when the file changes."""
+    try:
+        return read_metadata(Path(path)), ""
+    except ModelError as error:
+        return {}, str(error)
+
+
+def _refuse_unsafe_archive(path: Path) -> None:
+    """Check a `.keras` zip before Keras opens it: whole, unencrypted, inflating within the cap.
+
+    Python's zipfile never yields more than an entry's declared size, so checking the
+    declared sizes bounds what loading can inflate.
+    """
+    with _archive(path) as archive:
+        entries = archive.infolist()
+        if any(entry.flag_bits & 0x1 for entry in entries):
+            raise ModelError(f"{path.name} holds encrypted entries; a .keras file has none")
+        methods = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+        if any(entry.compress_type not in methods for entry in entries):
+            raise ModelError(f"{path.name} uses a zip compression Keras does not write")
+        if sum(entry.file_size for entry in entries) > MAX_MODEL_BYTES:
+            raise ModelError(f"{path.name} inflates to more than {MAX_MODEL_BYTES:,} bytes")
+
+
+def _load_failure(path: Path, error: Exception) -> ModelError:
+    """What Keras' refusal means to a user, in one line."""
+    text = str(error).strip()
+    code_layer = re.search(r"deserialization of a `(\w+)`", text)
+    if code_layer:
+        layer = code_layer.group(1)
+        kind = "Python code" if layer == "Lambda" else "code from outside the file"
+        message = f"it asks to run {kind} (a {layer} layer), which is never done here"
+    else:
+        message = text.splitlines()[0][:300] if text else type(error).__name__
+    return ModelError(f"cannot load model {path.name}: {message}")
+
+
+def check_model_shape(model, name: str) -> None:
+    """Refuse a model that does not read one 28x28 image into one probability per class."""
+    inputs, outputs = list(model.inputs), list(model.outputs)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(
+            f"{name} has {len(inputs)} inputs and {len(outputs)} outputs; the app needs one of each"
+        )
+    input_shape = tuple(inputs[0].shape[1:])
+    if input_shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ModelError(f"{name} reads inputs of shape {input_shape}; the app gives it 28x28 images")
+    output_shape = tuple(outputs[0].shape[1:])
+    if output_shape != (NUM_CLASSES,):
+        raise ModelError(
+            f"{name} gives outputs of shape {output_shape}; the app needs {NUM_CLASSES} class probabilities"
+        )
+
+
 def load_model(path: Path):
-    """Load a `.keras` model with safe mode on: a file carrying Python code is refused."""
+    """Load a `.keras` model with safe mode on: a file carrying code is refused, never run."""
     import keras
 
     path = Path(path)
     if not path.is_file():
         raise ModelError(f"no such model file: {path}")
     try:
-        return keras.models.load_model(path, safe_mode=True, compile=False)
+        _refuse_unsafe_archive(path)
+    except ModelError as error:
+        raise ModelError(f"cannot load model: {error}") from None
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many kinds for a bad file; all mean "unusable".
-        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        if "safe_mode" in str(error) or "lambda" in str(error).lower():
-            message = "it contains Python code (a Lambda layer), which is never run here"
-        raise ModelError(f"cannot load model {path.name}: {message}") from None
+        raise _load_failure(path, error) from None
+    check_model_shape(model, path.name)
+    return model
+
+
+@contextlib.contextmanager
+def _temporary_model_file(model, folder: Path, stem: str, metadata: dict) -> Iterator[str]:
+    """The model and its description written whole to a hidden file beside its final place.
+
+    The writer holds a lock on the file while it lives, so `ModelStore.clean_up` can tell a
+    file left by a killed writer (unlocked) from one being written (locked).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{stem}.", suffix=TEMP_SUFFIX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        model.save(tmp_name)
+        with zipfile.ZipFile(tmp_name, "a") as archive:
+            archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2))
+        os.fsync(fd)
+        os.chmod(tmp_name, 0o644)
+        yield tmp_name
+    finally:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
 
 
 def save_model(model, path: Path, metadata: dict) -> Path:
     """Write model and description to path atomically: a crash leaves the old file or the new."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=".tmp" + SUFFIX)
-    os.close(fd)
-    try:
-        model.save(tmp_name)
-        with zipfile.ZipFile(tmp_name, "a") as archive:
-            archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2))
-        with open(tmp_name, "rb") as tmp:
-            os.fsync(tmp.fileno())
-        os.chmod(tmp_name, 0o644)
+    with _temporary_model_file(model, path.parent, path.stem, metadata) as tmp_name:
         os.replace(tmp_name, path)
-    finally:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
     return path
 
 
@@ -126,62 +283,159 @@ def check_name(name: str) -> str:
 
 
 class ModelStore:
-    """The folder of saved models: list, save, rename, delete."""
+    """The folder of saved models: list, save, rename, delete, and keep within a count."""
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else models_dir()
 
     def path(self, name: str) -> Path:
+        """Where a model of a valid new name lives."""
         return self.root / f"{check_name(name)}{SUFFIX}"
+
+    def _existing_path(self, name: str) -> Path:
+        """The file of a listed model, whatever its name (`my model (copy)` included)."""
+        if not name or name in (".", "..") or "/" in name or "\0" in name or name.startswith(TEMP_PREFIX):
+            raise ModelError(f"no saved model named {name!r}")
+        path = self.root / f"{name}{SUFFIX}"
+        if not path.is_file():
+            raise ModelError(f"no saved model named {name!r}")
+        return path
 
     def list(self) -> list[SavedModel]:
         """Every model file, newest first; a broken file is listed with its error."""
-        if not self.root.is_dir():
-            return []
         models = []
-        for path in self.root.glob(f"*{SUFFIX}"):
-            if path.name.startswith("."):
-                continue
+        try:
+            paths = [p for p in self.root.glob(f"*{SUFFIX}") if not p.name.startswith(TEMP_PREFIX)]
+        except OSError:
+            return []
+        for path in paths:
             try:
-                models.append(SavedModel(path.stem, path, read_metadata(path)))
-            except ModelError as error:
-                models.append(SavedModel(path.stem, path, {}, error=str(error)))
+                stat = path.stat()
+            except OSError:
+                continue
+            metadata, error = _cached_description(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+            models.append(SavedModel(path.name[: -len(SUFFIX)], path, metadata, error=error))
         return sorted(models, key=lambda m: (m.metadata.get("created", ""), m.name), reverse=True)
 
     def get(self, name: str) -> SavedModel:
-        path = self.path(name)
-        if not path.is_file():
-            raise ModelError(f"no saved model named {name!r}")
-        return SavedModel(path.stem, path, read_metadata(path))
+        path = self._existing_path(name)
+        return SavedModel(name, path, read_metadata(path))
 
     def save(self, model, name: str, metadata: dict) -> SavedModel:
+        """Save under `name`, replacing a model of that name (the command line's `--output`)."""
         path = save_model(model, self.path(name), metadata)
         return SavedModel(path.stem, path, metadata)
 
+    def save_new(self, model, base: str, metadata: dict) -> SavedModel:
+        """Save under a name no model has: `base`, else `base-2`, ...; never replaces one.
+
+        The name is claimed by linking the finished file into place, which fails if the
+        name was taken meanwhile: two saves at the same moment both survive.
+        """
+        with _temporary_model_file(model, self.root, base, metadata) as tmp_name:
+            for name in self._candidate_names(base):
+                try:
+                    os.link(tmp_name, self.path(name))
+                except FileExistsError:
+                    continue
+                return SavedModel(name, self.path(name), metadata)
+        raise ModelError(f"no free name for {base!r}")  # pragma: no cover: the candidates never end
+
+    def _candidate_names(self, base: str) -> Iterator[str]:
+        yield base
+        n = 2
+        while True:
+            yield f"{base}-{n}"
+            n += 1
+
     def unique_name(self, *parts: str) -> str:
         """A free name made of the parts ("cnn", "mnist" -> "cnn-mnist", then "cnn-mnist-2", ...)."""
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-.")[:56] or "model"
-        name, n = base, 1
-        while self.path(name).exists():
-            n += 1
-            name = f"{base}-{n}"
-        return name
+        base = name_from(*parts)
+        return next(name for name in self._candidate_names(base) if not self.path(name).exists())
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """One rename or delete at a time, across threads and processes alike."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _refuse_default(self, name: str, action: str) -> None:
+        if name == DEFAULT_MODEL_NAME:
+            raise ModelError(f"{DEFAULT_MODEL_NAME}.keras ships with the app and cannot be {action} here")
 
     def rename(self, old: str, new: str) -> SavedModel:
-        source, target = self.path(old), self.path(new)
-        if not source.is_file():
-            raise ModelError(f"no saved model named {old!r}")
-        try:
-            os.link(source, target)
+        """Give a model a new valid name; refused if the name is taken or the model is gone."""
+        self._refuse_default(old, "renamed")
+        target = self.path(new)
+        with self._locked():
+            source = self._existing_path(old)
+            try:
+                os.link(source, target)
+            except FileExistsError:
+                raise ModelError(f"a model named {target.stem!r} exists already") from None
+            except FileNotFoundError:
+                raise ModelError(f"no saved model named {old!r}") from None
             source.unlink()
-        except FileExistsError:
-            raise ModelError(f"a model named {new!r} exists already") from None
-        except FileNotFoundError:
-            raise ModelError(f"no saved model named {old!r}") from None
         return self.get(target.stem)
 
-    def delete(self, name: str) -> None:
-        try:
-            self.path(name).unlink()
-        except FileNotFoundError:
-            raise ModelError(f"no saved model named {name!r}") from None
+    def delete(self, name: str) -> str:
+        """Delete a model for good; the name it had."""
+        self._refuse_default(name, "deleted")
+        with self._locked():
+            self._existing_path(name).unlink()
+        return name
+
+    def prune(self, keep: str, owner_active: Callable[[str], bool], limit: int | None = None) -> list[str]:
+        """Delete the oldest models the app saved beyond `limit`; the names deleted.
+
+        Only models saved by the app count (never the shipped default, never what the
+        command line saved); those of visitors who have left go first, oldest first.
+        """
+        limit = max_app_models() if limit is None else limit
+        app_models = [
+            m
+            for m in self.list()
+            if not m.error
+            and m.metadata.get("saved_by") == "app"
+            and m.name not in (keep, DEFAULT_MODEL_NAME)
+        ]
+        excess = len(app_models) + 1 - limit
+        if excess <= 0:
+            return []
+        by_age = sorted(app_models, key=lambda m: m.metadata.get("created", ""))
+        order = sorted(by_age, key=lambda m: owner_active(m.metadata.get("owner", "")))
+        deleted = []
+        for model in order[:excess]:
+            with contextlib.suppress(ModelError):
+                self.delete(model.name)
+                deleted.append(model.name)
+        return deleted
+
+    def clean_up(self) -> list[str]:
+        """Remove temporary files left by a save that was killed (no writer holds their lock)."""
+        removed = []
+        with contextlib.suppress(OSError):
+            for path in self.root.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
+                try:
+                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+                except OSError:
+                    continue
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    path.unlink()
+                    removed.append(path.name)
+                except OSError:
+                    continue
+                finally:
+                    os.close(fd)
+        return removed
+
+
+def name_from(*parts: str) -> str:
+    """A valid model name made of free text ("mlp", "My Digits (2026)" -> "mlp-My-Digits-2026")."""
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", "-".join(parts)).strip("-.")[:56] or "model"

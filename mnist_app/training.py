@@ -16,6 +16,7 @@ import keras
 import numpy as np
 
 from mnist_app.data import NUM_CLASSES, Dataset
+from mnist_app.errors import UserError
 from mnist_app.models import ARCHITECTURES, build_model, check_architecture
 
 PROGRESS_INTERVAL_S = 0.1
@@ -24,6 +25,10 @@ PROGRESS_INTERVAL_S = 0.1
 UPDATES_PER_EPOCH = 10
 # Validation does no learning, so it may take big batches: the same figures, far fewer steps.
 VALIDATION_BATCH_SIZE = 1024
+# Bounds on what a user may ask for: a run of months, or one batch of a billion rows
+# (allocated up front), is a typo, not an experiment.
+MAX_EPOCHS = 10_000
+MAX_BATCH_SIZE = 65_536
 
 
 def steps_per_call(arch: str, steps_per_epoch: int) -> int:
@@ -42,14 +47,14 @@ class TrainConfig:
     learning_rate: float = 1e-3
 
     def validate(self) -> None:
-        """Raise ValueError with a message fit for the user if a choice is out of range."""
+        """Raise UserError with a message fit for the user if a choice is out of range."""
         check_architecture(self.arch)
-        if self.epochs < 1:
-            raise ValueError(f"epochs must be at least 1, not {self.epochs}")
-        if self.batch_size < 1:
-            raise ValueError(f"batch size must be at least 1, not {self.batch_size}")
+        if not 1 <= self.epochs <= MAX_EPOCHS:
+            raise UserError(f"epochs must lie in 1..{MAX_EPOCHS:,}, not {self.epochs}")
+        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
+            raise UserError(f"batch size must lie in 1..{MAX_BATCH_SIZE:,}, not {self.batch_size}")
         if not 0 < self.learning_rate <= 1:
-            raise ValueError(f"learning rate must lie in (0, 1], not {self.learning_rate}")
+            raise UserError(f"learning rate must lie in (0, 1], not {self.learning_rate}")
 
 
 @dataclass(frozen=True)
@@ -291,7 +296,7 @@ def train(
     """
     config.validate()
     if len(dataset.y_train) == 0:
-        raise ValueError(f"dataset {dataset.name!r} has no training images")
+        raise UserError(f"dataset {dataset.name!r} has no training images")
     started = time.perf_counter()
     model = build_model(config.arch, config.learning_rate)
     loop = StepLoop(model, dataset)

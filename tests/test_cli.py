@@ -83,7 +83,7 @@ def test_data_auto_falls_back_to_the_sample_offline():
     [
         (["data", "--dataset", "imagenet"], "unknown dataset 'imagenet'"),
         (["data", "--dataset", "/no/such/folder"], "no such dataset file or folder"),
-        (["train", "--epochs", "0"], "epochs must be at least 1"),
+        (["train", "--epochs", "0"], "epochs must lie in 1..10,000"),
         (["train", "--arch", "resnet"], "unknown architecture 'resnet'"),
         (["evaluate", "--model", "/no/such.keras", "--dataset", "mnist-sample"], "no such model file"),
         (["predict", "/no/such.png"], "no such image file"),

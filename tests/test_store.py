@@ -1,13 +1,25 @@
 """Saved models: one .keras file each, its description inside, saved atomically, loaded safely."""
 
+import json
+import re
+import shutil
 import zipfile
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from mnist_app.evaluation import predict_probabilities
-from mnist_app.store import METADATA_ENTRY, ModelError, ModelStore, load_model, read_metadata, save_model
+from mnist_app.store import (
+    METADATA_ENTRY,
+    ModelError,
+    ModelStore,
+    SavedModel,
+    load_model,
+    read_metadata,
+    save_model,
+)
 
 
 def test_save_and_load_round_trip_keeps_predictions_and_metadata(trained_mlp, models_dir, sample):
@@ -110,7 +122,7 @@ def test_missing_and_corrupt_model_files_give_a_clear_error(tmp_path):
         load_model(tmp_path / "absent.keras")
     corrupt = tmp_path / "corrupt.keras"
     corrupt.write_bytes(b"\x00" * 100)
-    with pytest.raises(ModelError, match="cannot load model corrupt.keras"):
+    with pytest.raises(ModelError, match="cannot load model: corrupt.keras is not a readable .keras file"):
         load_model(corrupt)
 
 
@@ -123,3 +135,296 @@ def test_model_carrying_python_code_is_refused_and_its_code_never_runs(hostile_m
     unsafe = keras.models.load_model(path, safe_mode=False)
     unsafe(np.zeros((1, 28, 28), np.float32))
     assert marker.exists(), "the file really carries code that runs when safe mode is off"
+
+
+# --- Hostile and odd files in the models folder -------------------------------------------
+
+
+def patch_zip_entry(path, name, *, flag_bits=None, compress_type=None):
+    """Rewrite an entry's flags or compression method in both of its zip headers, in place."""
+    content = bytearray(path.read_bytes())
+    with zipfile.ZipFile(path) as archive:
+        local = archive.getinfo(name).header_offset
+    central = content.index(b"PK\x01\x02")
+    while central != -1:
+        name_length = int.from_bytes(content[central + 28 : central + 30], "little")
+        if content[central + 46 : central + 46 + name_length] == name.encode():
+            break
+        central = content.find(b"PK\x01\x02", central + 4)
+    for offset in (local + 6, central + 8):
+        if flag_bits is not None:
+            content[offset : offset + 2] = flag_bits.to_bytes(2, "little")
+        if compress_type is not None:
+            content[offset + 2 : offset + 4] = compress_type.to_bytes(2, "little")
+    path.write_bytes(bytes(content))
+
+
+def with_description(source, target, write):
+    """A copy of the model file `source` whose description entry `write(archive)` puts in."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as copy:
+        for entry in original.infolist():
+            if entry.filename != METADATA_ENTRY:
+                copy.writestr(entry, original.read(entry))
+        write(copy)
+    return target
+
+
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    """A small valid model file of the app's shape (28x28 in, 10 classes out)."""
+    model = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(10, "softmax")]
+    )
+    path = tmp_path_factory.mktemp("model") / "small.keras"
+    save_model(model, path, {"arch": "tiny", "classes": [str(d) for d in range(10)]})
+    return path
+
+
+def broken_descriptions(model_file, folder):
+    """Files whose description is encrypted, oddly compressed, nested deep, or inflates to 256 MiB."""
+    encrypted = with_description(
+        model_file, folder / "encrypted.keras", lambda a: a.writestr(METADATA_ENTRY, "{}")
+    )
+    patch_zip_entry(encrypted, METADATA_ENTRY, flag_bits=0x1)
+    odd = with_description(
+        model_file, folder / "odd-compression.keras", lambda a: a.writestr(METADATA_ENTRY, "{}")
+    )
+    patch_zip_entry(odd, METADATA_ENTRY, compress_type=99)
+    deep = "[" * 200_000 + "]" * 200_000
+    with_description(model_file, folder / "deep.keras", lambda a: a.writestr(METADATA_ENTRY, deep))
+
+    def bomb(archive):
+        with archive.open(METADATA_ENTRY, "w", force_zip64=True) as entry:
+            for _ in range(256):
+                entry.write(b" " * (1 << 20))
+
+    with_description(model_file, folder / "bomb.keras", bomb)
+    return ["encrypted", "odd-compression", "deep", "bomb"]
+
+
+def test_hostile_descriptions_are_listed_as_broken_fast_and_small(model_file, models_dir):
+    import time
+    import tracemalloc
+
+    names = broken_descriptions(model_file, models_dir)
+    shutil.copy(model_file, models_dir / "good.keras")
+    tracemalloc.start()
+    started = time.perf_counter()
+    listed = {m.name: m for m in ModelStore().list()}
+    seconds = time.perf_counter() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert not listed["good"].error
+    for name in names:
+        assert listed[name].error, name
+    assert "encrypted" in listed["encrypted"].error.lower() or "password" in listed["encrypted"].error
+    assert "not supported" in listed["odd-compression"].error
+    assert "RecursionError" in listed["deep"].error
+    assert "more than 1,048,576 bytes" in listed["bomb"].error
+    assert seconds < 5 and peak < 50 * 1024 * 1024, (seconds, peak)
+
+
+def test_an_archive_that_would_inflate_past_the_cap_is_refused_before_keras_opens_it(model_file, tmp_path):
+    encrypted = shutil.copy(model_file, tmp_path / "locked.keras")
+    patch_zip_entry(Path(encrypted), "config.json", flag_bits=0x1)
+    with pytest.raises(ModelError, match="encrypted"):
+        load_model(encrypted)
+    odd = shutil.copy(model_file, tmp_path / "odd.keras")
+    patch_zip_entry(Path(odd), "config.json", compress_type=99)
+    with pytest.raises(ModelError, match="compression"):
+        load_model(odd)
+
+
+def misfit_models():
+    """Models the app cannot feed or read, each with the words its refusal must hold."""
+    dense = keras.layers.Dense
+    inputs = keras.Input((28, 28))
+    flat = keras.layers.Flatten()(inputs)
+    two_outputs = keras.Model(inputs, [dense(10, "softmax")(flat), dense(10, "softmax")(flat)])
+    return {
+        "flat-input": (keras.Sequential([keras.Input((784,)), dense(10, "softmax")]), "(784,)"),
+        "three-classes": (
+            keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), dense(3)]),
+            "(3,)",
+        ),
+        "twelve-classes": (
+            keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), dense(12)]),
+            "(12,)",
+        ),
+        "two-outputs": (two_outputs, "2 outputs"),
+    }
+
+
+@pytest.mark.parametrize("name", list(misfit_models()))
+def test_models_of_the_wrong_shape_are_refused_with_the_reason(name, tmp_path):
+    model, words = misfit_models()[name]
+    path = save_model(model, tmp_path / f"{name}.keras", {})
+    with pytest.raises(ModelError, match=re.escape(words)):
+        load_model(path)
+
+
+@pytest.mark.parametrize(
+    ("description", "words"),
+    [
+        ({"classes": 5}, "reads classes 5"),
+        ({"classes": ["a", "b", "c"]}, "reads classes"),
+        ({"arch": ["mlp"]}, "'arch' is not text"),
+        ({"test_accuracy": "high"}, "'test_accuracy' is not a number"),
+    ],
+)
+def test_descriptions_that_do_not_fit_mark_the_model_broken(model_file, models_dir, description, words):
+    with_description(
+        model_file, models_dir / "misfit.keras", lambda a: a.writestr(METADATA_ENTRY, json.dumps(description))
+    )
+    (listed,) = ModelStore().list()
+    assert words in listed.error
+
+
+def test_a_tfsmlayer_is_refused_as_outside_code_not_as_a_lambda(model_file, tmp_path):
+    """Safe mode refuses a TFSMLayer (it loads a SavedModel from elsewhere); the message says so."""
+    with zipfile.ZipFile(model_file) as archive:
+        config = json.loads(archive.read("config.json"))
+    config["config"]["layers"].insert(
+        1,
+        {
+            "module": "keras.layers",
+            "class_name": "TFSMLayer",
+            "config": {"name": "outside", "filepath": "/x"},
+        },
+    )
+    path = tmp_path / "outside.keras"
+    with zipfile.ZipFile(model_file) as original, zipfile.ZipFile(path, "w") as copy:
+        for entry in original.infolist():
+            data = json.dumps(config) if entry.filename == "config.json" else original.read(entry)
+            copy.writestr(entry.filename, data)
+    with pytest.raises(ModelError, match="code from outside the file \\(a TFSMLayer layer\\)"):
+        load_model(path)
+
+
+def test_a_file_name_the_store_would_not_choose_is_listed_renamed_and_deleted(model_file, models_dir):
+    shutil.copy(model_file, models_dir / "my model (copy).keras")
+    store = ModelStore()
+    (listed,) = store.list()
+    assert listed.name == "my model (copy)" and not listed.error
+    assert store.get("my model (copy)").metadata["arch"] == "tiny"
+    assert store.rename("my model (copy)", "my-model").name == "my-model"
+    shutil.copy(model_file, models_dir / "another (2).keras")
+    assert store.delete("another (2)") == "another (2)"
+    assert [p.name for p in models_dir.glob("*.keras")] == ["my-model.keras"]
+
+
+@pytest.mark.parametrize("name", ["../escape", "a/b", ".hidden", "", ".."])
+def test_existing_names_cannot_reach_outside_the_folder(name, models_dir):
+    with pytest.raises(ModelError, match="no saved model"):
+        ModelStore().delete(name)
+
+
+def test_the_default_model_is_never_renamed_or_deleted_through_the_store(model_file, models_dir):
+    shutil.copy(model_file, models_dir / "default.keras")
+    store = ModelStore()
+    with pytest.raises(ModelError, match="cannot be renamed"):
+        store.rename("default", "mine")
+    with pytest.raises(ModelError, match="cannot be deleted"):
+        store.delete("default")
+    shutil.copy(model_file, models_dir / "other.keras")
+    with pytest.raises(ModelError, match="exists already"):
+        store.rename("other", "default")
+    assert sorted(p.name for p in models_dir.glob("*.keras")) == ["default.keras", "other.keras"]
+
+
+def test_only_the_owner_may_change_a_model_on_a_shared_server(model_file, tmp_path):
+    mine = SavedModel("mine", tmp_path / "mine.keras", {"owner": "me"})
+    theirs = SavedModel("theirs", tmp_path / "theirs.keras", {"owner": "them"})
+    default = SavedModel("default", tmp_path / "default.keras", {})
+    assert mine.change_refused("me", shared=True) == ""
+    assert "only the models you trained" in theirs.change_refused("me", shared=True)
+    assert theirs.change_refused("me", shared=False) == ""
+    assert "ships with the app" in default.change_refused("me", shared=False)
+
+
+# --- Names claimed and changed at the same moment -----------------------------------------
+
+
+def test_two_saves_that_pick_a_name_at_once_both_survive(model_file, models_dir):
+    """Eight threads save under the same base name at once: eight files, eight names."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    model = load_model(model_file)
+    store = ModelStore()
+    with ThreadPoolExecutor(8) as pool:
+        names = list(pool.map(lambda i: store.save_new(model, "cnn-mnist", {"version": i}).name, range(8)))
+    assert sorted(names) == sorted(["cnn-mnist", *(f"cnn-mnist-{n}" for n in range(2, 9))])
+    versions = sorted(read_metadata(models_dir / f"{name}.keras")["version"] for name in names)
+    assert versions == list(range(8))
+    assert not list(models_dir.glob(".*.tmp.keras"))
+
+
+SAVE_NEW = """
+import sys
+from mnist_app.store import ModelStore, load_model
+model = load_model(sys.argv[1])
+print(ModelStore().save_new(model, "race", {"process": sys.argv[2]}).name, flush=True)
+"""
+
+
+def test_saves_from_separate_processes_claim_separate_names(model_file, models_dir):
+    import subprocess
+    import sys
+
+    workers = [
+        subprocess.Popen(
+            [sys.executable, "-c", SAVE_NEW, str(model_file), str(i)], stdout=subprocess.PIPE, text=True
+        )
+        for i in range(3)
+    ]
+    names = sorted(worker.communicate(timeout=120)[0].strip() for worker in workers)
+    assert names == ["race", "race-2", "race-3"]
+    processes = {read_metadata(models_dir / f"{name}.keras")["process"] for name in names}
+    assert processes == {"0", "1", "2"}
+
+
+def test_two_renames_of_one_model_at_once_leave_one_copy(model_file, models_dir):
+    """One rename wins; the other is told the model is gone. Never two copies."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    store = ModelStore()
+    for attempt in range(20):
+        shutil.copy(model_file, models_dir / f"m{attempt}.keras")
+
+        def rename(target, source=f"m{attempt}"):
+            try:
+                return store.rename(source, target).name
+            except ModelError as error:
+                return str(error)
+
+        with ThreadPoolExecutor(2) as pool:
+            outcomes = list(pool.map(rename, [f"a{attempt}", f"b{attempt}"]))
+        files = sorted(p.stem for p in models_dir.glob(f"*{attempt}.keras"))
+        assert len(files) == 1, (outcomes, files)
+        assert sum("no saved model" in outcome for outcome in outcomes) == 1, outcomes
+
+
+# --- Bounded disk ---------------------------------------------------------------------------
+
+
+def test_pruning_keeps_the_cap_and_deletes_the_departed_visitors_models_first(model_file, models_dir):
+    def app_model(name, created, owner):
+        description = {"saved_by": "app", "owner": owner, "created": created}
+        with_description(
+            model_file,
+            models_dir / f"{name}.keras",
+            lambda a: a.writestr(METADATA_ENTRY, json.dumps(description)),
+        )
+
+    app_model("oldest-present", "2026-01-01", "present")
+    app_model("old-gone", "2026-02-01", "gone")
+    app_model("new-gone", "2026-03-01", "gone")
+    app_model("newest", "2026-04-01", "present")
+    shutil.copy(model_file, models_dir / "default.keras")
+    shutil.copy(model_file, models_dir / "from-the-shell.keras")
+    store = ModelStore()
+    deleted = store.prune(keep="newest", owner_active=lambda owner: owner == "present", limit=2)
+    assert deleted == ["old-gone", "new-gone"]
+    remaining = sorted(p.stem for p in models_dir.glob("*.keras"))
+    assert remaining == ["default", "from-the-shell", "newest", "oldest-present"]
+    assert store.prune(keep="newest", owner_active=lambda owner: True, limit=1) == ["oldest-present"]

@@ -53,7 +53,7 @@ def test_metadata_records_what_the_model_is(trained_mlp):
 @pytest.mark.parametrize(
     ("config", "message"),
     [
-        (TrainConfig(epochs=0), "epochs must be at least 1"),
+        (TrainConfig(epochs=0), "epochs must lie in 1..10,000"),
         (TrainConfig(arch="rnn"), "unknown architecture"),
         (TrainConfig(batch_size=0), "batch size"),
         (TrainConfig(learning_rate=0), "learning rate"),

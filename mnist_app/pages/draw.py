@@ -7,9 +7,9 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_app import resources
 from mnist_app.data import DIGIT_NAMES
-from mnist_app.preprocessing import ImageError, PreparedDigit, canvas_to_grey, decode_image, prepare_digit
+from mnist_app.page_errors import attempt
+from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.sidebar import choose_model
-from mnist_app.store import ModelError, ModelStore
 
 CANVAS_SIZE = 280
 SEEN_ZOOM = 8
@@ -40,7 +40,7 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
 
 
 st.title("Draw a digit")
-saved = choose_model(ModelStore().list())
+saved = choose_model(resources.model_store().list())
 with st.sidebar:
     st.subheader("Brush")
     brush = st.slider("Brush width", 8, 40, 22, key="brush_width")
@@ -48,11 +48,9 @@ with st.sidebar:
 if saved is None:
     st.warning("There is no saved model to read your digit: train one on the Train page first.")
     st.stop()
-try:
-    with st.spinner("Loading the model…"):
-        model = resources.model(saved)
-except ModelError as error:
-    st.error(f"{error}. Choose another model in the sidebar.")
+with st.spinner("Loading the model…"):
+    model = attempt(lambda: resources.model(saved), "Cannot use this model", "Choose another in the sidebar.")
+if model is None:
     st.stop()
 
 class_names = saved.metadata.get("classes") or DIGIT_NAMES
@@ -84,13 +82,16 @@ with result_column:
     prepared = None
     if upload is not None:
         st.caption("Reading the uploaded image: remove it to read the canvas again.")
-        try:
-            prepared = prepare_digit(decode_image(upload.getvalue()))
-        except ImageError as error:
-            st.error(f"Cannot read {upload.name}: {error}. Upload a PNG or JPEG picture of one digit.")
+        prepared = attempt(
+            lambda: prepare_digit(decode_image(upload.getvalue())),
+            f"Cannot read {upload.name}",
+            "Upload a PNG, JPEG, BMP, GIF or WebP picture of one digit.",
+        )
     elif canvas.image_data is not None:
-        prepared = prepare_digit(canvas_to_grey(canvas.image_data))
+        prepared = attempt(
+            lambda: prepare_digit(canvas_to_grey(canvas.image_data)), "Cannot read the drawing"
+        )
     if prepared is None and upload is None:
         st.info("Draw a digit on the canvas.", icon=":material/edit:")
     elif prepared is not None:
-        show_prediction(model, prepared, class_names)
+        attempt(lambda: show_prediction(model, prepared, class_names), "Cannot read the digit")

@@ -17,13 +17,13 @@ def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
 
 
 st.title("Explore the digits")
-spec, data = choose_dataset()
+choice, data = choose_dataset()
 if data is None:
     st.stop()
 
 if data.notice:
     st.info(data.notice, icon=":material/info:")
-figures = resources.dataset_figures(spec)
+figures = resources.dataset_figures(*choice)
 
 columns = st.columns(4)
 columns[0].metric("Training images", f"{len(data.y_train):,}")

@@ -8,8 +8,11 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app import resources
+from mnist_app.files import read_regular
+from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.sidebar import MODEL_KEY, choose_dataset, choose_model, use_model
-from mnist_app.store import ModelError, ModelStore
+from mnist_app.store import MAX_MODEL_BYTES, ModelError, ModelStore, name_from, shared_deployment
+from mnist_app.visitors import visitor_present, visitor_token
 
 st.title("Train a classifier")
 with st.spinner("Starting TensorFlow…"):
@@ -19,8 +22,12 @@ with st.spinner("Starting TensorFlow…"):
 
 JOB_KEY = "training_job"
 REFRESH_S = 0.25
+# How long a job outlives its page (a reload, a closed tab) before it stops; long enough for
+# a network blip to reconnect, short enough that the trainer is not held for nobody.
+ORPHAN_GRACE_S = 10.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
+MAX_NAME_CHARS = 64
 
 
 def curve_frame(curve) -> pd.DataFrame:
@@ -39,6 +46,13 @@ def show_curves(curve) -> None:
 
 def show_job(job: TrainingJob) -> None:
     """Status, progress and curves of this session's job; reruns the page when it ends."""
+    try:
+        show_job_state(job)
+    except Exception as error:  # A fragment's failure would otherwise reach the page raw.
+        show_unexpected(error, "Showing the training job")
+
+
+def show_job_state(job: TrainingJob) -> None:
     snapshot = job.snapshot()
     config = job.config
     if snapshot.state == QUEUED:
@@ -85,14 +99,13 @@ def show_outcome(snapshot) -> None:
 
 
 def session_abandoned():
-    """A test of whether this browser session has been gone for good.
+    """A test of whether this browser session has gone: a reload, a closed tab.
 
-    A reload or a closed tab leaves the job with nobody to stop it, holding the trainer
-    that other sessions queue for. The grace is as long as Streamlit keeps a disconnected
-    session for a reconnect (`server.disconnectedSessionTTL`, 120 s by default), so a short
-    network blip stops nothing.
+    A reload starts a new session that cannot see the old one's job, which would hold the
+    trainer other sessions queue for with nobody left to stop it. So the job stops
+    `ORPHAN_GRACE_S` after its page goes (and is saved, as with Stop).
     """
-    grace_s = st.get_option("server.disconnectedSessionTTL")
+    grace_s = ORPHAN_GRACE_S
     context = get_script_run_ctx()
     if context is None or not Runtime.exists():
         return lambda: False
@@ -108,13 +121,18 @@ def session_abandoned():
     return abandoned
 
 
-def start_job(dataset, config: TrainConfig, store: ModelStore) -> None:
+def start_job(dataset, config: TrainConfig, store: ModelStore) -> TrainingJob:
+    owner = visitor_token()
+
     def save(result) -> str:
-        name = store.unique_name(result.config.arch, result.dataset)
-        return store.save(result.model, name, result.metadata(saved_by="app")).name
+        metadata = result.metadata(saved_by="app", owner=owner)
+        saved = store.save_new(result.model, name_from(result.config.arch, result.dataset), metadata)
+        store.prune(keep=saved.name, owner_active=visitor_present)
+        return saved.name
 
     job = TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned())
     st.session_state[JOB_KEY] = job.start()
+    return job
 
 
 def show_saved_models(store: ModelStore, saved: list) -> None:
@@ -140,6 +158,7 @@ def show_saved_models(store: ModelStore, saved: list) -> None:
     names = [m.name for m in saved]
     chosen_name = st.selectbox("Manage", names, key="manage_model")
     chosen = saved[names.index(chosen_name)]
+    refused = chosen.change_refused(visitor_token(), shared_deployment())
     use, download, rename, delete = st.columns(4)
     use.button(
         "Use this model",
@@ -150,35 +169,33 @@ def show_saved_models(store: ModelStore, saved: list) -> None:
     )
     download.download_button(
         "Download",
-        data=chosen.path.read_bytes,
+        data=lambda: read_regular(chosen.path, MAX_MODEL_BYTES, ModelError),
         file_name=chosen.path.name,
         mime="application/zip",
         key="download_model",
         on_click="ignore",
+        disabled=bool(chosen.error),
     )
-    with rename.popover("Rename"):
-        new_name = st.text_input("New name", value=chosen.name, key=f"rename_to_{chosen.name}")
+    with rename.popover("Rename", disabled=bool(refused), help=refused or None):
+        new_name = st.text_input(
+            "New name", value=chosen.name, key=f"rename_to_{chosen.name}", max_chars=MAX_NAME_CHARS
+        )
         if st.button("Rename", key="rename_model"):
-            try:
-                renamed = store.rename(chosen.name, new_name)
-            except ModelError as error:
-                st.error(str(error))
-            else:
+            renamed = attempt(lambda: store.rename(chosen.name, new_name), f"Cannot rename {chosen.name}")
+            if renamed is not None:
                 if st.session_state.get(MODEL_KEY) == chosen.name:
                     use_model(renamed.name)
                 st.rerun()
-    with delete.popover("Delete"):
+    with delete.popover("Delete", disabled=bool(refused), help=refused or None):
         st.write(f"Delete **{chosen.name}** for good?")
-        if st.button("Delete", type="primary", key="delete_model"):
-            try:
-                store.delete(chosen.name)
-            except ModelError as error:
-                st.error(str(error))
-            else:
-                st.rerun()
+        deleting = st.button("Delete", type="primary", key="delete_model")
+        if deleting and attempt(lambda: store.delete(chosen.name), f"Cannot delete {chosen.name}"):
+            st.rerun()
+    if refused:
+        st.caption(f"Rename and delete are off for **{chosen.name}**: {refused}.")
 
 
-def show_evaluation(saved, spec: str, data) -> None:
+def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
     """Confusion matrix, per-class accuracy and the surest mistakes of the model in use."""
     trained_on = saved.metadata.get("classes")
     if trained_on and list(trained_on) != list(data.class_names):
@@ -187,10 +204,12 @@ def show_evaluation(saved, spec: str, data) -> None:
             f"{data.name} has: choose a model trained on {data.name} to see how it reads it."
         )
         return
-    try:
-        evaluation = resources.evaluation(saved, spec)
-    except (ModelError, ValueError) as error:
-        st.error(f"Cannot evaluate {saved.name}: {error}")
+    evaluation = attempt(
+        lambda: resources.evaluation(saved, *choice),
+        f"Cannot evaluate {saved.name}",
+        "Choose another model in the sidebar.",
+    )
+    if evaluation is None:
         return
     st.caption(f"**{saved.name}** on the {len(data.y_test):,} test images of **{data.name}**.")
     columns = st.columns(2)
@@ -222,8 +241,8 @@ def show_evaluation(saved, spec: str, data) -> None:
     )
 
 
-store = ModelStore()
-spec, data = choose_dataset()
+store = resources.model_store()
+choice, data = choose_dataset()
 saved_models = store.list()
 in_use = choose_model(saved_models)
 job = st.session_state.get(JOB_KEY)
@@ -267,8 +286,9 @@ elif buttons[0].button(
     key="start_training",
     disabled=data is None,
 ):
-    start_job(data, TrainConfig(arch, int(epochs), int(batch_size), float(learning_rate)), store)
-    st.rerun()
+    config = TrainConfig(arch, int(epochs), int(batch_size), float(learning_rate))
+    if attempt(lambda: start_job(data, config, store), "Cannot start training"):
+        st.rerun()
 
 if job is not None:
     st.fragment(run_every=REFRESH_S if running else None)(show_job)(job)
@@ -278,4 +298,4 @@ show_saved_models(store, saved_models)
 
 if in_use is not None and data is not None:
     st.header("How the model in use reads the test split")
-    show_evaluation(in_use, spec, data)
+    show_evaluation(in_use, choice, data)

@@ -1,0 +1,38 @@
+"""Who a browser session is, for the models it may change and the ones the app may prune.
+
+Each session gets a random token, stored in the models it trains (`owner` in their
+description). The token is not Streamlit's session id, which can resume a session and so
+must never be written where others can read it.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+OWNER_KEY = "visitor_token"
+
+
+@st.cache_resource
+def _sessions_by_token() -> dict[str, str]:
+    """Every token this server handed out, and the session it belongs to."""
+    return {}
+
+
+def visitor_token() -> str:
+    """This browser session's token (made on its first page run)."""
+    if OWNER_KEY not in st.session_state:
+        st.session_state[OWNER_KEY] = secrets.token_hex(8)
+    context = get_script_run_ctx()
+    if context is not None:
+        _sessions_by_token()[st.session_state[OWNER_KEY]] = context.session_id
+    return st.session_state[OWNER_KEY]
+
+
+def visitor_present(token: str) -> bool:
+    """Whether the session that owns `token` is still connected to this server."""
+    session_id = _sessions_by_token().get(token)
+    return bool(session_id) and Runtime.exists() and Runtime.instance().is_active_session(session_id)
