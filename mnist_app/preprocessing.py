@@ -7,22 +7,39 @@ is read wrong about half the time; prepared the same way as MNIST it is read rig
 
 from __future__ import annotations
 
+import contextlib
 import io
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from mnist_app.data import IMAGE_SIZE
 from mnist_app.errors import UserError
+from mnist_app.files import read_regular
 
 DIGIT_BOX = 20
 INK_THRESHOLD = 0.25
 MIN_CONTRAST = 0.25
 MIN_DIGIT_FRACTION = 0.08
 MAX_SIDE = 512
-MAX_PIXELS = 50_000_000
+# Pixels decoded at full size (JPEG counts after its reduced-size decoding). 16 million takes a
+# 4K or 5K screenshot, an A4 page scanned at 300 dpi and a 12-megapixel photo saved as PNG,
+# and bounds one decode near 130 MB (an RGBA image and Pillow's premultiplied copy).
+MAX_PIXELS = 16_000_000
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# The formats the Draw page offers, recognised by content: Pillow opens some forty more, and
+# its EPS plugin runs Ghostscript.
+ACCEPTED_FORMATS = ("PNG", "JPEG", "BMP", "GIF", "WEBP")
+ACCEPTED_NAMES = "PNG, JPEG, BMP, GIF or WebP"
+# Every decode runs on these two threads: a class uploading together queues instead of
+# allocating MAX_PIXELS images side by side, and the memory a decode frees is reused by the
+# next instead of staying in the malloc arena of each session's thread (this halves the peak
+# of twenty decodes at once, against a semaphore).
+DECODE_THREADS = 2
+_decoder = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="image-decode")
 
 
 class ImageError(UserError):
@@ -38,32 +55,89 @@ class PreparedDigit:
     inverted: bool = False
 
 
+def load_image_file(path: Path) -> np.ndarray:
+    """`decode_image` of a file the command line names: regular files only, size checked first."""
+    data = read_regular(path, MAX_UPLOAD_BYTES, ImageError)
+    try:
+        return decode_image(data)
+    except ImageError as error:
+        raise ImageError(f"{path}: {error}") from None
+
+
 def decode_image(data: bytes) -> np.ndarray:
-    """Decode PNG/JPEG/... bytes to a grey image in [0, 1], refusing huge or non-image files."""
+    """Upload bytes as a grey image in [0, 1], at most MAX_SIDE a side, upright as EXIF says.
+
+    Every failure is an ImageError, and the cost is bounded: file size, decoded pixels and the
+    number of decodes running at once are all capped.
+    """
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageError(f"the file is {len(data):,} bytes; images up to {MAX_UPLOAD_BYTES:,} bytes are read")
+    return _decoder.submit(_decode_bytes, data).result()
+
+
+def _decode_bytes(data: bytes) -> np.ndarray:
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageError(f"the image is {width}x{height} pixels: too many pixels to be a digit")
-            image.draft("L", (MAX_SIDE, MAX_SIDE))
-            image = _flatten_alpha(image)
-            image.thumbnail((MAX_SIDE, MAX_SIDE))
-            return np.asarray(image, dtype=np.float32) / 255.0
+        with Image.open(io.BytesIO(data), formats=ACCEPTED_FORMATS) as image:
+            return _decode(image)
+    except ImageError:
+        raise
     except Image.DecompressionBombError:
         raise ImageError("the image has too many pixels to be a digit") from None
-    except (UnidentifiedImageError, OSError, SyntaxError) as error:
-        raise ImageError(f"not a readable image ({error.__class__.__name__})") from None
+    except UnidentifiedImageError:
+        raise ImageError(
+            f"not a readable image: it is not a {ACCEPTED_NAMES} picture, or it is damaged"
+        ) from None
+    except Exception:
+        # Pillow's decoders fail on hostile bytes with OSError, SyntaxError, ValueError,
+        # struct.error, IndexError, EOFError, ZeroDivisionError and more: all mean "damaged".
+        raise ImageError("not a readable image: the picture is damaged or cut short") from None
 
 
-def _flatten_alpha(image: Image.Image) -> Image.Image:
-    """Grey levels; transparent pixels become the background they would be shown on (white)."""
-    if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
-        image = image.convert("RGBA")
-        background = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, image)
-    return image.convert("L")
+def _decode(image: Image.Image) -> np.ndarray:
+    """The pixel count is checked on the header, before a pixel is decoded."""
+    width, height = image.size
+    image.draft("L", (MAX_SIDE, MAX_SIDE))
+    if image.width * image.height > MAX_PIXELS:
+        raise ImageError(f"the image is {width}x{height} pixels: too many pixels to be a digit")
+    image.load()
+    with contextlib.suppress(Exception):  # A damaged EXIF block costs the orientation, not the photo.
+        ImageOps.exif_transpose(image, in_place=True)
+    return _flatten_alpha(_shrink(image))
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    """At most MAX_SIDE a side, in L, LA, RGB or RGBA, reduced before any costly conversion.
+
+    Palettes, bilevel and 16-bit images are converted first, as they cannot be averaged;
+    Pillow resizes alpha images premultiplied, so transparent pixels' colour does not bleed.
+    """
+    if image.mode.startswith("I"):
+        # 16-bit grey: Pillow's convert("L") clips at 255 instead of scaling.
+        image = Image.fromarray((np.clip(np.asarray(image), 0, 65535) >> 8).astype(np.uint8))
+    elif "transparency" in image.info or image.mode not in ("L", "LA", "RGB", "RGBA"):
+        image = image.convert("LA" if _has_alpha(image) else "L")
+    image.thumbnail((MAX_SIDE, MAX_SIDE))
+    return image
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info
+
+
+def _flatten_alpha(image: Image.Image) -> np.ndarray:
+    """Grey levels; transparent pixels take the shade that contrasts with the opaque ink.
+
+    A white digit on a transparent background would vanish on white paper, and a black one
+    on black: the background is black under light ink and white under dark ink.
+    """
+    if not _has_alpha(image):
+        return np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    grey_alpha = np.asarray(image.convert("LA"), dtype=np.float32) / 255.0
+    grey, alpha = grey_alpha[..., 0], grey_alpha[..., 1]
+    opacity = float(alpha.sum())
+    ink = float((grey * alpha).sum()) / opacity if opacity > 0 else 0.0
+    background = 0.0 if ink > 0.5 else 1.0
+    return grey * alpha + background * (1.0 - alpha)
 
 
 def canvas_to_grey(rgba: np.ndarray) -> np.ndarray:
