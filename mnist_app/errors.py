@@ -19,5 +19,4 @@ def one_line(message: object) -> str:
     File names are the user's: a newline or a terminal escape code in one must not split
     the line or recolour the terminal.
     """
-    text = " ".join(str(message).split("\n"))
-    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(message))

@@ -7,12 +7,16 @@ before it reads, reads no more than it was allowed, and raises the caller's own 
 
 from __future__ import annotations
 
+import io
 import os
 import stat
 from pathlib import Path
 from typing import BinaryIO
 
 from mnist_app.errors import UserError
+
+# What read_capped asks a stream for at a time.
+READ_CHUNK = 4 * 2**20
 
 
 def _reason(error: OSError) -> str:
@@ -57,12 +61,18 @@ def read_capped(stream: BinaryIO, limit: int, what: str, error: type[UserError] 
     """Read `stream` to its end, but never more than `limit` bytes: more is an error.
 
     For decompressing streams this is the cap on inflation: a header or a size field may lie,
-    the count of bytes actually produced cannot.
+    the count of bytes actually produced cannot. Read in chunks, so memory follows the bytes
+    that come, not the limit: one `read(limit + 1)` allocates the whole limit up front.
     """
-    data = stream.read(limit + 1)
-    if len(data) > limit:
+    buffer = io.BytesIO()
+    while buffer.tell() <= limit:
+        chunk = stream.read(min(READ_CHUNK, limit + 1 - buffer.tell()))
+        if not chunk:
+            break
+        buffer.write(chunk)
+    if buffer.tell() > limit:
         raise error(f"{what} holds more than {limit:,} bytes")
-    return data
+    return buffer.getvalue()
 
 
 def resolve_inside(root: Path, typed: str, error: type[UserError] = UserError) -> Path:

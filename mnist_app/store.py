@@ -224,7 +224,7 @@ def load_model(path: Path):
     import keras
 
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise ModelError(f"no such model file: {path}")
     try:
         _refuse_unsafe_archive(path)

@@ -8,6 +8,7 @@ import pytest
 
 os.environ["MNIST_APP_OFFLINE"] = "1"
 os.environ["MNIST_APP_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnist-app-models-")
+os.environ["MNIST_APP_DATA_DIR"] = tempfile.mkdtemp(prefix="mnist-app-data-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent
@@ -35,6 +36,15 @@ def models_dir(tmp_path, monkeypatch):
     folder = tmp_path / "models"
     folder.mkdir()
     monkeypatch.setenv("MNIST_APP_MODELS_DIR", str(folder))
+    return folder
+
+
+@pytest.fixture
+def data_dir(tmp_path, monkeypatch):
+    """An empty data folder: where paths typed in the browser are read."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    monkeypatch.setenv("MNIST_APP_DATA_DIR", str(folder))
     return folder
 
 

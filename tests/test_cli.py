@@ -34,11 +34,11 @@ def last_json(stdout: str) -> dict:
 
 
 def assert_usage_error(result, fragment):
-    """Exit 2, a one-line message naming the problem, and no traceback."""
+    """Exit 2 and exactly one line on stderr naming the problem: no traceback, no log lines."""
     assert result.returncode == 2, result.stderr
-    lines = [line for line in result.stderr.strip().splitlines() if line.startswith("error:")]
-    assert len(lines) == 1 and fragment in lines[0], result.stderr
-    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and fragment in lines[0], result.stderr
+    assert "\x1b" not in result.stderr, "no terminal escape codes"
 
 
 def write_idx(path, array):
@@ -173,3 +173,68 @@ def test_huge_image_is_refused_without_decoding_it(tmp_path):
     Image.new("1", (20000, 20000)).save(huge)
     result = run_cli("predict", "--model", REPO / "models" / "default.keras", huge)
     assert_usage_error(result, "too many pixels")
+
+
+def test_train_output_without_a_suffix_gets_one_that_evaluate_reads(tmp_path):
+    trained = run_cli("train", "--dataset", "mnist-sample", "--epochs", "1", "--output", tmp_path / "noext")
+    assert trained.returncode == 0, trained.stderr
+    assert last_json(trained.stdout)["model_path"] == str(tmp_path / "noext.keras")
+    evaluated = run_cli("evaluate", "--model", tmp_path / "noext.keras", "--dataset", "mnist-sample")
+    assert evaluated.returncode == 0, evaluated.stderr
+
+
+@pytest.mark.parametrize(
+    ("output", "fragment"),
+    [("model.h5", "must be a .keras file"), (".", "is a folder"), ("README.md/x.keras", "is not a folder")],
+)
+def test_train_refuses_an_output_it_could_not_write_before_training(output, fragment):
+    assert_usage_error(
+        run_cli("train", "--dataset", "mnist-sample", "--output", output, timeout=60), fragment
+    )
+
+
+def test_argument_errors_are_one_line_too():
+    assert_usage_error(run_cli("train", "--epochs", "many"), "invalid int value: 'many'")
+
+
+def hostile_inputs(folder: Path) -> list[tuple[list, str]]:
+    """Command lines a hostile user might type, and the words each refusal must hold."""
+    fifo = folder / "x.npz"
+    os.mkfifo(fifo)
+    overflow = folder / "overflow"
+    overflow.mkdir()
+    for split in ("train", "t10k"):
+        (overflow / f"{split}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x0803, 2**31, 2**31, 4))
+        (overflow / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x0801, 2**31))
+    strings = folder / "strings.npz"
+    np.savez(
+        strings, x_train=np.array(["a"] * 4), y_train=np.zeros(4), x_test=np.array(["b"]), y_test=np.zeros(1)
+    )
+    escape = folder / "\x1b[31mred\nline.png"
+    escape.write_text("not an image")
+    eps = folder / "digit.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    misfit = folder / "misfit.keras"
+    subprocess.run(
+        [sys.executable, "-c", f"import keras; keras.Sequential([keras.Input((784,)), keras.layers.Dense(10)]).save({str(misfit)!r})"],
+        check=True,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    default = REPO / "models" / "default.keras"
+    return [
+        (["data", "--dataset", fifo], "not a regular file"),
+        (["data", "--dataset", "~nosuchuser/x"], "nosuchuser"),
+        (["data", "--dataset", folder / ("x" * 300)], "x" * 20),
+        (["data", "--dataset", overflow], "overflow"),
+        (["data", "--dataset", strings], "strings.npz"),
+        (["predict", "--model", default, escape], "\\x1b[31mred\\nline.png"),
+        (["predict", "--model", default, eps], "digit.png"),
+        (["predict", "--model", default, fifo], "x.npz"),
+        (["evaluate", "--model", misfit, "--dataset", "mnist-sample"], "(784,)"),
+        (["evaluate", "--model", fifo, "--dataset", "mnist-sample"], "x.npz"),
+    ]
+
+
+def test_hostile_input_gets_one_line_naming_the_file_and_exit_2(tmp_path):
+    for args, fragment in hostile_inputs(tmp_path):
+        assert_usage_error(run_cli(*args, timeout=60), fragment)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_app.store import load_model, read_metadata
+from mnist_app.store import ModelStore, load_model, read_metadata
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -62,6 +62,28 @@ def test_kill_during_repeated_saves_leaves_a_whole_model(tmp_path, delay):
     assert assert_whole_and_in_step(path) >= 1
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "model.keras"]
     assert all(name.startswith(".model.") for name in leftovers), "only hidden temporary files remain"
+    assert sorted(ModelStore(tmp_path).clean_up()) == sorted(leftovers), "the next start removes them"
+    assert [p.name for p in tmp_path.iterdir()] == ["model.keras"]
+
+
+def test_clean_up_leaves_a_save_in_progress_alone(tmp_path):
+    """A temporary file whose writer is alive (it holds the lock) is not a leftover."""
+    path = tmp_path / "model.keras"
+    saver = start(["-c", SAVE_FOREVER, str(path)])
+    try:
+        assert saver.stdout.readline().strip() == "1", saver.stderr.read()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            for removed in ModelStore(tmp_path).clean_up():
+                raise AssertionError(f"removed {removed} while it was being written")
+            if saver.poll() is not None:
+                break
+            if int(saver.stdout.readline()) >= 5:
+                break
+    finally:
+        saver.kill()
+        saver.wait(10)
+    assert assert_whole_and_in_step(path) >= 5
 
 
 def test_kill_during_training_keeps_the_previous_model(tmp_path):

@@ -1,6 +1,7 @@
 """Each page's logic with Streamlit's AppTest: no exception, and what a user relies on is there."""
 
 import io
+import os
 import shutil
 import sys
 import time
@@ -127,15 +128,26 @@ def test_train_page_evaluates_the_model_in_use(default_model):
 
 
 def test_train_page_renames_and_deletes_models(default_model, models_dir):
+    shutil.copy(default_model, models_dir / "mine.keras")
     at = page("train").run()
-    at.text_input(key="rename_to_default").input("my-cnn")
+    at.selectbox(key="manage_model").select("mine").run()
+    at.text_input(key="rename_to_mine").input("my-cnn")
     at.button(key="rename_model").click().run()
     assert not at.exception
-    assert [p.name for p in models_dir.iterdir()] == ["my-cnn.keras"]
-    at.run()
-    assert at.selectbox(key="model_name").value == "my-cnn"
+    assert sorted(p.name for p in models_dir.glob("*.keras")) == ["default.keras", "my-cnn.keras"]
+    at.selectbox(key="manage_model").select("my-cnn").run()
     at.button(key="delete_model").click().run()
-    assert list(models_dir.iterdir()) == []
+    assert [p.name for p in models_dir.glob("*.keras")] == ["default.keras"]
+
+
+def test_the_default_model_cannot_be_renamed_or_deleted_from_the_page(default_model, models_dir):
+    at = page("train").run()
+    assert at.selectbox(key="manage_model").value == "default"
+    assert any("ships with the app" in caption.value for caption in at.caption)
+    at.button(key="delete_model").click().run()
+    assert not at.exception
+    assert "cannot be deleted" in at.error[0].value
+    assert default_model.is_file()
 
 
 def test_draw_page_without_models_says_to_train_one(models_dir):
@@ -248,7 +260,7 @@ def test_draw_page_refuses_a_bad_upload_and_keeps_working(default_model, monkeyp
     at = page("draw").run()
     at.get("file_uploader")[0].upload(name, content, "image/png").run()
     assert not at.exception
-    assert message in at.error[0].value and "Upload a PNG or JPEG" in at.error[0].value
+    assert message in at.error[0].value and "Upload a PNG, JPEG" in at.error[0].value
     assert at.button(key="clear_canvas") and at.selectbox(key="model_name").value == "default"
 
 
@@ -276,3 +288,121 @@ def test_stopping_a_queued_job_says_nothing_was_trained(models_dir):
     assert not second.exception
     assert any("nothing was trained" in i.value for i in second.info)
     first.button(key="stop_training").click().run()
+
+
+# --- Hostile input on every page ----------------------------------------------------------
+
+
+def drop_odd_models(models_dir: Path, source: Path) -> dict[str, str]:
+    """Files a careless or hostile person might drop into models/: name -> words of its refusal."""
+    from test_store import broken_descriptions
+
+    names = broken_descriptions(source, models_dir)
+    (models_dir / "torn.keras").write_bytes(b"PK\x03\x04 torn")
+    os.mkfifo(models_dir / "pipe.keras")
+    shutil.copy(source, models_dir / "my model (copy).keras")
+    return {**dict.fromkeys(names, ""), "torn": "not a readable", "pipe": "not a regular file"}
+
+
+def test_odd_files_in_the_models_folder_are_listed_as_broken_and_the_pages_work(
+    default_model, models_dir, monkeypatch
+):
+    broken = drop_odd_models(models_dir, default_model)
+    at = page("train").run()
+    assert not at.exception
+    problems = at.dataframe[0].value.set_index("name")["problem"]
+    for name, words in broken.items():
+        assert problems[name] and words in problems[name], (name, problems[name])
+    assert problems["my model (copy)"] == ""
+    assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9
+    fake_canvas(monkeypatch, canvas_drawing([[(60, 60), (220, 60), (120, 240)]]))
+    draw = page("draw").run()
+    assert not draw.exception
+    assert next(m for m in draw.metric if m.label == "Prediction").value == "7"
+
+
+def test_a_model_of_the_wrong_shape_is_refused_when_chosen(models_dir, monkeypatch):
+    import keras
+
+    from mnist_app.store import save_model
+
+    three_classes = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    save_model(three_classes, models_dir / "three.keras", {})
+    fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
+    at = page("draw").run()
+    assert not at.exception
+    assert "Cannot use this model" in at.error[0].value and "(3,)" in at.error[0].value
+    train = page("train").run()
+    assert not train.exception
+    assert "Cannot evaluate three" in train.error[0].value
+
+
+@pytest.mark.parametrize("name", ["explore", "train"])
+def test_paths_outside_the_data_folder_are_refused_alike_whether_they_exist_or_not(name, data_dir, tmp_path):
+    (tmp_path / "secret.npz").write_bytes(b"PK")
+    (data_dir / "escape").symlink_to(tmp_path)
+    messages = []
+    for typed in [
+        "../secret.npz",
+        "../nothing.npz",
+        str(tmp_path / "secret.npz"),
+        "/no/such",
+        "escape/secret.npz",
+    ]:
+        at = page(name).run()
+        at.text_input(key="dataset_path").input(typed).run()
+        assert not at.exception
+        messages.append(at.error[0].value.replace(repr(typed), "PATH"))
+    assert len(set(messages)) == 1 and "inside the data folder" in messages[0]
+
+
+@pytest.mark.parametrize("name", ["explore", "train"])
+def test_a_bad_dataset_in_the_data_folder_gets_st_error_and_the_page_works(name, data_dir):
+    os.mkfifo(data_dir / "pipe.npz")
+    (data_dir / "torn.npz").write_bytes(b"PK\x03\x04 torn")
+    for typed, words in [("pipe.npz", "not a regular file"), ("torn.npz", "torn.npz"), ("absent", "absent")]:
+        at = page(name).run()
+        at.text_input(key="dataset_path").input(typed).run()
+        assert not at.exception
+        assert "Cannot open the dataset" in at.error[0].value and words in at.error[0].value
+        assert at.title, "the page still renders"
+
+
+def test_a_dataset_in_the_data_folder_opens_from_the_browser(data_dir, sample):
+    np.savez(
+        data_dir / "mine.npz",
+        x_train=sample.x_train[:50],
+        y_train=sample.y_train[:50],
+        x_test=sample.x_test[:20],
+        y_test=sample.y_test[:20],
+    )
+    at = page("explore").run()
+    assert "mine.npz" in at.text_input(key="dataset_path").proto.help
+    at.text_input(key="dataset_path").input("mine.npz").run()
+    assert not at.exception and not at.error
+    assert {m.label: m.value for m in at.metric}["Training images"] == "50"
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("digit.png", EPS), ("digit.tif", b"II*\x00" + b"\x00" * 64), ("empty.png", b"")],
+)
+def test_draw_page_refuses_hostile_uploads_and_keeps_working(default_model, monkeypatch, name, content):
+    fake_canvas(monkeypatch, None)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload(name, content, "image/png").run()
+    assert not at.exception
+    assert f"Cannot read {name}" in at.error[0].value
+    assert at.button(key="clear_canvas")
+
+
+def test_on_a_shared_server_visitors_change_only_their_own_models(default_model, models_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_SHARED", "1")
+    shutil.copy(default_model, models_dir / "someone-elses.keras")
+    at = page("train").run()
+    at.selectbox(key="manage_model").select("someone-elses").run()
+    assert not at.exception
+    assert any("only the models you trained" in caption.value for caption in at.caption)

@@ -22,7 +22,13 @@ def app_url(tmp_path_factory):
     models = tmp_path_factory.mktemp("e2e-models")
     shutil.copy(REPO / "models" / "default.keras", models / "default.keras")
     port = free_port()
-    env = {**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_MODELS_DIR": str(models)}
+    data = tmp_path_factory.mktemp("e2e-data")
+    env = {
+        **os.environ,
+        "MNIST_APP_OFFLINE": "1",
+        "MNIST_APP_MODELS_DIR": str(models),
+        "MNIST_APP_DATA_DIR": str(data),
+    }
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),

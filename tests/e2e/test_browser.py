@@ -131,3 +131,34 @@ def test_one_session_trains_while_another_draws_and_queues(browser, app_url):
     finally:
         trainer.close()
         visitor.close()
+
+
+def test_a_reload_during_training_frees_the_trainer_within_seconds(page, app_url):
+    """The reloaded page is a new session; the old one's job stops (and is saved) at once."""
+    start_training(page, app_url, 100)
+    page.reload()
+    expect(page.get_by_role("button", name="Start training")).to_be_visible()
+    page.get_by_role("button", name="Start training").click()
+    expect(page.get_by_text(re.compile(r"Training mlp on mnist-sample: epoch"))).to_be_visible(timeout=30_000)
+    page.get_by_role("button", name="Stop training").click()
+    expect(page.get_by_text(re.compile(r"Stopped early after"))).to_be_visible()
+
+
+def test_hostile_input_in_the_browser_gets_a_message_never_a_traceback(page, app_url, tmp_path):
+    """A path outside the data folder, an EPS file named .png: a clear message, the page works."""
+    open_page(page, app_url)
+    field = page.get_by_label("…or one in the data folder")
+    field.fill("../../../etc/passwd")
+    field.press("Enter")
+    expect(page.get_by_text("paths are read inside the data folder only")).to_be_visible()
+    field.fill("")
+    field.press("Enter")
+    expect(page.locator("[data-testid='stImage'] img").nth(23)).to_be_visible()
+
+    open_page(page, app_url, "draw")
+    eps = tmp_path / "digit.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    page.locator("[data-testid='stFileUploaderDropzoneInput']").set_input_files(str(eps))
+    expect(page.get_by_text(re.compile("Cannot read digit.png"))).to_be_visible()
+    expect(page.get_by_text("Traceback")).to_have_count(0)
+    expect(page.locator("canvas.upper-canvas").first).to_be_visible()
