@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shlex
 import sys
 import warnings
@@ -30,6 +31,8 @@ def main(argv: list[str] | None = None) -> int:
     # Library warnings (deprecations and the like) say nothing a user of the command can act on.
     warnings.simplefilter("ignore")
     try:
+        if args.command is not _data:
+            _import_tensorflow_quietly()
         return args.command(args)
     except UserError as error:
         return _fail(error, USAGE_ERROR)
@@ -43,6 +46,31 @@ def main(argv: list[str] | None = None) -> int:
 def _fail(message: object, status: int) -> int:
     print(f"error: {one_line(message)}", file=sys.stderr, flush=True)
     return status
+
+
+def _import_tensorflow_quietly() -> None:
+    """Import TensorFlow with the process's stderr pointed at /dev/null meanwhile.
+
+    Its C++ start-up lines (oneDNN, CUDA, CPU features, a failed `cuInit` on a machine
+    without a GPU) are written before any log level applies (`TF_CPP_MIN_LOG_LEVEL` does not
+    silence them in TensorFlow 2.21), and would bury a failing command's one line. Listing
+    the devices starts the platforms here, inside the quiet window, rather than later.
+    """
+    try:
+        stderr_fd = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # stderr replaced (a test's capture): leave it be
+        return
+    sys.stderr.flush()
+    saved, devnull = os.dup(stderr_fd), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, stderr_fd)
+        import tensorflow
+
+        tensorflow.config.list_physical_devices()
+    finally:
+        os.dup2(saved, stderr_fd)
+        os.close(saved)
+        os.close(devnull)
 
 
 class _Parser(argparse.ArgumentParser):
