@@ -142,12 +142,12 @@ def _train(args) -> int:
 def _output_path(output: Path) -> Path:
     """Where `train --output` writes, checked before training: a `.keras` file in a folder."""
     output = output.expanduser()
+    if output.is_dir() or not output.name:
+        raise UserError(f"--output {output} is a folder; give a file name ending in {SUFFIX}")
     if output.suffix == "":
         output = output.with_name(output.name + SUFFIX)
     if output.suffix != SUFFIX:
         raise UserError(f"--output {output} must be a {SUFFIX} file (Keras 3's format)")
-    if output.is_dir():
-        raise UserError(f"--output {output} is a folder; give a file name ending in {SUFFIX}")
     parent = output.parent
     if parent.exists() and not parent.is_dir():
         raise UserError(f"--output {output}: {parent} is not a folder")

@@ -388,7 +388,7 @@ EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
 
 @pytest.mark.parametrize(
     ("name", "content"),
-    [("digit.png", EPS), ("digit.tif", b"II*\x00" + b"\x00" * 64), ("empty.png", b"")],
+    [("digit.png", EPS), ("tiff.png", b"II*\x00" + b"\x00" * 64), ("empty.png", b"")],
 )
 def test_draw_page_refuses_hostile_uploads_and_keeps_working(default_model, monkeypatch, name, content):
     fake_canvas(monkeypatch, None)
