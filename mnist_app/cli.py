@@ -11,11 +11,13 @@ import json
 import os
 import shlex
 import sys
+import tempfile
 import warnings
 from pathlib import Path
 
 from mnist_app.data import load_dataset
 from mnist_app.errors import UserError, one_line
+from mnist_app.files import open_regular
 from mnist_app.store import DEFAULT_MODEL_NAME, SUFFIX, ModelStore, name_from, save_model
 
 USAGE_ERROR = 2
@@ -31,8 +33,6 @@ def main(argv: list[str] | None = None) -> int:
     # Library warnings (deprecations and the like) say nothing a user of the command can act on.
     warnings.simplefilter("ignore")
     try:
-        if args.command is not _data:
-            _import_tensorflow_quietly()
         return args.command(args)
     except UserError as error:
         return _fail(error, USAGE_ERROR)
@@ -121,12 +121,16 @@ def _data(args) -> int:
 
 
 def _train(args) -> int:
+    output = _output_path(args.output) if args.output else None
+    _check_writable(output.parent if output else ModelStore().root)
+    dataset = load_dataset(args.dataset)
+    if len(dataset.y_train) == 0:
+        raise UserError(f"dataset {dataset.name!r} has no training images")
+    _import_tensorflow_quietly()
     from mnist_app.training import TrainConfig, train
 
     config = TrainConfig(args.arch, args.epochs, args.batch_size, args.learning_rate)
     config.validate()
-    output = _output_path(args.output) if args.output else None
-    dataset = load_dataset(args.dataset)
     print(f"training {config.arch} on {dataset.name} ({len(dataset.y_train):,} images)", file=sys.stderr)
     result = train(dataset, config, on_progress=_print_progress)
     print(file=sys.stderr)
@@ -148,10 +152,17 @@ def _output_path(output: Path) -> Path:
         output = output.with_name(output.name + SUFFIX)
     if output.suffix != SUFFIX:
         raise UserError(f"--output {output} must be a {SUFFIX} file (Keras 3's format)")
-    parent = output.parent
-    if parent.exists() and not parent.is_dir():
-        raise UserError(f"--output {output}: {parent} is not a folder")
     return output
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before training, not after, if the model could not be written into `folder`."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as error:
+        raise UserError(f"cannot write a model into {folder}: {error.strerror or error}") from None
 
 
 def _print_progress(progress) -> None:
@@ -171,20 +182,25 @@ def _evaluate(args) -> int:
     from mnist_app.evaluation import evaluate
     from mnist_app.store import load_model
 
-    model = load_model(args.model)
+    if not args.model.exists():
+        raise UserError(f"no such model file: {args.model}")
     dataset = load_dataset(args.dataset, require_train=False)
+    _import_tensorflow_quietly()
+    model = load_model(args.model)
     _print_json(evaluate(model, dataset.x_test, dataset.y_test).summary())
     return 0
 
 
 def _predict(args) -> int:
     from mnist_app.evaluation import predict_probabilities
-    from mnist_app.preprocessing import ImageError, load_image_file, prepare_digit
+    from mnist_app.preprocessing import MAX_UPLOAD_BYTES, ImageError, load_image_file, prepare_digit
     from mnist_app.store import load_model
 
     for image in args.images:
-        if not image.is_file():
+        if not image.exists():
             raise ImageError(f"no such image file: {image}")
+        open_regular(image, MAX_UPLOAD_BYTES, ImageError).close()
+    _import_tensorflow_quietly()
     model = load_model(args.model or ModelStore().path(DEFAULT_MODEL_NAME))
     for image in args.images:
         prepared = prepare_digit(load_image_file(image))

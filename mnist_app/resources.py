@@ -12,7 +12,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.data import Dataset, load_dataset
-from mnist_app.store import ModelStore, SavedModel, load_model, models_dir
+from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, models_dir
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
@@ -53,12 +53,19 @@ def dataset_figures(spec: str, root: str | None = None) -> dict:
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
 def _model(path: str, mtime_ns: int, size: int):
-    return load_model(path)
+    """The model, or the ModelError that refused it: a bad file is tried once, not on every visit."""
+    try:
+        return load_model(path)
+    except ModelError as error:
+        return error
 
 
 def model(saved: SavedModel):
     """The loaded model, read again only when its file changes (the key holds mtime and size)."""
-    return _model(*saved.cache_key)
+    loaded = _model(*saved.cache_key)
+    if isinstance(loaded, ModelError):
+        raise loaded
+    return loaded
 
 
 @st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
@@ -66,7 +73,10 @@ def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None
     from mnist_app.evaluation import evaluate
 
     data = dataset(spec, root)
-    return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
+    loaded = _model(path, mtime_ns, size)
+    if isinstance(loaded, ModelError):
+        raise loaded
+    return evaluate(loaded, data.x_test, data.y_test)
 
 
 def evaluation(saved: SavedModel, spec: str, root: str | None = None):

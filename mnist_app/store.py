@@ -15,6 +15,7 @@ import contextlib
 import fcntl
 import functools
 import json
+import math
 import os
 import re
 import tempfile
@@ -33,11 +34,16 @@ DEFAULT_MODEL_NAME = "default"
 METADATA_ENTRY = "mnist_app.json"
 SUFFIX = ".keras"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-# The largest model here (the lab's MLP with Adam's state) is about 8 MB; a hundred times
-# that is still a model, a bigger file is not one of ours.
-MAX_MODEL_BYTES = 800 * 1024 * 1024
-# A description with a whole training history is tens of kilobytes.
+# The largest model here (the lab's MLP with Adam's state) is about 8 MB; fifty times that
+# is still a model, a bigger file is not one of ours.
+MAX_MODEL_BYTES = 400 * 1024 * 1024
+# A description with a whole training history is tens of kilobytes, a model's configuration
+# a few (Keras reads it whole into memory).
 MAX_METADATA_BYTES = 1024 * 1024
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+CONFIG_ENTRY = "config.json"
+# 36 times the lab's MLP (694,950): 100 MB of float32 weights.
+MAX_PARAMETERS = 25_000_000
 DEFAULT_MAX_APP_MODELS = 50
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp" + SUFFIX
@@ -173,10 +179,11 @@ def _cached_description(path: str, inode: int, mtime_ns: int, size: int) -> tupl
 
 
 def _refuse_unsafe_archive(path: Path) -> None:
-    """Check a `.keras` zip before Keras opens it: whole, unencrypted, inflating within the cap.
+    """Check a `.keras` zip before Keras opens it: whole, unencrypted, small when built.
 
     Python's zipfile never yields more than an entry's declared size, so checking the
-    declared sizes bounds what loading can inflate.
+    declared sizes bounds what loading can inflate; the configuration is built once without
+    its weights to bound what the model itself would allocate.
     """
     with _archive(path) as archive:
         entries = archive.infolist()
@@ -187,19 +194,53 @@ def _refuse_unsafe_archive(path: Path) -> None:
             raise ModelError(f"{path.name} uses a zip compression Keras does not write")
         if sum(entry.file_size for entry in entries) > MAX_MODEL_BYTES:
             raise ModelError(f"{path.name} inflates to more than {MAX_MODEL_BYTES:,} bytes")
+        if CONFIG_ENTRY not in archive.namelist():
+            raise ModelError(f"{path.name} has no {CONFIG_ENTRY}; it is not a Keras 3 model")
+        with archive.open(CONFIG_ENTRY) as entry:
+            raw = read_capped(entry, MAX_CONFIG_BYTES, f"{path.name}'s {CONFIG_ENTRY}", ModelError)
+    try:
+        parameters = planned_parameters(json.loads(raw))
+    except Exception as error:  # What Keras would raise on loading it: the same refusal, earlier.
+        reason = "RecursionError" if isinstance(error, RecursionError) else error
+        raise ModelError(f"{path.name}: {_keras_refusal(reason)}") from None
+    if parameters > MAX_PARAMETERS:
+        raise ModelError(
+            f"{path.name} would allocate {parameters:,} weights; models of up to {MAX_PARAMETERS:,} are loaded"
+        )
 
 
-def _load_failure(path: Path, error: Exception) -> ModelError:
+def planned_parameters(config: object) -> int:
+    """How many numbers a model's configuration would allocate, counted without allocating them.
+
+    Keras builds every layer from the configuration before it reads a weight, so a 2 MB
+    file whose Dense layer says 300,000 units would take gigabytes only to be refused. Built
+    in a stateless scope, variables are described, not made; the ones this leaves pending
+    are dropped again, so no later scope makes them.
+    """
+    import keras
+    from keras.src.backend.common import global_state
+
+    if not isinstance(config, dict):
+        raise ModelError(f"its {CONFIG_ENTRY} is not a model's configuration")
+    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    try:
+        with keras.StatelessScope(initialize_variables=False):
+            # Loaded without compiling, as `load_model` does: no optimizer to make.
+            model = keras.saving.deserialize_keras_object({**config, "compile_config": None}, safe_mode=True)
+        return sum(math.prod(variable.shape) for variable in model.variables)
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", pending)
+
+
+def _keras_refusal(error: object) -> str:
     """What Keras' refusal means to a user, in one line."""
     text = str(error).strip()
     code_layer = re.search(r"deserialization of a `(\w+)`", text)
     if code_layer:
         layer = code_layer.group(1)
         kind = "Python code" if layer == "Lambda" else "code from outside the file"
-        message = f"it asks to run {kind} (a {layer} layer), which is never done here"
-    else:
-        message = text.splitlines()[0][:300] if text else type(error).__name__
-    return ModelError(f"cannot load model {path.name}: {message}")
+        return f"it asks to run {kind} (a {layer} layer), which is never done here"
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 def check_model_shape(model, name: str) -> None:
@@ -230,10 +271,12 @@ def load_model(path: Path):
         _refuse_unsafe_archive(path)
     except ModelError as error:
         raise ModelError(f"cannot load model: {error}") from None
+    except OSError as error:
+        raise ModelError(f"cannot load model {path.name}: {error.strerror or error}") from None
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many kinds for a bad file; all mean "unusable".
-        raise _load_failure(path, error) from None
+        raise ModelError(f"cannot load model {path.name}: {_keras_refusal(error)}") from None
     check_model_shape(model, path.name)
     return model
 
@@ -282,6 +325,13 @@ def check_name(name: str) -> str:
     return name
 
 
+def _described(path: Path) -> SavedModel:
+    """A model file and its description, or why it is broken; OSError if it is gone."""
+    stat = path.stat()
+    metadata, error = _cached_description(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
+    return SavedModel(path.name[: -len(SUFFIX)], path, metadata, error=error)
+
+
 class ModelStore:
     """The folder of saved models: list, save, rename, delete, and keep within a count."""
 
@@ -309,12 +359,8 @@ class ModelStore:
         except OSError:
             return []
         for path in paths:
-            try:
-                stat = path.stat()
-            except OSError:
-                continue
-            metadata, error = _cached_description(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-            models.append(SavedModel(path.name[: -len(SUFFIX)], path, metadata, error=error))
+            with contextlib.suppress(OSError):
+                models.append(_described(path))
         return sorted(models, key=lambda m: (m.metadata.get("created", ""), m.name), reverse=True)
 
     def get(self, name: str) -> SavedModel:
@@ -364,15 +410,23 @@ class ModelStore:
         finally:
             os.close(fd)
 
-    def _refuse_default(self, name: str, action: str) -> None:
+    def _refuse_change(self, name: str, action: str, owner: str | None) -> None:
+        """Refuse what a web visitor (`owner` given) may not do to a model; never the default."""
         if name == DEFAULT_MODEL_NAME:
             raise ModelError(f"{DEFAULT_MODEL_NAME}.keras ships with the app and cannot be {action} here")
+        if owner is not None:
+            refused = _described(self._existing_path(name)).change_refused(owner, shared_deployment())
+            if refused:
+                raise ModelError(f"{name} cannot be {action}: {refused}")
 
-    def rename(self, old: str, new: str) -> SavedModel:
-        """Give a model a new valid name; refused if the name is taken or the model is gone."""
-        self._refuse_default(old, "renamed")
+    def rename(self, old: str, new: str, owner: str | None = None) -> SavedModel:
+        """Give a model a new valid name; refused if the name is taken or the model is gone.
+
+        `owner` is a web visitor's token: on a shared server only their own models change.
+        """
         target = self.path(new)
         with self._locked():
+            self._refuse_change(old, "renamed", owner)
             source = self._existing_path(old)
             try:
                 os.link(source, target)
@@ -381,12 +435,12 @@ class ModelStore:
             except FileNotFoundError:
                 raise ModelError(f"no saved model named {old!r}") from None
             source.unlink()
-        return self.get(target.stem)
+        return _described(target)
 
-    def delete(self, name: str) -> str:
-        """Delete a model for good; the name it had."""
-        self._refuse_default(name, "deleted")
+    def delete(self, name: str, owner: str | None = None) -> str:
+        """Delete a model for good; the name it had. `owner`: as for `rename`."""
         with self._locked():
+            self._refuse_change(name, "deleted", owner)
             self._existing_path(name).unlink()
         return name
 

@@ -682,9 +682,9 @@ def test_idx_labels_that_are_not_1d_raise_naming_the_file(tmp_path):
 
 
 def test_raw_idx_size_is_checked_against_the_header_before_reading(tmp_path):
-    """A 300 MB (sparse) file one byte longer than its header says: refused unread."""
-    header = idx_header(data.IDX_IMAGES_MAGIC, 400_000, 28, 28)
-    size = len(header) + 400_000 * 28 * 28 + 1
+    """A 200 MB (sparse) file one byte longer than its header says: refused unread."""
+    header = idx_header(data.IDX_IMAGES_MAGIC, 250_000, 28, 28)
+    size = len(header) + 250_000 * 28 * 28 + 1
     path = sparse_file(tmp_path / "long-idx3-ubyte", size, start=header)
 
     message = fails_fast(read_idx, path, peak_mib=5)
@@ -718,11 +718,11 @@ def test_gzip_bomb_is_cut_off_after_the_declared_size(tmp_path):
 
 def test_gzip_that_claims_many_images_but_holds_few_raises_truncated(tmp_path):
     path = tmp_path / "short-idx3-ubyte.gz"
-    path.write_bytes(gzip.compress(idx_header(data.IDX_IMAGES_MAGIC, 400_000, 28, 28) + bytes(784)))
+    path.write_bytes(gzip.compress(idx_header(data.IDX_IMAGES_MAGIC, 250_000, 28, 28) + bytes(784)))
 
     message = fails_fast(read_idx, path)
 
-    assert "short-idx3-ubyte.gz is truncated: 784 of 313,600,000 bytes" in message
+    assert "short-idx3-ubyte.gz is truncated: 784 of 196,000,000 bytes" in message
 
 
 # --- .npz: archives -------------------------------------------------------------------------
@@ -868,7 +868,7 @@ def test_npz_with_an_unsupported_compression_method_raises(tmp_path):
     [
         ((10**12, 28, 28), "|u1", "holds 1,000,000,000,000 entries"),
         ((2**62, 28, 28), "<f8", "holds 4,611,686,018,427,387,904 entries"),
-        ((400_000, 28, 28), "<f8", "would take 2,508,800,000 bytes"),
+        ((60_000, 28, 28), "<f8", "would take 376,320,000 bytes"),
     ],
     ids=["terabyte", "int64-overflow", "over-the-byte-cap"],
 )

@@ -428,3 +428,56 @@ def test_pruning_keeps_the_cap_and_deletes_the_departed_visitors_models_first(mo
     remaining = sorted(p.stem for p in models_dir.glob("*.keras"))
     assert remaining == ["default", "from-the-shell", "newest", "oldest-present"]
     assert store.prune(keep="newest", owner_active=lambda owner: True, limit=1) == ["oldest-present"]
+
+
+def test_the_store_itself_refuses_a_visitors_change_to_someone_elses_model(
+    model_file, models_dir, monkeypatch
+):
+    """The page hides the buttons; the store refuses anyway, so a forged request changes nothing."""
+    monkeypatch.setenv("MNIST_APP_SHARED", "1")
+    description = json.dumps({"owner": "them", "saved_by": "app"})
+    with_description(
+        model_file, models_dir / "theirs.keras", lambda a: a.writestr(METADATA_ENTRY, description)
+    )
+    store = ModelStore()
+    with pytest.raises(ModelError, match="only the models you trained"):
+        store.delete("theirs", owner="me")
+    with pytest.raises(ModelError, match="only the models you trained"):
+        store.rename("theirs", "mine", owner="me")
+    assert store.rename("theirs", "still-theirs", owner="them").name == "still-theirs"
+    monkeypatch.setenv("MNIST_APP_SHARED", "0")
+    assert store.delete("still-theirs", owner="me") == "still-theirs"
+
+
+def test_a_model_whose_configuration_would_allocate_gigabytes_is_refused_before_it_is_built(tmp_path):
+    """A 2 MB file whose Dense layer says 300,000 units: refused from its configuration, fast, small."""
+    import resource
+    import time
+
+    source = Path(__file__).resolve().parent.parent / "models" / "default.keras"
+    with zipfile.ZipFile(source) as archive:
+        config = json.loads(archive.read("config.json"))
+    for layer in config["config"]["layers"]:
+        if layer["class_name"] == "Dense" and layer["config"]["units"] == 128:
+            layer["config"]["units"] = 300_000
+        layer.pop("build_config", None)
+    path = tmp_path / "huge.keras"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(path, "w") as copy:
+        for entry in original.infolist():
+            copy.writestr(
+                entry.filename,
+                json.dumps(config) if entry.filename == "config.json" else original.read(entry),
+            )
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    with pytest.raises(ModelError, match="would allocate 310,565,012 weights"):
+        load_model(path)
+    assert time.perf_counter() - started < 10
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before < 200 * 1024, "grew by over 200 MB"
+
+
+def test_the_dry_build_leaves_no_variable_waiting_to_be_made(model_file):
+    from keras.src.backend.common import global_state
+
+    load_model(model_file)
+    assert not global_state.get_global_attribute("uninitialized_variables")

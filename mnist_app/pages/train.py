@@ -176,23 +176,34 @@ def show_saved_models(store: ModelStore, saved: list) -> None:
         on_click="ignore",
         disabled=bool(chosen.error),
     )
-    with rename.popover("Rename", disabled=bool(refused), help=refused or None):
+    if refused:
+        rename.button("Rename", disabled=True, help=refused, key="rename_off")
+        delete.button("Delete", disabled=True, help=refused, key="delete_off")
+        st.caption(f"Rename and delete are off for **{chosen.name}**: {refused}.")
+    else:
+        show_rename_and_delete(store, chosen, rename, delete)
+
+
+def show_rename_and_delete(store: ModelStore, chosen, rename, delete) -> None:
+    """The two changes a visitor may make to a model (drawn only when they may)."""
+    owner = visitor_token()
+    with rename.popover("Rename"):
         new_name = st.text_input(
             "New name", value=chosen.name, key=f"rename_to_{chosen.name}", max_chars=MAX_NAME_CHARS
         )
         if st.button("Rename", key="rename_model"):
-            renamed = attempt(lambda: store.rename(chosen.name, new_name), f"Cannot rename {chosen.name}")
+            renamed = attempt(
+                lambda: store.rename(chosen.name, new_name, owner), f"Cannot rename {chosen.name}"
+            )
             if renamed is not None:
                 if st.session_state.get(MODEL_KEY) == chosen.name:
                     use_model(renamed.name)
                 st.rerun()
-    with delete.popover("Delete", disabled=bool(refused), help=refused or None):
+    with delete.popover("Delete"):
         st.write(f"Delete **{chosen.name}** for good?")
         deleting = st.button("Delete", type="primary", key="delete_model")
-        if deleting and attempt(lambda: store.delete(chosen.name), f"Cannot delete {chosen.name}"):
+        if deleting and attempt(lambda: store.delete(chosen.name, owner), f"Cannot delete {chosen.name}"):
             st.rerun()
-    if refused:
-        st.caption(f"Rename and delete are off for **{chosen.name}**: {refused}.")
 
 
 def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
