@@ -147,7 +147,7 @@ def test_a_reload_during_training_frees_the_trainer_within_seconds(page, app_url
 def test_hostile_input_in_the_browser_gets_a_message_never_a_traceback(page, app_url, tmp_path):
     """A path outside the data folder, an EPS file named .png: a clear message, the page works."""
     open_page(page, app_url)
-    field = page.get_by_label("…or one in the data folder")
+    field = page.get_by_label("…or one in the data folder", exact=True)
     field.fill("../../../etc/passwd")
     field.press("Enter")
     expect(page.get_by_text("paths are read inside the data folder only")).to_be_visible()
