@@ -111,7 +111,13 @@ class SavedModel:
 @contextlib.contextmanager
 def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
     """A `.keras` zip opened for reading: a regular file under the size cap, or ModelError."""
-    with open_regular(path, MAX_MODEL_BYTES, ModelError) as file:
+    try:
+        file = open_regular(path, MAX_MODEL_BYTES, ModelError)
+    except (
+        ModelError
+    ) as error:  # Named by the file's name: the models folder's place is the server's business.
+        raise ModelError(str(error).replace(str(path), path.name)) from None
+    with file:
         try:
             with zipfile.ZipFile(file) as archive:
                 yield archive

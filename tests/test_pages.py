@@ -313,6 +313,7 @@ def test_odd_files_in_the_models_folder_are_listed_as_broken_and_the_pages_work(
     for name, words in broken.items():
         assert problems[name] and words in problems[name], (name, problems[name])
     assert problems["my model (copy)"] == ""
+    assert str(models_dir) not in " ".join(problems), "the server's paths stay on the server"
     assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9
     fake_canvas(monkeypatch, canvas_drawing([[(60, 60), (220, 60), (120, 240)]]))
     draw = page("draw").run()

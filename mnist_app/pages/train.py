@@ -142,15 +142,17 @@ def show_saved_models(store: ModelStore, saved: list) -> None:
     rows = [
         {
             "name": m.name,
+            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else ""),
             "architecture": m.metadata.get("arch"),
             "dataset": m.metadata.get("dataset"),
             "test accuracy": m.metadata.get("test_accuracy"),
-            "epochs": f"{m.metadata.get('epochs_completed', '?')} of {m.metadata.get('epochs', '?')}",
+            "epochs": f"{m.metadata['epochs_completed']} of {m.metadata['epochs']}"
+            if {"epochs", "epochs_completed"} <= m.metadata.keys()
+            else None,
             "batch size": m.metadata.get("batch_size"),
             "learning rate": m.metadata.get("learning_rate"),
             "training time (s)": m.metadata.get("training_seconds"),
             "created": m.metadata.get("created"),
-            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else ""),
         }
         for m in saved
     ]
