@@ -121,6 +121,8 @@ def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
         try:
             with zipfile.ZipFile(file) as archive:
                 yield archive
+        except ModelError:
+            raise
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
             raise ModelError(f"{path.name} is not a readable .keras file ({error})") from None
 
