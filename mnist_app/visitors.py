@@ -16,10 +16,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 OWNER_KEY = "visitor_token"
 
 
-@st.cache_resource
-def _sessions_by_token() -> dict[str, str]:
-    """Every token this server handed out, and the session it belongs to."""
-    return {}
+# Every token this server handed out, and the session it belongs to. A plain dict, not a
+# cached resource: the training thread that prunes models asks it, outside any script run.
+_SESSIONS_BY_TOKEN: dict[str, str] = {}
 
 
 def visitor_token() -> str:
@@ -28,11 +27,11 @@ def visitor_token() -> str:
         st.session_state[OWNER_KEY] = secrets.token_hex(8)
     context = get_script_run_ctx()
     if context is not None:
-        _sessions_by_token()[st.session_state[OWNER_KEY]] = context.session_id
+        _SESSIONS_BY_TOKEN[st.session_state[OWNER_KEY]] = context.session_id
     return st.session_state[OWNER_KEY]
 
 
 def visitor_present(token: str) -> bool:
     """Whether the session that owns `token` is still connected to this server."""
-    session_id = _sessions_by_token().get(token)
+    session_id = _SESSIONS_BY_TOKEN.get(token)
     return bool(session_id) and Runtime.exists() and Runtime.instance().is_active_session(session_id)

@@ -185,7 +185,11 @@ def test_train_output_without_a_suffix_gets_one_that_evaluate_reads(tmp_path):
 
 @pytest.mark.parametrize(
     ("output", "fragment"),
-    [("model.h5", "must be a .keras file"), (".", "is a folder"), ("README.md/x.keras", "is not a folder")],
+    [
+        ("model.h5", "must be a .keras file"),
+        (".", "is a folder"),
+        ("README.md/x.keras", "cannot write a model into README.md"),
+    ],
 )
 def test_train_refuses_an_output_it_could_not_write_before_training(output, fragment):
     assert_usage_error(

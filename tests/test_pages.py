@@ -86,7 +86,16 @@ def test_explore_reports_a_bad_dataset_path_with_st_error(tmp_path):
     assert "Cannot open the dataset" in at.error[0].value
 
 
-def test_train_page_trains_saves_and_selects_a_model(models_dir):
+def test_train_page_trains_saves_and_selects_a_model(models_dir, monkeypatch):
+    """...and keeps at most MNIST_APP_MAX_MODELS that the app trained: here the old one goes."""
+    from test_store import with_description
+
+    monkeypatch.setenv("MNIST_APP_MAX_MODELS", "1")
+    description = '{"saved_by": "app", "owner": "gone", "created": "2026-01-01T00:00:00+00:00"}'
+    source = REPO / "models" / "default.keras"
+    with_description(
+        source, models_dir / "old-app.keras", lambda a: a.writestr("mnist_app.json", description)
+    )
     at = page("train").run()
     assert not at.exception
     at.number_input(key="train_epochs").set_value(1).run()
@@ -97,7 +106,7 @@ def test_train_page_trains_saves_and_selects_a_model(models_dir):
         at.run()
     assert not at.exception
     assert float({m.label: m.value for m in at.metric}["Test accuracy"]) > 0.8
-    assert [p.name for p in models_dir.iterdir()] == ["mlp-mnist-sample.keras"]
+    assert [p.name for p in models_dir.glob("*.keras")] == ["mlp-mnist-sample.keras"]
     assert at.selectbox(key="model_name").value == "mlp-mnist-sample"
     assert "Saved models" in [h.value for h in at.header]
 

@@ -3,15 +3,15 @@
 import numpy as np
 import pandas as pd
 import streamlit as st
-from streamlit_drawable_canvas import st_canvas
 
 from mnist_app import resources
+from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
 from mnist_app.page_errors import attempt
+from mnist_app.pictures import enlarge
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.sidebar import choose_model
 
-CANVAS_SIZE = 280
 SEEN_ZOOM = 8
 
 
@@ -34,7 +34,7 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
         y_label="probability",
         height=220,
     )
-    seen = np.kron((prepared.image * 255).astype(np.uint8), np.ones((SEEN_ZOOM, SEEN_ZOOM), np.uint8))
+    seen = enlarge((prepared.image * 255).astype(np.uint8), SEEN_ZOOM)
     note = ", colours inverted" if prepared.inverted else ""
     st.image(seen, caption=f"What the model saw: 28×28, centred by mass{note}")
 
@@ -57,20 +57,7 @@ class_names = saved.metadata.get("classes") or DIGIT_NAMES
 canvas_column, result_column = st.columns([1, 1], gap="large")
 with canvas_column:
     st.caption("Draw one digit, large, in the middle; the model reads it when you lift the pen.")
-    st.session_state.setdefault("canvas_version", 0)
-    canvas = st_canvas(
-        stroke_width=brush,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
-        key=f"canvas_{st.session_state.canvas_version}",
-    )
-    if st.button("Clear", icon=":material/delete:", key="clear_canvas"):
-        st.session_state.canvas_version += 1
-        st.rerun()
+    drawing = sketch(brush)
     upload = st.file_uploader(
         "…or upload a photo or scan of a digit",
         type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
@@ -87,10 +74,8 @@ with result_column:
             f"Cannot read {upload.name}",
             "Upload a PNG, JPEG, BMP, GIF or WebP picture of one digit.",
         )
-    elif canvas.image_data is not None:
-        prepared = attempt(
-            lambda: prepare_digit(canvas_to_grey(canvas.image_data)), "Cannot read the drawing"
-        )
+    elif drawing is not None:
+        prepared = attempt(lambda: prepare_digit(canvas_to_grey(drawing)), "Cannot read the drawing")
     if prepared is None and upload is None:
         st.info("Draw a digit on the canvas.", icon=":material/edit:")
     elif prepared is not None:

@@ -4,16 +4,12 @@ import numpy as np
 import streamlit as st
 
 from mnist_app import resources
+from mnist_app.pictures import enlarge
 from mnist_app.sidebar import choose_dataset
 
 GRID_SIZE = 30
 ZOOM = 3
 BIG_ZOOM = 10
-
-
-def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
-    """Blow pixels up into blocks, so the browser shows them sharp rather than blurred."""
-    return np.kron(np.asarray(image, dtype=np.uint8), np.ones((zoom, zoom), dtype=np.uint8))
 
 
 st.title("Explore the digits")
@@ -72,7 +68,7 @@ st.bar_chart(
 st.header("The mean image of each class")
 st.caption("Every training image of a class averaged, pixel by pixel: the class's typical shape.")
 means = [(m, name) for m, name in zip(figures["mean_images"], data.class_names, strict=True) if m is not None]
-st.image([enlarge(m, ZOOM) for m, _ in means], caption=[name for _, name in means])
+st.image([enlarge(m.astype(np.uint8), ZOOM) for m, _ in means], caption=[name for _, name in means])
 
 st.header("Pixel intensities")
 histogram = figures["histogram"]
