@@ -9,13 +9,22 @@ from mnist_app.page_errors import show_unexpected
 def run() -> None:
     keep_keras_session()
     st.set_page_config(page_title="MNIST with Keras", page_icon=":material/draw:", layout="wide")
-    pages = [
-        st.Page("mnist_app/pages/explore.py", title="Explore", icon=":material/grid_view:", default=True),
-        st.Page(
-            "mnist_app/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
-        ),
-        st.Page("mnist_app/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-    ]
+    pages = {
+        "Data": [
+            st.Page("mnist_app/pages/explore.py", title="Explore", icon=":material/grid_view:", default=True),
+        ],
+        "Learn": [
+            st.Page(
+                "mnist_app/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
+            ),
+        ],
+        "Use": [
+            st.Page("mnist_app/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+            st.Page(
+                "mnist_app/pages/inside.py", title="Inside", icon=":material/neurology:", url_path="inside"
+            ),
+        ],
+    }
     page = st.navigation(pages)
     try:
         page.run()

@@ -108,6 +108,20 @@ def _parser() -> argparse.ArgumentParser:
     )
     predict.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     predict.set_defaults(command=_predict)
+
+    explain = commands.add_parser("explain", help="show what each layer made of each image, and why")
+    explain.add_argument(
+        "--model", type=Path, help=f"a .keras file (default: models/{DEFAULT_MODEL_NAME}.keras)"
+    )
+    explain.add_argument(
+        "--method",
+        default="integrated-gradients",
+        help="integrated-gradients (default), grad-cam or gradient",
+    )
+    explain.add_argument("--target", type=int, help="the class to explain (default: the prediction)")
+    explain.add_argument("--png", type=Path, metavar="DIR", help="also write each heat map as a PNG here")
+    explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    explain.set_defaults(command=_explain)
     return parser
 
 
@@ -191,15 +205,22 @@ def _evaluate(args) -> int:
     return 0
 
 
-def _predict(args) -> int:
-    from mnist_app.evaluation import predict_probabilities
-    from mnist_app.preprocessing import MAX_UPLOAD_BYTES, ImageError, load_image_file, prepare_digit
-    from mnist_app.store import load_model
+def _check_images(paths: list[Path]) -> None:
+    """Every image is there and small enough, before a model is loaded."""
+    from mnist_app.preprocessing import MAX_UPLOAD_BYTES, ImageError
 
-    for image in args.images:
+    for image in paths:
         if not image.exists():
             raise ImageError(f"no such image file: {image}")
         open_regular(image, MAX_UPLOAD_BYTES, ImageError).close()
+
+
+def _predict(args) -> int:
+    from mnist_app.evaluation import predict_probabilities
+    from mnist_app.preprocessing import load_image_file, prepare_digit
+    from mnist_app.store import load_model
+
+    _check_images(args.images)
     _import_tensorflow_quietly()
     model = load_model(args.model or ModelStore().path(DEFAULT_MODEL_NAME))
     for image in args.images:
@@ -217,3 +238,59 @@ def _predict(args) -> int:
             }
         )
     return 0
+
+
+def _explain(args) -> int:
+    from mnist_app.preprocessing import load_image_file, prepare_digit
+    from mnist_app.store import load_model
+
+    _check_images(args.images)
+    if args.png is not None:
+        _check_writable(args.png)
+    _import_tensorflow_quietly()
+    from mnist_app.inspection import Inspector
+
+    inspector = Inspector(load_model(args.model or ModelStore().path(DEFAULT_MODEL_NAME)))
+    for image in args.images:
+        prepared = prepare_digit(load_image_file(image))
+        if prepared.image is None:
+            _print_json({"image": str(image), "digit": None, "reason": prepared.reason})
+            continue
+        digit = int(inspector.probabilities(prepared.image).argmax())
+        target = digit if args.target is None else args.target
+        attribution = inspector.attribution(prepared.image, target, args.method)
+        if args.png is not None:
+            _write_heat_map(args.png / f"{image.stem}-{args.method}.png", prepared.image, attribution)
+        _print_json(
+            {
+                "image": str(image),
+                "digit": digit,
+                "method": args.method,
+                "target": target,
+                "input": _rounded(prepared.image),
+                "attribution": _rounded(attribution),
+                "layers": [
+                    {
+                        "name": view.name,
+                        "shape": list(view.shape),
+                        "max_activation": round(float(view.values.max()), 6),
+                    }
+                    for view in inspector.layers(prepared.image)
+                ],
+            }
+        )
+    return 0
+
+
+def _rounded(array) -> list:
+    return [[round(float(value), 6) for value in row] for row in array]
+
+
+def _write_heat_map(path: Path, digit, attribution) -> None:
+    """The attribution over the digit, as the Inside page shows it, 8 times enlarged."""
+    from PIL import Image
+
+    from mnist_app.pictures import attribution_scale, enlarge, overlay
+
+    cmap, low, high = attribution_scale(attribution)
+    Image.fromarray(enlarge(overlay(digit, attribution, low, high, cmap=cmap), 8)).save(path)

@@ -52,15 +52,31 @@ def diverging(values: np.ndarray, limit: float | None = None) -> np.ndarray:
 
 
 def overlay(
-    digit: np.ndarray, heat: np.ndarray, low: float, high: float, strength: float = 0.6
+    digit: np.ndarray, heat: np.ndarray, low: float, high: float, cmap: str = HEAT, strength: float = 0.7
 ) -> np.ndarray:
-    """A heat map laid over the grey digit, so a learner sees which strokes it points at."""
+    """A map laid over the grey digit, as opaque as it is strong, so the digit shows through.
+
+    Strength is the size of a value against the scale's larger end: for a signed map on a
+    diverging scale both strong negatives and strong positives show, zero leaves the digit.
+    """
     grey = np.asarray(digit, dtype=np.float32)
     grey = grey / 255.0 if grey.max(initial=0.0) > 1.0 else grey
     base = np.repeat(grey[..., None], 3, axis=-1) * 255.0
-    colour = colorize(heat, HEAT, low, high).astype(np.float32)
-    weight = strength * np.clip((np.asarray(heat, dtype=np.float32) - low) / max(high - low, 1e-12), 0, 1)
+    heat = np.asarray(heat, dtype=np.float32)
+    colour = colorize(heat, cmap, low, high).astype(np.float32)
+    reach = max(abs(low), abs(high), 1e-12)
+    weight = strength * np.clip(
+        np.abs(heat) / reach if low < 0 else (heat - low) / max(high - low, 1e-12), 0, 1
+    )
     return np.round(base * (1 - weight[..., None]) + colour * weight[..., None]).astype(np.uint8)
+
+
+def attribution_scale(attribution: np.ndarray) -> tuple[str, float, float]:
+    """Colour map and limits for an attribution: diverging around zero if any value is negative."""
+    if float(np.min(attribution)) < 0:
+        limit = symmetric_limit(attribution)
+        return DIVERGING, -limit, limit
+    return HEAT, 0.0, max(float(np.max(attribution)), 1e-12)
 
 
 def colour_scale(cmap: str, width: int = 256, height: int = 14) -> np.ndarray:

@@ -81,3 +81,18 @@ def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None
 
 def evaluation(saved: SavedModel, spec: str, root: str | None = None):
     return _evaluation(*saved.cache_key, spec, root)
+
+
+@st.cache_resource(show_spinner="Preparing to look inside the model…", max_entries=8)
+def _inspector(path: str, mtime_ns: int, size: int):
+    from mnist_app.inspection import Inspector
+
+    loaded = _model(path, mtime_ns, size)
+    if isinstance(loaded, ModelError):
+        raise loaded
+    return Inspector(loaded)
+
+
+def inspector(saved: SavedModel):
+    """The model's Inspector (its every-layer model and compiled attributions), built once."""
+    return _inspector(*saved.cache_key)

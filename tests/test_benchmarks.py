@@ -51,3 +51,9 @@ def test_memory_benchmark_prints_its_table():
     needs_chromium()
     output = run_benchmark("memory.py", "--dataset", "mnist-sample", "--sessions", "1")
     assert "| 2 sessions, every page visited |" in output and "1 more sessions added" in output
+
+
+def test_inside_benchmark_prints_its_table():
+    needs_chromium()
+    output = run_benchmark("inside.py", "--strokes", "3", "--browser-strokes", "1")
+    assert "| integrated gradients |" in output and "mouse up to the heat map" in output

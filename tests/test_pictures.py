@@ -57,3 +57,12 @@ def test_colour_scale_runs_from_the_maps_low_end_to_its_high_end():
     bar = pictures.colour_scale("bwr", width=64, height=4)
     assert bar.shape == (4, 64, 3)
     assert bar[0, 0, 2] > bar[0, 0, 0] and bar[0, -1, 0] > bar[0, -1, 2]
+
+
+def test_a_signed_overlay_shows_strong_values_of_either_sign_and_leaves_zero_alone():
+    digit = np.full((1, 3), 0.5, np.float32)
+    heat = np.array([[-1.0, 0.0, 1.0]])
+    picture = pictures.overlay(digit, heat, -1.0, 1.0, cmap="bwr").astype(int)
+    assert (picture[0, 1] == 128).all(), "zero leaves the grey digit"
+    assert picture[0, 0, 2] > picture[0, 0, 0] + 40, "strong negative shows blue"
+    assert picture[0, 2, 0] > picture[0, 2, 2] + 40, "strong positive shows red"

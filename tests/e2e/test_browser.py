@@ -162,3 +162,17 @@ def test_hostile_input_in_the_browser_gets_a_message_never_a_traceback(page, app
     expect(page.get_by_text(re.compile("Cannot read digit.png"))).to_be_visible()
     expect(page.get_by_text("Traceback")).to_have_count(0)
     expect(page.locator("canvas.upper-canvas").first).to_be_visible()
+
+
+def test_drawing_on_the_inside_page_shows_the_layers_and_the_heat_map(page, app_url):
+    open_page(page, app_url, "inside")
+    expect(page.get_by_text("Draw a digit on the canvas.")).to_be_visible()
+    canvas = page.locator("canvas.upper-canvas").first
+    expect(canvas).to_be_visible()
+    page.wait_for_timeout(300)
+    for stroke in DIGIT_STROKES[7]:
+        draw_stroke(page, canvas.bounding_box(), stroke)
+    expect(page.get_by_text("Integrated gradients for 7")).to_be_visible()
+    expect(page.get_by_role("heading", name="Every layer")).to_be_visible()
+    expect(page.get_by_text("Conv2D, output 26 × 26 × 32")).to_be_visible()
+    expect(page.get_by_role("heading", name="What a unit looks for")).to_be_visible()

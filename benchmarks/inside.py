@@ -1,0 +1,118 @@
+"""Inside: the server's share of a canvas stroke on the Inside page, and stroke end to heat map.
+
+    python benchmarks/inside.py [--strokes 100] [--browser-strokes 10]
+
+Server share: what the Inside page computes for each stroke (prepare the digit MNIST's way,
+the activations of every layer, integrated gradients for the predicted class), for the
+lab's MLP (trained here for one epoch on the embedded sample) and the shipped CNN, after
+the first calls have compiled what they compile. Browser: mouse up on the Inside page's
+canvas to the integrated-gradients heat map on screen, on a real server with the shipped CNN.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
+
+from browser import REPO, chromium, server  # noqa: E402
+from prediction import canvas_png  # noqa: E402
+
+from mnist_app.data import load_dataset  # noqa: E402
+from mnist_app.inspection import Inspector  # noqa: E402
+from mnist_app.preprocessing import canvas_to_grey, prepare_digit  # noqa: E402
+from mnist_app.store import load_model  # noqa: E402
+from mnist_app.training import TrainConfig, train  # noqa: E402
+
+
+def stroke_images() -> list[np.ndarray]:
+    """The ten digits drawn as the tests draw them, as the canvas's RGBA arrays."""
+    images = []
+    for digit in range(10):
+        encoded = canvas_png(digit).split(";base64,", 1)[1]
+        images.append(np.asarray(Image.open(io.BytesIO(base64.b64decode(encoded)))))
+    return images
+
+
+def server_share(inspector: Inspector, drawings: list, strokes: int) -> dict[str, list[float]]:
+    stages: dict[str, list[float]] = {"prepare": [], "layers": [], "integrated gradients": [], "total": []}
+    for i in range(strokes):
+        began = time.perf_counter()
+        image = prepare_digit(canvas_to_grey(drawings[i % len(drawings)])).image
+        prepared = time.perf_counter()
+        views = inspector.layers(image)
+        layered = time.perf_counter()
+        inspector.attribution(image, int(views[-1].values.argmax()), "integrated-gradients")
+        done = time.perf_counter()
+        for stage, seconds in zip(
+            stages, (prepared - began, layered - prepared, done - layered, done - began), strict=True
+        ):
+            stages[stage].append(seconds * 1000)
+    return stages
+
+
+def browser_latency(strokes: int) -> list[float]:
+    """Milliseconds from mouse up to the heat map's caption on the Inside page."""
+    latencies = []
+    with server(REPO / "app.py") as (url, _), chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/inside")
+        page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
+        for i in range(strokes + 1):
+            canvas = page.locator("canvas.upper-canvas").first
+            canvas.wait_for()
+            page.wait_for_timeout(500)  # let a new canvas finish mounting before drawing on it
+            box = canvas.bounding_box()
+            x = box["x"] + box["width"] / 2
+            page.mouse.move(x, box["y"] + 0.12 * box["height"])
+            page.mouse.down()
+            page.mouse.move(x, box["y"] + 0.88 * box["height"], steps=10)
+            began = time.perf_counter()
+            page.mouse.up()
+            page.get_by_text("Integrated gradients for").first.wait_for(timeout=30_000)
+            if i:  # the first stroke also builds the inspector and compiles: a one-off, left out
+                latencies.append((time.perf_counter() - began) * 1000)
+            page.get_by_role("button", name="Clear").click()
+            page.get_by_text("Draw a digit on the canvas.").wait_for()
+    return latencies
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--strokes", type=int, default=100)
+    parser.add_argument("--browser-strokes", type=int, default=10)
+    args = parser.parse_args()
+    drawings = stroke_images()
+    mlp = train(load_dataset("mnist-sample"), TrainConfig("mlp", epochs=1)).model
+    cnn = load_model(REPO / "models" / "default.keras")
+    print(f"Inside, server's share per stroke: median of {args.strokes} strokes (ms)")
+    print("| stage | MLP | CNN |")
+    print("|---|---|---|")
+    results = []
+    for model in (mlp, cnn):
+        inspector = Inspector(model)
+        server_share(inspector, drawings, 5)
+        results.append(server_share(inspector, drawings, args.strokes))
+    for stage in results[0]:
+        print(f"| {stage} | " + " | ".join(f"{statistics.median(r[stage]):.1f}" for r in results) + " |")
+    print("goal: total under 30 ms for either architecture")
+    if args.browser_strokes:
+        latencies = browser_latency(args.browser_strokes)
+        print(
+            f"Chromium, mouse up to the heat map on /inside: median {statistics.median(latencies):.0f} ms, "
+            f"max {max(latencies):.0f} ms over {len(latencies)} strokes; goal: under 600 ms"
+        )
+
+
+if __name__ == "__main__":
+    main()
