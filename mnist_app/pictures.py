@@ -12,6 +12,7 @@ import numpy as np
 
 DIVERGING = "bwr"  # blue negative, white zero, red positive
 HEAT = "inferno"
+DIGIT_BRIGHTNESS = 0.55
 
 
 def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
@@ -61,7 +62,8 @@ def overlay(
     """
     grey = np.asarray(digit, dtype=np.float32)
     grey = grey / 255.0 if grey.max(initial=0.0) > 1.0 else grey
-    base = np.repeat(grey[..., None], 3, axis=-1) * 255.0
+    # The digit dimmed, so that white ink is not mistaken for a diverging map's white zero.
+    base = np.repeat(grey[..., None], 3, axis=-1) * 255.0 * DIGIT_BRIGHTNESS
     heat = np.asarray(heat, dtype=np.float32)
     colour = colorize(heat, cmap, low, high).astype(np.float32)
     reach = max(abs(low), abs(high), 1e-12)

@@ -49,7 +49,7 @@ def test_overlay_leaves_cold_pixels_as_the_digit_and_colours_hot_ones():
     heat = np.array([[0.0, 1.0], [0.0, 0.0]])
     picture = pictures.overlay(digit, heat, 0.0, 1.0)
     assert picture.shape == (2, 2, 3)
-    assert (picture[0, 0] == 255).all() and (picture[1, 1] == 0).all()
+    assert (picture[0, 0] == round(255 * pictures.DIGIT_BRIGHTNESS)).all() and (picture[1, 1] == 0).all()
     assert picture[0, 1].max() > 100, "the hot pixel takes the colour map's hot end"
 
 
@@ -63,6 +63,6 @@ def test_a_signed_overlay_shows_strong_values_of_either_sign_and_leaves_zero_alo
     digit = np.full((1, 3), 0.5, np.float32)
     heat = np.array([[-1.0, 0.0, 1.0]])
     picture = pictures.overlay(digit, heat, -1.0, 1.0, cmap="bwr").astype(int)
-    assert (picture[0, 1] == 128).all(), "zero leaves the grey digit"
+    assert (picture[0, 1] == round(0.5 * 255 * pictures.DIGIT_BRIGHTNESS)).all(), "zero leaves the digit"
     assert picture[0, 0, 2] > picture[0, 0, 0] + 40, "strong negative shows blue"
     assert picture[0, 2, 0] > picture[0, 2, 2] + 40, "strong positive shows red"

@@ -27,7 +27,8 @@ from mnist_app.sidebar import choose_dataset, choose_model
 SOURCES = ["Draw", "Test image"]
 PREDICTED = "the prediction"
 TOP_UNITS = 8
-PICTURE_PX = 280
+PICTURE_PX = 400
+UNIT_PX = 84
 DIGIT_ZOOM = 8
 
 
@@ -102,9 +103,9 @@ def layer_picture(view) -> np.ndarray:
     """One layer's activations as a picture: feature maps as a grid, units as a square tile."""
     if len(view.shape) == 3:
         grid = montage(view.values)
-        return enlarge(grid, max(1, PICTURE_PX // grid.shape[1]))
+        return enlarge(grid, max(1, round(PICTURE_PX / grid.shape[1])))
     tile = to_grey(square_tile(view.values))
-    return enlarge(tile, max(1, PICTURE_PX // tile.shape[1]))
+    return enlarge(tile, max(1, round(PICTURE_PX / tile.shape[1])))
 
 
 def show_layers(views, class_names: list[str]) -> None:
@@ -149,21 +150,28 @@ def show_units(inspector, views) -> None:
         )
     top = np.argsort(-strength)[:TOP_UNITS]
     limit = symmetric_limit(weights.images)
-    zoom = max(1, 84 // weights.images.shape[-1])
+    zoom = max(1, UNIT_PX // weights.images.shape[-1])
     st.image(
         [enlarge(diverging(weights.images[unit], limit), zoom) for unit in top],
         caption=[f"unit {unit}: {strength[unit]:.2f}" for unit in top],
+        width=UNIT_PX,
     )
     if weights.kind == "conv":
         st.image(
-            [enlarge(to_grey(first.values[..., unit]), max(1, 84 // first.shape[0])) for unit in top],
+            [enlarge(to_grey(first.values[..., unit]), max(1, UNIT_PX // first.shape[0])) for unit in top],
             caption=[f"its feature map {unit}" for unit in top],
+            width=UNIT_PX,
         )
-    st.image(colour_scale(DIVERGING, width=168), caption=f"weights: {-limit:.2f} (blue) … {limit:.2f} (red)")
-    unit = int(st.number_input("Any unit", 0, len(weights.images) - 1, int(top[0]), key="inside_unit"))
     st.image(
+        colour_scale(DIVERGING, width=2 * UNIT_PX),
+        caption=f"weights: {-limit:.2f} (blue) … {limit:.2f} (red)",
+    )
+    pick, picture = st.columns([1, 2])
+    unit = int(pick.number_input("Any unit", 0, len(weights.images) - 1, int(top[0]), key="inside_unit"))
+    picture.image(
         enlarge(diverging(weights.images[unit], limit), zoom * 2),
         caption=f"unit {unit}'s weights; this digit gives it {strength[unit]:.3f}",
+        width=2 * UNIT_PX,
     )
 
 
