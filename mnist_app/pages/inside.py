@@ -7,7 +7,6 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
-from mnist_app.inspection import METHOD_HELP, METHOD_TITLES, METHODS
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import (
     DIVERGING,
@@ -176,6 +175,8 @@ def show_units(inspector, views) -> None:
 
 
 st.title("Look inside the model")
+with st.spinner("Starting TensorFlow…"):
+    from mnist_app.inspection import METHOD_HELP, METHOD_TITLES, METHODS
 saved = choose_model(resources.model_store().list())
 with st.sidebar:
     source = st.segmented_control("Digit from", SOURCES, default="Draw", key="inside_source", required=True)
