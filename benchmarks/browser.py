@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
@@ -94,3 +95,33 @@ def rss_mib(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def stroke_latencies(path: str, answered: Callable, strokes: int) -> list[float]:
+    """Milliseconds from mouse up after a vertical stroke on a page's canvas to `answered(page)`.
+
+    On a fresh server with the shipped models; the first stroke also loads and compiles, a
+    one-off, and is left out. The canvas is cleared between strokes.
+    """
+    latencies = []
+    with server(REPO / "app.py") as (url, _), chromium() as browser:
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.goto(f"{url}/{path}")
+        page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
+        for i in range(strokes + 1):
+            canvas = page.locator("canvas.upper-canvas").first
+            canvas.wait_for()
+            page.wait_for_timeout(500)  # let a new canvas finish mounting before drawing on it
+            box = canvas.bounding_box()
+            x = box["x"] + box["width"] / 2
+            page.mouse.move(x, box["y"] + 0.12 * box["height"])
+            page.mouse.down()
+            page.mouse.move(x, box["y"] + 0.88 * box["height"], steps=10)
+            began = time.perf_counter()
+            page.mouse.up()
+            answered(page)
+            if i:
+                latencies.append((time.perf_counter() - began) * 1000)
+            page.get_by_role("button", name="Clear").click()
+            page.get_by_text("Draw a digit on the canvas.").wait_for()
+    return latencies

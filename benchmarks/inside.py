@@ -25,7 +25,7 @@ from PIL import Image
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
 
-from browser import REPO, chromium, server  # noqa: E402
+from browser import REPO, stroke_latencies  # noqa: E402
 from prediction import canvas_png  # noqa: E402
 
 from mnist_app.data import load_dataset  # noqa: E402
@@ -63,28 +63,11 @@ def server_share(inspector: Inspector, drawings: list, strokes: int) -> dict[str
 
 def browser_latency(strokes: int) -> list[float]:
     """Milliseconds from mouse up to the heat map's caption on the Inside page."""
-    latencies = []
-    with server(REPO / "app.py") as (url, _), chromium() as browser:
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{url}/inside")
-        page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=60_000)
-        for i in range(strokes + 1):
-            canvas = page.locator("canvas.upper-canvas").first
-            canvas.wait_for()
-            page.wait_for_timeout(500)  # let a new canvas finish mounting before drawing on it
-            box = canvas.bounding_box()
-            x = box["x"] + box["width"] / 2
-            page.mouse.move(x, box["y"] + 0.12 * box["height"])
-            page.mouse.down()
-            page.mouse.move(x, box["y"] + 0.88 * box["height"], steps=10)
-            began = time.perf_counter()
-            page.mouse.up()
-            page.get_by_text("Integrated gradients for").first.wait_for(timeout=30_000)
-            if i:  # the first stroke also builds the inspector and compiles: a one-off, left out
-                latencies.append((time.perf_counter() - began) * 1000)
-            page.get_by_role("button", name="Clear").click()
-            page.get_by_text("Draw a digit on the canvas.").wait_for()
-    return latencies
+    return stroke_latencies(
+        "inside",
+        lambda page: page.get_by_text("Integrated gradients for").first.wait_for(timeout=30_000),
+        strokes,
+    )
 
 
 def main() -> None:
