@@ -215,20 +215,33 @@ def _check_images(paths: list[Path]) -> None:
         open_regular(image, MAX_UPLOAD_BYTES, ImageError).close()
 
 
-def _predict(args) -> int:
-    from mnist_app.evaluation import predict_probabilities
-    from mnist_app.preprocessing import load_image_file, prepare_digit
+def _default_or(model: Path | None):
+    """The model given, or the models folder's default.keras (TensorFlow already imported)."""
     from mnist_app.store import load_model
 
-    _check_images(args.images)
-    _import_tensorflow_quietly()
-    model = load_model(args.model or ModelStore().path(DEFAULT_MODEL_NAME))
-    for image in args.images:
+    return load_model(model or ModelStore().path(DEFAULT_MODEL_NAME))
+
+
+def _digits(images: list[Path]):
+    """Each image's digit prepared as MNIST's; a blank image gets its own line and is skipped."""
+    from mnist_app.preprocessing import load_image_file, prepare_digit
+
+    for image in images:
         prepared = prepare_digit(load_image_file(image))
         if prepared.image is None:
             _print_json({"image": str(image), "digit": None, "reason": prepared.reason})
-            continue
-        probabilities = predict_probabilities(model, prepared.image[None])[0]
+        else:
+            yield image, prepared.image
+
+
+def _predict(args) -> int:
+    from mnist_app.evaluation import predict_probabilities
+
+    _check_images(args.images)
+    _import_tensorflow_quietly()
+    model = _default_or(args.model)
+    for image, digit in _digits(args.images):
+        probabilities = predict_probabilities(model, digit[None])[0]
         _print_json(
             {
                 "image": str(image),
@@ -241,33 +254,27 @@ def _predict(args) -> int:
 
 
 def _explain(args) -> int:
-    from mnist_app.preprocessing import load_image_file, prepare_digit
-    from mnist_app.store import load_model
-
     _check_images(args.images)
     if args.png is not None:
         _check_writable(args.png)
     _import_tensorflow_quietly()
     from mnist_app.inspection import Inspector
 
-    inspector = Inspector(load_model(args.model or ModelStore().path(DEFAULT_MODEL_NAME)))
-    for image in args.images:
-        prepared = prepare_digit(load_image_file(image))
-        if prepared.image is None:
-            _print_json({"image": str(image), "digit": None, "reason": prepared.reason})
-            continue
-        digit = int(inspector.probabilities(prepared.image).argmax())
-        target = digit if args.target is None else args.target
-        attribution = inspector.attribution(prepared.image, target, args.method)
+    inspector = Inspector(_default_or(args.model))
+    for image, digit in _digits(args.images):
+        views = inspector.layers(digit)
+        predicted = int(views[-1].values.argmax())
+        target = predicted if args.target is None else args.target
+        attribution = inspector.attribution(digit, target, args.method)
         if args.png is not None:
-            _write_heat_map(args.png / f"{image.stem}-{args.method}.png", prepared.image, attribution)
+            _write_heat_map(args.png / f"{image.stem}-{args.method}.png", digit, attribution)
         _print_json(
             {
                 "image": str(image),
-                "digit": digit,
+                "digit": predicted,
                 "method": args.method,
                 "target": target,
-                "input": _rounded(prepared.image),
+                "input": _rounded(digit),
                 "attribution": _rounded(attribution),
                 "layers": [
                     {
@@ -275,7 +282,7 @@ def _explain(args) -> int:
                         "shape": list(view.shape),
                         "max_activation": round(float(view.values.max()), 6),
                     }
-                    for view in inspector.layers(prepared.image)
+                    for view in views
                 ],
             }
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_app.data import Dataset, load_dataset
+from mnist_app.data import Dataset, datasets_in, load_dataset
 from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, models_dir
 
 
@@ -19,6 +19,12 @@ from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, mode
 def dataset(spec: str, root: str | None = None) -> Dataset:
     """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
     return load_dataset(spec, root=Path(root) if root else None)
+
+
+@st.cache_resource(show_spinner=False, ttl=5)
+def datasets_found(root: str) -> list[str]:
+    """What the data folder offers, listed at most every few seconds, not on every page run."""
+    return datasets_in(Path(root))
 
 
 @st.cache_resource(show_spinner=False)
@@ -52,7 +58,7 @@ def dataset_figures(spec: str, root: str | None = None) -> dict:
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
-def _model(path: str, mtime_ns: int, size: int):
+def _model_or_refusal(path: str, mtime_ns: int, size: int):
     """The model, or the ModelError that refused it: a bad file is tried once, not on every visit."""
     try:
         return load_model(path)
@@ -60,12 +66,16 @@ def _model(path: str, mtime_ns: int, size: int):
         return error
 
 
-def model(saved: SavedModel):
-    """The loaded model, read again only when its file changes (the key holds mtime and size)."""
-    loaded = _model(*saved.cache_key)
+def _model(path: str, mtime_ns: int, size: int):
+    loaded = _model_or_refusal(path, mtime_ns, size)
     if isinstance(loaded, ModelError):
         raise loaded
     return loaded
+
+
+def model(saved: SavedModel):
+    """The loaded model, read again only when its file changes (the key holds mtime and size)."""
+    return _model(*saved.cache_key)
 
 
 @st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
@@ -73,10 +83,7 @@ def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None
     from mnist_app.evaluation import evaluate
 
     data = dataset(spec, root)
-    loaded = _model(path, mtime_ns, size)
-    if isinstance(loaded, ModelError):
-        raise loaded
-    return evaluate(loaded, data.x_test, data.y_test)
+    return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
 
 
 def evaluation(saved: SavedModel, spec: str, root: str | None = None):
@@ -87,10 +94,7 @@ def evaluation(saved: SavedModel, spec: str, root: str | None = None):
 def _inspector(path: str, mtime_ns: int, size: int):
     from mnist_app.inspection import Inspector
 
-    loaded = _model(path, mtime_ns, size)
-    if isinstance(loaded, ModelError):
-        raise loaded
-    return Inspector(loaded)
+    return Inspector(_model(path, mtime_ns, size))
 
 
 def inspector(saved: SavedModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mnist_app import resources
-from mnist_app.data import NAMED_DATASETS, Dataset, data_dir, datasets_in, default_dataset_name
+from mnist_app.data import NAMED_DATASETS, Dataset, data_dir, default_dataset_name
 from mnist_app.page_errors import attempt
 from mnist_app.store import SavedModel
 
@@ -38,7 +38,7 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
             help="`auto` uses full MNIST when it can",
             persist_state="session",
         )
-        found = datasets_in(data_dir())
+        found = resources.datasets_found(str(data_dir()))
         st.text_input(
             "…or one in the data folder",
             key=DATASET_PATH_KEY,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import functools
+import itertools
 import json
 import math
 import os
@@ -387,25 +388,13 @@ class ModelStore:
         name was taken meanwhile: two saves at the same moment both survive.
         """
         with _temporary_model_file(model, self.root, base, metadata) as tmp_name:
-            for name in self._candidate_names(base):
+            for name in _numbered(base):
                 try:
                     os.link(tmp_name, self.path(name))
                 except FileExistsError:
                     continue
                 return SavedModel(name, self.path(name), metadata)
         raise ModelError(f"no free name for {base!r}")  # pragma: no cover: the candidates never end
-
-    def _candidate_names(self, base: str) -> Iterator[str]:
-        yield base
-        n = 2
-        while True:
-            yield f"{base}-{n}"
-            n += 1
-
-    def unique_name(self, *parts: str) -> str:
-        """A free name made of the parts ("cnn", "mnist" -> "cnn-mnist", then "cnn-mnist-2", ...)."""
-        base = name_from(*parts)
-        return next(name for name in self._candidate_names(base) if not self.path(name).exists())
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[None]:
@@ -496,6 +485,11 @@ class ModelStore:
                 finally:
                     os.close(fd)
         return removed
+
+
+def _numbered(base: str) -> Iterator[str]:
+    """`base`, then `base-2`, `base-3`, ...: the names a new model may claim."""
+    return itertools.chain([base], (f"{base}-{n}" for n in itertools.count(2)))
 
 
 def name_from(*parts: str) -> str:

@@ -17,6 +17,7 @@ from mnist_app.store import (
     ModelStore,
     SavedModel,
     load_model,
+    name_from,
     read_metadata,
     save_model,
 )
@@ -97,16 +98,15 @@ def test_names_that_are_not_plain_file_names_are_refused(name, models_dir):
         ModelStore().path(name)
 
 
-def test_unique_name_counts_up(trained_mlp, models_dir):
+def test_new_names_count_up(trained_mlp, models_dir):
     store = ModelStore()
-    assert store.unique_name("cnn", "mnist") == "cnn-mnist"
-    store.save(trained_mlp.model, "cnn-mnist", {})
-    assert store.unique_name("cnn", "mnist") == "cnn-mnist-2"
+    assert store.save_new(trained_mlp.model, name_from("cnn", "mnist"), {}).name == "cnn-mnist"
+    assert store.save_new(trained_mlp.model, name_from("cnn", "mnist"), {}).name == "cnn-mnist-2"
 
 
-def test_unique_name_makes_a_valid_name_from_any_dataset_folder(models_dir):
+def test_name_from_makes_a_valid_name_from_any_dataset_folder(models_dir):
     """A dataset folder named with spaces or symbols, or a long one, still gives a savable name."""
-    name = ModelStore().unique_name("mlp", "My Digits (2026) — scanned " + "x" * 80)
+    name = name_from("mlp", "My Digits (2026) — scanned " + "x" * 80)
     assert ModelStore().path(name).name == f"{name}.keras" and len(name) <= 56
 
 

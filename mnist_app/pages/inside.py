@@ -72,9 +72,8 @@ def show_next_mistake(saved, choice, data) -> None:
     st.session_state.inside_wrong_step = step + 1
 
 
-def show_answer(inspector, image: np.ndarray, class_names: list[str]) -> None:
+def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> None:
     """The prediction, then why: an attribution map for the prediction or any class."""
-    probabilities = inspector.probabilities(image)
     best = int(probabilities.argmax())
     st.metric("Prediction", class_names[best], help="The class the model gives the highest probability")
     st.caption(f"Confidence {probabilities[best]:.1%}")
@@ -201,10 +200,11 @@ with digit_column:
 if image is None:
     answer_column.info(about, icon=":material/edit:")
     st.stop()
+views = attempt(lambda: inspector.layers(image), "Cannot read the digit")
+if views is None:
+    st.stop()
 with answer_column:
     st.caption(f"**{saved.name}** reads {about}.")
-    show_answer(inspector, image, class_names)
-views = attempt(lambda: inspector.layers(image), "Cannot show the layers")
-if views:
-    show_layers(views, class_names)
-    show_units(inspector, views)
+    show_answer(inspector, image, views[-1].values, class_names)
+show_layers(views, class_names)
+show_units(inspector, views)

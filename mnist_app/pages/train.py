@@ -160,7 +160,8 @@ def show_saved_models(store: ModelStore, saved: list) -> None:
     names = [m.name for m in saved]
     chosen_name = st.selectbox("Manage", names, key="manage_model")
     chosen = saved[names.index(chosen_name)]
-    refused = chosen.change_refused(visitor_token(), shared_deployment())
+    owner = visitor_token()
+    refused = chosen.change_refused(owner, shared_deployment())
     use, download, rename, delete = st.columns(4)
     use.button(
         "Use this model",
@@ -183,12 +184,11 @@ def show_saved_models(store: ModelStore, saved: list) -> None:
         delete.button("Delete", disabled=True, help=refused, key="delete_off")
         st.caption(f"Rename and delete are off for **{chosen.name}**: {refused}.")
     else:
-        show_rename_and_delete(store, chosen, rename, delete)
+        show_rename_and_delete(store, chosen, rename, delete, owner)
 
 
-def show_rename_and_delete(store: ModelStore, chosen, rename, delete) -> None:
+def show_rename_and_delete(store: ModelStore, chosen, rename, delete, owner: str) -> None:
     """The two changes a visitor may make to a model (drawn only when they may)."""
-    owner = visitor_token()
     with rename.popover("Rename"):
         new_name = st.text_input(
             "New name", value=chosen.name, key=f"rename_to_{chosen.name}", max_chars=MAX_NAME_CHARS
