@@ -169,14 +169,14 @@ def _output_path(output: Path) -> Path:
     return output
 
 
-def _check_writable(folder: Path) -> None:
-    """Fail before training, not after, if the model could not be written into `folder`."""
+def _check_writable(folder: Path, what: str = "a model") -> None:
+    """Fail before the work, not after, if its result could not be written into `folder`."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=folder):
             pass
     except OSError as error:
-        raise UserError(f"cannot write a model into {folder}: {error.strerror or error}") from None
+        raise UserError(f"cannot write {what} into {folder}: {error.strerror or error}") from None
 
 
 def _print_progress(progress) -> None:
@@ -256,7 +256,7 @@ def _predict(args) -> int:
 def _explain(args) -> int:
     _check_images(args.images)
     if args.png is not None:
-        _check_writable(args.png)
+        _check_writable(args.png, "heat maps")
     _import_tensorflow_quietly()
     from mnist_app.inspection import Inspector
 
