@@ -17,6 +17,9 @@ def run() -> None:
             st.Page(
                 "mnist_app/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
             ),
+            st.Page(
+                "mnist_app/pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"
+            ),
         ],
         "Use": [
             st.Page("mnist_app/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),

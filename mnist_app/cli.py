@@ -1,4 +1,4 @@
-"""The command line: `data`, `train`, `evaluate`, `predict`, for headless work and for tests.
+"""The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, headless.
 
 Each command prints one JSON object as its last stdout line (`predict`: one per image);
 progress goes to stderr; a bad input exits 2 with a one-line message and no traceback.
@@ -102,6 +102,11 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--dataset", default="auto")
     evaluate.set_defaults(command=_evaluate)
 
+    compare = commands.add_parser("compare", help="compare saved models on one test split")
+    compare.add_argument("--models", type=Path, nargs="+", required=True, metavar="MODEL")
+    compare.add_argument("--dataset", default="auto")
+    compare.set_defaults(command=_compare)
+
     predict = commands.add_parser("predict", help="read the digit in each image")
     predict.add_argument(
         "--model", type=Path, help=f"a .keras file (default: models/{DEFAULT_MODEL_NAME}.keras)"
@@ -202,6 +207,45 @@ def _evaluate(args) -> int:
     _import_tensorflow_quietly()
     model = load_model(args.model)
     _print_json(evaluate(model, dataset.x_test, dataset.y_test).summary())
+    return 0
+
+
+def _compare(args) -> int:
+    from mnist_app.comparison import compare, contender
+    from mnist_app.evaluation import evaluate
+    from mnist_app.store import load_model, read_metadata
+
+    if len(args.models) < 2:
+        raise UserError("compare needs at least two models after --models")
+    for path in args.models:
+        if not path.exists():
+            raise UserError(f"no such model file: {path}")
+    dataset = load_dataset(args.dataset, require_train=False)
+    _import_tensorflow_quietly()
+    contenders = []
+    for path in args.models:
+        model = load_model(path)
+        evaluation = evaluate(model, dataset.x_test, dataset.y_test)
+        contenders.append(contender(str(path), model, evaluation, read_metadata(path)))
+    comparison = compare(contenders, dataset.y_test)
+    _print_json(
+        {
+            "dataset": dataset.name,
+            "n": comparison.n,
+            "models": [
+                {
+                    "path": c.name,
+                    "arch": c.arch,
+                    "params": c.params,
+                    "test_accuracy": round(c.evaluation.accuracy, 6),
+                    "training_seconds": c.training_seconds,
+                }
+                for c in contenders
+            ],
+            "disagreements": comparison.disagreements.tolist(),
+            "all_wrong": comparison.all_wrong,
+        }
+    )
     return 0
 
 

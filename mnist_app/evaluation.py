@@ -50,6 +50,11 @@ class Evaluation:
         wrong = np.flatnonzero(self.predictions != labels)
         return wrong[np.argsort(-self.confidence[wrong])][:count]
 
+    def cell(self, labels: np.ndarray, true: int, said: int) -> np.ndarray:
+        """The test digits behind one cell of the confusion matrix, surest first."""
+        found = np.flatnonzero((np.asarray(labels) == true) & (self.predictions == said))
+        return found[np.argsort(-self.confidence[found], kind="stable")]
+
     def summary(self) -> dict:
         return {
             "accuracy": round(self.accuracy, 6),

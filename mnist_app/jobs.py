@@ -14,8 +14,9 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from mnist_app.curves import CurvePoint
 from mnist_app.data import Dataset
-from mnist_app.training import CurvePoint, Progress, TrainConfig, TrainResult, train
+from mnist_app.training import Progress, TrainConfig, TrainResult, train
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 

@@ -112,3 +112,15 @@ def montage(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.nd
         top, left = row * (height + gap), column * (width + gap)
         grid[top : top + height, left : left + width] = to_grey(maps[..., channel])
     return grid
+
+
+def png_data_url(image: np.ndarray) -> str:
+    """A small picture as a `data:` URL, for an image column in a table."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.asarray(image, dtype=np.uint8)).save(buffer, format="PNG")
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")

@@ -100,3 +100,16 @@ def _inspector(path: str, mtime_ns: int, size: int):
 def inspector(saved: SavedModel):
     """The model's Inspector (its every-layer model and compiled attributions), built once."""
     return _inspector(*saved.cache_key)
+
+
+@st.cache_resource(show_spinner="Timing the model on one digit…", max_entries=16)
+def _prediction_seconds(path: str, mtime_ns: int, size: int) -> float:
+    from mnist_app.comparison import prediction_seconds
+    from mnist_app.data import IMAGE_SIZE
+
+    return prediction_seconds(_model(path, mtime_ns, size), np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8))
+
+
+def prediction_seconds(saved: SavedModel) -> float:
+    """How long the model takes to read one digit (the median of a few tries), timed once."""
+    return _prediction_seconds(*saved.cache_key)

@@ -100,6 +100,11 @@ class SavedModel:
         accuracy_text = f", {accuracy:.1%}" if isinstance(accuracy, float) else ""
         return f"{self.name} ({meta.get('arch', '?')} on {meta.get('dataset', '?')}{accuracy_text})"
 
+    def reads(self, class_names) -> bool:
+        """Whether the model was trained on these classes (an undescribed one is given the benefit)."""
+        trained_on = self.metadata.get("classes")
+        return not trained_on or list(trained_on) == list(class_names)
+
     def change_refused(self, owner: str, shared: bool) -> str:
         """Why a web visitor may not rename or delete this model; "" when they may."""
         if self.name == DEFAULT_MODEL_NAME:

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 import keras
 import numpy as np
 
+from mnist_app.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.data import NUM_CLASSES, Dataset
 from mnist_app.errors import UserError
 from mnist_app.models import ARCHITECTURES, build_model, check_architecture
@@ -55,16 +56,6 @@ class TrainConfig:
             raise UserError(f"batch size must lie in 1..{MAX_BATCH_SIZE:,}, not {self.batch_size}")
         if not 0 < self.learning_rate <= 1:
             raise UserError(f"learning rate must lie in (0, 1], not {self.learning_rate}")
-
-
-@dataclass(frozen=True)
-class CurvePoint:
-    """One point of a loss/accuracy curve; `epoch` is fractional (1.5 = half way through 2)."""
-
-    epoch: float
-    split: str
-    loss: float
-    accuracy: float
 
 
 @dataclass(frozen=True)
@@ -118,6 +109,7 @@ class TrainResult:
             "training_seconds": self.seconds,
             "epoch_seconds": self.epoch_seconds,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            HISTORY_KEY: history(self.curve),
             **extra,
         }
 
@@ -241,6 +233,10 @@ class LiveCurves(keras.callbacks.Callback):
         self._epoch = 0
         self._epoch_started = 0.0
         self._last_sent = 0.0
+        self._started = time.perf_counter()
+
+    def on_train_begin(self, logs=None):
+        self._started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -273,6 +269,7 @@ class LiveCurves(keras.callbacks.Callback):
             split=split,
             loss=float(logs.get(prefix + "loss", float("nan"))),
             accuracy=float(logs.get(prefix + "accuracy", float("nan"))),
+            seconds=round(time.perf_counter() - self._started, 3),
         )
 
     def _send(self, steps: int, points: list[CurvePoint]) -> None:

@@ -1,4 +1,4 @@
-"""Train: pick a network, watch its loss and accuracy curves grow, keep the model it makes."""
+"""Train: pick one network or several, watch their curves grow side by side, keep the models."""
 
 import time
 
@@ -7,11 +7,10 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from mnist_app import resources
-from mnist_app.files import read_regular
+from mnist_app import panels, resources, saved_models
 from mnist_app.page_errors import attempt, show_unexpected
-from mnist_app.sidebar import MODEL_KEY, choose_dataset, choose_model, use_model
-from mnist_app.store import MAX_MODEL_BYTES, ModelError, ModelStore, name_from, shared_deployment
+from mnist_app.sidebar import choose_dataset, choose_model, use_model
+from mnist_app.store import ModelStore, name_from
 from mnist_app.visitors import visitor_present, visitor_token
 
 st.title("Train a classifier")
@@ -20,40 +19,26 @@ with st.spinner("Starting TensorFlow…"):
     from mnist_app.models import ARCHITECTURES
     from mnist_app.training import TrainConfig
 
-JOB_KEY = "training_job"
+JOBS_KEY = "training_jobs"
+# The models a run of several trained, for the Compare page to start from.
+COMPARE_NEXT_KEY = "compare_next"
 REFRESH_S = 0.25
 # How long a job outlives its page (a reload, a closed tab) before it stops; long enough for
 # a network blip to reconnect, short enough that the trainer is not held for nobody.
 ORPHAN_GRACE_S = 10.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
-MAX_NAME_CHARS = 64
 
 
-def curve_frame(curve) -> pd.DataFrame:
-    return pd.DataFrame(
-        [(p.epoch, p.split, p.loss, p.accuracy) for p in curve],
-        columns=["epoch", "split", "loss", "accuracy"],
-    )
-
-
-def show_curves(curve) -> None:
-    frame = curve_frame(curve)
-    left, right = st.columns(2)
-    left.line_chart(frame, x="epoch", y="loss", color="split", height=280)
-    right.line_chart(frame, x="epoch", y="accuracy", color="split", height=280)
-
-
-def show_job(job: TrainingJob) -> None:
-    """Status, progress and curves of this session's job; reruns the page when it ends."""
+def show_jobs(jobs: list[TrainingJob]) -> None:
+    """Status, progress and curves of this session's jobs; reruns the page when they end."""
     try:
-        show_job_state(job)
+        show_jobs_state(jobs)
     except Exception as error:  # A fragment's failure would otherwise reach the page raw.
-        show_unexpected(error, "Showing the training job")
+        show_unexpected(error, "Showing the training jobs")
 
 
-def show_job_state(job: TrainingJob) -> None:
-    snapshot = job.snapshot()
+def progress_line(job: TrainingJob, snapshot) -> None:
     config = job.config
     if snapshot.state == QUEUED:
         place = snapshot.queue_position
@@ -65,16 +50,38 @@ def show_job_state(job: TrainingJob) -> None:
             snapshot.fraction,
             text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}",
         )
-    if snapshot.curve:
-        show_curves(snapshot.curve)
-    if snapshot.active:
+
+
+def show_jobs_state(jobs: list[TrainingJob]) -> None:
+    snapshots = [job.snapshot() for job in jobs]
+    for job, snapshot in zip(jobs, snapshots, strict=True):
+        progress_line(job, snapshot)
+    runs = {run_name(job): snapshot.curve for job, snapshot in zip(jobs, snapshots, strict=True)}
+    if any(runs.values()):
+        if len(jobs) > 1:
+            st.caption(
+                "The networks take turns on the trainer; each curve's seconds count from its own "
+                "start, so the race against the clock is fair."
+            )
+        panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
+    if any(snapshot.active for snapshot in snapshots):
         return
-    if st.session_state.get("job_seen") is not job:
-        st.session_state.job_seen = job
-        if snapshot.saved_as:
-            use_model(snapshot.saved_as)
+    if st.session_state.get("jobs_seen") is not jobs:
+        st.session_state.jobs_seen = jobs
+        saved = [snapshot.saved_as for snapshot in snapshots if snapshot.saved_as]
+        if saved:
+            use_model(saved[-1])
+        if len(saved) > 1:
+            st.session_state[COMPARE_NEXT_KEY] = saved
         st.rerun()
-    show_outcome(snapshot)
+    if len(jobs) == 1:
+        show_outcome(snapshots[0])
+    else:
+        show_outcomes(jobs, snapshots)
+
+
+def run_name(job: TrainingJob) -> str:
+    return ARCHITECTURES[job.config.arch].title
 
 
 def show_outcome(snapshot) -> None:
@@ -96,6 +103,44 @@ def show_outcome(snapshot) -> None:
     columns[2].metric("Training time", f"{result.seconds:.1f} s")
     st.code(f"Accuracy: {result.test_accuracy:.4f}\nError: {result.test_error:.4f}", language=None)
     st.success(f"Saved as **{snapshot.saved_as}** in models/ and now in use.", icon=":material/save:")
+
+
+def show_outcomes(jobs: list[TrainingJob], snapshots: list) -> None:
+    """Several runs: one row each, what went wrong with any, and the way to compare them."""
+    rows = []
+    for job, snapshot in zip(jobs, snapshots, strict=True):
+        result = snapshot.result
+        if snapshot.state == FAILED:
+            st.error(f"Training {run_name(job)} failed: {snapshot.error}")
+        elif result is None:
+            st.info(f"{run_name(job)} left the queue before training began; it was not trained.")
+        elif result.stopped_early:
+            st.warning(
+                f"{run_name(job)} stopped early after {result.epochs_completed} of "
+                f"{result.config.epochs} epochs; the model as trained so far was saved."
+            )
+        if result is not None:
+            rows.append(
+                {
+                    "model": snapshot.saved_as,
+                    "architecture": run_name(job),
+                    "epochs": result.epochs_completed,
+                    "test accuracy": round(result.test_accuracy, 4),
+                    "error": round(result.test_error, 4),
+                    "training time (s)": round(result.seconds, 1),
+                }
+            )
+    if rows:
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="trained_table")
+    if len(rows) > 1:
+        names = ", ".join(f"**{row['model']}**" for row in rows)
+        st.success(
+            f"Saved as {names} in models/; **{rows[-1]['model']}** is now in use.",
+            icon=":material/save:",
+        )
+        st.page_link(
+            "mnist_app/pages/compare.py", label="Compare them side by side", icon=":material/compare:"
+        )
 
 
 def session_abandoned():
@@ -121,7 +166,8 @@ def session_abandoned():
     return abandoned
 
 
-def start_job(dataset, config: TrainConfig, store: ModelStore) -> TrainingJob:
+def start_jobs(dataset, configs: list[TrainConfig], store: ModelStore) -> list[TrainingJob]:
+    """One job per configuration, on the same data, queued in order; all or none start."""
     owner = visitor_token()
 
     def save(result) -> str:
@@ -130,88 +176,14 @@ def start_job(dataset, config: TrainConfig, store: ModelStore) -> TrainingJob:
         store.prune(keep=saved.name, owner_active=visitor_present)
         return saved.name
 
-    job = TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned())
-    st.session_state[JOB_KEY] = job.start()
-    return job
-
-
-def show_saved_models(store: ModelStore, saved: list) -> None:
-    if not saved:
-        st.info("No saved models yet.")
-        return
-    rows = [
-        {
-            "name": m.name,
-            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else ""),
-            "architecture": m.metadata.get("arch"),
-            "dataset": m.metadata.get("dataset"),
-            "test accuracy": m.metadata.get("test_accuracy"),
-            "epochs": f"{m.metadata['epochs_completed']} of {m.metadata['epochs']}"
-            if {"epochs", "epochs_completed"} <= m.metadata.keys()
-            else None,
-            "batch size": m.metadata.get("batch_size"),
-            "learning rate": m.metadata.get("learning_rate"),
-            "training time (s)": m.metadata.get("training_seconds"),
-            "created": m.metadata.get("created"),
-        }
-        for m in saved
-    ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
-    names = [m.name for m in saved]
-    chosen_name = st.selectbox("Manage", names, key="manage_model")
-    chosen = saved[names.index(chosen_name)]
-    owner = visitor_token()
-    refused = chosen.change_refused(owner, shared_deployment())
-    use, download, rename, delete = st.columns(4)
-    use.button(
-        "Use this model",
-        key="use_model",
-        disabled=bool(chosen.error),
-        on_click=use_model,
-        args=(chosen.name,),
-    )
-    download.download_button(
-        "Download",
-        data=lambda: read_regular(chosen.path, MAX_MODEL_BYTES, ModelError),
-        file_name=chosen.path.name,
-        mime="application/zip",
-        key="download_model",
-        on_click="ignore",
-        disabled=bool(chosen.error),
-    )
-    if refused:
-        rename.button("Rename", disabled=True, help=refused, key="rename_off")
-        delete.button("Delete", disabled=True, help=refused, key="delete_off")
-        st.caption(f"Rename and delete are off for **{chosen.name}**: {refused}.")
-    else:
-        show_rename_and_delete(store, chosen, rename, delete, owner)
-
-
-def show_rename_and_delete(store: ModelStore, chosen, rename, delete, owner: str) -> None:
-    """The two changes a visitor may make to a model (drawn only when they may)."""
-    with rename.popover("Rename"):
-        new_name = st.text_input(
-            "New name", value=chosen.name, key=f"rename_to_{chosen.name}", max_chars=MAX_NAME_CHARS
-        )
-        if st.button("Rename", key="rename_model"):
-            renamed = attempt(
-                lambda: store.rename(chosen.name, new_name, owner), f"Cannot rename {chosen.name}"
-            )
-            if renamed is not None:
-                if st.session_state.get(MODEL_KEY) == chosen.name:
-                    use_model(renamed.name)
-                st.rerun()
-    with delete.popover("Delete"):
-        st.write(f"Delete **{chosen.name}** for good?")
-        deleting = st.button("Delete", type="primary", key="delete_model")
-        if deleting and attempt(lambda: store.delete(chosen.name, owner), f"Cannot delete {chosen.name}"):
-            st.rerun()
+    jobs = [TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned()) for config in configs]
+    st.session_state[JOBS_KEY] = [job.start() for job in jobs]
+    return jobs
 
 
 def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
     """Confusion matrix, per-class accuracy and the surest mistakes of the model in use."""
-    trained_on = saved.metadata.get("classes")
-    if trained_on and list(trained_on) != list(data.class_names):
+    if not saved.reads(data.class_names):
         st.info(
             f"**{saved.name}** was trained on other classes ({saved.metadata.get('dataset')}) than "
             f"{data.name} has: choose a model trained on {data.name} to see how it reads it."
@@ -232,9 +204,7 @@ def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
     left, right = st.columns([3, 2])
     with left:
         st.subheader("Confusion matrix")
-        confusion = pd.DataFrame(evaluation.confusion, index=names, columns=names)
-        st.dataframe(confusion.style.background_gradient(cmap="Blues", axis=None), width="stretch")
-        st.caption("Rows: the true class; columns: what the model said.")
+        panels.confusion_matrix(evaluation, data, key="train_confusion")
     with right:
         st.subheader("Accuracy per class")
         st.bar_chart(pd.DataFrame({"accuracy": evaluation.per_class_accuracy}, index=names), height=320)
@@ -256,21 +226,23 @@ def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
 
 store = resources.model_store()
 choice, data = choose_dataset()
-saved_models = store.list()
-in_use = choose_model(saved_models)
-job = st.session_state.get(JOB_KEY)
-running = job is not None and job.snapshot().active
+saved_list = store.list()
+in_use = choose_model(saved_list)
+jobs = st.session_state.get(JOBS_KEY, [])
+running = any(job.snapshot().active for job in jobs)
 
 st.caption(
     "The lab trains its dense network for 10 epochs with batch size 32 and Adam's "
-    "default learning rate; a convolutional network reads digits better."
+    "default learning rate; a convolutional network reads digits better. Choose both to "
+    "train them on the same data and watch their curves race."
 )
-columns = st.columns(4)
-arch = columns[0].selectbox(
-    "Architecture",
+columns = st.columns([2, 1, 1, 1])
+archs = columns[0].multiselect(
+    "Architectures",
     list(ARCHITECTURES),
+    default=["mlp"],
     format_func=lambda arch: ARCHITECTURES[arch].title,
-    key="train_arch",
+    key="train_archs",
     disabled=running,
     persist_state="session",
 )
@@ -291,23 +263,29 @@ learning_rate = columns[3].select_slider(
 
 buttons = st.columns([1, 1, 4])
 if running:
-    buttons[1].button("Stop training", icon=":material/stop:", key="stop_training", on_click=job.stop)
+    buttons[1].button(
+        "Stop training",
+        icon=":material/stop:",
+        key="stop_training",
+        on_click=lambda: [job.stop() for job in jobs],
+    )
 elif buttons[0].button(
     "Start training",
     type="primary",
     icon=":material/play_arrow:",
     key="start_training",
-    disabled=data is None,
+    disabled=data is None or not archs,
+    help=None if archs else "Choose at least one architecture.",
 ):
-    config = TrainConfig(arch, int(epochs), int(batch_size), float(learning_rate))
-    if attempt(lambda: start_job(data, config, store), "Cannot start training"):
+    configs = [TrainConfig(arch, int(epochs), int(batch_size), float(learning_rate)) for arch in archs]
+    if attempt(lambda: start_jobs(data, configs, store), "Cannot start training"):
         st.rerun()
 
-if job is not None:
-    st.fragment(run_every=REFRESH_S if running else None)(show_job)(job)
+if jobs:
+    st.fragment(run_every=REFRESH_S if running else None)(show_jobs)(jobs)
 
 st.header("Saved models")
-show_saved_models(store, saved_models)
+saved_models.show(store, saved_list)
 
 if in_use is not None and data is not None:
     st.header("How the model in use reads the test split")

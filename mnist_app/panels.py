@@ -1,0 +1,85 @@
+"""Panels more than one page draws: training curves, and a confusion matrix that shows its digits."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app import charts
+from mnist_app.curves import CurvePoint, frame
+from mnist_app.data import Dataset
+from mnist_app.evaluation import Evaluation
+
+MAX_CELL_DIGITS = 24
+DIGIT_PX = 56
+
+
+def curves(runs: dict[str, list[CurvePoint]], key: str) -> None:
+    """Loss and accuracy of every run on one pair of charts, against epochs or the clock."""
+    axis = st.segmented_control(
+        "Curves against",
+        list(charts.AXES),
+        default="epochs",
+        required=True,
+        key=f"{key}_axis",
+        help="Per epoch, a convolutional network learns more; per second, it costs more. "
+        "Seconds count from each run's own start.",
+    )
+    table = frame(runs)
+    left, right = st.columns(2)
+    left.altair_chart(charts.curve(table, axis or "epochs", "loss"), width="stretch")
+    right.altair_chart(charts.curve(table, axis or "epochs", "accuracy"), width="stretch")
+
+
+def selected_cell(selection, size: int) -> tuple[int, int] | None:
+    """(row, column) of the one selected cell, if the selection still fits the matrix."""
+    cells = (selection or {}).get("cells") or []
+    if len(cells) != 1:
+        return None
+    row, column = cells[0]
+    if not (isinstance(row, int) and 0 <= row < size and str(column).isdigit() and int(column) < size):
+        return None
+    return row, int(column)
+
+
+def confusion_matrix(evaluation: Evaluation, data: Dataset, key: str) -> None:
+    """The matrix; selecting a cell (true 4, said 9) shows the test digits behind it."""
+    names = list(data.class_names)
+    size = len(names)
+    # Columns are positions, not names: a selection comes back by column name, and class
+    # names (Fashion-MNIST's "T-shirt/top") need not be unique or short.
+    table = pd.DataFrame(evaluation.confusion, index=names, columns=[str(i) for i in range(size)])
+    event = st.dataframe(
+        table.style.background_gradient(cmap="Blues", axis=None),
+        key=key,
+        on_select="rerun",
+        selection_mode="single-cell",
+        column_config={str(i): st.column_config.NumberColumn(names[i]) for i in range(size)},
+        width="stretch",
+    )
+    st.caption("Rows: the true class; columns: what the model said. Select a cell to see its digits.")
+    cell = selected_cell(event.selection, size)
+    if cell is None:
+        return
+    true, said = cell
+    found = evaluation.cell(data.y_test, true, said)
+    shown = found[:MAX_CELL_DIGITS]
+    more = f"; the {len(shown)} it was surest of" if len(found) > len(shown) else ""
+    st.markdown(f"**True {names[true]}, said {names[said]}:** {len(found):,} test digits{more}.")
+    if len(found):
+        st.image(
+            [data.x_test[i] for i in shown],
+            width=DIGIT_PX,
+            caption=[f"#{i} ({evaluation.confidence[i]:.0%})" for i in shown],
+        )
+
+
+def per_class_accuracy(evaluations: dict[str, Evaluation], names: list[str]) -> None:
+    """Accuracy on each class, a bar per model side by side."""
+    rows = [
+        (name, names[label], float(accuracy))
+        for name, evaluation in evaluations.items()
+        for label, accuracy in enumerate(evaluation.per_class_accuracy)
+    ]
+    table = pd.DataFrame(rows, columns=["model", "class", "accuracy"])
+    st.altair_chart(charts.grouped_bars(table, "class", "accuracy", "model", "accuracy"), width="stretch")
