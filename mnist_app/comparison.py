@@ -146,11 +146,17 @@ def summary(comparison: Comparison, i: int = 0, j: int = 1) -> list[str]:
     else:
         fewer = second.mistakes < first.mistakes
         better, worse = (second, first) if fewer else (first, second)
-        ratio = f"{worse.mistakes / better.mistakes:.1f}x" if better.mistakes else "no"
-        sentences.append(
-            f"**{better.name}** makes {ratio} fewer mistakes than **{worse.name}** "
-            f"({better.mistakes:,} against {worse.mistakes:,} of {comparison.n:,} test digits)"
-        )
+        if better.mistakes == 0:
+            sentences.append(
+                f"**{better.name}** makes no mistakes on the {comparison.n:,} test digits; "
+                f"**{worse.name}** makes {worse.mistakes:,}"
+            )
+        else:
+            sentences.append(
+                f"**{better.name}** makes {worse.mistakes / better.mistakes:.1f}x fewer mistakes than "
+                f"**{worse.name}** ({better.mistakes:,} against {worse.mistakes:,} of "
+                f"{comparison.n:,} test digits)"
+            )
     if first.params and second.params:
         ratio = second.params / first.params
         size = "about as many parameters as" if round(ratio, 1) == 1 else f"{ratio:.1f}x the parameters of"

@@ -87,6 +87,13 @@ def test_data_auto_falls_back_to_the_sample_offline():
         (["train", "--arch", "resnet"], "unknown architecture 'resnet'"),
         (["evaluate", "--model", "/no/such.keras", "--dataset", "mnist-sample"], "no such model file"),
         (["predict", "/no/such.png"], "no such image file"),
+        (["compare", "--models", "models/default.keras"], "at least two models"),
+        (["compare", "--models", "models/default.keras", "/no/such.keras"], "no such model file"),
+        (
+            ["compare", "--models", "models/default.keras", "models/default.keras", "--dataset", "x"],
+            "unknown dataset 'x'",
+        ),
+        (["compare"], "the following arguments are required: --models"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, fragment):
@@ -281,3 +288,43 @@ def test_explain_refuses_what_it_cannot_do_with_one_line(tmp_path, trained_mlp):
     default = REPO / "models" / "default.keras"
     assert_usage_error(run_cli("explain", "--model", default, "--target", "12", seven), "12")
     assert_usage_error(run_cli("explain", "--model", default, "--method", "magic", seven), "magic")
+
+
+def test_compare_prints_each_models_figures_and_who_reads_what_right(tmp_path, trained_mlp, sample):
+    """The lab's MLP against the shipped CNN: figures as `evaluate` gives them, counts as NumPy's."""
+    from mnist_app.evaluation import evaluate
+    from mnist_app.store import load_model, save_model
+
+    mlp = save_model(trained_mlp.model, tmp_path / "mlp.keras", trained_mlp.metadata())
+    cnn = REPO / "models" / "default.keras"
+    result = run_cli("compare", "--models", mlp, cnn, "--dataset", "mnist-sample")
+    assert result.returncode == 0, result.stderr
+    report = last_json(result.stdout)
+    assert report["dataset"] == "mnist-sample" and report["n"] == 1000
+    assert [m["path"] for m in report["models"]] == [str(mlp), str(cnn)]
+    assert [m["arch"] for m in report["models"]] == ["mlp", "cnn"]
+    assert report["models"][0]["params"] == 694_950
+    assert report["models"][0]["training_seconds"] == trained_mlp.seconds
+    right = []
+    for entry, path in zip(report["models"], (mlp, cnn), strict=True):
+        evaluated = last_json(run_cli("evaluate", "--model", path, "--dataset", "mnist-sample").stdout)
+        assert entry["test_accuracy"] == evaluated["accuracy"]
+        said = load_model(path).predict(sample.x_test / 255.0, verbose=0).argmax(axis=1)
+        right.append(said == sample.y_test)
+        assert entry["test_accuracy"] == round(
+            evaluate(load_model(path), sample.x_test, sample.y_test).accuracy, 6
+        )
+    assert report["disagreements"] == [
+        [0, int((right[0] & ~right[1]).sum())],
+        [int((right[1] & ~right[0]).sum()), 0],
+    ]
+    assert report["all_wrong"] == int((~right[0] & ~right[1]).sum())
+
+
+def test_compare_refuses_a_damaged_model_with_one_line(tmp_path):
+    torn = tmp_path / "torn.keras"
+    torn.write_bytes(b"PK\x03\x04 torn")
+    result = run_cli(
+        "compare", "--models", REPO / "models" / "default.keras", torn, "--dataset", "mnist-sample"
+    )
+    assert_usage_error(result, "torn.keras is not a readable .keras file")

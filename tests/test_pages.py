@@ -501,3 +501,129 @@ def test_inside_page_asks_for_a_digit_on_an_empty_canvas(default_model, monkeypa
     at = page("inside").run()
     assert not at.exception
     assert "Draw a digit" in at.info[0].value
+
+
+def wait_until(at: AppTest, done, timeout: float = 180) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not done(at):
+        time.sleep(0.5)
+        at.run()
+    return at
+
+
+def app_page(name: str) -> AppTest:
+    """A page opened through the app's navigation, where links to other pages resolve."""
+    at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
+    at.switch_page(f"mnist_app/pages/{name}.py")
+    return at
+
+
+def chart_data(chart):
+    """The table a vega-lite chart draws, as the browser receives it (Arrow)."""
+    import pyarrow
+
+    (dataset,) = chart.proto.datasets
+    return pyarrow.ipc.open_stream(dataset.data.data).read_pandas()
+
+
+def test_train_page_trains_both_architectures_on_one_pair_of_charts(models_dir):
+    at = app_page("train").run()
+    at.multiselect(key="train_archs").set_value(["mlp", "cnn"]).run()
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.button(key="start_training").click().run()
+    assert not at.exception
+    assert len(progress_texts(at)) == 2, "a progress line per network"
+    wait_until(at, lambda at: any("Saved as" in s.value for s in at.success))
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["architecture"].tolist() == ["MLP, the lab's network", "CNN, four conv layers"]
+    assert sorted(p.stem for p in models_dir.glob("*.keras")) == sorted(table["model"])
+    loss, accuracy = [chart_data(chart) for chart in at.get("vega_lite_chart")[:2]]
+    assert set(loss["model"]) == set(table["architecture"]), "both runs share the loss chart"
+    assert set(accuracy["model"]) == set(table["architecture"])
+    assert set(loss["split"]) == {"train", "validation"} and (loss["seconds"] > 0).all()
+    assert at.session_state["compare_next"] == table["model"].tolist()
+    assert at.selectbox(key="model_name").value == table["model"].tolist()[-1], "the last one is in use"
+    assert any("Compare them" in link.proto.label for link in at.get("page_link"))
+
+
+def test_confusion_matrix_cell_shows_the_digits_behind_it(default_model, sample):
+    from mnist_app.evaluation import evaluate
+    from mnist_app.store import load_model
+
+    said = evaluate(load_model(default_model), sample.x_test, sample.y_test).predictions
+    true, wrong = next((t, s) for t, s in zip(sample.y_test, said, strict=True) if t != s)
+    expected = int(((sample.y_test == true) & (said == wrong)).sum())
+    at = page("train").run()
+    at.session_state["train_confusion"] = {"selection": {"cells": [[int(true), str(wrong)]]}}
+    at.run()
+    assert not at.exception
+    assert f"**True {true}, said {wrong}:** {expected:,} test digits." in [m.value for m in at.markdown]
+    shown = [image for image in at.get("image") if image.proto.imgs[0].caption.startswith("#")]
+    assert len(shown[0].proto.imgs) == expected
+
+
+@pytest.fixture
+def compared_models(models_dir, inside_models):
+    for name in ("cnn", "mlp", "fashion"):
+        shutil.copy(inside_models / f"{name}.keras", models_dir / f"{name}.keras")
+    return models_dir
+
+
+def test_compare_page_lines_up_the_newest_mlp_and_cnn(compared_models):
+    at = page("compare").run()
+    assert not at.exception
+    assert at.multiselect(key="compare_models").value == ["mlp", "cnn"]
+    table = at.dataframe[0].value
+    assert table["model"].tolist() == ["mlp", "cnn"] and table["parameters"].tolist()[0] == 694_950
+    assert (table["one digit (ms)"] > 0).all() and (table["size on disk (MB)"] > 0).all()
+    words = " ".join(m.value for m in at.markdown)
+    assert "**cnn** makes" in words and "fewer mistakes than **mlp**" in words
+    assert "No curve history for **cnn**" in " ".join(c.value for c in at.caption), (
+        "the shipped model predates it"
+    )
+    assert [s.value for s in at.subheader] == [
+        "In plain words", "Training curves", "Accuracy per class", "Where they disagree"
+    ]  # fmt: skip
+    labels = [tab.label for tab in at.tabs]
+    assert labels[0].startswith("mlp right, cnn wrong (") and labels[1].startswith("cnn right, mlp wrong (")
+    assert labels[2].startswith("every model wrong (")
+
+
+def test_compare_page_selected_disagreement_shows_every_models_probabilities(compared_models):
+    at = page("compare").run()
+    at.session_state["disagree_b_0_1"] = {"selection": {"rows": [0]}}
+    at.session_state["compare_confusion_1"] = {"selection": {"cells": [[9, "4"]]}}
+    at.run()
+    assert not at.exception
+    table = next(d for d in at.dataframe if d.key == "disagree_b_0_1").value
+    first = int(table["test image"].iloc[0])
+    captions = [image.proto.imgs[0].caption for image in at.get("image")]
+    assert f"Test image #{first}, labelled {table['true'].iloc[0]}" in captions
+    assert table["cnn"].iloc[0].startswith(table["true"].iloc[0]), "the CNN reads it right"
+    assert any(m.value.startswith("**True 9, said 4:**") for m in at.markdown)
+
+
+def test_compare_page_leaves_out_a_model_of_other_classes(compared_models):
+    at = page("compare")
+    at.session_state["compare_models"] = ["mlp", "fashion", "cnn"]
+    at.run()
+    assert not at.exception
+    assert "**fashion** was trained on other classes" in at.warning[0].value
+    assert at.dataframe[0].value["model"].tolist() == ["mlp", "cnn"]
+
+
+def test_compare_page_with_one_model_says_how_to_get_two(default_model):
+    at = app_page("compare").run()
+    assert not at.exception
+    assert "Comparing needs two saved models" in at.info[0].value
+    assert at.get("page_link")[0].proto.label == "Train both"
+
+
+def test_a_stale_or_odd_selection_selects_nothing():
+    from mnist_app.panels import selected_cell
+
+    assert selected_cell({"cells": [[3, "9"]]}, 10) == (3, 9)
+    for odd in [None, {}, {"cells": []}, {"cells": [[10, "1"]]}, {"cells": [[1, "10"]]}, {"cells": [[-1, "1"]]},
+                {"cells": [[1, "x"]]}, {"cells": [["1", "1"]]}, {"cells": [[1, "1"], [2, "2"]]}]:  # fmt: skip
+        assert selected_cell(odd, 10) is None

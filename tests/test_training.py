@@ -112,3 +112,18 @@ def test_epoch_batches_shuffle_every_row_into_full_batches_then_the_rest():
     assert not np.array_equal(first[0], second[0]), "each epoch reshuffles"
     assert [b.shape for b in epoch_batches(64, 32, rng)] == [(2, 32)]
     assert [b.shape for b in epoch_batches(10, 32, rng)] == [(1, 10)]
+
+
+def test_the_curve_history_round_trips_through_save_and_load(trained_mlp, tmp_path):
+    from mnist_app.curves import HISTORY_KEY, from_history
+    from mnist_app.store import ModelStore, read_metadata
+
+    saved = ModelStore(tmp_path).save_new(trained_mlp.model, "mlp", trained_mlp.metadata())
+    back = from_history(read_metadata(saved.path)[HISTORY_KEY])
+    assert len(back) == len(trained_mlp.curve)
+    for before, after in zip(trained_mlp.curve, back, strict=True):
+        assert (after.epoch, after.split) == (before.epoch, before.split)
+        assert after.loss == pytest.approx(before.loss, abs=1e-6)
+        assert after.seconds == pytest.approx(before.seconds, abs=1e-3)
+    seconds = [p.seconds for p in back if p.split == "validation"]
+    assert 0 < seconds[0] < seconds[1] <= trained_mlp.seconds
