@@ -179,3 +179,117 @@ def test_drawing_on_the_inside_page_shows_the_layers_and_the_heat_map(page, app_
     expect(page.get_by_role("heading", name="Every layer")).to_be_visible()
     expect(page.get_by_text("Conv2D, output 26 × 26 × 32")).to_be_visible()
     expect(page.get_by_role("heading", name="What a unit looks for")).to_be_visible()
+
+
+MLP, CNN = "MLP, the lab's network", "CNN, four conv layers"
+
+
+def chart_of(page, measure: str):
+    """The Vega-Lite chart plotting `measure`, found by its y axis.
+
+    Streamlit draws Vega-Lite as SVG, and Vega labels every axis and legend for screen
+    readers ("Y-axis titled 'loss' ...", "Symbol legend titled 'model' ..."): what a chart
+    shows can be read from the page, not only seen.
+    """
+    return page.locator("[data-testid='stVegaLiteChart']").filter(
+        has=page.locator(f"[aria-label^=\"Y-axis titled '{measure}'\"]")
+    )
+
+
+def model_legend(chart):
+    return chart.locator("[aria-label^=\"Symbol legend titled 'model'\"]")
+
+
+def grid_rows(page, column: str):
+    """The rows of the st.dataframe with this column, from Glide's accessibility table.
+
+    Glide paints the cells on a canvas; the table it keeps inside the canvas for screen
+    readers holds the text (of the rows and columns in view).
+    """
+    header = page.locator("th", has_text=re.compile(rf"^{re.escape(column)}$"))
+    table = page.locator("table[role=grid]").filter(has=header)
+    return table.locator("tbody tr")
+
+
+def select_cell(page, key: str, row: int, column: int, size: int) -> None:
+    """Click a cell of a size x size st.dataframe with its index shown, by coordinates.
+
+    The grid is a canvas: the click lands on the scroller above it, at the cell's centre,
+    the index column and the header row counted in.
+    """
+    frame = page.locator(f".st-key-{key}")
+    scroller = frame.locator(".dvn-scroller")
+    scroller.scroll_into_view_if_needed()
+    content_width = frame.locator(".dvn-stack > div").first.evaluate("e => e.getBoundingClientRect().width")
+    header = frame.locator(".dvn-underlay canvas").nth(1).bounding_box()["height"]
+    height = scroller.bounding_box()["height"]
+    cell_width, cell_height = content_width / (size + 1), (height - header) / size
+    scroller.click(position={"x": cell_width * (column + 1.5), "y": header + cell_height * (row + 0.5)})
+
+
+def test_training_both_networks_races_their_curves_and_compares_them(page, app_url):
+    """Both architectures in one run: a curve per model on one chart, then the Compare page.
+
+    The lesson of the page is the race, so both runs must share a chart (one legend naming
+    both), against epochs and against the clock. Last in the file: the models it saves
+    become the newest, which the Draw tests' new sessions would otherwise read with.
+    """
+    open_page(page, app_url, "train")
+    page.get_by_role("combobox", name="Architectures").click()
+    page.get_by_role("option", name=CNN).click()
+    page.keyboard.press("Escape")
+    for title in (MLP, CNN):
+        expect(page.get_by_role("button", name=f"Remove {title}")).to_be_visible()
+    field = page.get_by_label("Epochs")
+    field.fill("3")
+    field.press("Enter")
+    page.get_by_role("button", name="Start training").click()
+    # The jobs take turns on the trainer: the CNN trains once the MLP is done.
+    expect(page.get_by_text(re.compile(r"Training cnn on mnist-sample: epoch \d+ of 3"))).to_be_visible()
+    link = page.get_by_role("link", name="Compare them side by side")
+    expect(link).to_be_visible(timeout=90_000)
+    page.wait_for_selector(IDLE)
+
+    for measure in ("loss", "accuracy"):
+        chart = chart_of(page, measure)
+        expect(chart).to_have_count(1)
+        expect(model_legend(chart)).to_have_attribute("aria-label", re.compile("with 2 values"))
+        for title in (MLP, CNN):
+            expect(model_legend(chart)).to_contain_text(title)
+        # A line per model and split: both runs are drawn, not only named.
+        expect(chart.locator("g.mark-line path")).to_have_count(4)
+    expect(page.get_by_role("radiogroup", name="Curves against")).to_be_visible()
+    expect(page.get_by_role("radio", name="epochs")).to_be_checked()
+    page.get_by_role("radio", name="seconds").click()
+    loss = chart_of(page, "loss")
+    expect(loss.locator("[aria-label^=\"X-axis titled 'seconds since training began'\"]")).to_have_count(1)
+    for title in (MLP, CNN):
+        expect(model_legend(loss)).to_contain_text(title)
+
+    trained = grid_rows(page, "error")
+    expect(trained).to_have_count(2)
+    expect(trained).to_contain_text([MLP, CNN])
+    mlp, cnn = (row.locator("td").first.text_content() for row in trained.all())
+    assert mlp.startswith("mlp-") and cnn.startswith("cnn-"), (mlp, cnn)
+
+    link.click()
+    expect(page).to_have_url(re.compile(r"/compare$"))
+    expect(page.locator("h1").first).to_have_text("Compare models")
+    # The page starts from the two models just trained, whatever else the folder holds.
+    for name in (mlp, cnn):
+        expect(page.get_by_role("button", name=re.compile(rf"^Remove {re.escape(name)} \("))).to_be_visible()
+    expect(page.get_by_role("heading", name="In plain words")).to_be_visible()
+    # Three epochs on the sample nearly always leave the CNN ahead; a tie is said as a tie.
+    expect(
+        page.get_by_role("listitem").filter(has_text=re.compile("fewer mistakes than|as many mistakes"))
+    ).to_have_count(1)
+    expect(page.get_by_role("tab")).to_have_text(
+        [
+            re.compile(rf"^{re.escape(mlp)} right, {re.escape(cnn)} wrong \(\d+\)$"),
+            re.compile(rf"^{re.escape(cnn)} right, {re.escape(mlp)} wrong \(\d+\)$"),
+            re.compile(r"^every model wrong \(\d+\)$"),
+        ]
+    )
+    page.wait_for_selector(IDLE)
+    select_cell(page, "compare_confusion_0", row=2, column=3, size=10)
+    expect(page.get_by_text(re.compile(r"^True 2, said 3:"))).to_be_visible()
