@@ -10,35 +10,50 @@ import pandas as pd
 
 AXES = {"epochs": ("epoch", "epoch"), "seconds": ("seconds", "seconds since training began")}
 HEIGHT = 280
+# Distinct hues (matplotlib's tab10), not shades of one: two models' four lines must part at a glance.
+MODEL_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b"]
 
 
-def curve(frame: pd.DataFrame, axis: str, measure: str) -> alt.Chart:
+def _legend(title: str) -> alt.Legend:
+    """Legends under the plot, so a narrow column keeps its width for the curves."""
+    return alt.Legend(title=title, orient="bottom")
+
+
+def _model_colours(models: list[str]) -> alt.Scale:
+    """A fixed colour per model, in the order given: the same model, the same colour, on every chart."""
+    return alt.Scale(domain=list(models), range=MODEL_COLOURS[: max(1, len(models))])
+
+
+def curve(frame: pd.DataFrame, axis: str, measure: str, models: list[str]) -> alt.Chart:
     """One measure (loss or accuracy) of every run: a colour per model, dashes for validation."""
     field, title = AXES[axis]
     return (
         alt.Chart(frame.dropna(subset=[field, measure]), height=HEIGHT)
-        .mark_line(point=alt.OverlayMarkDef(size=12))
+        .mark_line(strokeWidth=2)
         .encode(
-            x=alt.X(f"{field}:Q", title=title),
+            x=alt.X(f"{field}:Q", title=title, scale=alt.Scale(domainMin=0)),
             y=alt.Y(f"{measure}:Q", title=measure, scale=alt.Scale(zero=False)),
-            color=alt.Color("model:N", title="model"),
-            strokeDash=alt.StrokeDash("split:N", title="split", sort=["train", "validation"]),
+            color=alt.Color("model:N", scale=_model_colours(models), legend=_legend("model")),
+            # Solid and dashed are explained under the charts: a legend's dash samples are too short to read.
+            strokeDash=alt.StrokeDash("split:N", sort=["train", "validation"], legend=None),
             detail="split:N",
             tooltip=["model", "split", alt.Tooltip("epoch:Q", format=".2f"), "seconds", measure],
         )
     )
 
 
-def grouped_bars(frame: pd.DataFrame, category: str, value: str, group: str, title: str) -> alt.Chart:
-    """Bars of `value` per `category`, one beside the other for each `group` (a model)."""
+def grouped_bars(
+    frame: pd.DataFrame, category: str, value: str, group: str, title: str, groups: list[str]
+) -> alt.Chart:
+    """Bars of `value` per `category`, one beside the other for each of `groups` (models), in order."""
     return (
         alt.Chart(frame, height=HEIGHT)
         .mark_bar()
         .encode(
             x=alt.X(f"{category}:N", title=category, sort=None),
-            xOffset=alt.XOffset(f"{group}:N"),
+            xOffset=alt.XOffset(f"{group}:N", sort=list(groups)),
             y=alt.Y(f"{value}:Q", title=title),
-            color=alt.Color(f"{group}:N", title=group),
+            color=alt.Color(f"{group}:N", scale=_model_colours(groups), legend=_legend(group)),
             tooltip=[category, group, alt.Tooltip(f"{value}:Q", format=".4f")],
         )
     )

@@ -12,10 +12,17 @@ from mnist_app.evaluation import Evaluation
 
 MAX_CELL_DIGITS = 24
 DIGIT_PX = 56
+# Narrow columns, so two matrices side by side show all ten columns without scrolling.
+COUNT_PX = 40
+CLASS_NAME_PX = 60
 
 
-def curves(runs: dict[str, list[CurvePoint]], key: str) -> None:
-    """Loss and accuracy of every run on one pair of charts, against epochs or the clock."""
+def curves(runs: dict[str, list[CurvePoint]], key: str, models: list[str] | None = None) -> None:
+    """Loss and accuracy of every run on one pair of charts, against epochs or the clock.
+
+    `models` fixes each model's colour (default: the runs' order), so that it matches other charts.
+    """
+    models = list(models or runs)
     axis = st.segmented_control(
         "Curves against",
         list(charts.AXES),
@@ -27,8 +34,13 @@ def curves(runs: dict[str, list[CurvePoint]], key: str) -> None:
     )
     table = frame(runs)
     left, right = st.columns(2)
-    left.altair_chart(charts.curve(table, axis or "epochs", "loss"), width="stretch")
-    right.altair_chart(charts.curve(table, axis or "epochs", "accuracy"), width="stretch")
+    left.altair_chart(charts.curve(table, axis or "epochs", "loss", models), width="stretch")
+    right.altair_chart(charts.curve(table, axis or "epochs", "accuracy", models), width="stretch")
+    st.caption(
+        "Solid: training figures, averaged over the epoch so far while the network still learns "
+        "(a CNN's with its dropout and random shifts on, so they sit below its validation "
+        "figures). Dashed: validation, measured on the test split at each epoch's end."
+    )
 
 
 def selected_cell(selection, size: int) -> tuple[int, int] | None:
@@ -54,7 +66,10 @@ def confusion_matrix(evaluation: Evaluation, data: Dataset, key: str) -> None:
         key=key,
         on_select="rerun",
         selection_mode="single-cell",
-        column_config={str(i): st.column_config.NumberColumn(names[i]) for i in range(size)},
+        column_config={
+            "_index": st.column_config.TextColumn(width=CLASS_NAME_PX),
+            **{str(i): st.column_config.NumberColumn(names[i], width=COUNT_PX) for i in range(size)},
+        },
         width="stretch",
     )
     st.caption("Rows: the true class; columns: what the model said. Select a cell to see its digits.")
@@ -82,4 +97,5 @@ def per_class_accuracy(evaluations: dict[str, Evaluation], names: list[str]) -> 
         for label, accuracy in enumerate(evaluation.per_class_accuracy)
     ]
     table = pd.DataFrame(rows, columns=["model", "class", "accuracy"])
-    st.altair_chart(charts.grouped_bars(table, "class", "accuracy", "model", "accuracy"), width="stretch")
+    chart = charts.grouped_bars(table, "class", "accuracy", "model", "accuracy", list(evaluations))
+    st.altair_chart(chart, width="stretch")

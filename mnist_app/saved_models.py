@@ -35,7 +35,12 @@ def show(store: ModelStore, saved: list) -> None:
         }
         for m in saved
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"name": st.column_config.TextColumn(width="medium")},
+    )
     names = [m.name for m in saved]
     chosen_name = st.selectbox("Manage", names, key="manage_model")
     chosen = saved[names.index(chosen_name)]

@@ -16,6 +16,7 @@ MODELS_KEY = "compare_models"
 NEXT_KEY = "compare_next"
 MAX_MODELS = 4
 MAX_DIGITS = 30
+MATRICES_A_ROW = 2
 DIGIT_ZOOM = 6
 
 
@@ -84,7 +85,15 @@ def show_table(comparison: Comparison) -> None:
         }
         for c in comparison.contenders
     ]
-    st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="compare_table")
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "parameters": st.column_config.NumberColumn(format="localized"),
+            "training time (s)": st.column_config.NumberColumn(format="%.1f"),
+        },
+    )
 
 
 def show_summary(comparison: Comparison) -> None:
@@ -102,17 +111,18 @@ def show_curves(chosen) -> None:
         )
     kept = {name: curve for name, curve in runs.items() if curve}
     if kept:
-        panels.curves(kept, key="compare_curves")
+        panels.curves(kept, key="compare_curves", models=list(runs))
 
 
 def show_per_class(comparison: Comparison, data) -> None:
     names = list(data.class_names)
     panels.per_class_accuracy({c.name: c.evaluation for c in comparison.contenders}, names)
-    columns = st.columns(len(comparison.contenders))
-    for index, (column, entry) in enumerate(zip(columns, comparison.contenders, strict=True)):
-        with column:
-            st.markdown(f"**{entry.name}**")
-            panels.confusion_matrix(entry.evaluation, data, key=f"compare_confusion_{index}")
+    for first in range(0, len(comparison.contenders), MATRICES_A_ROW):
+        row = comparison.contenders[first : first + MATRICES_A_ROW]
+        for offset, (column, entry) in enumerate(zip(st.columns(MATRICES_A_ROW), row, strict=False)):
+            with column:
+                st.markdown(f"**{entry.name}**")
+                panels.confusion_matrix(entry.evaluation, data, key=f"compare_confusion_{first + offset}")
 
 
 def choose_pair(comparison: Comparison) -> tuple[int, int]:
@@ -189,9 +199,8 @@ def show_closer_look(index: int, models: dict, data) -> None:
         enlarge(data.x_test[index], DIGIT_ZOOM),
         caption=f"Test image #{index}, labelled {names[data.y_test[index]]}",
     )
-    right.altair_chart(
-        charts.grouped_bars(table, "class", "probability", "model", "probability"), width="stretch"
-    )
+    chart = charts.grouped_bars(table, "class", "probability", "model", "probability", list(models))
+    right.altair_chart(chart, width="stretch")
 
 
 def main() -> None:

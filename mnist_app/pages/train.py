@@ -38,7 +38,8 @@ def show_jobs(jobs: list[TrainingJob]) -> None:
         show_unexpected(error, "Showing the training jobs")
 
 
-def progress_line(job: TrainingJob, snapshot) -> None:
+def progress_line(job: TrainingJob, snapshot, others_active: bool) -> None:
+    """Where a job is; a finished one says so while the others of its run go on."""
     config = job.config
     if snapshot.state == QUEUED:
         place = snapshot.queue_position
@@ -50,12 +51,15 @@ def progress_line(job: TrainingJob, snapshot) -> None:
             snapshot.fraction,
             text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}",
         )
+    elif snapshot.result is not None and others_active:
+        st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")
 
 
 def show_jobs_state(jobs: list[TrainingJob]) -> None:
     snapshots = [job.snapshot() for job in jobs]
+    active = any(snapshot.active for snapshot in snapshots)
     for job, snapshot in zip(jobs, snapshots, strict=True):
-        progress_line(job, snapshot)
+        progress_line(job, snapshot, active)
     runs = {run_name(job): snapshot.curve for job, snapshot in zip(jobs, snapshots, strict=True)}
     if any(runs.values()):
         if len(jobs) > 1:
@@ -64,7 +68,7 @@ def show_jobs_state(jobs: list[TrainingJob]) -> None:
                 "start, so the race against the clock is fair."
             )
         panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
-    if any(snapshot.active for snapshot in snapshots):
+    if active:
         return
     if st.session_state.get("jobs_seen") is not jobs:
         st.session_state.jobs_seen = jobs
@@ -263,7 +267,7 @@ learning_rate = columns[3].select_slider(
 
 buttons = st.columns([1, 1, 4])
 if running:
-    buttons[1].button(
+    buttons[0].button(
         "Stop training",
         icon=":material/stop:",
         key="stop_training",
