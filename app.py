@@ -14,6 +14,7 @@ def run() -> None:
             st.Page("mnist_app/pages/explore.py", title="Explore", icon=":material/grid_view:", default=True),
         ],
         "Learn": [
+            st.Page("mnist_app/pages/lab.py", title="Lab", icon=":material/science:", url_path="lab"),
             st.Page(
                 "mnist_app/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
             ),

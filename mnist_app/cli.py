@@ -1,4 +1,4 @@
-"""The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, headless.
+"""The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `lab`.
 
 Each command prints one JSON object as its last stdout line (`predict`: one per image);
 progress goes to stderr; a bad input exits 2 with a one-line message and no traceback.
@@ -127,6 +127,13 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--png", type=Path, metavar="DIR", help="also write each heat map as a PNG here")
     explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     explain.set_defaults(command=_explain)
+
+    lab = commands.add_parser("lab", help="export the lab as a notebook (.ipynb) or a script (.py)")
+    lab.add_argument("--export", type=Path, required=True, metavar="FILE", help="FILE.ipynb or FILE.py")
+    lab.add_argument("--dataset", default="auto")
+    lab.add_argument("--epochs", type=int, default=10)
+    lab.add_argument("--batch-size", type=int, default=32)
+    lab.set_defaults(command=_lab)
     return parser
 
 
@@ -345,3 +352,31 @@ def _write_heat_map(path: Path, digit, attribution) -> None:
 
     cmap, low, high = attribution_scale(attribution)
     Image.fromarray(enlarge(overlay(digit, attribution, low, high, cmap=cmap), 8)).save(path)
+
+
+def _lab(args) -> int:
+    from mnist_app.lab_export import FORMATS, notebook, script
+    from mnist_app.limits import check_epochs_and_batch_size
+
+    target = args.export.expanduser()
+    kind = FORMATS.get(target.suffix)
+    if kind is None or not target.stem:
+        raise UserError(f"--export {target} must name a {' or a '.join(FORMATS)} file")
+    if target.is_dir():
+        raise UserError(f"--export {target} is a folder; give a file name")
+    check_epochs_and_batch_size(args.epochs, args.batch_size)
+    _check_writable(target.parent, "the lab")
+    dataset = load_dataset(args.dataset)
+    write = notebook if kind == "notebook" else script
+    text = write(dataset.name, args.dataset, args.epochs, args.batch_size)
+    _write_atomically(target, text)
+    _print_json({"path": str(target), "format": kind, "dataset": dataset.name, "epochs": args.epochs,
+                 "batch_size": args.batch_size})  # fmt: skip
+    return 0
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write beside, then rename: the file is the old one or the new one, never half of one."""
+    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
+        file.write(text)
+    os.replace(file.name, path)

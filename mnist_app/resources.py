@@ -113,3 +113,12 @@ def _prediction_seconds(path: str, mtime_ns: int, size: int) -> float:
 def prediction_seconds(saved: SavedModel) -> float:
     """How long the model takes to read one digit (the median of a few tries), timed once."""
     return _prediction_seconds(*saved.cache_key)
+
+
+@st.cache_resource(show_spinner="Running the lab's first steps on the data…", max_entries=2)
+def lab_prepared(spec: str, root: str | None = None):
+    """Steps 1 to 4 of the lab run once per dataset, for every visitor of the Lab page."""
+    from mnist_app.lab import prepare
+
+    data = dataset(spec, root)
+    return prepare(data.x_train, data.y_train, data.x_test, data.y_test)

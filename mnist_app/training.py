@@ -18,6 +18,7 @@ import numpy as np
 from mnist_app.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.data import NUM_CLASSES, Dataset
 from mnist_app.errors import UserError
+from mnist_app.limits import check_epochs_and_batch_size
 from mnist_app.models import ARCHITECTURES, build_model, check_architecture
 
 PROGRESS_INTERVAL_S = 0.1
@@ -26,10 +27,6 @@ PROGRESS_INTERVAL_S = 0.1
 UPDATES_PER_EPOCH = 10
 # Validation does no learning, so it may take big batches: the same figures, far fewer steps.
 VALIDATION_BATCH_SIZE = 1024
-# Bounds on what a user may ask for: a run of months, or one batch of a billion rows
-# (allocated up front), is a typo, not an experiment.
-MAX_EPOCHS = 10_000
-MAX_BATCH_SIZE = 65_536
 
 
 def steps_per_call(arch: str, steps_per_epoch: int) -> int:
@@ -50,10 +47,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise UserError with a message fit for the user if a choice is out of range."""
         check_architecture(self.arch)
-        if not 1 <= self.epochs <= MAX_EPOCHS:
-            raise UserError(f"epochs must lie in 1..{MAX_EPOCHS:,}, not {self.epochs}")
-        if not 1 <= self.batch_size <= MAX_BATCH_SIZE:
-            raise UserError(f"batch size must lie in 1..{MAX_BATCH_SIZE:,}, not {self.batch_size}")
+        check_epochs_and_batch_size(self.epochs, self.batch_size)
         if not 0 < self.learning_rate <= 1:
             raise UserError(f"learning rate must lie in (0, 1], not {self.learning_rate}")
 

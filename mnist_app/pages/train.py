@@ -1,21 +1,16 @@
 """Train: pick one network or several, watch their curves grow side by side, keep the models."""
 
-import time
-
 import pandas as pd
 import streamlit as st
-from streamlit.runtime import Runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app import panels, resources, saved_models
 from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.sidebar import choose_dataset, choose_model, use_model
-from mnist_app.store import ModelStore, name_from
-from mnist_app.visitors import visitor_present, visitor_token
 
 st.title("Train a classifier")
 with st.spinner("Starting TensorFlow…"):
-    from mnist_app.jobs import FAILED, QUEUED, TrainingJob
+    from mnist_app import page_jobs
+    from mnist_app.jobs import FAILED, TrainingJob
     from mnist_app.models import ARCHITECTURES
     from mnist_app.training import TrainConfig
 
@@ -23,9 +18,6 @@ JOBS_KEY = "training_jobs"
 # The models a run of several trained, for the Compare page to start from.
 COMPARE_NEXT_KEY = "compare_next"
 REFRESH_S = 0.25
-# How long a job outlives its page (a reload, a closed tab) before it stops; long enough for
-# a network blip to reconnect, short enough that the trainer is not held for nobody.
-ORPHAN_GRACE_S = 10.0
 BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
@@ -38,28 +30,11 @@ def show_jobs(jobs: list[TrainingJob]) -> None:
         show_unexpected(error, "Showing the training jobs")
 
 
-def progress_line(job: TrainingJob, snapshot, others_active: bool) -> None:
-    """Where a job is; a finished one says so while the others of its run go on."""
-    config = job.config
-    if snapshot.state == QUEUED:
-        place = snapshot.queue_position
-        st.progress(
-            0.0, text=f"Waiting for the trainer: number {place} in the queue" if place else "Starting…"
-        )
-    elif snapshot.active:
-        st.progress(
-            snapshot.fraction,
-            text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}",
-        )
-    elif snapshot.result is not None and others_active:
-        st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")
-
-
 def show_jobs_state(jobs: list[TrainingJob]) -> None:
     snapshots = [job.snapshot() for job in jobs]
     active = any(snapshot.active for snapshot in snapshots)
     for job, snapshot in zip(jobs, snapshots, strict=True):
-        progress_line(job, snapshot, active)
+        page_jobs.progress_line(job, snapshot, active)
     runs = {run_name(job): snapshot.curve for job, snapshot in zip(jobs, snapshots, strict=True)}
     if any(runs.values()):
         if len(jobs) > 1:
@@ -145,44 +120,6 @@ def show_outcomes(jobs: list[TrainingJob], snapshots: list) -> None:
         st.page_link(
             "mnist_app/pages/compare.py", label="Compare them side by side", icon=":material/compare:"
         )
-
-
-def session_abandoned():
-    """A test of whether this browser session has gone: a reload, a closed tab.
-
-    A reload starts a new session that cannot see the old one's job, which would hold the
-    trainer other sessions queue for with nobody left to stop it. So the job stops
-    `ORPHAN_GRACE_S` after its page goes (and is saved, as with Stop).
-    """
-    grace_s = ORPHAN_GRACE_S
-    context = get_script_run_ctx()
-    if context is None or not Runtime.exists():
-        return lambda: False
-    runtime, session_id, gone_since = Runtime.instance(), context.session_id, []
-
-    def abandoned() -> bool:
-        if runtime.is_active_session(session_id):
-            gone_since.clear()
-            return False
-        gone_since[:] = gone_since or [time.monotonic()]
-        return time.monotonic() - gone_since[0] > grace_s
-
-    return abandoned
-
-
-def start_jobs(dataset, configs: list[TrainConfig], store: ModelStore) -> list[TrainingJob]:
-    """One job per configuration, on the same data, queued in order; all or none start."""
-    owner = visitor_token()
-
-    def save(result) -> str:
-        metadata = result.metadata(saved_by="app", owner=owner)
-        saved = store.save_new(result.model, name_from(result.config.arch, result.dataset), metadata)
-        store.prune(keep=saved.name, owner_active=visitor_present)
-        return saved.name
-
-    jobs = [TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned()) for config in configs]
-    st.session_state[JOBS_KEY] = [job.start() for job in jobs]
-    return jobs
 
 
 def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
@@ -282,7 +219,9 @@ elif buttons[0].button(
     help=None if archs else "Choose at least one architecture.",
 ):
     configs = [TrainConfig(arch, int(epochs), int(batch_size), float(learning_rate)) for arch in archs]
-    if attempt(lambda: start_jobs(data, configs, store), "Cannot start training"):
+    started = attempt(lambda: page_jobs.start(data, configs, store), "Cannot start training")
+    if started:
+        st.session_state[JOBS_KEY] = started
         st.rerun()
 
 if jobs:

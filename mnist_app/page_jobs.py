@@ -1,0 +1,73 @@
+"""Training jobs started from a page: saved to the models folder, stopped when the page is gone."""
+
+from __future__ import annotations
+
+import time
+
+import streamlit as st
+from streamlit.runtime import Runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+from mnist_app.data import Dataset
+from mnist_app.jobs import QUEUED, TrainingJob
+from mnist_app.store import ModelStore, name_from
+from mnist_app.training import TrainConfig
+from mnist_app.visitors import visitor_present, visitor_token
+
+# How long a job outlives its page (a reload, a closed tab) before it stops; long enough for
+# a network blip to reconnect, short enough that the trainer is not held for nobody.
+ORPHAN_GRACE_S = 10.0
+
+
+def session_abandoned():
+    """A test of whether this browser session has gone: a reload, a closed tab.
+
+    A reload starts a new session that cannot see the old one's job, which would hold the
+    trainer other sessions queue for with nobody left to stop it. So the job stops
+    `ORPHAN_GRACE_S` after its page goes (and is saved, as with Stop).
+    """
+    grace_s = ORPHAN_GRACE_S
+    context = get_script_run_ctx()
+    if context is None or not Runtime.exists():
+        return lambda: False
+    runtime, session_id, gone_since = Runtime.instance(), context.session_id, []
+
+    def abandoned() -> bool:
+        if runtime.is_active_session(session_id):
+            gone_since.clear()
+            return False
+        gone_since[:] = gone_since or [time.monotonic()]
+        return time.monotonic() - gone_since[0] > grace_s
+
+    return abandoned
+
+
+def start(dataset: Dataset, configs: list[TrainConfig], store: ModelStore) -> list[TrainingJob]:
+    """One job per configuration, on the same data, queued in order; each saves its model."""
+    owner = visitor_token()
+
+    def save(result) -> str:
+        metadata = result.metadata(saved_by="app", owner=owner)
+        saved = store.save_new(result.model, name_from(result.config.arch, result.dataset), metadata)
+        store.prune(keep=saved.name, owner_active=visitor_present)
+        return saved.name
+
+    jobs = [TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned()) for config in configs]
+    return [job.start() for job in jobs]
+
+
+def progress_line(job: TrainingJob, snapshot, others_active: bool = False) -> None:
+    """Where a job is; a finished one says so while the others of its run go on."""
+    config = job.config
+    if snapshot.state == QUEUED:
+        place = snapshot.queue_position
+        st.progress(
+            0.0, text=f"Waiting for the trainer: number {place} in the queue" if place else "Starting…"
+        )
+    elif snapshot.active:
+        st.progress(
+            snapshot.fraction,
+            text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}",
+        )
+    elif snapshot.result is not None and others_active:
+        st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")
