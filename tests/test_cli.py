@@ -94,6 +94,11 @@ def test_data_auto_falls_back_to_the_sample_offline():
             "unknown dataset 'x'",
         ),
         (["compare"], "the following arguments are required: --models"),
+        (["lab", "--export", "lab.txt"], "must name a .ipynb or a .py file"),
+        (["lab", "--export", "/tmp"], "must name a .ipynb or a .py file"),
+        (["lab", "--export", "x.ipynb", "--epochs", "0"], "epochs must lie in 1..10,000"),
+        (["lab", "--export", "x.py", "--batch-size", "-3"], "batch size must lie in 1..65,536"),
+        (["lab", "--export", "x.py", "--dataset", "/no/such/folder"], "no such dataset file or folder"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(args, fragment):
@@ -328,3 +333,22 @@ def test_compare_refuses_a_damaged_model_with_one_line(tmp_path):
         "compare", "--models", REPO / "models" / "default.keras", torn, "--dataset", "mnist-sample"
     )
     assert_usage_error(result, "torn.keras is not a readable .keras file")
+
+
+def test_lab_exports_a_notebook_and_a_script_for_the_dataset_chosen(tmp_path):
+    import nbformat
+
+    result = run_cli("lab", "--export", tmp_path / "lab.ipynb", "--dataset", "mnist-sample", "--epochs", "2")
+    assert result.returncode == 0, result.stderr
+    assert last_json(result.stdout) == {
+        "path": str(tmp_path / "lab.ipynb"), "format": "notebook", "dataset": "mnist-sample", "epochs": 2,
+        "batch_size": 32,
+    }  # fmt: skip
+    document = nbformat.read(tmp_path / "lab.ipynb", as_version=4)
+    nbformat.validate(document)
+    assert any("mlxtend" in cell.source for cell in document.cells)
+    assert any("epochs=2" in cell.source for cell in document.cells)
+    result = run_cli("lab", "--export", tmp_path / "lab.py", "--dataset", "mnist-sample")
+    assert result.returncode == 0, result.stderr
+    compile((tmp_path / "lab.py").read_text(), "lab.py", "exec")
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left"

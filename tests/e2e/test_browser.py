@@ -184,6 +184,33 @@ def test_drawing_on_the_inside_page_shows_the_layers_and_the_heat_map(page, app_
 MLP, CNN = "MLP, the lab's network", "CNN, four conv layers"
 
 
+def test_the_lab_page_trains_with_the_labs_log_and_gives_a_notebook(page, app_url, tmp_path):
+    """Run step 5 (the lab's fit), see its log and step 6's accuracy line, download the notebook."""
+    import nbformat
+
+    open_page(page, app_url, "lab")
+    expect(page.get_by_role("heading", name="4. Build the network")).to_be_visible()
+    expect(page.get_by_text("694,950")).to_be_visible()
+    field = page.get_by_label("Epochs")
+    field.fill("3")
+    field.press("Enter")
+    expect(page.get_by_text("epochs=3, batch_size=32")).to_be_visible()
+    page.get_by_role("button", name="Run this step").click()
+    expect(
+        page.get_by_text(re.compile(r"Epoch 3/3 - \d+s - loss: [\d.]+ - acc: [\d.]+ - val_loss"))
+    ).to_be_visible(timeout=120_000)
+    expect(page.get_by_text(re.compile(r"^Accuracy: 0\.\d+"))).to_be_visible(timeout=60_000)
+    expect(page.get_by_text("The loaded model gives the same predictions: True")).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download as notebook").click()
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    assert saved.name == "classification-models-with-keras.ipynb"
+    document = nbformat.read(saved, as_version=4)
+    nbformat.validate(document)
+    assert any("epochs=3" in cell.source for cell in document.cells)
+
+
 def chart_of(page, measure: str):
     """The Vega-Lite chart plotting `measure`, found by its y axis.
 
