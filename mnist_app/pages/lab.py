@@ -53,12 +53,16 @@ def show_preparation(prepared) -> None:
     rows = pd.DataFrame(prepared.first_rows.astype(int), columns=[str(c) for c in range(10)])
     rows.insert(0, "label", prepared.first_labels)
     st.caption("The first labels and their one-hot rows:")
-    st.dataframe(rows, hide_index=True)
+    st.dataframe(rows, hide_index=True, width="content")
     st.code(prepared.num_classes_printed, language=None)
 
 
 def show_network(prepared) -> None:
-    st.dataframe(pd.DataFrame(prepared.layers), hide_index=True)
+    st.dataframe(
+        pd.DataFrame(prepared.layers),
+        hide_index=True,
+        column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+    )
     st.metric("Parameters in all", f"{prepared.total_params:,}")
 
 
