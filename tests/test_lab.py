@@ -125,8 +125,13 @@ def outputs(document) -> list[str]:
     return texts
 
 
-def test_the_exported_notebook_runs_in_a_real_kernel(tmp_path):
-    """On the sample, one epoch: no error, the lab's 694,950 parameters, an accuracy line."""
+def test_the_exported_notebook_runs_in_a_real_kernel(tmp_path, monkeypatch):
+    """On the sample, one epoch: no error, the lab's 694,950 parameters, an accuracy line.
+
+    Importing Streamlit sets MPLBACKEND=Agg for the whole process; a learner's Jupyter has
+    no such setting, and the kernel would inherit it and draw no figure.
+    """
+    monkeypatch.delenv("MPLBACKEND", raising=False)
     document = nbformat.reads(notebook("mnist-sample", "mnist-sample", epochs=1), as_version=4)
     nbformat.validate(document)
     NotebookClient(
