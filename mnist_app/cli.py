@@ -67,6 +67,8 @@ def _import_tensorflow_quietly() -> None:
         import tensorflow
 
         tensorflow.config.list_physical_devices()
+        # Its Python warnings ("... triggered tf.function retracing") say nothing a user can act on.
+        tensorflow.get_logger().setLevel("ERROR")
     finally:
         os.dup2(saved, stderr_fd)
         os.close(saved)
@@ -229,11 +231,18 @@ def _compare(args) -> int:
             raise UserError(f"no such model file: {path}")
     dataset = load_dataset(args.dataset, require_train=False)
     _import_tensorflow_quietly()
-    contenders = []
-    for path in args.models:
-        model = load_model(path)
-        evaluation = evaluate(model, dataset.x_test, dataset.y_test)
-        contenders.append(contender(str(path), model, evaluation, read_metadata(path)))
+    # Every model is read and checked before any is evaluated: a bad last one fails at once.
+    loaded = [(path, load_model(path), read_metadata(path)) for path in args.models]
+    for path, _, metadata in loaded:
+        trained_on = metadata.get("classes")
+        if trained_on and list(trained_on) != list(dataset.class_names):
+            raise UserError(
+                f"{path} was trained on other classes ({', '.join(trained_on[:3])}, ...) than {dataset.name} has"
+            )
+    contenders = [
+        contender(str(path), model, evaluate(model, dataset.x_test, dataset.y_test), metadata)
+        for path, model, metadata in loaded
+    ]
     comparison = compare(contenders, dataset.y_test)
     _print_json(
         {

@@ -5,6 +5,7 @@ Pure NumPy over `Evaluation`s: the Compare page and `python -m mnist_app compare
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 
@@ -130,11 +131,24 @@ def prediction_seconds(model, image: np.ndarray, repeats: int = TIMING_REPEATS) 
     return float(np.median(times))
 
 
+def _ratio(a: float, b: float) -> float | None:
+    """a / b, or None where it would say nothing (a zero, an overflow)."""
+    try:
+        ratio = a / b
+    except (ZeroDivisionError, OverflowError):
+        return None
+    return ratio if math.isfinite(ratio) and ratio > 0 else None
+
+
+def _digits(count: int) -> str:
+    return f"{count:,} digit{'' if count == 1 else 's'}"
+
+
 def summary(comparison: Comparison, i: int = 0, j: int = 1) -> list[str]:
     """Plain sentences about model j against model i, every figure computed from the two.
 
-    Shown as written: model j makes 3.1x fewer mistakes with 0.2x the parameters; it took
-    4.5x longer to train.
+    Shown as written: model j makes 3.1x fewer mistakes than model i ...; it has 0.3x the
+    parameters ...; it took 4.5x longer to train ...
     """
     first, second = comparison.contenders[i], comparison.contenders[j]
     sentences = []
@@ -144,8 +158,7 @@ def summary(comparison: Comparison, i: int = 0, j: int = 1) -> list[str]:
             f"({first.mistakes:,} of {comparison.n:,} test digits)"
         )
     else:
-        fewer = second.mistakes < first.mistakes
-        better, worse = (second, first) if fewer else (first, second)
+        better, worse = (second, first) if second.mistakes < first.mistakes else (first, second)
         if better.mistakes == 0:
             sentences.append(
                 f"**{better.name}** makes no mistakes on the {comparison.n:,} test digits; "
@@ -157,22 +170,30 @@ def summary(comparison: Comparison, i: int = 0, j: int = 1) -> list[str]:
                 f"**{worse.name}** ({better.mistakes:,} against {worse.mistakes:,} of "
                 f"{comparison.n:,} test digits)"
             )
-    if first.params and second.params:
-        ratio = second.params / first.params
+    ratio = _ratio(second.params, first.params)
+    if ratio is not None:
         size = "about as many parameters as" if round(ratio, 1) == 1 else f"{ratio:.1f}x the parameters of"
         sentences.append(
             f"**{second.name}** has {size} **{first.name}** ({second.params:,} against {first.params:,})"
         )
-    if first.training_seconds and second.training_seconds:
-        ratio = second.training_seconds / first.training_seconds
-        pace = f"took {ratio:.1f}x longer" if ratio >= 1 else f"took {1 / ratio:.1f}x less time"
+    ratio = _ratio(second.training_seconds or 0, first.training_seconds or 0)
+    if ratio is not None:
+        if round(ratio, 1) == 1:
+            pace = "took about as long"
+        else:
+            pace = f"took {ratio:.1f}x longer" if ratio > 1 else f"took {1 / ratio:.1f}x less time"
         sentences.append(
             f"**{second.name}** {pace} to train "
             f"({second.training_seconds:.1f} s against {first.training_seconds:.1f} s)"
         )
     split = comparison.disagreements
     sentences.append(
-        f"**{first.name}** alone reads {split[i, j]:,} digits right, **{second.name}** alone "
-        f"{split[j, i]:,}; {comparison.all_wrong:,} fool every model compared"
+        f"**{first.name}** alone reads {_digits(int(split[i, j]))} right, "
+        f"**{second.name}** alone {_digits(int(split[j, i]))}"
     )
     return [sentence + "." for sentence in sentences]
+
+
+def all_wrong_sentence(comparison: Comparison) -> str:
+    every = "both models" if len(comparison.contenders) == 2 else f"all {len(comparison.contenders)} models"
+    return f"{_digits(comparison.all_wrong).capitalize()} fool {every}."

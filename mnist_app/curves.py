@@ -62,6 +62,19 @@ def history(curve: list[CurvePoint]) -> dict:
     }
 
 
+def _figure(value: object) -> float | None:
+    """A saved figure: null is NaN (not reported); a finite number >= 0 is itself; else None."""
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return number if math.isfinite(number) and number >= 0 else None
+
+
 def from_history(saved: object) -> list[CurvePoint] | None:
     """The curve a description keeps, or None when it keeps none or one that does not add up.
 
@@ -75,19 +88,14 @@ def from_history(saved: object) -> list[CurvePoint] | None:
     if len(columns[0]) > MAX_HISTORY_POINTS or not all(split in SPLITS for split in saved["split"]):
         return None
 
-    def number(value: object) -> float | None:
-        if value is None:
-            return math.nan
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return None
-        return float(value)
-
     points = []
     for epoch, split, loss, accuracy, seconds in zip(*columns, strict=True):
-        figures = [number(value) for value in (epoch, loss, accuracy, seconds)]
-        if any(figure is None for figure in figures):
+        figures = [_figure(epoch), _figure(loss), _figure(accuracy), _figure(seconds)]
+        if any(figure is None for figure in figures) or math.isnan(figures[0]):
             return None
         epoch, loss, accuracy, seconds = figures
+        if not 0 <= accuracy <= 1 and not math.isnan(accuracy):
+            return None
         points.append(CurvePoint(epoch, split, loss, accuracy, seconds))
     return points
 

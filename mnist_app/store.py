@@ -177,10 +177,31 @@ def check_metadata(metadata: object, name: str) -> dict:
         raise ModelError(
             f"{name} says it reads classes {str(classes)[:60]}; the app reads {NUM_CLASSES} named classes"
         )
-    for key in ("test_accuracy", "test_loss", "training_seconds", "learning_rate"):
-        if not isinstance(metadata.get(key, 0.0), int | float) or isinstance(metadata.get(key), bool):
-            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not a number")
+    for key in (
+        "test_accuracy",
+        "test_loss",
+        "training_seconds",
+        "learning_rate",
+        "epochs",
+        "epochs_completed",
+    ):
+        if not _plain_number(metadata.get(key, 0)):
+            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not a plain number")
     return metadata
+
+
+def _plain_number(value: object) -> bool:
+    """A finite, non-negative number of a sane size: what a figure in a description must be.
+
+    JSON allows `Infinity`, `NaN` and integers of 400 digits; each would break a sum, a
+    ratio or a table column downstream.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value)) and 0 <= value < 1e15
+    except OverflowError:
+        return False
 
 
 @functools.lru_cache(maxsize=256)

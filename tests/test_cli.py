@@ -352,3 +352,14 @@ def test_lab_exports_a_notebook_and_a_script_for_the_dataset_chosen(tmp_path):
     assert result.returncode == 0, result.stderr
     compile((tmp_path / "lab.py").read_text(), "lab.py", "exec")
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".")], "no temporary file left"
+
+
+def test_compare_refuses_a_model_of_other_classes_before_evaluating_any(tmp_path, trained_mlp):
+    from mnist_app.data import FASHION_NAMES
+    from mnist_app.store import save_model
+
+    fashion = save_model(trained_mlp.model, tmp_path / "fashion.keras", {"classes": list(FASHION_NAMES)})
+    result = run_cli(
+        "compare", "--models", REPO / "models" / "default.keras", fashion, "--dataset", "mnist-sample"
+    )
+    assert_usage_error(result, "fashion.keras was trained on other classes (T-shirt/top")

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from mnist_app.comparison import Contender, compare, contender, default_choice, prediction_seconds, summary
+from mnist_app.comparison import (
+    Contender,
+    all_wrong_sentence,
+    compare,
+    contender,
+    default_choice,
+    prediction_seconds,
+    summary,
+)
 from mnist_app.errors import UserError
 from mnist_app.evaluation import Evaluation, evaluate
 
@@ -41,7 +49,7 @@ def real_comparison(sample, trained_mlp):
     return compare(contenders, sample.y_test), [trained_mlp.model, cnn]
 
 
-def test_each_models_figures_are_evaluates(real_comparison, sample):
+def test_each_models_figures_are_those_evaluate_gives(real_comparison, sample):
     comparison, models = real_comparison
     for entry_, model in zip(comparison.contenders, models, strict=True):
         own = evaluate(model, sample.x_test, sample.y_test)
@@ -76,7 +84,7 @@ def test_the_summary_is_computed_from_the_figures(real_comparison):
     assert f"{cnn.params / mlp.params:.1f}x the parameters" in text
     assert f"({cnn.params:,} against {mlp.params:,})" in text
     assert f"took {cnn.training_seconds / mlp.training_seconds:.1f}x longer to train" in text
-    assert f"{comparison.all_wrong:,} fool every model" in text
+    assert all_wrong_sentence(comparison) == f"{comparison.all_wrong:,} digits fool both models."
 
 
 def test_three_models_on_made_up_predictions():
@@ -129,3 +137,21 @@ def test_the_default_choice_is_the_newest_mlp_and_the_newest_cnn():
 def test_prediction_time_is_a_median_of_real_calls(trained_mlp):
     seconds = prediction_seconds(trained_mlp.model, np.zeros((28, 28), np.uint8), repeats=5)
     assert 0 < seconds < 5
+
+
+def test_figures_that_say_nothing_are_left_out_of_the_summary():
+    labels = np.arange(3)
+    cases = [(0.0, 2.0), (1e300, 1e-300), (2.0, 2.04)]
+    texts = []
+    for a, b in cases:
+        comparison = compare(
+            [
+                entry("a", [0, 1, 2], labels, training_seconds=a),
+                entry("b", [0, 1, 1], labels, training_seconds=b),
+            ],
+            labels,
+        )
+        texts.append(" ".join(summary(comparison)))
+    assert "to train" not in texts[0] and "to train" not in texts[1]
+    assert "**b** took about as long to train" in texts[2]
+    assert "alone reads 1 digit right" in texts[2] and "alone 0 digits" in texts[2]

@@ -593,15 +593,15 @@ def test_compare_page_lines_up_the_newest_mlp_and_cnn(compared_models):
 
 def test_compare_page_selected_disagreement_shows_every_models_probabilities(compared_models):
     at = page("compare").run()
-    at.session_state["disagree_b_0_1"] = {"selection": {"rows": [0]}}
-    at.session_state["compare_confusion_1"] = {"selection": {"cells": [[9, "4"]]}}
+    at.session_state["disagree_b_mlp_cnn"] = {"selection": {"rows": [0]}}
+    at.session_state["compare_confusion_cnn"] = {"selection": {"cells": [[9, "4"]]}}
     at.run()
     assert not at.exception
-    table = next(d for d in at.dataframe if d.key == "disagree_b_0_1").value
+    table = next(d for d in at.dataframe if d.key == "disagree_b_mlp_cnn").value
     first = int(table["test image"].iloc[0])
     captions = [image.proto.imgs[0].caption for image in at.get("image")]
     assert f"Test image #{first}, labelled {table['true'].iloc[0]}" in captions
-    assert table["cnn"].iloc[0].startswith(table["true"].iloc[0]), "the CNN reads it right"
+    assert table["cnn said"].iloc[0].startswith(table["true"].iloc[0]), "the CNN reads it right"
     assert any(m.value.startswith("**True 9, said 4:**") for m in at.markdown)
 
 
@@ -666,3 +666,23 @@ def test_lab_page_offers_the_notebook_and_the_script(models_dir):
     at = app_page("lab").run()
     labels = [button.proto.label for button in at.get("download_button")]
     assert labels == ["Download as notebook", "Download as script"]
+
+
+def test_compare_page_starts_from_models_that_read_the_dataset_and_survives_odd_ones(compared_models):
+    """A newer MLP of other classes is not a default; a model whose figures are absurd is listed as broken."""
+    import json
+
+    from test_store import with_description
+
+    fashion = json.dumps(
+        {"arch": "mlp", "classes": [f"c{i}" for i in range(10)], "created": "2099-01-01T00:00:00"}
+    )
+    with_description(compared_models / "mlp.keras", compared_models / "fashion-mlp.keras",
+                     lambda archive: archive.writestr("mnist_app.json", fashion))  # fmt: skip
+    absurd = json.dumps({"arch": "cnn", "training_seconds": 10**400, "created": "2099-01-02T00:00:00"})
+    with_description(compared_models / "cnn.keras", compared_models / "absurd.keras",
+                     lambda archive: archive.writestr("mnist_app.json", absurd))  # fmt: skip
+    at = page("compare").run()
+    assert not at.exception and not at.error
+    assert at.multiselect(key="compare_models").value == ["mlp", "cnn"]
+    assert "absurd" not in at.multiselect(key="compare_models").options

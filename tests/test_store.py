@@ -110,7 +110,18 @@ def test_name_from_makes_a_valid_name_from_any_dataset_folder(models_dir):
     assert ModelStore().path(name).name == f"{name}.keras" and len(name) <= 56
 
 
-@pytest.mark.parametrize("description", [[], {"created": 5}])
+@pytest.mark.parametrize(
+    "description",
+    [
+        [],
+        {"created": 5},
+        {"training_seconds": float("inf")},
+        {"training_seconds": 10**400},
+        {"test_accuracy": float("nan")},
+        {"epochs_completed": "3"},
+        {"learning_rate": -1},
+    ],
+)
 def test_malformed_description_marks_the_model_broken_not_the_store(trained_mlp, models_dir, description):
     ModelStore().save(trained_mlp.model, "odd", description)
     listed = ModelStore().list()

@@ -5,7 +5,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import charts, panels, resources
-from mnist_app.comparison import Comparison, compare, contender, default_choice, summary
+from mnist_app.comparison import Comparison, all_wrong_sentence, compare, contender, default_choice, summary
 from mnist_app.curves import HISTORY_KEY, from_history
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge, png_data_url
@@ -20,14 +20,21 @@ MATRICES_A_ROW = 2
 DIGIT_ZOOM = 6
 
 
-def choose_models(usable) -> list:
-    """The models picker, starting from what was just trained, else the newest MLP and CNN."""
+def choose_models(usable, class_names) -> list:
+    """The models picker, starting from what was just trained, else the newest MLP and CNN.
+
+    The first choice is among the models that read this dataset's classes; a model deleted
+    since is dropped from the choice, the rest kept.
+    """
     names = [saved.name for saved in usable]
     wanted = st.session_state.pop(NEXT_KEY, None)
     if wanted is None:
         wanted = st.session_state.get(MODELS_KEY)
-    if wanted is None or not set(wanted) <= set(names):
-        wanted = default_choice([(saved.name, saved.metadata) for saved in usable])
+    if wanted is not None:
+        wanted = [name for name in wanted if name in names]
+    if not wanted:
+        readable = [(saved.name, saved.metadata) for saved in usable if saved.reads(class_names)]
+        wanted = default_choice(readable)
     st.session_state[MODELS_KEY] = [name for name in wanted if name in names][:MAX_MODELS]
     labels = {saved.name: saved.label for saved in usable}
     chosen = st.multiselect(
@@ -99,6 +106,7 @@ def show_table(comparison: Comparison) -> None:
 def show_summary(comparison: Comparison) -> None:
     for j in range(1, len(comparison.contenders)):
         st.markdown("\n".join(f"- {sentence}" for sentence in summary(comparison, 0, j)))
+    st.markdown(all_wrong_sentence(comparison))
 
 
 def show_curves(chosen) -> None:
@@ -107,7 +115,7 @@ def show_curves(chosen) -> None:
     if missing:
         st.caption(
             f"No curve history for {', '.join(f'**{name}**' for name in missing)}: saved before "
-            "the app kept the whole curve, or by another program."
+            "the app kept the whole curve, by another program, or a history that does not add up."
         )
     kept = {name: curve for name, curve in runs.items() if curve}
     if kept:
@@ -119,10 +127,11 @@ def show_per_class(comparison: Comparison, data) -> None:
     panels.per_class_accuracy({c.name: c.evaluation for c in comparison.contenders}, names)
     for first in range(0, len(comparison.contenders), MATRICES_A_ROW):
         row = comparison.contenders[first : first + MATRICES_A_ROW]
-        for offset, (column, entry) in enumerate(zip(st.columns(MATRICES_A_ROW), row, strict=False)):
+        for column, entry in zip(st.columns(MATRICES_A_ROW), row, strict=False):
             with column:
                 st.markdown(f"**{entry.name}**")
-                panels.confusion_matrix(entry.evaluation, data, key=f"compare_confusion_{first + offset}")
+                # Keyed by name: a selection stays with its model when others come or go.
+                panels.confusion_matrix(entry.evaluation, data, key=f"compare_confusion_{entry.name}")
 
 
 def choose_pair(comparison: Comparison) -> tuple[int, int]:
@@ -130,10 +139,9 @@ def choose_pair(comparison: Comparison) -> tuple[int, int]:
         return 0, 1
     names = [c.name for c in comparison.contenders]
     left, right = st.columns(2)
-    first = left.selectbox("Between", range(len(names)), format_func=names.__getitem__, key="pair_a")
-    others = [i for i in range(len(names)) if i != first]
-    second = right.selectbox("and", others, format_func=names.__getitem__, key="pair_b")
-    return first, second
+    first = left.selectbox("Between", names, key="pair_a")
+    second = right.selectbox("and", [name for name in names if name != first], key="pair_b")
+    return names.index(first), names.index(second)
 
 
 def digit_table(comparison: Comparison, indices: np.ndarray, data, key: str) -> int | None:
@@ -146,7 +154,7 @@ def digit_table(comparison: Comparison, indices: np.ndarray, data, key: str) -> 
         row["true"] = names[comparison.labels[index]]
         for c in comparison.contenders:
             said = c.evaluation.predictions[index]
-            row[c.name] = f"{names[said]} ({c.evaluation.confidence[index]:.0%})"
+            row[f"{c.name} said"] = f"{names[said]} ({c.evaluation.confidence[index]:.0%})"
         rows.append(row)
     event = st.dataframe(
         pd.DataFrame(rows),
@@ -179,7 +187,7 @@ def show_disagreements(comparison: Comparison, models: dict, data) -> None:
                 st.success(f"No test digit is {title}.")
                 continue
             st.caption("Surest mistakes first. Select a row to see every model's probabilities.")
-            index = digit_table(comparison, found, data, key=f"disagree_{tag}_{i}_{j}")
+            index = digit_table(comparison, found, data, key=f"disagree_{tag}_{a}_{b}")
             if index is not None:
                 show_closer_look(index, models, data)
 
@@ -214,7 +222,7 @@ def main() -> None:
         )
         st.page_link("mnist_app/pages/train.py", label="Train both", icon=":material/model_training:")
         return
-    chosen = choose_models(usable)
+    chosen = choose_models(usable, data.class_names if data is not None else ())
     if len(chosen) < 2:
         st.info("Choose two or more models to compare.")
         return
@@ -227,15 +235,16 @@ def main() -> None:
     comparison = compare([entry for _, entry in entries], data.y_test)
     st.caption(f"On the {comparison.n:,} test images of **{data.name}**.")
     show_table(comparison)
-    st.subheader("In plain words")
-    show_summary(comparison)
-    st.subheader("Training curves")
-    show_curves([saved for saved, _ in entries])
-    st.subheader("Accuracy per class")
-    show_per_class(comparison, data)
-    st.subheader("Where they disagree")
     models = {saved.name: resources.model(saved) for saved, _ in entries}
-    show_disagreements(comparison, models, data)
+    sections = [
+        ("In plain words", lambda: show_summary(comparison)),
+        ("Training curves", lambda: show_curves([saved for saved, _ in entries])),
+        ("Accuracy per class", lambda: show_per_class(comparison, data)),
+        ("Where they disagree", lambda: show_disagreements(comparison, models, data)),
+    ]
+    for title, show in sections:
+        st.subheader(title)
+        attempt(show, f"Showing {title.lower()}")
 
 
 main()
