@@ -156,25 +156,21 @@ def trained_results(data):
 
 
 def show_downloads(data, spec: str, epochs: int, batch_size: int) -> None:
-    left, right, _ = st.columns([1, 1, 2])
-    left.download_button(
-        "Download as notebook",
-        data=lambda: notebook(data.name, spec, epochs, batch_size),
-        file_name=f"{FILE_STEM}.ipynb",
-        mime="application/x-ipynb+json",
-        icon=":material/download:",
-        on_click="ignore",
-        key="lab_notebook",
-    )
-    right.download_button(
-        "Download as script",
-        data=lambda: script(data.name, spec, epochs, batch_size),
-        file_name=f"{FILE_STEM}.py",
-        mime="text/x-python",
-        icon=":material/download:",
-        on_click="ignore",
-        key="lab_script",
-    )
+    """The lab to take home, made when clicked: the same cells as a notebook or a script."""
+    offers = [
+        ("Download as notebook", notebook, ".ipynb", "application/x-ipynb+json", "lab_notebook"),
+        ("Download as script", script, ".py", "text/x-python", "lab_script"),
+    ]
+    for column, (label, write, suffix, mime, key) in zip(st.columns([1, 1, 2]), offers, strict=False):
+        column.download_button(
+            label,
+            data=lambda write=write: write(data.name, spec, epochs, batch_size),
+            file_name=FILE_STEM + suffix,
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+            key=key,
+        )
 
 
 def main() -> None:
