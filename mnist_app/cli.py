@@ -1,4 +1,4 @@
-"""The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `lab`.
+"""The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `lab`, `digits`.
 
 Each command prints one JSON object as its last stdout line (`predict`: one per image);
 progress goes to stderr; a bad input exits 2 with a one-line message and no traceback.
@@ -136,6 +136,21 @@ def _parser() -> argparse.ArgumentParser:
     lab.add_argument("--epochs", type=int, default=10)
     lab.add_argument("--batch-size", type=int, default=32)
     lab.set_defaults(command=_lab)
+
+    digits = commands.add_parser("digits", help="your own digits: add, list, export, import")
+    actions = digits.add_subparsers(required=True, metavar="ACTION")
+    add = actions.add_parser("add", help="prepare images as the Draw page does and keep them with a label")
+    add.add_argument("--label", type=int, required=True, help="the digit they show, 0 to 9")
+    add.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    add.set_defaults(command=_digits_add)
+    listing = actions.add_parser("list", help="how many of each label in each split")
+    listing.set_defaults(command=_digits_list)
+    export = actions.add_parser("export", help="write the collection as an .npz in Keras' layout")
+    export.add_argument("--output", type=Path, required=True, metavar="FILE.npz")
+    export.set_defaults(command=_digits_export)
+    load = actions.add_parser("import", help="add the digits of an .npz in Keras' layout")
+    load.add_argument("file", type=Path, metavar="FILE.npz")
+    load.set_defaults(command=_digits_import)
     return parser
 
 
@@ -389,3 +404,80 @@ def _write_atomically(path: Path, text: str) -> None:
     with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
         file.write(text)
     os.replace(file.name, path)
+
+
+def _digits_add(args) -> int:
+    from mnist_app.my_digits import DigitStore, check_label
+    from mnist_app.preprocessing import ImageError, load_image_file, prepare_digit
+
+    check_label(args.label)
+    _check_images(args.images)
+    prepared = []
+    for image in args.images:
+        digit = prepare_digit(load_image_file(image))
+        if digit.image is None:
+            raise ImageError(f"{image}: {digit.reason}")
+        prepared.append(digit.image)
+    added = DigitStore().add_many(prepared, [args.label] * len(prepared))
+    _print_json(
+        {
+            "added": [
+                {"image": str(image), "id": i, "split": split}
+                for image, (i, split) in zip(args.images, added, strict=True)
+            ],
+            **_digit_counts(),
+        }
+    )
+    return 0
+
+
+def _digit_counts() -> dict:
+    from mnist_app.my_digits import DigitStore
+
+    store = DigitStore()
+    if not store.path.exists():
+        return {"train": [0] * 10, "test": [0] * 10, "total": 0}
+    counts = store.read().counts()
+    return {**counts, "total": sum(counts["train"]) + sum(counts["test"])}
+
+
+def _digits_list(args) -> int:
+    _print_json(_digit_counts())
+    return 0
+
+
+def _digits_export(args) -> int:
+    import numpy as np
+
+    from mnist_app.my_digits import DigitStore
+
+    output = args.output.expanduser()
+    if output.suffix != ".npz" or output.is_dir():
+        raise UserError(f"--output {output} must name an .npz file")
+    _check_writable(output.parent, "the digits")
+    data = DigitStore().read().dataset()
+    with tempfile.NamedTemporaryFile(
+        dir=output.parent, prefix=f".{output.name}.", suffix=".npz", delete=False
+    ) as file:
+        np.savez_compressed(
+            file, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
+        )
+    os.replace(file.name, output)
+    _print_json({"path": str(output), "train": len(data.y_train), "test": len(data.y_test)})
+    return 0
+
+
+def _digits_import(args) -> int:
+    import numpy as np
+
+    from mnist_app.data import load_npz
+    from mnist_app.my_digits import DigitStore
+
+    if not args.file.exists():
+        raise UserError(f"no such file: {args.file}")
+    data = load_npz(args.file)
+    images = np.concatenate([data.x_train, data.x_test])
+    labels = np.concatenate([data.y_train, data.y_test])
+    added = DigitStore().add_many(list(images), [int(label) for label in labels])
+    _print_json({"added": len(added), **_digit_counts()})
+    return 0

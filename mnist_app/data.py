@@ -43,7 +43,7 @@ FASHION_NAMES = (
     "Ankle boot",
 )
 
-NAMED_DATASETS = ("auto", "mnist", "mnist-sample", "fashion-mnist")
+NAMED_DATASETS = ("auto", "mnist", "mnist-sample", "fashion-mnist", "my-digits")
 DEFAULT_DATASET = "auto"
 KERAS_CACHE = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "datasets"
 DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -149,6 +149,10 @@ def load_dataset(spec: str, *, require_train: bool = True, root: Path | None = N
         return load_mnist_sample()
     if spec == "fashion-mnist":
         return _load_fashion_mnist()
+    if spec == "my-digits":
+        from mnist_app.my_digits import DigitStore
+
+        return DigitStore(data_dir()).read().dataset()
     if not spec:
         raise DatasetError(f"no dataset given: use one of {', '.join(NAMED_DATASETS)}, or a path")
     if "\0" in spec:

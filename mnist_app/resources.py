@@ -15,10 +15,21 @@ from mnist_app.data import Dataset, datasets_in, load_dataset
 from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, models_dir
 
 
+def version(spec: str) -> int:
+    """Changes when a dataset's contents do: only `my-digits` changes while the server runs."""
+    from mnist_app.my_digits import DATASET_NAME, DigitStore
+
+    return DigitStore().revision() if spec == DATASET_NAME else 0
+
+
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
+def _dataset(spec: str, root: str | None, version: int) -> Dataset:
+    return load_dataset(spec, root=Path(root) if root else None)
+
+
 def dataset(spec: str, root: str | None = None) -> Dataset:
     """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
-    return load_dataset(spec, root=Path(root) if root else None)
+    return _dataset(spec, root, version(spec))
 
 
 @st.cache_resource(show_spinner=False, ttl=5)
@@ -39,10 +50,14 @@ def model_store() -> ModelStore:
     return _cleaned_store(str(models_dir()))
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
 def dataset_figures(spec: str, root: str | None = None) -> dict:
     """Class counts, mean image per class and pixel histogram: cheap, but not per rerun."""
-    data = dataset(spec, root)
+    return _dataset_figures(spec, root, version(spec))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _dataset_figures(spec: str, root: str | None, version: int) -> dict:
+    data = _dataset(spec, root, version)
     labels = np.arange(len(data.class_names))
     return {
         "train_counts": np.bincount(data.y_train, minlength=len(labels)),
@@ -79,15 +94,15 @@ def model(saved: SavedModel):
 
 
 @st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
-def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None):
+def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None, version: int):
     from mnist_app.evaluation import evaluate
 
-    data = dataset(spec, root)
+    data = _dataset(spec, root, version)
     return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
 
 
 def evaluation(saved: SavedModel, spec: str, root: str | None = None):
-    return _evaluation(*saved.cache_key, spec, root)
+    return _evaluation(*saved.cache_key, spec, root, version(spec))
 
 
 @st.cache_resource(show_spinner="Preparing to look inside the model…", max_entries=8)
@@ -115,10 +130,14 @@ def prediction_seconds(saved: SavedModel) -> float:
     return _prediction_seconds(*saved.cache_key)
 
 
-@st.cache_resource(show_spinner="Running the lab's first steps on the data…", max_entries=2)
 def lab_prepared(spec: str, root: str | None = None):
     """Steps 1 to 4 of the lab run once per dataset, for every visitor of the Lab page."""
+    return _lab_prepared(spec, root, version(spec))
+
+
+@st.cache_resource(show_spinner="Running the lab's first steps on the data…", max_entries=2)
+def _lab_prepared(spec: str, root: str | None, version: int):
     from mnist_app.lab import prepare
 
-    data = dataset(spec, root)
+    data = _dataset(spec, root, version)
     return prepare(data.x_train, data.y_train, data.x_test, data.y_test)

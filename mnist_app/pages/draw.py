@@ -1,5 +1,7 @@
 """Draw: sketch a digit (or upload a photo of one) and watch the model in use read it."""
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -7,6 +9,7 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
+from mnist_app.my_digits import DigitStore
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
@@ -37,6 +40,27 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
     seen = enlarge((prepared.image * 255).astype(np.uint8), SEEN_ZOOM)
     note = ", colours inverted" if prepared.inverted else ""
     st.image(seen, caption=f"What the model saw: 28×28, centred by mass{note}")
+    keep_digit(prepared.image, best if list(class_names) == list(DIGIT_NAMES) else 0)
+
+
+def keep_digit(image: np.ndarray, predicted: int) -> None:
+    """Save the prepared digit to my digits, with the prediction as its label unless corrected."""
+    # A new drawing gets a new picker, so it starts from its own prediction again.
+    drawing = hashlib.sha256(image.tobytes()).hexdigest()[:12]
+    left, right = st.columns([1, 1], vertical_alignment="bottom")
+    label = left.selectbox(
+        "It is a", range(len(DIGIT_NAMES)), index=predicted, key=f"keep_label_{drawing}",
+        help="Correct the label if the model read it wrong",
+    )  # fmt: skip
+    if right.button("Save to my digits", icon=":material/bookmark_add:", key="keep_digit"):
+        kept = attempt(lambda: DigitStore().add(image, label), "Cannot save the digit")
+        if kept is not None:
+            digit_id, split = kept
+            st.success(
+                f"Saved as your digit #{digit_id} ({split} split), labelled {label}. "
+                "Choose **my-digits** as the dataset to see how models read your handwriting.",
+                icon=":material/bookmark_added:",
+            )
 
 
 st.title("Draw a digit")

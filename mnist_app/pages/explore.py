@@ -4,12 +4,33 @@ import numpy as np
 import streamlit as st
 
 from mnist_app import resources
+from mnist_app.data import DIGIT_NAMES
+from mnist_app.my_digits import DATASET_NAME, DigitStore
+from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge
 from mnist_app.sidebar import choose_dataset
 
 GRID_SIZE = 30
 ZOOM = 3
 BIG_ZOOM = 10
+
+
+def edit_my_digit(split: str, index: int, label: int) -> None:
+    """Correct a wrong label of one of the learner's own digits, or delete the digit."""
+    store = DigitStore()
+    ids = attempt(lambda: store.ids(split), "Cannot read your digits")
+    if not ids or index >= len(ids):
+        return
+    digit_id = ids[index]
+    st.caption(f"Your digit #{digit_id}, kept in the {split} split.")
+    new_label = st.selectbox("Its label", range(len(DIGIT_NAMES)), index=label, key=f"relabel_{digit_id}")
+    save, delete = st.columns(2)
+    relabelled = save.button("Save the label", key="relabel_digit", disabled=new_label == label)
+    if relabelled and attempt(lambda: store.relabel(digit_id, new_label), "Cannot change the label"):
+        st.rerun()
+    deleted = delete.button("Delete this digit", key="delete_digit", icon=":material/delete:")
+    if deleted and attempt(lambda: store.delete(digit_id), "Cannot delete the digit"):
+        st.rerun()
 
 
 st.title("Explore the digits")
@@ -54,6 +75,9 @@ index = left.number_input(f"Index in the {split} split", 0, max(0, len(labels) -
 if len(labels):
     left.metric("Label", data.class_names[labels[index]])
     right.image(enlarge(images[index], BIG_ZOOM), caption=f"{split} image #{index}")
+    if data.name == DATASET_NAME:
+        with left:
+            edit_my_digit(split, int(index), int(labels[index]))
 
 st.header("Class balance")
 st.bar_chart(

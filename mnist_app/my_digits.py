@@ -1,0 +1,224 @@
+"""My digits: the learner's own labelled drawings, kept in one SQLite file in the data folder.
+
+SQLite (Python's own `sqlite3`) in write-ahead-log mode: any number of readers, writers that
+wait their turn (`busy_timeout`), and a write either wholly there or not at all, so visitors
+saving at once lose nothing and a process killed mid-save leaves the collection whole. What
+is kept is the prepared 28x28 digit in MNIST's own format (uint8, white ink on black) and
+when it was drawn. Each digit's split follows from its pixels (one in five to test), so it
+never changes and the same drawing never lands in both splits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app.data import DIGIT_NAMES, IMAGE_SIZE, NUM_CLASSES, Dataset, DatasetError, data_dir
+
+DATASET_NAME = "my-digits"
+FILE_NAME = "my-digits.sqlite3"
+TEST_EVERY = 5
+# A bound on what one shared server keeps: 100,000 digits are 78 MB of pixels.
+MAX_DIGITS = 100_000
+BUSY_TIMEOUT_S = 30.0
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS digits (
+        id INTEGER PRIMARY KEY,
+        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+        split TEXT NOT NULL CHECK (split IN ('train', 'test')),
+        pixels BLOB NOT NULL CHECK (length(pixels) = 784),
+        drawn_at TEXT NOT NULL
+    )""",
+    "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL)",
+    "INSERT OR IGNORE INTO revision VALUES (1, 0)",
+)
+
+
+def split_of(image: np.ndarray) -> str:
+    """'test' for one digit in five, chosen by its pixels: stable, and the same for a copy."""
+    return "test" if hashlib.sha256(image.tobytes()).digest()[0] % TEST_EVERY == 0 else "train"
+
+
+def as_mnist(image: np.ndarray) -> np.ndarray:
+    """A prepared digit as MNIST stores one: 28x28 uint8 (floats in [0, 1] are scaled)."""
+    image = np.asarray(image)
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise DatasetError(f"a digit is a {IMAGE_SIZE}x{IMAGE_SIZE} image, not {image.shape}")
+    if image.dtype == np.uint8:
+        return image
+    if not np.issubdtype(image.dtype, np.floating) or not np.isfinite(image).all():
+        raise DatasetError(f"a digit's pixels are numbers in [0, 1] or bytes, not {image.dtype}")
+    return np.round(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def check_label(label: object) -> int:
+    if isinstance(label, bool) or not isinstance(label, int | np.integer) or not 0 <= label < NUM_CLASSES:
+        raise DatasetError(f"a digit's label is a whole number from 0 to 9, not {label!r}")
+    return int(label)
+
+
+@dataclass(frozen=True)
+class Digits:
+    """The whole collection, in the order it was drawn."""
+
+    ids: np.ndarray
+    images: np.ndarray
+    labels: np.ndarray
+    splits: np.ndarray
+    drawn_at: list[str]
+
+    def counts(self) -> dict:
+        """How many of each label in each split: what `digits list` prints."""
+        return {
+            split: np.bincount(self.labels[self.splits == split], minlength=NUM_CLASSES).tolist()
+            for split in ("train", "test")
+        }
+
+    def dataset(self) -> Dataset:
+        train, test = self.splits == "train", self.splits == "test"
+        return Dataset(
+            DATASET_NAME,
+            f"your own digits, saved from the Draw page ({FILE_NAME} in the data folder)",
+            self.images[train],
+            self.labels[train],
+            self.images[test],
+            self.labels[test],
+            DIGIT_NAMES,
+        )
+
+
+class DigitStore:
+    """The collection's file. Each call opens its own connection: safe from any thread or process."""
+
+    def __init__(self, folder: Path | None = None):
+        self.path = Path(folder or data_dir()) / FILE_NAME
+
+    @contextlib.contextmanager
+    def _connection(self, write: bool = False) -> Iterator[sqlite3.Connection]:
+        """A connection in a transaction: BEGIN IMMEDIATE for writers, so they queue, never clash."""
+        try:
+            if not write and not self.path.exists():
+                raise DatasetError(f"{DATASET_NAME} holds no digits yet: draw some and save them")
+            connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.Error as error:
+            raise DatasetError(f"cannot open {FILE_NAME} in the data folder ({error})") from None
+        try:
+            connection.execute("PRAGMA journal_mode=WAL")
+            connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            if write:
+                for statement in SCHEMA:
+                    connection.execute(statement)
+            yield connection
+            connection.execute("COMMIT")
+        except sqlite3.DatabaseError as error:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            raise DatasetError(f"{FILE_NAME} in the data folder cannot be used: {error}") from None
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                connection.execute("ROLLBACK")
+            raise
+        finally:
+            connection.close()
+
+    @staticmethod
+    def _changed(connection: sqlite3.Connection) -> None:
+        connection.execute("UPDATE revision SET number = number + 1 WHERE id = 1")
+
+    def add(self, image: np.ndarray, label: int, drawn_at: str | None = None) -> tuple[int, str]:
+        """Keep one prepared digit with its label; its id and split."""
+        return self.add_many([image], [label], [drawn_at])[0]
+
+    def add_many(self, images, labels, drawn_at=None) -> list[tuple[int, str]]:
+        """Keep several digits in one transaction: all of them, or (on any error) none."""
+        rows = []
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for index, (image, label) in enumerate(zip(images, labels, strict=True)):
+            pixels = as_mnist(image)
+            when = (drawn_at[index] if drawn_at else None) or now
+            rows.append((check_label(label), split_of(pixels), pixels.tobytes(), str(when)))
+        with self._connection(write=True) as connection:
+            held = connection.execute("SELECT count(*) FROM digits").fetchone()[0]
+            if held + len(rows) > MAX_DIGITS:
+                raise DatasetError(f"{DATASET_NAME} keeps at most {MAX_DIGITS:,} digits; it holds {held:,}")
+            added = []
+            for row in rows:
+                cursor = connection.execute(
+                    "INSERT INTO digits (label, split, pixels, drawn_at) VALUES (?, ?, ?, ?)", row
+                )
+                added.append((int(cursor.lastrowid), row[1]))
+            self._changed(connection)
+        return added
+
+    def relabel(self, digit_id: int, label: int) -> int:
+        """Give a digit another label; its id."""
+        label = check_label(label)
+        with self._connection(write=True) as connection:
+            if (
+                connection.execute(
+                    "UPDATE digits SET label = ? WHERE id = ?", (label, int(digit_id))
+                ).rowcount
+                != 1
+            ):
+                raise DatasetError(f"no digit #{digit_id} in {DATASET_NAME}")
+            self._changed(connection)
+        return int(digit_id)
+
+    def delete(self, digit_id: int) -> int:
+        """Forget a digit for good; its id."""
+        with self._connection(write=True) as connection:
+            if connection.execute("DELETE FROM digits WHERE id = ?", (int(digit_id),)).rowcount != 1:
+                raise DatasetError(f"no digit #{digit_id} in {DATASET_NAME}")
+            self._changed(connection)
+        return int(digit_id)
+
+    def ids(self, split: str) -> list[int]:
+        """The ids of one split's digits, in the order its images have in the dataset."""
+        with self._connection() as connection:
+            rows = connection.execute(
+                "SELECT id FROM digits WHERE split = ? ORDER BY id", (split,)
+            ).fetchall()
+        return [int(row[0]) for row in rows]
+
+    def revision(self) -> int:
+        """A number that changes with every change to the collection (0 when there is none)."""
+        if not self.path.exists():
+            return 0
+        with self._connection() as connection:
+            try:
+                return int(connection.execute("SELECT number FROM revision").fetchone()[0])
+            except sqlite3.OperationalError:  # A file made by another program, or being created.
+                return 0
+
+    def read(self) -> Digits:
+        """Every digit kept, checked as it is read: a damaged row is a DatasetError, not a crash."""
+        with self._connection() as connection:
+            try:
+                rows = connection.execute(
+                    "SELECT id, label, split, pixels, drawn_at FROM digits ORDER BY id LIMIT ?", (MAX_DIGITS,)
+                ).fetchall()
+            except sqlite3.OperationalError as error:
+                raise DatasetError(
+                    f"{FILE_NAME} in the data folder is not a collection of digits ({error})"
+                ) from None
+        if not rows:
+            raise DatasetError(f"{DATASET_NAME} holds no digits yet: draw some and save them")
+        ids, labels, splits, pixels, drawn_at = zip(*rows, strict=True)
+        if not all(isinstance(p, bytes) and len(p) == IMAGE_SIZE * IMAGE_SIZE for p in pixels):
+            raise DatasetError(f"{FILE_NAME} in the data folder holds a damaged digit")
+        images = np.frombuffer(b"".join(pixels), np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
+        images.flags.writeable = False
+        return Digits(
+            np.asarray(ids, np.int64),
+            images,
+            np.asarray(labels, np.uint8),
+            np.asarray(splits),
+            [str(when) for when in drawn_at],
+        )
