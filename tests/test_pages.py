@@ -686,3 +686,49 @@ def test_compare_page_starts_from_models_that_read_the_dataset_and_survives_odd_
     assert not at.exception and not at.error
     assert at.multiselect(key="compare_models").value == ["mlp", "cnn"]
     assert "absurd" not in at.multiselect(key="compare_models").options
+
+
+def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_model, data_dir, monkeypatch):
+    from mnist_app.my_digits import DigitStore
+
+    seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
+    fake_canvas(monkeypatch, seven)
+    at = page("draw").run()
+    picker = next(s for s in at.selectbox if s.key and s.key.startswith("keep_label_"))
+    assert picker.value == 7, "the prediction is the label offered"
+    picker.select(1).run()
+    at.button(key="keep_digit").click().run()
+    assert not at.exception
+    assert "labelled 1" in at.success[0].value
+    kept = DigitStore().read()
+    assert kept.labels.tolist() == [1] and kept.images[0].max() == 255
+
+
+def test_explore_corrects_and_deletes_my_digits(data_dir):
+    from mnist_app.my_digits import DigitStore
+
+    store = DigitStore()
+    rng = np.random.default_rng(0)
+    store.add_many([rng.integers(0, 256, (28, 28), dtype=np.uint8) for _ in range(12)], [4] * 12)
+    at = page("explore")
+    at.session_state["dataset"] = "my-digits"
+    at.run()
+    assert not at.exception and not at.error
+    split = at.segmented_control(key="explore_split").value
+    first = store.ids(split)[0]
+    at.selectbox(key=f"relabel_{first}").select(9).run()
+    at.button(key="relabel_digit").click().run()
+    assert not at.exception
+    assert dict(zip(store.read().ids.tolist(), store.read().labels.tolist(), strict=True))[first] == 9
+    assert {m.label: m.value for m in at.metric}["Label"] == "9"
+    at.button(key="delete_digit").click().run()
+    assert first not in store.read().ids.tolist() and len(store.read().ids) == 11
+    assert not at.exception
+
+
+def test_an_empty_my_digits_says_how_to_fill_it(data_dir):
+    at = page("explore")
+    at.session_state["dataset"] = "my-digits"
+    at.run()
+    assert not at.exception
+    assert "my-digits holds no digits yet: draw some and save them" in at.error[0].value

@@ -1,0 +1,156 @@
+"""My digits: a collection several writers share without losing a digit, and a dataset like the others."""
+
+import multiprocessing
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from mnist_app.data import DatasetError, load_dataset
+from mnist_app.my_digits import DigitStore, split_of
+
+
+def digit(seed: int) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8)
+
+
+def test_digits_come_back_as_a_dataset_split_by_their_pixels(data_dir):
+    store = DigitStore()
+    kept = store.add_many([digit(i) for i in range(40)], [i % 10 for i in range(40)])
+    assert [split for _, split in kept] == [split_of(digit(i)) for i in range(40)]
+    assert {"train", "test"} == {split for _, split in kept}, "forty digits fill both splits"
+    data = load_dataset("my-digits")
+    train = [i for i in range(40) if split_of(digit(i)) == "train"]
+    np.testing.assert_array_equal(data.x_train, np.stack([digit(i) for i in train]))
+    np.testing.assert_array_equal(data.y_train, [i % 10 for i in train])
+    assert len(data.y_train) + len(data.y_test) == 40 and data.name == "my-digits"
+
+
+def test_the_split_rule_is_stable_and_sends_copies_together():
+    image = digit(7)
+    assert split_of(image) == split_of(image.copy())
+    shares = [split_of(digit(i)) == "test" for i in range(2000)]
+    assert 0.15 < np.mean(shares) < 0.25, "about one in five is kept for testing"
+
+
+def test_floats_in_0_1_are_kept_as_mnist_bytes(data_dir):
+    image = np.zeros((28, 28), np.float32)
+    image[10:18, 12:16] = 1.0
+    DigitStore().add(image, 3)
+    kept = DigitStore().read()
+    assert kept.images.dtype == np.uint8 and kept.images[0].max() == 255 and kept.labels.tolist() == [3]
+
+
+@pytest.mark.parametrize(
+    ("image", "label", "message"),
+    [
+        (digit(1), 10, "whole number from 0 to 9"),
+        (digit(1), -1, "whole number from 0 to 9"),
+        (digit(1), True, "whole number from 0 to 9"),
+        (digit(1), 2.0, "whole number from 0 to 9"),
+        (np.zeros((27, 28), np.uint8), 1, "28x28 image"),
+        (np.full((28, 28), np.nan, np.float32), 1, "pixels are numbers"),
+        (np.zeros((28, 28), np.complex64), 1, "pixels are numbers"),
+    ],
+)
+def test_bad_digits_and_labels_are_refused_and_nothing_is_kept(data_dir, image, label, message):
+    store = DigitStore()
+    store.add(digit(0), 0)
+    with pytest.raises(DatasetError, match=message):
+        store.add_many([digit(2), image], [1, label])
+    assert len(store.read().labels) == 1, "all or nothing"
+
+
+def test_relabel_and_delete_change_the_dataset_and_its_revision(data_dir):
+    store = DigitStore()
+    (first, _), (second, _) = store.add_many([digit(1), digit(2)], [1, 2])
+    revision = store.revision()
+    store.relabel(first, 7)
+    store.delete(second)
+    assert store.revision() == revision + 2
+    kept = store.read()
+    assert kept.ids.tolist() == [first] and kept.labels.tolist() == [7]
+    with pytest.raises(DatasetError, match=f"no digit #{second}"):
+        store.delete(second)
+
+
+def test_an_empty_or_damaged_collection_says_so(data_dir):
+    with pytest.raises(DatasetError, match="holds no digits yet"):
+        load_dataset("my-digits")
+    (data_dir / "my-digits.sqlite3").write_bytes(b"not a database, only text" * 100)
+    with pytest.raises(DatasetError, match="cannot be used: file is not a database"):
+        load_dataset("my-digits")
+    with pytest.raises(DatasetError, match="cannot be used"):
+        DigitStore().add(digit(1), 1)
+
+
+def test_a_database_of_another_shape_is_refused(data_dir):
+    with sqlite3.connect(data_dir / "my-digits.sqlite3") as connection:
+        connection.execute("CREATE TABLE other (x)")
+    with pytest.raises(DatasetError, match="not a collection of digits"):
+        DigitStore().read()
+
+
+def test_threads_saving_at_once_lose_nothing(data_dir):
+    store = DigitStore()
+
+    def save(worker):
+        for i in range(20):
+            store.add(digit(worker * 100 + i), i % 10)
+
+    threads = [threading.Thread(target=save, args=(w,)) for w in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(store.read().labels) == 160 and store.revision() == 160
+
+
+def save_in_a_process(folder, worker, count):
+    store = DigitStore(folder)
+    for i in range(count):
+        store.add(digit(worker * 1000 + i), i % 10)
+
+
+def test_processes_saving_at_once_lose_nothing(data_dir):
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=save_in_a_process, args=(data_dir, w, 25)) for w in range(4)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(120)
+        assert worker.exitcode == 0
+    kept = DigitStore().read()
+    assert len(kept.labels) == 100 and len(set(kept.ids.tolist())) == 100
+
+
+WRITER = """
+import sys, numpy as np
+from mnist_app.my_digits import DigitStore
+store = DigitStore(sys.argv[1])
+print("ready", flush=True)
+i = 0
+while True:
+    store.add_many([np.full((28, 28), i % 256, np.uint8)] * 50, [i % 10] * 50)
+    i += 1
+"""
+
+
+def test_a_writer_killed_mid_save_leaves_the_collection_whole(data_dir):
+    writer = subprocess.Popen([sys.executable, "-c", WRITER, str(data_dir)], stdout=subprocess.PIPE, text=True,
+                              cwd=os.getcwd())  # fmt: skip
+    assert writer.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.wait(10)
+    kept = DigitStore().read()
+    assert len(kept.labels) > 0 and len(kept.labels) % 50 == 0, "whole transactions only"
+    with sqlite3.connect(data_dir / "my-digits.sqlite3") as connection:
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    DigitStore().add(digit(1), 1)
