@@ -27,6 +27,12 @@ def run() -> None:
             st.Page(
                 "mnist_app/pages/inside.py", title="Inside", icon=":material/neurology:", url_path="inside"
             ),
+            st.Page(
+                "mnist_app/pages/my_digits.py",
+                title="My digits",
+                icon=":material/person_edit:",
+                url_path="my-digits",
+            ),
         ],
     }
     page = st.navigation(pages)

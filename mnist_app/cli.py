@@ -95,8 +95,15 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--arch", default="mlp", help="mlp (the lab's network) or cnn")
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--learning-rate", type=float, default=1e-3)
+    train.add_argument("--learning-rate", type=float, help="default 0.001; 0.0003 when fine-tuning")
     train.add_argument("--output", type=Path, help="the .keras file to write (default: under models/)")
+    train.add_argument(
+        "--from-model", type=Path, metavar="PATH", help="fine-tune this saved model (its architecture)"
+    )
+    train.add_argument(
+        "--replay", metavar="NAME", help="mix in digits of this dataset so the model keeps them (default with "
+        "my-digits and --from-model: auto)",
+    )  # fmt: skip
     train.set_defaults(command=_train)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a saved model on a test split")
@@ -166,24 +173,57 @@ def _data(args) -> int:
 def _train(args) -> int:
     output = _output_path(args.output) if args.output else None
     _check_writable(output.parent if output else ModelStore().root)
+    base = _fine_tuning_base(args)
     dataset = load_dataset(args.dataset)
     if len(dataset.y_train) == 0:
         raise UserError(f"dataset {dataset.name!r} has no training images")
+    replay_name = args.replay or ("auto" if base and dataset.name == "my-digits" else None)
+    replay = load_dataset(replay_name) if replay_name else None
     _import_tensorflow_quietly()
+    from mnist_app.finetune import LEARNING_RATE, before_and_after, mixed
     from mnist_app.training import TrainConfig, train
 
-    config = TrainConfig(args.arch, args.epochs, args.batch_size, args.learning_rate)
+    learning_rate = (
+        args.learning_rate if args.learning_rate is not None else (LEARNING_RATE if base else 1e-3)
+    )
+    arch = base[1] if base else args.arch
+    config = TrainConfig(arch, args.epochs, args.batch_size, learning_rate, base=str(base[0]) if base else "")
     config.validate()
-    print(f"training {config.arch} on {dataset.name} ({len(dataset.y_train):,} images)", file=sys.stderr)
-    result = train(dataset, config, on_progress=_print_progress)
+    trained_on = mixed(dataset, replay) if replay is not None else dataset
+    print(
+        f"training {config.arch} on {trained_on.name} ({len(trained_on.y_train):,} images)", file=sys.stderr
+    )
+    result = train(trained_on, config, on_progress=_print_progress)
     print(file=sys.stderr)
     metadata = result.metadata(command="python -m mnist_app " + shlex.join(args.argv))
     if output is None:
-        output = ModelStore().save_new(result.model, name_from(config.arch, dataset.name), metadata).path
+        output = ModelStore().save_new(result.model, name_from(config.arch, trained_on.name), metadata).path
     else:
         save_model(result.model, output, metadata)
-    _print_json({"model_path": str(output), **result.metadata()})
+    summary = {"model_path": str(output), **result.metadata()}
+    if base and replay is not None:
+        from mnist_app.store import load_model
+
+        figures = before_and_after(load_model(base[0]), result.model, dataset, replay)
+        summary["before_after"] = figures.rows(dataset.name, replay.name)
+    _print_json(summary)
     return 0
+
+
+def _fine_tuning_base(args) -> tuple[Path, str] | None:
+    """`--from-model`'s file and architecture, checked before any data is read."""
+    if args.from_model is None:
+        if args.replay:
+            raise UserError("--replay mixes in digits while fine-tuning: give --from-model too")
+        return None
+    from mnist_app.store import read_metadata
+
+    if not args.from_model.exists():
+        raise UserError(f"no such model file: {args.from_model}")
+    arch = read_metadata(args.from_model).get("arch", "")
+    if arch not in ("mlp", "cnn"):
+        raise UserError(f"{args.from_model} was not trained by this app (mlp or cnn); fine-tune one that was")
+    return args.from_model, arch
 
 
 def _output_path(output: Path) -> Path:

@@ -91,8 +91,12 @@ def build_model(arch: str, learning_rate: float = 1e-3) -> keras.Sequential:
     The MLP's steps are fused by XLA (`training.StepLoop` runs many per call), its Adam
     written for XLA to fuse (`OnePassAdam`): the same math, far less overhead per batch of 32.
     """
+    return compile_model(check_architecture(arch).build(), arch, learning_rate)
+
+
+def compile_model(model: keras.Model, arch: str, learning_rate: float = 1e-3) -> keras.Model:
+    """Compile a model of `arch` for training, as `build_model` does: a fresh optimizer."""
     architecture = check_architecture(arch)
-    model = architecture.build()
     adam = OnePassAdam if architecture.xla else keras.optimizers.Adam
     model.compile(
         optimizer=adam(learning_rate=learning_rate),

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -19,7 +20,7 @@ from mnist_app.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.data import NUM_CLASSES, Dataset
 from mnist_app.errors import UserError
 from mnist_app.limits import check_epochs_and_batch_size
-from mnist_app.models import ARCHITECTURES, build_model, check_architecture
+from mnist_app.models import ARCHITECTURES, build_model, check_architecture, compile_model
 
 PROGRESS_INTERVAL_S = 0.1
 # Batches of 32 are tiny: run many per call into TensorFlow (one compiled loop), but few
@@ -43,6 +44,8 @@ class TrainConfig:
     epochs: int = 10
     batch_size: int = 32
     learning_rate: float = 1e-3
+    # A saved model to start from (fine-tuning), read afresh by the job; "" for new weights.
+    base: str = ""
 
     def validate(self) -> None:
         """Raise UserError with a message fit for the user if a choice is out of range."""
@@ -104,6 +107,7 @@ class TrainResult:
             "epoch_seconds": self.epoch_seconds,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             HISTORY_KEY: history(self.curve),
+            **({"fine_tuned_from": Path(self.config.base).stem} if self.config.base else {}),
             **extra,
         }
 
@@ -273,6 +277,18 @@ class LiveCurves(keras.callbacks.Callback):
             self.on_progress(Progress(steps, total, self._epoch + 1, self.epochs, tuple(points)))
 
 
+def starting_model(config: TrainConfig) -> keras.Model:
+    """New weights of `config.arch`, or a fresh copy of the saved `config.base` to fine-tune.
+
+    A fresh copy: the loaded model the pages share for predictions must never be trained.
+    """
+    if not config.base:
+        return build_model(config.arch, config.learning_rate)
+    from mnist_app.store import load_model
+
+    return compile_model(load_model(Path(config.base)), config.arch, config.learning_rate)
+
+
 def train(
     dataset: Dataset,
     config: TrainConfig,
@@ -289,7 +305,7 @@ def train(
     if len(dataset.y_train) == 0:
         raise UserError(f"dataset {dataset.name!r} has no training images")
     started = time.perf_counter()
-    model = build_model(config.arch, config.learning_rate)
+    model = starting_model(config)
     loop = StepLoop(model, dataset)
     steps_per_epoch = -(-len(dataset.y_train) // config.batch_size)
     per_call = steps_per_call(config.arch, steps_per_epoch)

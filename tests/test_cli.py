@@ -401,3 +401,25 @@ def test_digits_add_list_export_import_round_trip(tmp_path):
     assert_usage_error(digits("list"), "my-digits.sqlite3 in the data folder cannot be used")
     assert_usage_error(digits("export", "--output", tmp_path / "x.txt"), "must name an .npz file")
     assert_usage_error(digits("import", tmp_path / "absent.npz"), "no such file")
+
+
+def test_train_from_a_model_on_my_digits_replays_and_reports_before_and_after(tmp_path, trained_mlp, sample):
+    from mnist_app.my_digits import DigitStore
+    from mnist_app.store import read_metadata, save_model
+
+    data = tmp_path / "data"
+    data.mkdir()
+    DigitStore(data).add_many(list(sample.x_train[:60]), [int(y) for y in sample.y_train[:60]])
+    base = save_model(trained_mlp.model, tmp_path / "base.keras", trained_mlp.metadata())
+    env = {**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_DATA_DIR": str(data)}
+    result = subprocess.run(
+        [sys.executable, "-m", "mnist_app", "train", "--from-model", str(base), "--dataset", "my-digits",
+         "--replay", "mnist-sample", "--epochs", "1", "--output", str(tmp_path / "tuned.keras")],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    report = last_json(result.stdout)
+    assert report["fine_tuned_from"] == "base" and report["learning_rate"] == 0.0003
+    assert [row["test split"] for row in report["before_after"]] == ["my-digits", "mnist-sample"]
+    assert read_metadata(tmp_path / "tuned.keras")["fine_tuned_from"] == "base"
+    assert_usage_error(run_cli("train", "--replay", "mnist-sample"), "give --from-model too")

@@ -318,5 +318,5 @@ def test_training_both_networks_races_their_curves_and_compares_them(page, app_u
         ]
     )
     page.wait_for_selector(IDLE)
-    select_cell(page, "compare_confusion_0", row=2, column=3, size=10)
+    select_cell(page, f"compare_confusion_{mlp}", row=2, column=3, size=10)
     expect(page.get_by_text(re.compile(r"^True 2, said 3:"))).to_be_visible()
