@@ -211,6 +211,37 @@ def test_the_lab_page_trains_with_the_labs_log_and_gives_a_notebook(page, app_ur
     assert any("epochs=3" in cell.source for cell in document.cells)
 
 
+def choose(page, scope, label: str, option: str) -> None:
+    """Open the select box labelled `label` inside `scope` and pick `option`."""
+    scope.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def test_a_drawn_digit_saved_with_a_corrected_label_is_on_explore_under_my_digits(page, app_url):
+    open_page(page, app_url, "draw")
+    canvas = page.locator("canvas.upper-canvas").first
+    expect(canvas).to_be_visible()
+    page.wait_for_timeout(300)
+    draw_stroke(page, canvas.bounding_box(), [(0.5, 0.12), (0.5, 0.88)])
+    expect(page.locator("[data-testid='stMetric']").filter(has_text="Prediction")).to_be_visible()
+    page.wait_for_selector(IDLE)
+    choose(page, page, "It is a", "7")
+    page.wait_for_selector(IDLE)
+    page.get_by_role("button", name="Save to my digits").click()
+    saved = page.get_by_text(re.compile(r"Saved as your digit #(\d+) \((train|test) split\), labelled 7"))
+    expect(saved).to_be_visible()
+    digit_id, split = re.search(r"#(\d+) \((train|test) split", saved.inner_text()).groups()
+
+    open_page(page, app_url)
+    choose(page, page.get_by_test_id("stSidebar"), "Dataset", "my-digits")
+    expect(page.get_by_text("your own digits, saved from the Draw page")).to_be_visible()
+    if split == "test":
+        page.locator(".st-key-explore_split").get_by_text("test", exact=True).click()
+    expect(page.get_by_text(f"Your digit #{digit_id}, kept in the {split} split.")).to_be_visible()
+    label = page.locator("[data-testid='stMetric']").filter(has_text="Label")
+    expect(label.locator("[data-testid='stMetricValue']")).to_have_text("7")
+
+
 def chart_of(page, measure: str):
     """The Vega-Lite chart plotting `measure`, found by its y axis.
 
