@@ -280,7 +280,7 @@ def test_models_of_the_wrong_shape_are_refused_with_the_reason(name, tmp_path):
         ({"classes": 5}, "reads classes 5"),
         ({"classes": ["a", "b", "c"]}, "reads classes"),
         ({"arch": ["mlp"]}, "'arch' is not text"),
-        ({"test_accuracy": "high"}, "'test_accuracy' is not a number"),
+        ({"test_accuracy": "high"}, "'test_accuracy' is not a plain number"),
     ],
 )
 def test_descriptions_that_do_not_fit_mark_the_model_broken(model_file, models_dir, description, words):
