@@ -10,7 +10,7 @@ from mnist_app import resources
 from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
 from mnist_app.my_digits import DigitStore
-from mnist_app.page_errors import attempt
+from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.pictures import enlarge
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.sidebar import choose_model
@@ -77,30 +77,42 @@ with st.spinner("Loading the model…"):
 if model is None:
     st.stop()
 
-class_names = saved.metadata.get("classes") or DIGIT_NAMES
-canvas_column, result_column = st.columns([1, 1], gap="large")
-with canvas_column:
-    st.caption("Draw one digit, large, in the middle; the model reads it when you lift the pen.")
-    drawing = sketch(brush)
-    upload = st.file_uploader(
-        "…or upload a photo or scan of a digit",
-        type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
-        key="digit_upload",
-        help="Dark ink on light paper works as well as light on dark.",
-    )
 
-with result_column:
-    prepared = None
-    if upload is not None:
-        st.caption("Reading the uploaded image: remove it to read the canvas again.")
-        prepared = attempt(
-            lambda: prepare_digit(decode_image(upload.getvalue())),
-            f"Cannot read {upload.name}",
-            "Upload a PNG, JPEG, BMP, GIF or WebP picture of one digit.",
+@st.fragment
+def read_a_digit(model, class_names, brush: int) -> None:
+    """The canvas and its reading: a stroke reruns this alone, not the page (nor its model listing)."""
+    try:
+        canvas_and_reading(model, class_names, brush)
+    except Exception as error:  # A fragment's own rerun is outside app.py's net.
+        show_unexpected(error, "Reading the digit")
+
+
+def canvas_and_reading(model, class_names, brush: int) -> None:
+    canvas_column, result_column = st.columns([1, 1], gap="large")
+    with canvas_column:
+        st.caption("Draw one digit, large, in the middle; the model reads it when you lift the pen.")
+        drawing = sketch(brush)
+        upload = st.file_uploader(
+            "…or upload a photo or scan of a digit",
+            type=["png", "jpg", "jpeg", "bmp", "gif", "webp"],
+            key="digit_upload",
+            help="Dark ink on light paper works as well as light on dark.",
         )
-    elif drawing is not None:
-        prepared = attempt(lambda: prepare_digit(canvas_to_grey(drawing)), "Cannot read the drawing")
-    if prepared is None and upload is None:
-        st.info("Draw a digit on the canvas.", icon=":material/edit:")
-    elif prepared is not None:
-        attempt(lambda: show_prediction(model, prepared, class_names), "Cannot read the digit")
+    with result_column:
+        prepared = None
+        if upload is not None:
+            st.caption("Reading the uploaded image: remove it to read the canvas again.")
+            prepared = attempt(
+                lambda: prepare_digit(decode_image(upload.getvalue())),
+                f"Cannot read {upload.name}",
+                "Upload a PNG, JPEG, BMP, GIF or WebP picture of one digit.",
+            )
+        elif drawing is not None:
+            prepared = attempt(lambda: prepare_digit(canvas_to_grey(drawing)), "Cannot read the drawing")
+        if prepared is None and upload is None:
+            st.info("Draw a digit on the canvas.", icon=":material/edit:")
+        elif prepared is not None:
+            attempt(lambda: show_prediction(model, prepared, class_names), "Cannot read the digit")
+
+
+read_a_digit(model, tuple(saved.metadata.get("classes") or DIGIT_NAMES), brush)
