@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
-from mnist_app.data import load_dataset
+from mnist_app.data import DIGIT_NAMES, load_dataset
 from mnist_app.errors import UserError, one_line
 from mnist_app.files import open_regular
 from mnist_app.store import DEFAULT_MODEL_NAME, SUFFIX, ModelStore, name_from, save_model
@@ -220,9 +220,13 @@ def _fine_tuning_base(args) -> tuple[Path, str] | None:
 
     if not args.from_model.exists():
         raise UserError(f"no such model file: {args.from_model}")
-    arch = read_metadata(args.from_model).get("arch", "")
+    metadata = read_metadata(args.from_model)
+    arch = metadata.get("arch", "")
     if arch not in ("mlp", "cnn"):
         raise UserError(f"{args.from_model} was not trained by this app (mlp or cnn); fine-tune one that was")
+    classes = metadata.get("classes")
+    if classes and list(classes) != list(DIGIT_NAMES) and args.dataset == "my-digits":
+        raise UserError(f"{args.from_model} reads other classes ({', '.join(classes[:3])}, ...) than digits")
     return args.from_model, arch
 
 
@@ -439,11 +443,29 @@ def _lab(args) -> int:
     return 0
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write beside, then rename: the file is the old one or the new one, never half of one."""
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, prefix=f".{path.name}.", delete=False) as file:
-        file.write(text)
-    os.replace(file.name, path)
+def _write_atomically(path: Path, write, binary: bool = False) -> None:
+    """Write beside, then rename: the file is the old one or the new one, never half of one.
+
+    `write` is the text, or (binary) a function that writes into the open file. On failure
+    the temporary file goes too.
+    """
+    name = ""
+    try:
+        mode = "wb" if binary else "w"
+        with tempfile.NamedTemporaryFile(
+            mode, dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as file:
+            name = file.name
+            if binary:
+                write(file)
+            else:
+                file.write(write)
+        os.chmod(name, 0o644)
+        os.replace(name, path)
+    except OSError as error:
+        if name:
+            Path(name).unlink(missing_ok=True)
+        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _digits_add(args) -> int:
@@ -474,11 +496,7 @@ def _digits_add(args) -> int:
 def _digit_counts() -> dict:
     from mnist_app.my_digits import DigitStore
 
-    store = DigitStore()
-    if not store.path.exists():
-        return {"train": [0] * 10, "test": [0] * 10, "total": 0}
-    counts = store.read().counts()
-    return {**counts, "total": sum(counts["train"]) + sum(counts["test"])}
+    return DigitStore().counts()
 
 
 def _digits_list(args) -> int:

@@ -17,6 +17,7 @@ from pathlib import Path, PurePath
 
 import numpy as np
 
+from mnist_app.data import NAMED_DATASETS
 from mnist_app.errors import UserError
 from mnist_app.limits import check_epochs_and_batch_size
 
@@ -118,9 +119,9 @@ X_test = X_test / 255
 """
 
 ONE_HOT = """\
-# one hot encode outputs
-y_train = to_categorical(y_train)
-y_test = to_categorical(y_test)
+# one hot encode outputs (ten classes, even where a split lacks some)
+y_train = to_categorical(y_train, num_classes=10)
+y_test = to_categorical(y_test, num_classes=10)
 num_classes = y_test.shape[1]
 print(num_classes)
 """
@@ -182,13 +183,14 @@ class Step:
 def load_cell(name: str, spec: str) -> str:
     """The code that loads the data in use on a machine without this app.
 
-    `name` is the dataset's (mnist, mnist-sample, fashion-mnist, or a file's stem); `spec`
-    what the learner chose, which for a file is its path as they gave it.
+    `spec` is what the learner chose: a name (`auto` included, which `name`, the dataset's
+    own name, resolves) or a file's path as they gave it.
     """
     named = {"mnist": LOAD_MNIST, "fashion-mnist": LOAD_FASHION, "mnist-sample": LOAD_SAMPLE}
-    if name in named:
+    chosen_by_name = spec.strip() in NAMED_DATASETS  # a file called mnist.npz is still a file
+    if chosen_by_name and name in named:
         return named[name]
-    if name == "my-digits":
+    if chosen_by_name and name == "my-digits":
         export = "# Your digits, written by: python -m mnist_app digits export --output my-digits.npz\n"
         return export + LOAD_NPZ.format(path="my-digits.npz")
     if not spec.strip():

@@ -17,7 +17,7 @@ FORMATS = {".ipynb": "notebook", ".py": "script"}
 def _introduction(dataset: str, epochs: int, batch_size: int) -> str:
     day = datetime.now(UTC).date().isoformat()
     return (
-        f"The lab as the MNIST app ran it on {day}: dataset `{dataset}`, "
+        f"The lab as the MNIST app ran it on {day}: dataset {dataset!r}, "
         f"{epochs} epoch{'s' if epochs != 1 else ''}, "
         f"batch size {batch_size}. It needs Keras 3, matplotlib and NumPy."
     )
@@ -58,7 +58,8 @@ def _comment(text: str) -> str:
 
 def script(name: str, spec: str, epochs: int = 10, batch_size: int = 32) -> str:
     """The lab as a `.py` file: each step a commented block, run top to bottom with `python`."""
-    blocks = [f'"""{LAB_TITLE}.\n\n{textwrap.fill(_introduction(name, epochs, batch_size), 88)}\n"""']
+    # Comments, not a docstring: a dataset's name comes from a file name, which may hold quotes.
+    blocks = [_comment(f"{LAB_TITLE}.\n\n{_introduction(name, epochs, batch_size)}")]
     for number, step in enumerate(steps(name, spec, epochs, batch_size), start=1):
         heading = _heading(number, step).removeprefix("## ")
         blocks.append("\n\n".join([f"# %% {_comment(heading).removeprefix('# ')}", *step.cells]).rstrip("\n"))

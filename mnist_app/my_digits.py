@@ -28,17 +28,26 @@ TEST_EVERY = 5
 # A bound on what one shared server keeps: 100,000 digits are 78 MB of pixels.
 MAX_DIGITS = 100_000
 BUSY_TIMEOUT_S = 30.0
+TABLES = {"digits", "revision", "sqlite_sequence"}
 SCHEMA = (
     """CREATE TABLE IF NOT EXISTS digits (
-        id INTEGER PRIMARY KEY,
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
         label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
         split TEXT NOT NULL CHECK (split IN ('train', 'test')),
         pixels BLOB NOT NULL CHECK (length(pixels) = 784),
         drawn_at TEXT NOT NULL
     )""",
-    "CREATE TABLE IF NOT EXISTS revision (id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL)",
-    "INSERT OR IGNORE INTO revision VALUES (1, 0)",
+    # `generation`, random, tells a new file from an old one with as many writes behind it
+    # (a deleted file's inode is soon reused).
+    """CREATE TABLE IF NOT EXISTS revision (
+        id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL, generation INTEGER NOT NULL
+    )""",
+    "INSERT OR IGNORE INTO revision VALUES (1, 0, abs(random()))",
 )
+
+
+class EmptyCollection(DatasetError):
+    """The collection exists (or not) but holds no digit: a state to report, not a fault."""
 
 
 def split_of(image: np.ndarray) -> str:
@@ -81,6 +90,10 @@ class Digits:
             for split in ("train", "test")
         }
 
+    def ids_of(self, split: str) -> np.ndarray:
+        """The ids of one split's digits, in the order its images have in `dataset()`."""
+        return self.ids[self.splits == split]
+
     def dataset(self) -> Dataset:
         train, test = self.splits == "train", self.splits == "test"
         return Dataset(
@@ -105,19 +118,26 @@ class DigitStore:
         """A connection in a transaction: BEGIN IMMEDIATE for writers, so they queue, never clash."""
         try:
             if not write and not self.path.exists():
-                raise DatasetError(f"{DATASET_NAME} holds no digits yet: draw some and save them")
+                raise EmptyCollection(f"{DATASET_NAME} holds no digits yet: draw some and save them")
             connection = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as error:
             raise DatasetError(f"cannot open {FILE_NAME} in the data folder ({error})") from None
         try:
             connection.execute("PRAGMA journal_mode=WAL")
             connection.execute("BEGIN IMMEDIATE" if write else "BEGIN")
+            tables = {
+                row[0] for row in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            }
+            if not tables <= TABLES:
+                raise DatasetError(
+                    f"{FILE_NAME} in the data folder is another program's database; move it away"
+                )
             if write:
                 for statement in SCHEMA:
                     connection.execute(statement)
             yield connection
             connection.execute("COMMIT")
-        except sqlite3.DatabaseError as error:
+        except sqlite3.Error as error:
             with contextlib.suppress(sqlite3.Error):
                 connection.execute("ROLLBACK")
             raise DatasetError(f"{FILE_NAME} in the data folder cannot be used: {error}") from None
@@ -179,23 +199,24 @@ class DigitStore:
             self._changed(connection)
         return int(digit_id)
 
-    def ids(self, split: str) -> list[int]:
-        """The ids of one split's digits, in the order its images have in the dataset."""
-        with self._connection() as connection:
-            rows = connection.execute(
-                "SELECT id FROM digits WHERE split = ? ORDER BY id", (split,)
-            ).fetchall()
-        return [int(row[0]) for row in rows]
-
-    def revision(self) -> int:
-        """A number that changes with every change to the collection (0 when there is none)."""
+    def revision(self) -> tuple[int, int]:
+        """(generation, number of writes): changes with every change, and when the file is replaced."""
         if not self.path.exists():
-            return 0
+            return (0, 0)
         with self._connection() as connection:
             try:
-                return int(connection.execute("SELECT number FROM revision").fetchone()[0])
-            except sqlite3.OperationalError:  # A file made by another program, or being created.
-                return 0
+                generation, number = connection.execute("SELECT generation, number FROM revision").fetchone()
+                return (int(generation), int(number))
+            except (sqlite3.Error, TypeError, ValueError):  # Being created, or damaged: read() says which.
+                return (-1, -1)
+
+    def counts(self) -> dict:
+        """How many of each label in each split, and in all: zeros for an empty or absent collection."""
+        try:
+            counts = self.read().counts()
+        except EmptyCollection:
+            counts = {"train": [0] * NUM_CLASSES, "test": [0] * NUM_CLASSES}
+        return {**counts, "total": sum(counts["train"]) + sum(counts["test"])}
 
     def read(self) -> Digits:
         """Every digit kept, checked as it is read: a damaged row is a DatasetError, not a crash."""
@@ -209,9 +230,14 @@ class DigitStore:
                     f"{FILE_NAME} in the data folder is not a collection of digits ({error})"
                 ) from None
         if not rows:
-            raise DatasetError(f"{DATASET_NAME} holds no digits yet: draw some and save them")
+            raise EmptyCollection(f"{DATASET_NAME} holds no digits yet: draw some and save them")
         ids, labels, splits, pixels, drawn_at = zip(*rows, strict=True)
-        if not all(isinstance(p, bytes) and len(p) == IMAGE_SIZE * IMAGE_SIZE for p in pixels):
+        # The schema's checks can be switched off by whoever writes the file: check again.
+        if not (
+            all(isinstance(p, bytes) and len(p) == IMAGE_SIZE * IMAGE_SIZE for p in pixels)
+            and all(type(label) is int and 0 <= label < NUM_CLASSES for label in labels)
+            and all(split in ("train", "test") for split in splits)
+        ):
             raise DatasetError(f"{FILE_NAME} in the data folder holds a damaged digit")
         images = np.frombuffer(b"".join(pixels), np.uint8).reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
         images.flags.writeable = False

@@ -15,21 +15,39 @@ from mnist_app.data import Dataset, datasets_in, load_dataset
 from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, models_dir
 
 
-def version(spec: str) -> int:
+def version(spec: str, root: str | None = None) -> object:
     """Changes when a dataset's contents do: only `my-digits` changes while the server runs."""
     from mnist_app.my_digits import DATASET_NAME, DigitStore
 
-    return DigitStore().revision() if spec == DATASET_NAME else 0
+    return DigitStore().revision() if spec == DATASET_NAME and root is None else 0
+
+
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _my_digits(version: object):
+    from mnist_app.my_digits import DigitStore
+
+    return DigitStore().read()
+
+
+def my_digits():
+    """The learner's digits with their ids, read once per change to the collection."""
+    from mnist_app.my_digits import DATASET_NAME
+
+    return _my_digits(version(DATASET_NAME))
 
 
 @st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
-def _dataset(spec: str, root: str | None, version: int) -> Dataset:
+def _dataset(spec: str, root: str | None, version: object) -> Dataset:
+    from mnist_app.my_digits import DATASET_NAME
+
+    if spec == DATASET_NAME and root is None:  # the very read `my_digits()` hands out, ids and all
+        return _my_digits(version).dataset()
     return load_dataset(spec, root=Path(root) if root else None)
 
 
 def dataset(spec: str, root: str | None = None) -> Dataset:
     """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
-    return _dataset(spec, root, version(spec))
+    return _dataset(spec, root, version(spec, root))
 
 
 @st.cache_resource(show_spinner=False, ttl=5)
@@ -52,11 +70,11 @@ def model_store() -> ModelStore:
 
 def dataset_figures(spec: str, root: str | None = None) -> dict:
     """Class counts, mean image per class and pixel histogram: cheap, but not per rerun."""
-    return _dataset_figures(spec, root, version(spec))
+    return _dataset_figures(spec, root, version(spec, root))
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _dataset_figures(spec: str, root: str | None, version: int) -> dict:
+def _dataset_figures(spec: str, root: str | None, version: object) -> dict:
     data = _dataset(spec, root, version)
     labels = np.arange(len(data.class_names))
     return {
@@ -94,7 +112,7 @@ def model(saved: SavedModel):
 
 
 @st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
-def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None, version: int):
+def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None, version: object):
     from mnist_app.evaluation import evaluate
 
     data = _dataset(spec, root, version)
@@ -102,7 +120,7 @@ def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None
 
 
 def evaluation(saved: SavedModel, spec: str, root: str | None = None):
-    return _evaluation(*saved.cache_key, spec, root, version(spec))
+    return _evaluation(*saved.cache_key, spec, root, version(spec, root))
 
 
 @st.cache_resource(show_spinner="Preparing to look inside the model…", max_entries=8)
@@ -132,11 +150,11 @@ def prediction_seconds(saved: SavedModel) -> float:
 
 def lab_prepared(spec: str, root: str | None = None):
     """Steps 1 to 4 of the lab run once per dataset, for every visitor of the Lab page."""
-    return _lab_prepared(spec, root, version(spec))
+    return _lab_prepared(spec, root, version(spec, root))
 
 
 @st.cache_resource(show_spinner="Running the lab's first steps on the data…", max_entries=2)
-def _lab_prepared(spec: str, root: str | None, version: int):
+def _lab_prepared(spec: str, root: str | None, version: object):
     from mnist_app.lab import prepare
 
     data = _dataset(spec, root, version)

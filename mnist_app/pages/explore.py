@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_app import resources
 from mnist_app.data import DIGIT_NAMES
+from mnist_app.errors import UserError
 from mnist_app.my_digits import DATASET_NAME, DigitStore
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge
@@ -15,26 +16,44 @@ ZOOM = 3
 BIG_ZOOM = 10
 
 
-def edit_my_digit(split: str, index: int, label: int) -> None:
+EDIT_ERROR = "my_digit_edit_error"
+
+
+def change_my_digit(change, digit_id: int, *args) -> None:
+    """A button's callback: the change is made to the digit that was on screen, by its id."""
+    try:
+        change(digit_id, *args)
+    except UserError as error:
+        st.session_state[EDIT_ERROR] = f"Cannot change your digit #{digit_id}: {error}."
+
+
+def edit_my_digit(split: str, index: int) -> None:
     """Correct a wrong label of one of the learner's own digits, or delete the digit."""
-    store = DigitStore()
-    ids = attempt(lambda: store.ids(split), "Cannot read your digits")
-    if not ids or index >= len(ids):
+    if EDIT_ERROR in st.session_state:
+        st.error(st.session_state.pop(EDIT_ERROR), icon=":material/error:")
+    digits = attempt(resources.my_digits, "Cannot read your digits")
+    ids = digits.ids_of(split) if digits is not None else []
+    if index >= len(ids):
         return
-    digit_id = ids[index]
+    digit_id = int(ids[index])
+    label = int(digits.labels[digits.ids == digit_id][0])
+    store = DigitStore()
     st.caption(f"Your digit #{digit_id}, kept in the {split} split.")
     new_label = st.selectbox("Its label", range(len(DIGIT_NAMES)), index=label, key=f"relabel_{digit_id}")
     save, delete = st.columns(2)
-    relabelled = save.button("Save the label", key="relabel_digit", disabled=new_label == label)
-    if relabelled and attempt(lambda: store.relabel(digit_id, new_label), "Cannot change the label"):
-        st.rerun()
-    deleted = delete.button("Delete this digit", key="delete_digit", icon=":material/delete:")
-    if deleted and attempt(lambda: store.delete(digit_id), "Cannot delete the digit"):
-        st.rerun()
+    save.button(
+        "Save the label", key=f"relabel_digit_{digit_id}", disabled=new_label == label,
+        on_click=change_my_digit, args=(store.relabel, digit_id, new_label),
+    )  # fmt: skip
+    delete.button(
+        "Delete this digit", key=f"delete_digit_{digit_id}", icon=":material/delete:",
+        on_click=change_my_digit, args=(store.delete, digit_id),
+    )  # fmt: skip
 
 
 st.title("Explore the digits")
 choice, data = choose_dataset()
+editable = choice == (DATASET_NAME, None)  # the collection itself, not a file of that name
 if data is None:
     st.stop()
 
@@ -75,9 +94,9 @@ index = left.number_input(f"Index in the {split} split", 0, max(0, len(labels) -
 if len(labels):
     left.metric("Label", data.class_names[labels[index]])
     right.image(enlarge(images[index], BIG_ZOOM), caption=f"{split} image #{index}")
-    if data.name == DATASET_NAME:
+    if editable:
         with left:
-            edit_my_digit(split, int(index), int(labels[index]))
+            edit_my_digit(split, int(index))
 
 st.header("Class balance")
 st.bar_chart(

@@ -62,6 +62,10 @@ def start_teaching(saved, own, replay_name: str, epochs: int):
     arch = saved.metadata.get("arch", "")
     if arch not in ARCHITECTURES:
         raise UserError(f"{saved.name} was not trained by this app (mlp or cnn); choose one that was")
+    if not saved.reads(own.class_names):
+        raise UserError(
+            f"{saved.name} reads other classes ({saved.metadata.get('dataset')}); choose a digit model"
+        )
     replay = resources.dataset(replay_name)
     config = TrainConfig(arch, epochs, 32, LEARNING_RATE, base=str(saved.path))
     job = page_jobs.start(mixed(own, replay), [config], resources.model_store())[0]
@@ -134,11 +138,14 @@ def main() -> None:
     )
     saved = choose_model(resources.model_store().list())
     store = DigitStore()
-    if not store.path.exists():
+    counts = attempt(store.counts, "Cannot read your digits")
+    if counts is None:
+        return
+    if counts["total"] == 0:
         st.info("You have saved no digits yet: draw some on the Draw page and save them.")
         st.page_link("mnist_app/pages/draw.py", label="Draw digits", icon=":material/draw:")
         return
-    digits = attempt(store.read, "Cannot read your digits")
+    digits = attempt(resources.my_digits, "Cannot read your digits")
     if digits is None:
         return
     st.header("Your digits")
