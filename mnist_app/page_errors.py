@@ -23,8 +23,8 @@ def show_unexpected(error: Exception, action: str = "This page") -> None:
     """A bug's message for the visitor; its traceback for whoever runs the server."""
     log.error("%s failed", action, exc_info=error)
     st.error(
-        f"{action} failed on the server ({type(error).__name__}); the details are in the server's log. "
-        "Reload the page to go on.",
+        f"{action}: an unexpected failure on the server ({type(error).__name__}); the details are in "
+        "the server's log. Reload the page to go on.",
         icon=":material/error:",
     )
 

@@ -10,6 +10,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app.data import Dataset
 from mnist_app.jobs import QUEUED, TrainingJob
+from mnist_app.sidebar import use_model
 from mnist_app.store import ModelStore, name_from
 from mnist_app.training import TrainConfig
 from mnist_app.visitors import visitor_present, visitor_token
@@ -71,3 +72,16 @@ def progress_line(job: TrainingJob, snapshot, others_active: bool = False) -> No
         )
     elif snapshot.result is not None and others_active:
         st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")
+
+
+def rerun_once_ended(seen_key: str, jobs: object, saved: list[str]) -> None:
+    """The first time a page sees its job(s) ended: put the newest model saved in use, rerun whole.
+
+    The whole page then shows the new model (the sidebar, the evaluation); later runs pass.
+    """
+    if st.session_state.get(seen_key) is jobs:
+        return
+    st.session_state[seen_key] = jobs
+    if saved:
+        use_model(saved[-1])
+    st.rerun()

@@ -6,7 +6,7 @@ import streamlit as st
 from mnist_app import lab, panels, resources
 from mnist_app.lab_export import notebook, script
 from mnist_app.page_errors import attempt, show_unexpected
-from mnist_app.sidebar import choose_dataset, use_model
+from mnist_app.sidebar import choose_dataset
 
 JOB_KEY = "lab_job"
 RESULTS_KEY = "lab_results"
@@ -117,11 +117,7 @@ def show_job_state(job) -> None:
             st.code("\n".join(log), language=None)
     if snapshot.active:
         return
-    if st.session_state.get("lab_job_seen") is not job:
-        st.session_state.lab_job_seen = job
-        if snapshot.saved_as:
-            use_model(snapshot.saved_as)
-        st.rerun()
+    page_jobs.rerun_once_ended("lab_job_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
     if snapshot.state == FAILED:
         st.error(f"Training failed: {snapshot.error}")
     elif snapshot.result is None:

@@ -8,7 +8,7 @@ from mnist_app import panels, resources
 from mnist_app.data import DIGIT_NAMES, NAMED_DATASETS
 from mnist_app.my_digits import DATASET_NAME, DigitStore
 from mnist_app.page_errors import attempt, show_unexpected
-from mnist_app.sidebar import choose_model, use_model
+from mnist_app.sidebar import choose_model
 
 JOB_KEY = "finetune_job"
 RESULT_KEY = "finetune_result"
@@ -91,11 +91,7 @@ def show_teaching_state(job, saved, replay_name: str) -> None:
         panels.curves({f"{saved.name}, fine-tuned": snapshot.curve}, key="finetune_curves")
     if snapshot.active:
         return
-    if st.session_state.get("finetune_seen") is not job:
-        st.session_state.finetune_seen = job
-        if snapshot.saved_as:
-            use_model(snapshot.saved_as)
-        st.rerun()
+    page_jobs.rerun_once_ended("finetune_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
     if snapshot.state == FAILED:
         st.error(f"Fine-tuning failed: {snapshot.error}")
     elif snapshot.result is None:

@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_app import panels, resources, saved_models
 from mnist_app.page_errors import attempt, show_unexpected
-from mnist_app.sidebar import choose_dataset, choose_model, use_model
+from mnist_app.sidebar import choose_dataset, choose_model
 
 st.title("Train a classifier")
 with st.spinner("Starting TensorFlow…"):
@@ -45,14 +45,10 @@ def show_jobs_state(jobs: list[TrainingJob]) -> None:
         panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
     if active:
         return
-    if st.session_state.get("jobs_seen") is not jobs:
-        st.session_state.jobs_seen = jobs
-        saved = [snapshot.saved_as for snapshot in snapshots if snapshot.saved_as]
-        if saved:
-            use_model(saved[-1])
-        if len(saved) > 1:
-            st.session_state[COMPARE_NEXT_KEY] = saved
-        st.rerun()
+    saved = [snapshot.saved_as for snapshot in snapshots if snapshot.saved_as]
+    if len(saved) > 1 and st.session_state.get("jobs_seen") is not jobs:
+        st.session_state[COMPARE_NEXT_KEY] = saved
+    page_jobs.rerun_once_ended("jobs_seen", jobs, saved)
     if len(jobs) == 1:
         show_outcome(snapshots[0])
     else:
