@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_app.keras_session import keep_keras_session
 from mnist_app.page_errors import show_unexpected
+from mnist_app.timing import timed
 
 
 def run() -> None:
@@ -37,7 +38,8 @@ def run() -> None:
     }
     page = st.navigation(pages)
     try:
-        page.run()
+        with timed(f"page {page.url_path or 'explore'}"):
+            page.run()
     except Exception as error:  # The last net: a bug shows a message, never a traceback.
         show_unexpected(error, page.title)
 

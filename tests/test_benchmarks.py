@@ -57,3 +57,9 @@ def test_inside_benchmark_prints_its_table():
     needs_chromium()
     output = run_benchmark("inside.py", "--strokes", "3", "--browser-strokes", "1")
     assert "| integrated gradients |" in output and "mouse up to the heat map" in output
+
+
+def test_drawing_sessions_benchmark_prints_its_table():
+    needs_chromium()
+    output = run_benchmark("drawing_sessions.py", "--sessions", "2", "--strokes", "1", "--baseline", "HEAD")
+    assert "app (canvas fragment)" in output and "baseline (" in output and "ratio baseline/app" in output

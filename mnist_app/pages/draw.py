@@ -14,6 +14,7 @@ from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.pictures import enlarge
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.sidebar import choose_model
+from mnist_app.timing import timed
 
 SEEN_ZOOM = 8
 
@@ -82,7 +83,8 @@ if model is None:
 def read_a_digit(model, class_names, brush: int) -> None:
     """The canvas and its reading: a stroke reruns this alone, not the page (nor its model listing)."""
     try:
-        canvas_and_reading(model, class_names, brush)
+        with timed("draw"):
+            canvas_and_reading(model, class_names, brush)
     except Exception as error:  # A fragment's own rerun is outside app.py's net.
         show_unexpected(error, "Reading the digit")
 
