@@ -4,6 +4,7 @@ import streamlit as st
 
 from mnist_app.keras_session import keep_keras_session
 from mnist_app.page_errors import show_unexpected
+from mnist_app.preload import tensorflow_in_background
 from mnist_app.timing import timed
 
 
@@ -42,6 +43,7 @@ def run() -> None:
             page.run()
     except Exception as error:  # The last net: a bug shows a message, never a traceback.
         show_unexpected(error, page.title)
+    tensorflow_in_background()
 
 
 run()

@@ -125,3 +125,21 @@ def stroke_latencies(path: str, answered: Callable, strokes: int) -> list[float]
             page.get_by_role("button", name="Clear").click()
             page.get_by_text("Draw a digit on the canvas.").wait_for()
     return latencies
+
+
+def tree_with_files_of(revision: str, paths: list[str], folder: Path) -> Path:
+    """A copy of this repository in `folder` whose `paths` are as at commit `revision`.
+
+    For a baseline in the same run: the app as it is, but for the parts being compared.
+    Returns the copy's `app.py`.
+    """
+    import shutil
+
+    tree = folder / "baseline"
+    shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(".git", "__pycache__", "data", "*.sqlite3*"))
+    for path in paths:
+        old = subprocess.run(
+            ["git", "show", f"{revision}:{path}"], cwd=REPO, capture_output=True, text=True, check=True
+        ).stdout
+        (tree / path).write_text(old)
+    return tree / "app.py"

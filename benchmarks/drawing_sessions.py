@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -27,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server
+from browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server, tree_with_files_of
 
 PREDICTION = "[data-testid='stMetric']"
 
@@ -94,21 +92,6 @@ def measure(app: Path, sessions: int, strokes: int, timed_part: str) -> dict:
     return {"alone": alone, "together": together, "script": times}
 
 
-def baseline_tree(revision: str, folder: Path) -> Path:
-    """This repository with the Draw page of `revision`: the same code but for that page."""
-    tree = folder / "baseline"
-    shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(".git", "__pycache__", "data", "*.sqlite3*"))
-    page = subprocess.run(
-        ["git", "show", f"{revision}:mnist_app/pages/draw.py"],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    (tree / "mnist_app" / "pages" / "draw.py").write_text(page)
-    return tree / "app.py"
-
-
 def row(label: str, figures: dict) -> str:
     script = figures["script"]
     return (
@@ -130,7 +113,7 @@ def main() -> None:
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         if args.baseline:
-            app = baseline_tree(args.baseline, Path(folder))
+            app = tree_with_files_of(args.baseline, ["mnist_app/pages/draw.py"], Path(folder))
             results[f"baseline ({args.baseline[:10]}, whole page)"] = measure(
                 app, args.sessions, args.strokes, "page draw"
             )
