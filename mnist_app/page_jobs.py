@@ -9,7 +9,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app.data import Dataset
-from mnist_app.jobs import QUEUED, TrainingJob
+from mnist_app.jobs import FAILED, QUEUED, TrainingJob
 from mnist_app.sidebar import use_model
 from mnist_app.store import ModelStore, name_from
 from mnist_app.training import TrainConfig
@@ -85,3 +85,14 @@ def rerun_once_ended(seen_key: str, jobs: object, saved: list[str]) -> None:
     if saved:
         use_model(saved[-1])
     st.rerun()
+
+
+def said_why_nothing_came(snapshot, action: str = "Training") -> bool:
+    """For an ended job that left no model, say why (it failed, or left the queue); True if so."""
+    if snapshot.state == FAILED:
+        st.error(f"{action} failed: {snapshot.error}")
+        return True
+    if snapshot.result is None:
+        st.info("Left the queue before training began; nothing was trained.")
+        return True
+    return False

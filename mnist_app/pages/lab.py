@@ -106,7 +106,6 @@ def show_job(job) -> None:
 
 def show_job_state(job) -> None:
     from mnist_app import page_jobs
-    from mnist_app.jobs import FAILED
 
     snapshot = job.snapshot()
     page_jobs.progress_line(job, snapshot)
@@ -118,11 +117,7 @@ def show_job_state(job) -> None:
     if snapshot.active:
         return
     page_jobs.rerun_once_ended("lab_job_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
-    if snapshot.state == FAILED:
-        st.error(f"Training failed: {snapshot.error}")
-    elif snapshot.result is None:
-        st.info("Left the queue before training began; nothing was trained.")
-    elif snapshot.result.stopped_early:
+    if not page_jobs.said_why_nothing_came(snapshot) and snapshot.result.stopped_early:
         st.warning(
             f"Stopped early after {snapshot.result.epochs_completed} epochs; steps 6 and 7 use that model."
         )

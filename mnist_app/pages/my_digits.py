@@ -83,7 +83,6 @@ def show_teaching(job, saved, replay_name: str) -> None:
 
 def show_teaching_state(job, saved, replay_name: str) -> None:
     from mnist_app import page_jobs
-    from mnist_app.jobs import FAILED
 
     snapshot = job.snapshot()
     page_jobs.progress_line(job, snapshot)
@@ -92,11 +91,7 @@ def show_teaching_state(job, saved, replay_name: str) -> None:
     if snapshot.active:
         return
     page_jobs.rerun_once_ended("finetune_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
-    if snapshot.state == FAILED:
-        st.error(f"Fine-tuning failed: {snapshot.error}")
-    elif snapshot.result is None:
-        st.info("Left the queue before training began; nothing was trained.")
-    else:
+    if not page_jobs.said_why_nothing_came(snapshot, "Fine-tuning"):
         show_before_and_after(job, snapshot, saved, replay_name)
 
 

@@ -60,13 +60,9 @@ def run_name(job: TrainingJob) -> str:
 
 
 def show_outcome(snapshot) -> None:
-    if snapshot.state == FAILED:
-        st.error(f"Training failed: {snapshot.error}")
+    if page_jobs.said_why_nothing_came(snapshot):
         return
     result = snapshot.result
-    if result is None:
-        st.info("Left the queue before training began; nothing was trained.")
-        return
     if result.stopped_early:
         st.warning(
             f"Stopped early after {result.epochs_completed} of {result.config.epochs} epochs; "
