@@ -75,19 +75,9 @@ def dataset_figures(spec: str, root: str | None = None) -> dict:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _dataset_figures(spec: str, root: str | None, version: object) -> dict:
-    data = _dataset(spec, root, version)
-    labels = np.arange(len(data.class_names))
-    return {
-        "train_counts": np.bincount(data.y_train, minlength=len(labels)),
-        "test_counts": np.bincount(data.y_test, minlength=len(labels)),
-        "mean_images": [
-            data.x_train[data.y_train == label].mean(axis=0) if (data.y_train == label).any() else None
-            for label in labels
-        ],
-        "histogram": np.bincount(data.x_train.ravel(), minlength=256),
-        "mean": float(data.x_train.mean()) if data.x_train.size else 0.0,
-        "std": float(data.x_train.std()) if data.x_train.size else 0.0,
-    }
+    from mnist_app.summaries import figures
+
+    return figures(_dataset(spec, root, version))
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
