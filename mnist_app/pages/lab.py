@@ -183,6 +183,7 @@ def main() -> None:
         return
     job = st.session_state.get(JOB_KEY)
     running = job is not None and job.snapshot().active
+    # The choices step 5 draws, read ahead: the fit cell and the downloads show them already.
     epochs = int(st.session_state.get("lab_epochs", 10))
     batch_size = int(st.session_state.get("lab_batch_size", 32))
     steps = lab.steps(data.name, choice[0], epochs, batch_size)
@@ -201,7 +202,7 @@ def main() -> None:
 
     heading(5, steps[4])
     epochs, batch_size = choose_training(running)
-    show_cells(lab.steps(data.name, choice[0], epochs, batch_size)[4])
+    show_cells(steps[4])
     show_training(data, epochs, batch_size)
 
     results = trained_results(data)
