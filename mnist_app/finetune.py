@@ -20,7 +20,9 @@ from mnist_app.errors import UserError
 # (on the CNN, 1e-3 for two epochs cost it a point of MNIST accuracy; 3e-4 kept it).
 LEARNING_RATE = 3e-4
 REPLAY_PER_OWN = 4
-MIN_REPLAY = 1_000
+# With 1,000 replayed digits the sample's test accuracy moved by -1.3 to +1.1 points over five
+# fresh base models (an MLP, 2 epochs); with 3,000 it rose by 1.2 to 2.0 points every time.
+MIN_REPLAY = 3_000
 OWN_SHARE = 1 / 3
 
 

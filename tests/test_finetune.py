@@ -6,7 +6,7 @@ from PIL import Image
 
 from mnist_app.data import Dataset
 from mnist_app.errors import UserError
-from mnist_app.finetune import LEARNING_RATE, before_and_after, mixed
+from mnist_app.finetune import LEARNING_RATE, MIN_REPLAY, before_and_after, mixed
 from mnist_app.my_digits import split_of
 
 
@@ -27,7 +27,7 @@ def slanted_handwriting(sample, count=300, seed=1) -> Dataset:
 def test_the_mix_is_a_third_own_digits_and_tests_on_them(sample):
     own = slanted_handwriting(sample)
     mix = mixed(own, sample)
-    share = (len(mix.y_train) - 1000) / len(mix.y_train)
+    share = (len(mix.y_train) - MIN_REPLAY) / len(mix.y_train)
     assert 0.25 < share < 0.45
     np.testing.assert_array_equal(mix.x_test, own.x_test)
     assert mix.name == "my-digits+mnist-sample"
