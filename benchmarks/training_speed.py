@@ -1,13 +1,16 @@
 """Training speed: the app's trainer against the lab's plain Keras code, side by side.
 
-    python benchmarks/training_speed.py [--dataset fashion-mnist] [--epochs 4] [--rounds 3]
+    python benchmarks/training_speed.py [--arch mlp|cnn] [--dataset fashion-mnist] [--epochs 4] [--rounds 3]
 
-Both train the lab's MLP with batch size 32 on the same data, validating on the test split
-every epoch as the lab does; the app's trainer has its live-curve callback attached. Each
-run is a fresh process, the two alternate, and the table gives medians over the rounds: a
-steady epoch (epochs 2 and later), the whole run (data preparation, compilation, training,
-final evaluation), the whole process (Python and TensorFlow start-up too), test accuracy, and how far the app's epoch is from the machine's FLOP
-bound for this model (measured matmul rate).
+Both train the same network with batch size 32 on the same data, validating on the test
+split every epoch as the lab does; the app's trainer has its live-curve callback attached.
+The plain code is the lab's for the MLP and, for the CNN, the same network written as
+keras-io's examples write it: Keras' random turn, shift and zoom layers inside, `compile`
+and `fit`. Each run is a fresh process, the two alternate, and the table gives medians over
+the rounds: a steady epoch (epochs 2 and later), the whole run (data preparation,
+compilation, training, final evaluation), the whole process (Python and TensorFlow start-up
+too), test accuracy, and how far the app's epoch is from the machine's FLOP bound for this
+model (measured matmul rate, in bfloat16 where the app trains in it).
 """
 
 from __future__ import annotations
@@ -20,10 +23,41 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-def run_lab(dataset, epochs: int) -> dict:
+def plain_cnn(num_classes: int):
+    """The app's CNN as keras-io's examples write it, augmentation layers inside."""
+    import keras
+    from keras import layers
+
+    from mnist_app.models import CNN_AUGMENTATION as augmentation
+
+    return keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.RandomRotation(augmentation.rotation),
+            layers.RandomTranslation(augmentation.translation, augmentation.translation),
+            layers.RandomZoom(augmentation.zoom),
+            layers.Conv2D(32, kernel_size=3, activation="relu"),
+            layers.Conv2D(32, kernel_size=3, activation="relu"),
+            layers.MaxPooling2D(pool_size=2),
+            layers.Conv2D(64, kernel_size=3, activation="relu"),
+            layers.Conv2D(64, kernel_size=3, activation="relu"),
+            layers.MaxPooling2D(pool_size=2),
+            layers.Flatten(),
+            layers.Dropout(0.4),
+            layers.Dense(128, activation="relu"),
+            layers.Dropout(0.4),
+            layers.Dense(num_classes, activation="softmax"),
+        ]
+    )
+
+
+def run_lab(dataset, epochs: int, arch: str) -> dict:
     """The lab's code as the notebook writes it: flatten, scale, one-hot, compile, fit."""
     import keras
     from keras.layers import Dense
@@ -37,11 +71,15 @@ def run_lab(dataset, epochs: int) -> dict:
     y_train, y_test = to_categorical(dataset.y_train), to_categorical(dataset.y_test)
     num_classes = y_test.shape[1]
 
-    model = Sequential()
-    model.add(keras.Input(shape=(num_pixels,)))
-    model.add(Dense(num_pixels, activation="relu"))
-    model.add(Dense(100, activation="relu"))
-    model.add(Dense(num_classes, activation="softmax"))
+    if arch == "cnn":
+        x_train, x_test = dataset.x_train.astype("float32") / 255, dataset.x_test.astype("float32") / 255
+        model = plain_cnn(num_classes)
+    else:
+        model = Sequential()
+        model.add(keras.Input(shape=(num_pixels,)))
+        model.add(Dense(num_pixels, activation="relu"))
+        model.add(Dense(100, activation="relu"))
+        model.add(Dense(num_classes, activation="softmax"))
     model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
 
     class EpochTimer(keras.callbacks.Callback):
@@ -59,14 +97,17 @@ def run_lab(dataset, epochs: int) -> dict:
     return {"epoch_seconds": seconds, "total": time.perf_counter() - started, "accuracy": float(scores[1])}
 
 
-def run_app(dataset, epochs: int) -> dict:
+def run_app(dataset, epochs: int, arch: str) -> dict:
     """The app's trainer, with a listener on its live curve as the Train page has."""
+    from mnist_app.models import ARCHITECTURES
+    from mnist_app.precision import bfloat16_training
     from mnist_app.training import TrainConfig, train
 
     points = []
     started = time.perf_counter()
-    result = train(dataset, TrainConfig("mlp", epochs=epochs, batch_size=32), on_progress=points.append)
+    result = train(dataset, TrainConfig(arch, epochs=epochs, batch_size=32), on_progress=points.append)
     return {
+        "bfloat16": ARCHITECTURES[arch].bfloat16 and bfloat16_training(),
         "epoch_seconds": result.epoch_seconds,
         "total": time.perf_counter() - started,
         "accuracy": result.test_accuracy,
@@ -74,11 +115,11 @@ def run_app(dataset, epochs: int) -> dict:
     }
 
 
-def matmul_gflops() -> float:
-    """This machine's float32 matmul rate through TensorFlow, best of five."""
+def matmul_gflops(dtype: str = "float32") -> float:
+    """This machine's matmul rate through TensorFlow, best of five."""
     import tensorflow as tf
 
-    a, b = tf.random.uniform((2048, 2048)), tf.random.uniform((2048, 2048))
+    a, b = (tf.cast(tf.random.uniform((2048, 2048)), dtype) for _ in range(2))
     tf.matmul(a, b).numpy()
     best = float("inf")
     for _ in range(5):
@@ -88,31 +129,59 @@ def matmul_gflops() -> float:
     return 2 * 2048**3 / best / 1e9
 
 
-def mlp_epoch_gflop(n_train: int, n_test: int) -> float:
-    """Multiply-adds of the lab's MLP: 2 FLOP each forward, 4 more backward; validation forward only."""
-    macs = 784 * 784 + 784 * 100 + 100 * 10
+def multiply_adds(model) -> int:
+    """Multiply-adds of one image's forward pass through the model's dense and conv layers."""
+    from keras import layers
+
+    total = 0
+    for layer in model.layers:
+        if isinstance(layer, layers.Dense):
+            total += layer.kernel.shape[0] * layer.kernel.shape[1]
+        elif isinstance(layer, layers.Conv2D):
+            height, width, channels = layer.output.shape[1:]
+            total += height * width * channels * int(np.prod(layer.kernel.shape[:3]))
+    return total
+
+
+def epoch_gflop(arch: str, n_train: int, n_test: int) -> float:
+    """2 FLOP a multiply-add forward, 4 more backward; validation forward only."""
+    from mnist_app.models import build_model
+
+    macs = multiply_adds(build_model(arch))
     return (6 * macs * n_train + 2 * macs * n_test) / 1e9
 
 
-def child(kind: str, spec: str, epochs: int) -> None:
+def child(kind: str, spec: str, epochs: int, arch: str) -> None:
     from mnist_app.data import load_dataset
 
     dataset = load_dataset(spec)
     if kind == "bound":
         result = {
             "gflops": matmul_gflops(),
-            "epoch_gflop": mlp_epoch_gflop(len(dataset.y_train), len(dataset.y_test)),
+            "bfloat16_gflops": matmul_gflops("bfloat16"),
+            "epoch_gflop": epoch_gflop(arch, len(dataset.y_train), len(dataset.y_test)),
         }
     else:
-        result = run_lab(dataset, epochs) if kind == "lab" else run_app(dataset, epochs)
+        result = run_lab(dataset, epochs, arch) if kind == "lab" else run_app(dataset, epochs, arch)
     print(json.dumps(result))
 
 
-def measure(kind: str, spec: str, epochs: int) -> dict:
+def measure(kind: str, spec: str, epochs: int, arch: str) -> dict:
     """One run in a fresh process; `process` is its wall time, Python and TensorFlow start-up included."""
     began = time.perf_counter()
     output = subprocess.run(
-        [sys.executable, __file__, "--child", kind, "--dataset", spec, "--epochs", str(epochs)],
+        [
+            sys.executable,
+            __file__,
+            "--child",
+            kind,
+            "--dataset",
+            spec,
+            "--epochs",
+            str(epochs),
+            "--arch",
+            arch,
+        ],
         capture_output=True,
         text=True,
         check=True,
@@ -122,23 +191,24 @@ def measure(kind: str, spec: str, epochs: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--arch", choices=["mlp", "cnn"], default="mlp")
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--child", choices=["lab", "app", "bound"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(args.child, args.dataset, args.epochs)
+        child(args.child, args.dataset, args.epochs, args.arch)
         return
 
     runs: dict[str, list[dict]] = {"lab": [], "app": []}
     for round_number in range(args.rounds):
         for kind in ("lab", "app"):
-            runs[kind].append(measure(kind, args.dataset, args.epochs))
+            runs[kind].append(measure(kind, args.dataset, args.epochs, args.arch))
             print(f"round {round_number + 1}/{args.rounds}: {kind} done", file=sys.stderr)
 
     # In a process of its own, so that neither trainer's timings include it.
-    machine = measure("bound", args.dataset, args.epochs)
+    machine = measure("bound", args.dataset, args.epochs, args.arch)
 
     def steady_epochs(kind):
         return [s for run in runs[kind] for s in (run["epoch_seconds"][1:] or run["epoch_seconds"])]
@@ -150,9 +220,13 @@ def main() -> None:
     lab_fastest, app_fastest = min(steady_epochs("lab")), min(steady_epochs("app"))
     lab_total, app_total = median("lab", "total"), median("app", "total")
     lab_process, app_process = median("lab", "process"), median("app", "process")
-    bound = machine["epoch_gflop"] / machine["gflops"]
+    bfloat16 = runs["app"][0].get("bfloat16", False)
+    rate = machine["bfloat16_gflops" if bfloat16 else "gflops"]
+    bound = machine["epoch_gflop"] / rate
+    network = "lab's MLP" if args.arch == "mlp" else "the app's CNN"
     print(
-        f"Training speed: lab's MLP, batch 32, {args.dataset}, {args.epochs} epochs, median of {args.rounds} rounds"
+        f"Training speed: {network}, batch 32, {args.dataset}, {args.epochs} epochs, median of {args.rounds} rounds; "
+        f"the app computes in {'bfloat16' if bfloat16 else 'float32'}"
     )
     print("| measure | lab's code | app's trainer | lab / app |")
     print("|---|---|---|---|")
@@ -165,7 +239,8 @@ def main() -> None:
     print(f"| test accuracy | {median('lab', 'accuracy'):.4f} | {median('app', 'accuracy'):.4f} | |")
     print(f"| curve updates per epoch | 0 | {median('app', 'updates') / args.epochs:.0f} | |")
     print(
-        f"FLOP bound: {bound:.2f} s an epoch at {machine['gflops']:.0f} GFLOP/s; "
+        f"FLOP bound: {bound:.2f} s an epoch at {rate:.0f} GFLOP/s "
+        f"({machine['gflops']:.0f} in float32, {machine['bfloat16_gflops']:.0f} in bfloat16); "
         f"lab's code {lab_epoch / bound:.1f}x the bound, app's trainer {app_epoch / bound:.1f}x"
     )
 

@@ -37,3 +37,26 @@ def test_models_map_28x28_images_to_ten_probabilities(builder):
 def test_unknown_architecture_is_refused():
     with pytest.raises(ValueError, match="unknown architecture"):
         build_model("transformer")
+
+
+def test_the_cnn_can_compute_in_bfloat16_and_still_answers_in_float32():
+    model = build_model("cnn", bfloat16=True)
+    conv = next(layer for layer in model.layers if layer.__class__.__name__ == "Conv2D")
+    assert conv.compute_dtype == "bfloat16" and conv.variable_dtype == "float32"
+    assert model(np.zeros((2, 28, 28), np.float32)).dtype == "float32"
+    assert build_model("mlp", bfloat16=True).layers[-1].compute_dtype == "float32", "the MLP never does"
+
+
+def test_a_float32_copy_keeps_the_weights_and_the_optimizer_state():
+    from mnist_app.models import float32_copy
+
+    mixed = build_model("cnn", learning_rate=0.002, bfloat16=True)
+    images, labels = np.random.default_rng(0).random((4, 28, 28), np.float32), np.eye(10)[[1, 2, 3, 4]]
+    mixed.train_on_batch(images, labels)
+    copy = float32_copy(mixed, "cnn", 0.002)
+    assert all(layer.compute_dtype == "float32" for layer in copy.layers)
+    for theirs, mine in zip(mixed.get_weights(), copy.get_weights(), strict=True):
+        np.testing.assert_array_equal(theirs, mine)
+    assert int(copy.optimizer.iterations.numpy()) == 1
+    assert float(copy.optimizer.learning_rate.numpy()) == pytest.approx(0.002)
+    np.testing.assert_allclose(copy.predict_on_batch(images), mixed.predict_on_batch(images), atol=0.05)

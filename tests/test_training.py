@@ -127,3 +127,46 @@ def test_the_curve_history_round_trips_through_save_and_load(trained_mlp, tmp_pa
         assert after.seconds == pytest.approx(before.seconds, abs=1e-3)
     seconds = [p.seconds for p in back if p.split == "validation"]
     assert 0 < seconds[0] < seconds[1] <= trained_mlp.seconds
+
+
+@pytest.mark.parametrize("bfloat16", ["0", "1"])
+def test_the_cnn_comes_back_in_float32_with_figures_keras_agrees_with(sample, monkeypatch, bfloat16):
+    """Whether its steps computed in bfloat16 or not, the model that comes back is float32 and
+    its final figures are that model's, as `evaluate` gives them."""
+    from mnist_app.data import to_model_input
+
+    monkeypatch.setenv("MNIST_APP_BFLOAT16", bfloat16)
+    small = Dataset("small", "test", sample.x_train[::8], sample.y_train[::8], sample.x_test, sample.y_test)
+    result = train(small, TrainConfig("cnn", epochs=1, batch_size=32), seed=0)
+    assert all(layer.compute_dtype == "float32" for layer in result.model.layers)
+    assert int(result.model.optimizer.iterations.numpy()) == 16
+    loss, accuracy = result.model.evaluate(
+        to_model_input(sample.x_test), np.eye(10)[sample.y_test], batch_size=100, verbose=0
+    )
+    assert result.test_accuracy == pytest.approx(accuracy, abs=1e-6)
+    assert result.test_loss == pytest.approx(loss, rel=1e-4)
+
+
+def test_a_cnn_saved_with_keras_random_layers_inside_fine_tunes(sample, tmp_path):
+    """Models saved before the augmentation moved into the trainer still serve as a base."""
+    import keras
+
+    from mnist_app.models import build_cnn
+    from mnist_app.store import save_model
+
+    new_style = build_cnn()
+    old_style = keras.Sequential(
+        [
+            keras.Input(shape=(28, 28)),
+            new_style.layers[0],
+            keras.layers.RandomRotation(0.04),
+            *new_style.layers[1:],
+        ]
+    )
+    base = save_model(old_style, tmp_path / "old.keras", {"arch": "cnn"})
+    small = Dataset("small", "test", sample.x_train[::40], sample.y_train[::40], sample.x_test, sample.y_test)
+    tuned = train(small, TrainConfig("cnn", epochs=1, batch_size=32, base=str(base)))
+    assert [layer.__class__.__name__ for layer in tuned.model.layers] == [
+        layer.__class__.__name__ for layer in new_style.layers
+    ]
+    assert tuned.model.count_params() == old_style.count_params()

@@ -1,0 +1,46 @@
+"""Whether to train in bfloat16: only where the CPU multiplies bfloat16 in hardware.
+
+On a CPU with AMX or AVX-512 BF16, TensorFlow's oneDNN convolutions in bfloat16 train the CNN
+about 1.6x as fast as in float32 to the same accuracy; on a CPU without them, or with oneDNN
+turned off, the same graph runs some 20x slower. So it is on only where both are there, and
+`MNIST_APP_BFLOAT16=0` (or `1`) overrides the guess.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+
+SETTING = "MNIST_APP_BFLOAT16"
+CPU_FLAGS = {"amx_bf16", "avx512_bf16"}
+
+
+def bfloat16_training() -> bool:
+    """True where training steps should compute in bfloat16 (weights stay float32)."""
+    chosen = os.environ.get(SETTING, "").strip()
+    if chosen in {"0", "1"}:
+        return chosen == "1"
+    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0" and _cpu_has_bfloat16()
+
+
+@cache
+def _cpu_has_bfloat16() -> bool:
+    return cpu_flags_have_bfloat16(_cpu_flags())
+
+
+def cpu_flags_have_bfloat16(flags: set[str]) -> bool:
+    return bool(flags & CPU_FLAGS)
+
+
+def _cpu_flags() -> set[str]:
+    """The first processor's feature flags from /proc/cpuinfo (empty where there is none)."""
+    try:
+        text = Path("/proc/cpuinfo").read_text(errors="replace")
+    except OSError:
+        return set()
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip() == "flags":
+            return set(value.split())
+    return set()

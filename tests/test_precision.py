@@ -1,0 +1,31 @@
+"""bfloat16 only where the CPU has it, oneDNN is on, and no one said otherwise."""
+
+import pytest
+
+from mnist_app import precision
+
+
+@pytest.mark.parametrize(
+    ("flags", "has"),
+    [({"avx512_bf16", "avx512f"}, True), ({"amx_bf16"}, True), ({"avx2", "fma"}, False), (set(), False)],
+)
+def test_bfloat16_needs_a_cpu_flag_for_it(flags, has):
+    assert precision.cpu_flags_have_bfloat16(flags) is has
+
+
+@pytest.mark.parametrize(("setting", "wanted"), [("0", False), ("1", True)])
+def test_the_setting_overrides_the_guess(monkeypatch, setting, wanted):
+    monkeypatch.setenv(precision.SETTING, setting)
+    assert precision.bfloat16_training() is wanted
+
+
+def test_without_onednn_the_guess_is_no(monkeypatch):
+    monkeypatch.delenv(precision.SETTING, raising=False)
+    monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
+    assert precision.bfloat16_training() is False
+
+
+def test_the_guess_follows_this_cpu(monkeypatch):
+    monkeypatch.delenv(precision.SETTING, raising=False)
+    monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
+    assert precision.bfloat16_training() is precision.cpu_flags_have_bfloat16(precision._cpu_flags())
