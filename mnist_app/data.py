@@ -24,6 +24,7 @@ from typing import BinaryIO
 
 import numpy as np
 
+from mnist_app.decoded import decoded
 from mnist_app.errors import UserError
 from mnist_app.files import open_regular, read_capped, resolve_inside
 
@@ -331,19 +332,30 @@ def load_npz(path: Path) -> Dataset:
 
     Read member by member rather than with np.load: only plain numbers in MNIST's shapes are
     accepted, each size is checked against the caps before its data is read, and whatever
-    zipfile, zlib or numpy raise on a damaged archive becomes a DatasetError.
+    zipfile, zlib or numpy raise on a damaged archive becomes a DatasetError. Decoded once,
+    then memory-mapped from `decoded`'s cache.
     """
-    with open_regular(path, MAX_FILE_BYTES, DatasetError) as file:
-        try:
-            _check_zip_directory(file, path)
-            with zipfile.ZipFile(file) as archive:
-                arrays = [_read_npz_array(archive, key, path) for key in NPZ_KEYS]
-        except DatasetError:
-            raise
-        except _ARCHIVE_ERRORS as error:
-            raise DatasetError(f"{path} is not a readable .npz file ({_why(error)})") from None
-    x_train, y_train, x_test, y_test = arrays
+
+    def decode():
+        with open_regular(path, MAX_FILE_BYTES, DatasetError) as file:
+            try:
+                _check_zip_directory(file, path)
+                with zipfile.ZipFile(file) as archive:
+                    x_train, y_train, x_test, y_test = (
+                        _read_npz_array(archive, key, path) for key in NPZ_KEYS
+                    )
+            except DatasetError:
+                raise
+            except _ARCHIVE_ERRORS as error:
+                raise DatasetError(f"{path} is not a readable .npz file ({_why(error)})") from None
+        return _arrays(_dataset(path.stem, str(path), (x_train, y_train), (x_test, y_test)))
+
+    x_train, y_train, x_test, y_test = decoded([path], decode)
     return _dataset(path.stem, str(path), (x_train, y_train), (x_test, y_test))
+
+
+def _arrays(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    return dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test
 
 
 # What zipfile, zlib, lzma, struct and numpy's header parser raise on damaged bytes
@@ -513,15 +525,14 @@ def load_idx_dir(folder: Path, *, require_train: bool = True, root: Path | None 
     """A folder of MNIST's IDX files, gzipped or raw; without train files only if allowed.
 
     With `root`, each file must lie inside it: a link in the folder may not lead out.
+    Decoded once, then memory-mapped from `decoded`'s cache.
     """
-    splits = {}
+    paths = {}
     for split in ("train", "t10k"):
         images_path = _find_idx(folder, split, "images")
         labels_path = _find_idx(folder, split, "labels")
         if images_path is None or labels_path is None:
             if split == "train" and not require_train:
-                empty = np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-                splits[split] = (empty, np.zeros(0, np.uint8))
                 continue
             raise DatasetError(
                 f"{folder} lacks {split}-images-idx3-ubyte and {split}-labels-idx1-ubyte (.gz or raw)"
@@ -529,8 +540,19 @@ def load_idx_dir(folder: Path, *, require_train: bool = True, root: Path | None 
         if root is not None:
             images_path = resolve_inside(root, str(images_path), DatasetError)
             labels_path = resolve_inside(root, str(labels_path), DatasetError)
-        splits[split] = (read_idx(images_path, ndim=3), read_idx(labels_path, ndim=1))
-    return _dataset(folder.name, str(folder), splits["train"], splits["t10k"])
+        paths[split] = (images_path, labels_path)
+
+    def decode():
+        splits = {
+            split: (read_idx(images, ndim=3), read_idx(labels, ndim=1))
+            for split, (images, labels) in paths.items()
+        }
+        empty = (np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8), np.zeros(0, np.uint8))
+        return _arrays(_dataset(folder.name, str(folder), splits.get("train", empty), splits["t10k"]))
+
+    sources = [path for pair in paths.values() for path in pair]
+    x_train, y_train, x_test, y_test = decoded(sources, decode) if "train" in paths else decode()
+    return _dataset(folder.name, str(folder), (x_train, y_train), (x_test, y_test))
 
 
 def _find_idx(folder: Path, split: str, kind: str) -> Path | None:

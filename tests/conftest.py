@@ -9,6 +9,7 @@ import pytest
 os.environ["MNIST_APP_OFFLINE"] = "1"
 os.environ["MNIST_APP_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnist-app-models-")
 os.environ["MNIST_APP_DATA_DIR"] = tempfile.mkdtemp(prefix="mnist-app-data-")
+os.environ["MNIST_APP_CACHE_DIR"] = tempfile.mkdtemp(prefix="mnist-app-decoded-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 REPO = Path(__file__).resolve().parent.parent

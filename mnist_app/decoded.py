@@ -1,0 +1,123 @@
+"""Decoded datasets kept on disk as NumPy `.npy` files and memory-mapped on later loads.
+
+Decoding 70,000 images from gzipped IDX files or an `.npz` takes a noticeable part of a
+second at every server start. The first load writes the four decoded arrays next to each
+other; later loads, in this process or any other, map those files read-only: nothing to
+decode, and every server process on the machine shares one copy in the page cache.
+
+An entry is named by a hash of its source files' paths, sizes and modification times, so a
+changed source is decoded afresh. Entries are written into a temporary folder and renamed
+into place, so a crash or a second process racing to write leaves no half entry; anything
+unreadable in the cache is decoded again. The cache is an optimisation only: where it
+cannot be written, loading works as before.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+
+SETTING = "MNIST_APP_CACHE_DIR"
+KEYS = ("x_train", "y_train", "x_test", "y_test")
+# A new layout of entries gets a new prefix, so old ones are never misread.
+FORMAT = "v1-"
+# Each full-size entry is about 55 MB: keep the most recently used few.
+MAX_ENTRIES = 8
+
+Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def cache_dir() -> Path | None:
+    """MNIST_APP_CACHE_DIR ("off" for none), else the user's cache folder."""
+    chosen = os.environ.get(SETTING, "").strip()
+    if chosen == "off":
+        return None
+    if chosen:
+        return Path(chosen)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mnist-app" / "decoded"
+
+
+def entry_name(sources: Iterable[Path]) -> str:
+    """The entry for these source files as they are now on disk."""
+    digest = hashlib.sha256()
+    for path in sources:
+        status = os.stat(path)
+        digest.update(f"{os.path.realpath(path)}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+    return FORMAT + digest.hexdigest()[:32]
+
+
+def decoded(sources: list[Path], decode: Callable[[], Arrays]) -> Arrays:
+    """The four arrays `decode` gives for `sources`, from the cache where they are there."""
+    folder = cache_dir()
+    if folder is None:
+        return decode()
+    try:
+        entry = folder / entry_name(sources)
+    except OSError:
+        return decode()
+    cached = read_entry(entry)
+    if cached is not None:
+        return cached
+    arrays = decode()
+    if _write_entry(folder, entry, arrays):
+        _prune(folder)
+        return read_entry(entry) or arrays
+    return arrays
+
+
+def read_entry(entry: Path) -> Arrays | None:
+    """The entry's arrays, memory-mapped read-only; None if it is missing or not as written."""
+    try:
+        arrays = tuple(np.load(entry / f"{key}.npy", mmap_mode="r", allow_pickle=False) for key in KEYS)
+        os.utime(entry)
+    except (OSError, ValueError):
+        return None
+    x_train, y_train, x_test, y_test = arrays
+    for images, labels in ((x_train, y_train), (x_test, y_test)):
+        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+            return None
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            return None
+    return arrays
+
+
+def _write_entry(folder: Path, entry: Path, arrays: Arrays) -> bool:
+    """Write the entry atomically; False where the cache cannot be written."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
+    except OSError:
+        return False
+    try:
+        for key, array in zip(KEYS, arrays, strict=True):
+            with open(partial / f"{key}.npy", "wb") as file:
+                np.save(file, np.ascontiguousarray(array), allow_pickle=False)
+                file.flush()
+                os.fsync(file.fileno())
+        os.rename(partial, entry)
+        return True
+    except OSError:
+        # Another process renamed its copy into place first, or the disk is full or read-only.
+        return entry.is_dir()
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+
+
+def _prune(folder: Path) -> None:
+    """Remove all but the MAX_ENTRIES most recently used entries, and partial ones a killed
+    writer left over an hour ago. A process that still maps a removed entry keeps reading it."""
+    try:
+        ages = {path: time.time() - path.stat().st_mtime for path in folder.iterdir()}
+    except OSError:
+        return
+    entries = sorted((path for path in ages if path.name.startswith(FORMAT)), key=ages.get)
+    abandoned = [path for path, age in ages.items() if path.name.startswith(".partial-") and age > 3600]
+    for stale in entries[MAX_ENTRIES:] + abandoned:
+        shutil.rmtree(stale, ignore_errors=True)
