@@ -180,6 +180,7 @@ def _train(args) -> int:
     replay_name = args.replay or ("auto" if base and dataset.name == "my-digits" else None)
     replay = load_dataset(replay_name) if replay_name else None
     _import_tensorflow_quietly()
+    from mnist_app import cluster
     from mnist_app.finetune import LEARNING_RATE, before_and_after, mixed
     from mnist_app.training import TrainConfig, train
 
@@ -193,7 +194,10 @@ def _train(args) -> int:
     print(
         f"training {config.arch} on {trained_on.name} ({len(trained_on.y_train):,} images)", file=sys.stderr
     )
-    result = train(trained_on, config, on_progress=_print_progress)
+    if cluster.configured():
+        result = cluster.train(trained_on, config, _print_progress, on_placed=_print_placement)
+    else:
+        result = train(trained_on, config, on_progress=_print_progress)
     print(file=sys.stderr)
     metadata = result.metadata(command="python -m mnist_app " + shlex.join(args.argv))
     if output is None:
@@ -208,6 +212,12 @@ def _train(args) -> int:
         summary["before_after"] = figures.rows(dataset.name, replay.name)
     _print_json(summary)
     return 0
+
+
+def _print_placement(placement) -> None:
+    from mnist_app import cluster
+
+    print(f"training on the Ray cluster at {cluster.address()}: {placement}", file=sys.stderr)
 
 
 def _fine_tuning_base(args) -> tuple[Path, str] | None:

@@ -2,7 +2,9 @@
 
 The job runs on its own thread, so a page that reruns or is left does not end it; the page
 only reads `snapshot()`. Jobs share the machine's cores through one queue: at most
-`MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn.
+`MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn. Where a
+Ray cluster is configured (`cluster`), the job trains there instead, and the queue holds as
+many at once as the cluster has room for.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
+from mnist_app import cluster
 from mnist_app.curves import CurvePoint
 from mnist_app.data import Dataset
+from mnist_app.errors import UserError
 from mnist_app.training import Progress, TrainConfig, TrainResult, train
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
@@ -39,6 +44,18 @@ class TrainingQueue:
         """Take a place at the end of the line (at once, so the position shows at once)."""
         with self._changed:
             self._waiting.append(ticket)
+
+    def leave(self, ticket: object) -> None:
+        with self._changed:
+            if ticket in self._waiting:
+                self._waiting.remove(ticket)
+            self._changed.notify_all()
+
+    def resize(self, slots: int) -> None:
+        """As many slots as the trainer now has room for (a cluster grows and shrinks)."""
+        with self._changed:
+            self.slots = max(1, slots)
+            self._changed.notify_all()
 
     def acquire(self, ticket: object, cancelled: threading.Event) -> bool:
         """Wait in line for a slot; False if cancelled while waiting."""
@@ -102,6 +119,9 @@ class JobSnapshot:
     result: TrainResult | None = None
     saved_as: str = ""
     error: str = ""
+    # Where it trains, on a cluster ("" on the server), and how many jobs train at once there.
+    placement: str = ""
+    at_once: int = 1
 
     @property
     def active(self) -> bool:
@@ -137,6 +157,7 @@ class TrainingJob:
         self._result: TrainResult | None = None
         self._saved_as = ""
         self._error = ""
+        self._placement = ""
         self._thread = threading.Thread(target=self._run, name=f"train-{config.arch}", daemon=True)
 
     def start(self) -> TrainingJob:
@@ -166,6 +187,8 @@ class TrainingJob:
                 result=self._result,
                 saved_as=self._saved_as,
                 error=self._error,
+                placement=self._placement,
+                at_once=self.queue.slots,
             )
 
     def _watch(self) -> None:
@@ -178,7 +201,29 @@ class TrainingJob:
             self._progress = progress
             self._curve.extend(progress.points)
 
+    def _on_placed(self, placement: cluster.Placement) -> None:
+        with self._lock:
+            self._placement = str(placement)
+
+    def _trainer(self) -> Callable:
+        """`training.train` here, or the cluster's, with the queue sized to the cluster."""
+        if not cluster.configured():
+            return train
+        self.queue.resize(cluster.capacity())
+        return partial(cluster.train, on_placed=self._on_placed)
+
+    def _fail(self, error: Exception) -> None:
+        with self._lock:
+            self._error = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            self._state = FAILED
+
     def _run(self) -> None:
+        try:
+            trainer = self._trainer()
+        except Exception as error:  # The cluster cannot be reached: say so, train nowhere.
+            self.queue.leave(self)
+            self._fail(error)
+            return
         if not self.queue.acquire(self, self._stop):
             with self._lock:
                 self._state = STOPPED
@@ -186,15 +231,13 @@ class TrainingJob:
         try:
             with self._lock:
                 self._state = RUNNING
-            result = train(self.dataset, self.config, self._on_progress, self._stop)
+            result = trainer(self.dataset, self.config, self._on_progress, self._stop)
             saved_as = self.on_result(result) if self.on_result else ""
             with self._lock:
                 self._result, self._saved_as = result, saved_as
                 self._curve = list(result.curve)
                 self._state = STOPPED if result.stopped_early else DONE
         except Exception as error:  # The page shows any failure; the thread must not die silently.
-            with self._lock:
-                self._error = f"{type(error).__name__}: {error}"
-                self._state = FAILED
+            self._fail(error)
         finally:
             self.queue.release()

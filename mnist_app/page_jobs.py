@@ -8,6 +8,7 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
+from mnist_app import cluster
 from mnist_app.data import Dataset
 from mnist_app.jobs import FAILED, QUEUED, TrainingJob
 from mnist_app.sidebar import use_model
@@ -62,13 +63,15 @@ def progress_line(job: TrainingJob, snapshot, others_active: bool = False) -> No
     config = job.config
     if snapshot.state == QUEUED:
         place = snapshot.queue_position
-        st.progress(
-            0.0, text=f"Waiting for the trainer: number {place} in the queue" if place else "Starting…"
+        trainer = (
+            f"the cluster (it trains {snapshot.at_once} at once)" if cluster.configured() else "the trainer"
         )
+        st.progress(0.0, text=f"Waiting for {trainer}: number {place} in the queue" if place else "Starting…")
     elif snapshot.active:
+        where = f", on {snapshot.placement}" if snapshot.placement else ""
         st.progress(
             snapshot.fraction,
-            text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}",
+            text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}{where}",
         )
     elif snapshot.result is not None and others_active:
         st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")

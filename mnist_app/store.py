@@ -316,6 +316,22 @@ def load_model(path: Path):
     return model
 
 
+def model_bytes(model) -> bytes:
+    """The model as a `.keras` file's bytes, to send where the models folder is not."""
+    with tempfile.TemporaryDirectory(prefix="mnist-app-model-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(content: bytes):
+    """A model from `.keras` bytes another machine sent, loaded as a file would be: safely."""
+    with tempfile.TemporaryDirectory(prefix="mnist-app-model-") as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(content)
+        return load_model(path)
+
+
 @contextlib.contextmanager
 def _temporary_model_file(model, folder: Path, stem: str, metadata: dict) -> Iterator[str]:
     """The model and its description written whole to a hidden file beside its final place.

@@ -30,8 +30,11 @@ def needs_chromium():
         pytest.skip("browser benchmarks need Debian's chromium")
 
 
-def test_training_speed_benchmark_prints_its_table():
-    output = run_benchmark("training_speed.py", "--dataset", "mnist-sample", "--epochs", "1", "--rounds", "1")
+@pytest.mark.parametrize("arch", ["mlp", "cnn"])
+def test_training_speed_benchmark_prints_its_table(arch):
+    output = run_benchmark(
+        "training_speed.py", "--arch", arch, "--dataset", "mnist-sample", "--epochs", "1", "--rounds", "1"
+    )
     assert "| steady epoch (s) |" in output and "| whole run (s) |" in output and "FLOP bound" in output
 
 
@@ -69,3 +72,9 @@ def test_train_ready_benchmark_prints_its_table():
     needs_chromium()
     output = run_benchmark("train_ready.py", "--rounds", "1", "--read", "1", "--baseline", "HEAD")
     assert "| app (TensorFlow loads in the background) |" in output and "| baseline (HEAD) |" in output
+
+
+@pytest.mark.cluster
+def test_cluster_jobs_benchmark_prints_its_table():
+    output = run_benchmark("cluster_jobs.py", "--jobs", "2", "--epochs", "1", "--nodes", "1", "--rounds", "1")
+    assert "| Ray, 1 worker node | 1 |" in output and "A class of 30" in output

@@ -1,5 +1,6 @@
 """A real Streamlit server and a real Chromium (Debian's, driven by Playwright) for browser tests."""
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -16,8 +17,8 @@ from benchmarks.browser import CHROMIUM_FLAGS, REPO, free_port
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-@pytest.fixture(scope="session")
-def app_url(tmp_path_factory):
+@contextlib.contextmanager
+def streamlit_app(tmp_path_factory, **settings):
     """`streamlit run app.py` on a free localhost port, offline, with the shipped default model."""
     models = tmp_path_factory.mktemp("e2e-models")
     shutil.copy(REPO / "models" / "default.keras", models / "default.keras")
@@ -28,6 +29,7 @@ def app_url(tmp_path_factory):
         "MNIST_APP_OFFLINE": "1",
         "MNIST_APP_MODELS_DIR": str(models),
         "MNIST_APP_DATA_DIR": str(data),
+        **settings,
     }
     log = open(tmp_path_factory.mktemp("e2e-log") / "streamlit.log", "w")  # noqa: SIM115
     server = subprocess.Popen(
@@ -47,14 +49,30 @@ def app_url(tmp_path_factory):
     else:
         server.kill()
         pytest.fail("the Streamlit server did not start within 60 s")
-    yield url
-    server.terminate()
     try:
-        server.wait(10)
-    except subprocess.TimeoutExpired:  # TensorFlow's threads can hold up a graceful exit
-        server.kill()
-        server.wait(10)
-    log.close()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:  # TensorFlow's threads can hold up a graceful exit
+            server.kill()
+            server.wait(10)
+        log.close()
+
+
+@pytest.fixture(scope="session")
+def app_url(tmp_path_factory):
+    with streamlit_app(tmp_path_factory) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def cluster_app_url(tmp_path_factory, ray_cluster):
+    """The app with its training jobs sent to the test's Ray cluster."""
+    cluster, _ = ray_cluster
+    with streamlit_app(tmp_path_factory, MNIST_APP_RAY_ADDRESS=cluster.address) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,273 @@
+"""Training jobs on a Ray cluster, when `MNIST_APP_RAY_ADDRESS` names one.
+
+A classroom outgrows one machine's cores; a Ray cluster (`ray start --head`, then
+`ray start --address=...` on each worker) spreads the jobs over many. Unset, nothing here
+imports Ray and training stays in the server's process.
+
+A job is one Ray task. The dataset travels with it through Ray's object store, and a saved
+model to fine-tune as bytes, so workers need neither the data nor the server's disk. Curve
+points and the Stop request go through one small actor per server process (`mailbox`), which
+both sides poll a few times a second. The trained model comes back as `.keras` bytes that the server loads with Keras' safe
+mode on and saves itself. A worker that dies, a node that leaves, a cluster that cannot be
+reached: each ends the job with a `ClusterError` that says so; there is no quiet fallback to
+training on the server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import tempfile
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import astuple, dataclass, replace
+from pathlib import Path
+
+from mnist_app.curves import CurvePoint
+from mnist_app.data import Dataset
+from mnist_app.errors import UserError
+from mnist_app.mailbox import PostOffice
+from mnist_app.training import Progress, TrainConfig, TrainResult
+
+SETTING = "MNIST_APP_RAY_ADDRESS"
+CPUS_SETTING = "MNIST_APP_RAY_CPUS_PER_JOB"
+NAMESPACE = "mnist-app"
+POLL_S = 0.2
+# How long a call to the cluster may take before the cluster counts as gone.
+CALL_TIMEOUT_S = 30.0
+PROBE_TIMEOUT_S = 5.0
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+class ClusterError(UserError):
+    """The cluster could not be reached, or lost the job; the message says which."""
+
+
+def address() -> str:
+    """The cluster's address: `ray://host:10001`, `host:6379`, `auto`; "" for none."""
+    return os.environ.get(SETTING, "").strip()
+
+
+def configured() -> bool:
+    return bool(address())
+
+
+def cpus_per_job() -> int:
+    """MNIST_APP_RAY_CPUS_PER_JOB: the CPUs a job asks Ray for (default 1; bad values mean 1)."""
+    try:
+        return max(1, int(os.environ.get(CPUS_SETTING, "1")))
+    except ValueError:
+        return 1
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where a job trains: the Ray node, its address, and the worker process."""
+
+    node_id: str
+    host: str
+    pid: int
+
+    def __str__(self) -> str:
+        return f"node {self.node_id[:8]} ({self.host}, worker process {self.pid})"
+
+
+_connecting = threading.Lock()
+_post_office = []
+
+
+def connect():
+    """Ray, connected to the configured cluster (once a process); ClusterError if it cannot be."""
+    import ray
+
+    with _connecting:
+        if ray.is_initialized():
+            return ray
+        _post_office.clear()  # A post office of an earlier connection is gone with it.
+        _check_reachable(address())
+        try:
+            ray.init(
+                address=address(),
+                namespace=NAMESPACE,
+                log_to_driver=False,
+                logging_level="ERROR",
+                runtime_env={"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__"]},
+            )
+        except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError...
+            raise ClusterError(f"cannot reach the Ray cluster at {address()}: {_reason(error)}") from None
+    return ray
+
+
+def _check_reachable(where: str) -> None:
+    """Fail in seconds where nothing answers: Ray itself retries an absent head for minutes."""
+    if where == "auto":
+        return
+    host, _, port = where.removeprefix("ray://").rpartition(":")
+    try:
+        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S):
+            pass
+    except ValueError:
+        raise ClusterError(f"{SETTING}={where!r} is not host:port, ray://host:port or auto") from None
+    except OSError as error:
+        raise ClusterError(f"cannot reach the Ray cluster at {where}: {error.strerror or error}") from None
+
+
+def capacity() -> int:
+    """How many jobs the cluster trains at once: its CPUs over a job's (at least one)."""
+    ray = connect()
+    try:
+        cpus = ray.cluster_resources().get("CPU", 0)
+    except Exception as error:
+        raise ClusterError(f"the Ray cluster at {address()} does not answer: {_reason(error)}") from None
+    return max(1, int(cpus) // cpus_per_job())
+
+
+def train(
+    dataset: Dataset,
+    config: TrainConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    seed: int | None = None,
+    on_placed: Callable[[Placement], None] | None = None,
+) -> TrainResult:
+    """`training.train`, run as a Ray task on the cluster; blocks until the job ends."""
+    config.validate()
+    ray = connect()
+    base = Path(config.base).read_bytes() if config.base else b""
+    job_id = uuid.uuid4().hex
+    try:
+        post_office = _open_post_office(ray)
+        ray.get(post_office.open.remote(job_id), timeout=CALL_TIMEOUT_S)
+        task = _task(ray).options(**_resources(ray, config))
+        job = task.remote(dataset, replace(config, base=""), base, post_office, job_id, seed)
+    except Exception as error:
+        _post_office.clear()
+        raise ClusterError(f"the Ray cluster at {address()} did not take the job: {_reason(error)}") from None
+    try:
+        payload = _follow(ray, job, post_office, job_id, on_progress, stop, on_placed)
+    finally:
+        with contextlib.suppress(Exception):  # The post office may have gone with its node.
+            post_office.close.remote(job_id)
+    from mnist_app.store import model_from_bytes
+
+    return replace(payload["result"], model=model_from_bytes(payload["model"]), config=config)
+
+
+def _open_post_office(ray):
+    """This server's post office actor, started on first use and again if it died."""
+    with _connecting:
+        if not _post_office:
+            # No CPU of its own: it must never wait behind the jobs it serves.
+            _post_office.append(ray.remote(num_cpus=0)(PostOffice).remote())
+        return _post_office[0]
+
+
+def _follow(ray, job, post_office, job_id, on_progress, stop, on_placed) -> dict:
+    """Relay the job's placement and curve points, pass on Stop, and return what it returns."""
+    asked_to_stop = False
+    try:
+        while True:
+            finished, _ = ray.wait([job], timeout=POLL_S)
+            placement, events = ray.get(post_office.take.remote(job_id), timeout=CALL_TIMEOUT_S)
+            if placement is not None and on_placed is not None:
+                on_placed(Placement(*placement))
+            for event in events:
+                if on_progress is not None:
+                    on_progress(_progress(event))
+            if stop is not None and stop.is_set() and not asked_to_stop:
+                post_office.ask_to_stop.remote(job_id)
+                asked_to_stop = True
+            if finished:
+                return ray.get(job, timeout=CALL_TIMEOUT_S)
+    except Exception as error:
+        if "ActorDied" in type(error).__name__ or "ActorUnavailable" in type(error).__name__:
+            _post_office.clear()
+        raise ClusterError(f"the training job failed on the Ray cluster: {_reason(error)}") from None
+
+
+def _event(progress: Progress) -> dict:
+    """Progress as plain data: the post office never imports TensorFlow's modules."""
+    return {
+        "steps_done": progress.steps_done,
+        "total_steps": progress.total_steps,
+        "epoch": progress.epoch,
+        "epochs": progress.epochs,
+        "points": [astuple(point) for point in progress.points],
+    }
+
+
+def _progress(event: dict) -> Progress:
+    points = tuple(CurvePoint(*point) for point in event["points"])
+    return Progress(event["steps_done"], event["total_steps"], event["epoch"], event["epochs"], points)
+
+
+def _resources(ray, config: TrainConfig) -> dict:
+    """What a job asks Ray for: CPUs, and a GPU for the CNN where the cluster has GPUs."""
+    wanted = {"num_cpus": cpus_per_job(), "max_retries": 0}
+    if config.arch == "cnn" and ray.cluster_resources().get("GPU", 0) >= 1:
+        wanted["num_gpus"] = 1
+    return wanted
+
+
+def train_on_worker(
+    dataset: Dataset, config: TrainConfig, base: bytes, post_office, job_id: str, seed
+) -> dict:
+    """The Ray task's body: train as the server would, posting progress; return the model as bytes."""
+    import ray
+
+    from mnist_app.store import model_bytes
+    from mnist_app.training import train as train_here
+
+    placement = Placement(ray.get_runtime_context().get_node_id(), _host(), os.getpid())
+    post_office.placed.remote(job_id, astuple(placement))
+    stop = threading.Event()
+    watcher = threading.Thread(target=_watch_for_stop, args=(ray, post_office, job_id, stop), daemon=True)
+    watcher.start()
+
+    def post(progress: Progress) -> None:
+        post_office.post.remote(job_id, _event(progress))
+
+    with tempfile.TemporaryDirectory(prefix="mnist-app-job-") as folder:
+        if base:
+            path = Path(folder) / "base.keras"
+            path.write_bytes(base)
+            config = replace(config, base=str(path))
+        try:
+            result = train_here(dataset, config, post, stop, seed)
+        finally:
+            stop.set()
+    return {"model": model_bytes(result.model), "result": replace(result, model=None)}
+
+
+def _watch_for_stop(ray, post_office, job_id: str, stop: threading.Event) -> None:
+    while not stop.wait(POLL_S):
+        try:
+            if ray.get(post_office.stop_asked.remote(job_id), timeout=CALL_TIMEOUT_S):
+                stop.set()
+        except Exception:  # The server is gone: stop, and let what was trained come back.
+            stop.set()
+
+
+def _host() -> str:
+    try:
+        import ray
+
+        return ray.util.get_node_ip_address()
+    except Exception:
+        return socket.gethostname()
+
+
+def _task(ray):
+    return ray.remote(train_on_worker)
+
+
+def _reason(error: BaseException) -> str:
+    """One line on why, without Ray's multi-line tracebacks; a task's own error by its name."""
+    cause = getattr(error, "cause", None)
+    if isinstance(cause, BaseException):
+        error = cause
+    text = str(error).strip().splitlines()
+    first = next((line.strip() for line in text if line.strip()), "")
+    return f"{type(error).__name__}: {first}"[:300] if first else type(error).__name__

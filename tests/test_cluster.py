@@ -1,0 +1,165 @@
+"""Training on a real Ray cluster: a head and two worker nodes, all on loopback.
+
+The head has no CPUs, so every job runs on a worker node, in a worker process of its own.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from mnist_app.data import Dataset
+
+pytestmark = pytest.mark.cluster
+
+
+@pytest.fixture(scope="module")
+def small(sample):
+    """A fifth of the sample: jobs end in seconds even on two busy cores."""
+    return Dataset("small", "test", sample.x_train[::5], sample.y_train[::5], sample.x_test, sample.y_test)
+
+
+def test_a_job_trains_on_a_worker_node_streams_its_curve_and_returns_a_model(ray_cluster, small):
+    from mnist_app import cluster
+    from mnist_app.evaluation import evaluate
+    from mnist_app.training import TrainConfig
+
+    _, worker_nodes = ray_cluster
+    progress, placements = [], []
+    result = cluster.train(
+        small, TrainConfig("mlp", epochs=3, batch_size=32), progress.append, on_placed=placements.append
+    )
+    assert placements and placements[0].node_id in worker_nodes, "a worker node, not the head"
+    assert placements[0].pid != os.getpid()
+    assert len(progress) >= 3 and any(0 < point.epoch < 1 for p in progress for point in p.points)
+    assert result.epochs_completed == 3 and not result.stopped_early
+    assert evaluate(result.model, small.x_test, small.y_test).accuracy == pytest.approx(
+        result.test_accuracy, abs=1e-6
+    )
+    assert result.test_accuracy > 0.7
+
+
+def test_stop_reaches_the_worker_and_the_model_so_far_comes_back(ray_cluster, small):
+    from mnist_app import cluster
+    from mnist_app.training import TrainConfig
+
+    stop, stopped_at = threading.Event(), []
+
+    def stop_after_first_points(progress):
+        if not stop.is_set():
+            stop.set()
+            stopped_at.append(time.monotonic())
+
+    result = cluster.train(
+        small, TrainConfig("mlp", epochs=500, batch_size=32), stop_after_first_points, stop
+    )
+    assert result.stopped_early and result.epochs_completed < 500
+    assert time.monotonic() - stopped_at[0] < 10, "Stop reached the worker within seconds"
+    assert result.model.predict_on_batch(small.x_test[:4] / 255).shape == (4, 10)
+
+
+def test_a_worker_killed_mid_job_fails_the_job_with_a_reason(ray_cluster, small):
+    from mnist_app import cluster
+    from mnist_app.training import TrainConfig
+
+    killed = []
+
+    def kill_the_worker(placement):
+        os.kill(placement.pid, signal.SIGKILL)
+        killed.append(placement.pid)
+
+    began = time.monotonic()
+    with pytest.raises(cluster.ClusterError, match="failed on the Ray cluster") as failure:
+        cluster.train(small, TrainConfig("mlp", epochs=500, batch_size=32), on_placed=kill_the_worker)
+    assert killed and time.monotonic() - began < 60
+    assert "died" in str(failure.value) or "crash" in str(failure.value).lower()
+
+
+def test_jobs_at_once_spread_over_the_nodes_and_queue_beyond_them(ray_cluster, small):
+    from mnist_app.jobs import DONE, QUEUED, TrainingJob, TrainingQueue
+    from mnist_app.training import TrainConfig
+
+    _, worker_nodes = ray_cluster
+    queue = TrainingQueue(1)
+    jobs = [TrainingJob(small, TrainConfig("mlp", epochs=2), queue=queue).start() for _ in range(3)]
+    saw_a_queue = False
+    deadline = time.monotonic() + 180
+    while any(job.snapshot().active for job in jobs) and time.monotonic() < deadline:
+        snapshots = [job.snapshot() for job in jobs]
+        saw_a_queue |= any(s.state == QUEUED and s.queue_position == 1 and s.at_once == 2 for s in snapshots)
+        time.sleep(0.05)
+    snapshots = [job.snapshot() for job in jobs]
+    assert [s.state for s in snapshots] == [DONE] * 3, [s.error for s in snapshots]
+    assert queue.slots == 2, "the queue holds as many at once as the cluster's two worker CPUs"
+    assert saw_a_queue, "the third job waited its turn, with its place shown"
+    nodes = {s.placement.split()[1] for s in snapshots}
+    assert {node[:8] for node in worker_nodes} == nodes
+
+
+def test_the_command_line_trains_on_the_cluster_and_saves_here(ray_cluster, tmp_path):
+    output = tmp_path / "from-the-cluster.keras"
+    env = {**os.environ, "MNIST_APP_MODELS_DIR": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "mnist_app", "train", "--dataset", "mnist-sample", "--epochs", "1",
+         "--output", str(output)],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "training on the Ray cluster at" in done.stderr and "worker process" in done.stderr
+    from mnist_app.store import load_model, read_metadata
+
+    assert load_model(output).count_params() == 694_950
+    assert read_metadata(output)["epochs_completed"] == 1
+
+
+def test_fine_tuning_sends_the_base_model_with_the_job(ray_cluster, small, trained_mlp, tmp_path):
+    from mnist_app import cluster
+    from mnist_app.store import save_model
+    from mnist_app.training import TrainConfig
+
+    base = save_model(trained_mlp.model, tmp_path / "base.keras", trained_mlp.metadata())
+    tuned = cluster.train(small, TrainConfig("mlp", epochs=1, learning_rate=3e-4, base=str(base)))
+    assert tuned.metadata()["fine_tuned_from"] == "base"
+    assert tuned.test_accuracy > 0.85, "it started from the trained model, not from scratch"
+
+
+def test_an_unreachable_cluster_is_said_plainly_and_nothing_trains_here(tmp_path):
+    from benchmarks.browser import free_port
+
+    env = {
+        **os.environ,
+        "MNIST_APP_RAY_ADDRESS": f"127.0.0.1:{free_port()}",
+        "MNIST_APP_MODELS_DIR": str(tmp_path),
+    }
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "mnist_app", "train", "--dataset", "mnist-sample", "--epochs", "1"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "cannot reach the Ray cluster at 127.0.0.1:" in done.stderr
+    assert not list(tmp_path.glob("*.keras")), "no quiet fallback to training on this machine"
+    assert time.monotonic() - began < 120
+
+
+def test_without_the_setting_ray_is_never_imported():
+    code = (
+        "import sys; from mnist_app.jobs import TrainingJob; import mnist_app.cli, mnist_app.page_jobs;"
+        "print('ray' in sys.modules)"
+    )
+    env = {key: value for key, value in os.environ.items() if key != "MNIST_APP_RAY_ADDRESS"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120)
+    assert done.stdout.strip() == "False", done.stderr
+
+
+@pytest.mark.parametrize("setting", ["no-port-here", "ray://127.0.0.1:notaport", "127.0.0.1:99999999"])
+def test_a_malformed_address_is_named_in_the_message(monkeypatch, setting):
+    from mnist_app import cluster
+
+    monkeypatch.setenv(cluster.SETTING, setting)
+    with pytest.raises(cluster.ClusterError, match="MNIST_APP_RAY_ADDRESS|cannot reach"):
+        cluster._check_reachable(setting)
