@@ -39,10 +39,16 @@ POLL_S = 0.2
 CALL_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 5.0
 PACKAGE_DIR = Path(__file__).resolve().parent
+# Settings of the server's that decide how a job trains, so a worker trains the same way.
+PASSED_ON = ("MNIST_APP_BFLOAT16", "TF_ENABLE_ONEDNN_OPTS")
 
 
 class ClusterError(UserError):
     """The cluster could not be reached, or lost the job; the message says which."""
+
+
+class StoppedBeforeStart(ClusterError):
+    """Stop was pressed while the job still waited for room on the cluster: nothing trained."""
 
 
 def address() -> str:
@@ -93,11 +99,17 @@ def connect():
                 namespace=NAMESPACE,
                 log_to_driver=False,
                 logging_level="ERROR",
-                runtime_env={"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__"]},
+                runtime_env=_runtime_env(),
             )
         except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError...
             raise ClusterError(f"cannot reach the Ray cluster at {address()}: {_reason(error)}") from None
     return ray
+
+
+def _runtime_env() -> dict:
+    """The app's code for every worker, and the server's choices that change how a job trains."""
+    passed_on = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
+    return {"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__"], "env_vars": passed_on}
 
 
 def _check_reachable(where: str) -> None:
@@ -115,13 +127,24 @@ def _check_reachable(where: str) -> None:
 
 
 def capacity() -> int:
-    """How many jobs the cluster trains at once: its CPUs over a job's (at least one)."""
+    """How many jobs the cluster trains at once: on each live node, its CPUs over a job's.
+
+    A cluster where no node has room for one job is an error now, not a job that waits
+    for ever.
+    """
     ray = connect()
     try:
-        cpus = ray.cluster_resources().get("CPU", 0)
+        nodes = [node for node in ray.nodes() if node.get("Alive")]
     except Exception as error:
         raise ClusterError(f"the Ray cluster at {address()} does not answer: {_reason(error)}") from None
-    return max(1, int(cpus) // cpus_per_job())
+    per_job = cpus_per_job()
+    room = sum(int(node.get("Resources", {}).get("CPU", 0)) // per_job for node in nodes)
+    if room == 0:
+        raise ClusterError(
+            f"no node of the Ray cluster at {address()} has the {per_job} CPU{'s' * (per_job > 1)} "
+            f"a job asks for ({CPUS_SETTING})"
+        )
+    return room
 
 
 def train(
@@ -143,7 +166,8 @@ def train(
         task = _task(ray).options(**_resources(ray, config))
         job = task.remote(dataset, replace(config, base=""), base, post_office, job_id, seed)
     except Exception as error:
-        _post_office.clear()
+        with _connecting:
+            _post_office.clear()
         raise ClusterError(f"the Ray cluster at {address()} did not take the job: {_reason(error)}") from None
     try:
         payload = _follow(ray, job, post_office, job_id, on_progress, stop, on_placed)
@@ -165,25 +189,39 @@ def _open_post_office(ray):
 
 
 def _follow(ray, job, post_office, job_id, on_progress, stop, on_placed) -> dict:
-    """Relay the job's placement and curve points, pass on Stop, and return what it returns."""
-    asked_to_stop = False
+    """Relay the job's placement and curve points, pass on Stop, and return what it returns.
+
+    Stop reaches a running job through the post office; a job still waiting for room on
+    the cluster is cancelled instead, and `StoppedBeforeStart` says nothing was trained.
+    """
+    asked_to_stop, placed = False, False
     try:
         while True:
             finished, _ = ray.wait([job], timeout=POLL_S)
             placement, events = ray.get(post_office.take.remote(job_id), timeout=CALL_TIMEOUT_S)
-            if placement is not None and on_placed is not None:
-                on_placed(Placement(*placement))
+            if placement is not None:
+                placed = True
+                if on_placed is not None:
+                    on_placed(Placement(*placement))
             for event in events:
                 if on_progress is not None:
                     on_progress(_progress(event))
             if stop is not None and stop.is_set() and not asked_to_stop:
+                if not placed and not finished:
+                    ray.cancel(job, force=True)
+                    raise StoppedBeforeStart(
+                        "stopped while waiting for room on the cluster; nothing was trained"
+                    )
                 post_office.ask_to_stop.remote(job_id)
                 asked_to_stop = True
             if finished:
                 return ray.get(job, timeout=CALL_TIMEOUT_S)
+    except StoppedBeforeStart:
+        raise
     except Exception as error:
-        if "ActorDied" in type(error).__name__ or "ActorUnavailable" in type(error).__name__:
-            _post_office.clear()
+        if isinstance(error, ray.exceptions.RayActorError):
+            with _connecting:
+                _post_office.clear()
         raise ClusterError(f"the training job failed on the Ray cluster: {_reason(error)}") from None
 
 
@@ -242,11 +280,14 @@ def train_on_worker(
 
 
 def _watch_for_stop(ray, post_office, job_id: str, stop: threading.Event) -> None:
+    """Stop when the server asks, or when its post office is gone (the server with it)."""
     while not stop.wait(POLL_S):
         try:
             if ray.get(post_office.stop_asked.remote(job_id), timeout=CALL_TIMEOUT_S):
                 stop.set()
-        except Exception:  # The server is gone: stop, and let what was trained come back.
+        except ray.exceptions.GetTimeoutError:
+            continue  # A busy post office is not a Stop.
+        except Exception:
             stop.set()
 
 

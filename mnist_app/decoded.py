@@ -8,15 +8,19 @@ decode, and every server process on the machine shares one copy in the page cach
 An entry is named by a hash of its source files' paths, sizes and modification times, so a
 changed source is decoded afresh. Entries are written into a temporary folder and renamed
 into place, so a crash or a second process racing to write leaves no half entry; anything
-unreadable in the cache is decoded again. The cache is an optimisation only: where it
-cannot be written, loading works as before.
+unreadable in the cache is decoded again and the entry replaced. The cache is an
+optimisation only: where it cannot be written, loading works as before. Since a planted
+entry could hold wrong labels, a cache folder is used only if it belongs to this user and
+no one else may write to it; the app makes its own with mode 0700.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -56,7 +60,7 @@ def entry_name(sources: Iterable[Path]) -> str:
 def decoded(sources: list[Path], decode: Callable[[], Arrays]) -> Arrays:
     """The four arrays `decode` gives for `sources`, from the cache where they are there."""
     folder = cache_dir()
-    if folder is None:
+    if folder is None or not _trusted(folder):
         return decode()
     try:
         entry = folder / entry_name(sources)
@@ -72,13 +76,27 @@ def decoded(sources: list[Path], decode: Callable[[], Arrays]) -> Arrays:
     return arrays
 
 
+def _trusted(folder: Path) -> bool:
+    """The folder, made if missing, is this user's and no one else's to write."""
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        status = os.stat(folder)
+    except OSError:
+        return False
+    return status.st_uid == os.getuid() and not status.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+
+
 def read_entry(entry: Path) -> Arrays | None:
     """The entry's arrays, memory-mapped read-only; None if it is missing or not as written."""
     try:
-        arrays = tuple(np.load(entry / f"{key}.npy", mmap_mode="r", allow_pickle=False) for key in KEYS)
-        os.utime(entry)
+        paths = [entry / f"{key}.npy" for key in KEYS]
+        if not all(stat.S_ISREG(os.lstat(path).st_mode) for path in paths):
+            return None
+        arrays = tuple(np.load(path, mmap_mode="r", allow_pickle=False) for path in paths)
     except (OSError, ValueError):
         return None
+    with contextlib.suppress(OSError):
+        os.utime(entry)
     x_train, y_train, x_test, y_test = arrays
     for images, labels in ((x_train, y_train), (x_test, y_test)):
         if images.dtype != np.uint8 or labels.dtype != np.uint8:
@@ -89,9 +107,8 @@ def read_entry(entry: Path) -> Arrays | None:
 
 
 def _write_entry(folder: Path, entry: Path, arrays: Arrays) -> bool:
-    """Write the entry atomically; False where the cache cannot be written."""
+    """Write the entry atomically, in place of a damaged one; False where it cannot be written."""
     try:
-        folder.mkdir(parents=True, exist_ok=True)
         partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     except OSError:
         return False
@@ -101,6 +118,7 @@ def _write_entry(folder: Path, entry: Path, arrays: Arrays) -> bool:
                 np.save(file, np.ascontiguousarray(array), allow_pickle=False)
                 file.flush()
                 os.fsync(file.fileno())
+        _move_aside(folder, entry)
         os.rename(partial, entry)
         return True
     except OSError:
@@ -108,6 +126,20 @@ def _write_entry(folder: Path, entry: Path, arrays: Arrays) -> bool:
         return entry.is_dir()
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _move_aside(folder: Path, entry: Path) -> None:
+    """Take a damaged entry out of the way; a process still mapping its files keeps them."""
+    if not os.path.lexists(entry):
+        return
+    aside = folder / f".partial-stale-{os.getpid()}-{time.monotonic_ns()}"
+    with contextlib.suppress(OSError):
+        os.rename(entry, aside)
+    if aside.is_dir() and not aside.is_symlink():
+        shutil.rmtree(aside, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):
+            aside.unlink()
 
 
 def _prune(folder: Path) -> None:

@@ -231,7 +231,12 @@ class TrainingJob:
         try:
             with self._lock:
                 self._state = RUNNING
-            result = trainer(self.dataset, self.config, self._on_progress, self._stop)
+            try:
+                result = trainer(self.dataset, self.config, self._on_progress, self._stop)
+            except cluster.StoppedBeforeStart:
+                with self._lock:
+                    self._state = STOPPED
+                return
             saved_as = self.on_result(result) if self.on_result else ""
             with self._lock:
                 self._result, self._saved_as = result, saved_as

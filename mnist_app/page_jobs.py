@@ -68,7 +68,11 @@ def progress_line(job: TrainingJob, snapshot, others_active: bool = False) -> No
         )
         st.progress(0.0, text=f"Waiting for {trainer}: number {place} in the queue" if place else "Starting…")
     elif snapshot.active:
-        where = f", on {snapshot.placement}" if snapshot.placement else ""
+        where = (
+            f", on {snapshot.placement}; the cluster trains {snapshot.at_once} at once"
+            if snapshot.placement
+            else ""
+        )
         st.progress(
             snapshot.fraction,
             text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}{where}",

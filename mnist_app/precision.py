@@ -2,8 +2,9 @@
 
 On a CPU with AMX or AVX-512 BF16, TensorFlow's oneDNN convolutions in bfloat16 train the CNN
 about 1.6x as fast as in float32 to the same accuracy; on a CPU without them, or with oneDNN
-turned off, the same graph runs some 20x slower. So it is on only where both are there, and
-`MNIST_APP_BFLOAT16=0` (or `1`) overrides the guess.
+turned off, the same graph runs some 20x slower. So it is on only where both are there and
+no GPU is (a GPU's own choice is TensorFlow's), and `MNIST_APP_BFLOAT16=0` (or `1`)
+overrides the guess.
 """
 
 from __future__ import annotations
@@ -21,7 +22,13 @@ def bfloat16_training() -> bool:
     chosen = os.environ.get(SETTING, "").strip()
     if chosen in {"0", "1"}:
         return chosen == "1"
-    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0" and _cpu_has_bfloat16()
+    return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0" and _cpu_has_bfloat16() and not _gpu_visible()
+
+
+def _gpu_visible() -> bool:
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
 
 
 @cache

@@ -36,7 +36,10 @@ def my_digits():
     return _my_digits(version(DATASET_NAME))
 
 
-@st.cache_resource(show_spinner="Loading the dataset…", max_entries=4)
+@st.cache_resource(
+    show_spinner="Loading the dataset… (a big one's first load decodes it and keeps a copy on disk for next time)",
+    max_entries=4,
+)
 def _dataset(spec: str, root: str | None, version: object) -> Dataset:
     from mnist_app.my_digits import DATASET_NAME
 

@@ -11,8 +11,9 @@ os.environ["MNIST_APP_MODELS_DIR"] = tempfile.mkdtemp(prefix="mnist-app-models-"
 os.environ["MNIST_APP_DATA_DIR"] = tempfile.mkdtemp(prefix="mnist-app-data-")
 os.environ["MNIST_APP_CACHE_DIR"] = tempfile.mkdtemp(prefix="mnist-app-decoded-")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# Ray's own switch (meant for laptops) that keeps every address it resolves on loopback: the
-# test clusters listen on 127.0.0.1 only, never on the machine's network address.
+# Ray's own switch (meant for laptops) that keeps every address it resolves on loopback, read
+# when Ray is first imported: the test clusters listen on 127.0.0.1 only, never on the
+# machine's network address (see benchmarks/cluster_jobs.py's `local_cluster`).
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 REPO = Path(__file__).resolve().parent.parent
@@ -76,9 +77,6 @@ def hostile_model(tmp_path):
     return path, marker
 
 
-RAY_NODE_ARGS = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "object_store_memory": 100 * 2**20}
-
-
 @pytest.fixture(scope="module")
 def ray_cluster():
     """A real Ray cluster on loopback: a head without CPUs and two worker nodes of one CPU each.
@@ -91,15 +89,11 @@ def ray_cluster():
             "ray", reason="the cluster tests need Ray: pip install -r requirements-cluster.txt"
         )
     import ray
-    from ray.cluster_utils import Cluster
 
+    from benchmarks.cluster_jobs import local_cluster
     from mnist_app import cluster as app_cluster
 
-    head = Cluster(
-        initialize_head=True, head_node_args={**RAY_NODE_ARGS, "num_cpus": 0, "include_dashboard": False}
-    )
-    workers = [head.add_node(**RAY_NODE_ARGS) for _ in range(2)]
-    head.wait_for_nodes()
+    head, workers = local_cluster(2)
     previous = os.environ.get(app_cluster.SETTING)
     os.environ[app_cluster.SETTING] = head.address
     try:

@@ -163,3 +163,43 @@ def test_a_malformed_address_is_named_in_the_message(monkeypatch, setting):
     monkeypatch.setenv(cluster.SETTING, setting)
     with pytest.raises(cluster.ClusterError, match="MNIST_APP_RAY_ADDRESS|cannot reach"):
         cluster._check_reachable(setting)
+
+
+def test_a_job_no_node_has_room_for_is_refused_at_once(ray_cluster, monkeypatch):
+    from mnist_app import cluster
+
+    monkeypatch.setenv(cluster.CPUS_SETTING, "2")
+    with pytest.raises(cluster.ClusterError, match="no node of the Ray cluster .* has the 2 CPUs"):
+        cluster.capacity()
+
+
+def test_stop_on_a_job_still_waiting_for_room_cancels_it(ray_cluster, small):
+    """Both worker nodes busy: a third job waits in Ray; Stop ends it with nothing trained."""
+    from mnist_app import cluster
+    from mnist_app.training import TrainConfig
+
+    stops = [threading.Event(), threading.Event()]
+    placed = threading.Semaphore(0)
+    busy = [
+        threading.Thread(
+            target=cluster.train,
+            args=(small, TrainConfig("mlp", epochs=500), None, stop),
+            kwargs={"on_placed": lambda _: placed.release()},
+        )
+        for stop in stops
+    ]
+    for thread in busy:
+        thread.start()
+    try:
+        assert placed.acquire(timeout=120) and placed.acquire(timeout=120), "both nodes took a job"
+        waiting = threading.Event()
+        threading.Timer(2.0, waiting.set).start()
+        began = time.monotonic()
+        with pytest.raises(cluster.StoppedBeforeStart):
+            cluster.train(small, TrainConfig("mlp", epochs=1), stop=waiting)
+        assert time.monotonic() - began < 10
+    finally:
+        for stop in stops:
+            stop.set()
+        for thread in busy:
+            thread.join(120)

@@ -92,7 +92,8 @@ def test_a_damaged_entry_is_decoded_again_and_mended(tmp_path, cache, damage):
         entry.write_text("not a folder")
     again = Decoder(arrays())
     assert_same(decoded.decoded([path], again), arrays())
-    assert again.calls == 1
+    assert_same(decoded.decoded([path], again), arrays())
+    assert again.calls == 1, "decoded once more, then mapped from the mended entry"
 
 
 def test_an_unwritable_cache_only_costs_the_decoding(tmp_path, monkeypatch):
@@ -103,6 +104,36 @@ def test_an_unwritable_cache_only_costs_the_decoding(tmp_path, monkeypatch):
     assert_same(decoded.decoded([path], decode), arrays())
     assert_same(decoded.decoded([path], decode), arrays())
     assert decode.calls == 2
+
+
+@pytest.mark.parametrize("mode", [0o777, 0o775])
+def test_a_cache_folder_others_may_write_to_is_not_used(tmp_path, monkeypatch, mode):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(mode)
+    monkeypatch.setenv(decoded.SETTING, str(shared))
+    decode = Decoder(arrays())
+    decoded.decoded([source(tmp_path)], decode)
+    decoded.decoded([source(tmp_path)], decode)
+    assert decode.calls == 2 and not list(shared.iterdir())
+
+
+def test_the_cache_folder_the_app_makes_is_its_own(tmp_path, monkeypatch):
+    folder = tmp_path / "made" / "here"
+    monkeypatch.setenv(decoded.SETTING, str(folder))
+    decoded.decoded([source(tmp_path)], Decoder(arrays()))
+    assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_fifo_in_an_entry_is_not_waited_on(tmp_path, cache):
+    path = source(tmp_path)
+    decoded.decoded([path], Decoder(arrays()))
+    target = cache / decoded.entry_name([path]) / "y_test.npy"
+    target.unlink()
+    os.mkfifo(target)
+    again = Decoder(arrays())
+    assert_same(decoded.decoded([path], again), arrays())
+    assert again.calls == 1
 
 
 def test_off_means_no_cache(tmp_path, monkeypatch):

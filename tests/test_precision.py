@@ -25,7 +25,21 @@ def test_without_onednn_the_guess_is_no(monkeypatch):
     assert precision.bfloat16_training() is False
 
 
-def test_the_guess_follows_this_cpu(monkeypatch):
+@pytest.mark.parametrize(
+    ("flags", "gpu", "wanted"), [({"amx_bf16"}, False, True), ({"amx_bf16"}, True, False)]
+)
+def test_the_guess_wants_the_cpu_flag_and_no_gpu(monkeypatch, flags, gpu, wanted):
     monkeypatch.delenv(precision.SETTING, raising=False)
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
-    assert precision.bfloat16_training() is precision.cpu_flags_have_bfloat16(precision._cpu_flags())
+    monkeypatch.setattr(precision, "_cpu_flags", lambda: flags)
+    monkeypatch.setattr(precision, "_gpu_visible", lambda: gpu)
+    precision._cpu_has_bfloat16.cache_clear()
+    try:
+        assert precision.bfloat16_training() is wanted
+    finally:
+        precision._cpu_has_bfloat16.cache_clear()
+
+
+def test_this_cpus_flags_are_read_from_proc():
+    flags = precision._cpu_flags()
+    assert not flags or {"fpu", "sse2"} & flags or "fp" in flags, "x86 or Arm feature names"
