@@ -40,18 +40,22 @@ def test_explore_page_shows_real_digits_and_the_offline_notice(page, app_url):
     assert images.first.evaluate("img => img.naturalWidth") == 84
 
 
-def test_training_shows_progress_and_curves_and_stops(page, app_url):
-    """Start training on the sample, watch the bar advance and a curve appear, stop it."""
-    start_training(page, app_url, 100)
-    charts = page.locator("[data-testid='stVegaLiteChart']")
-    expect(charts.first).to_be_visible()
+def see_curves_advance_then_stop(page, epochs: int) -> None:
+    """With a job training: a curve shows, the bar advances, Stop ends it and saves the model."""
+    expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
     first = progress_value(page)
     page.wait_for_function(
         f"() => Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > {first}"
     )
     page.get_by_role("button", name="Stop training").click()
-    expect(page.get_by_text(re.compile(r"Stopped early after \d+ of 100 epochs"))).to_be_visible()
+    expect(page.get_by_text(re.compile(rf"Stopped early after \d+ of {epochs} epochs"))).to_be_visible()
     expect(page.get_by_text("Saved as")).to_be_visible()
+
+
+def test_training_shows_progress_and_curves_and_stops(page, app_url):
+    """Start training on the sample, watch the bar advance and a curve appear, stop it."""
+    start_training(page, app_url, 100)
+    see_curves_advance_then_stop(page, 100)
 
 
 def draw_stroke(page, box, points):

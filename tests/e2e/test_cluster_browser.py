@@ -4,7 +4,7 @@ import re
 
 import pytest
 from playwright.sync_api import expect
-from test_browser import open_page, progress_value
+from test_browser import open_page, see_curves_advance_then_stop
 
 pytestmark = pytest.mark.cluster
 
@@ -20,11 +20,4 @@ def test_training_on_the_cluster_shows_the_node_streams_curves_and_stops(page, c
     expect(placement).to_be_visible(timeout=90_000)
     node = re.search(r"on node (\w+)", placement.inner_text()).group(1)
     assert node in {worker[:8] for worker in worker_nodes}
-    expect(page.locator("[data-testid='stVegaLiteChart']").first).to_be_visible()
-    first = progress_value(page)
-    page.wait_for_function(
-        f"() => Number(document.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow')) > {first}"
-    )
-    page.get_by_role("button", name="Stop training").click()
-    expect(page.get_by_text(re.compile(r"Stopped early after \d+ of 150 epochs"))).to_be_visible()
-    expect(page.get_by_text("Saved as")).to_be_visible()
+    see_curves_advance_then_stop(page, 150)
