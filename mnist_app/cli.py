@@ -174,13 +174,16 @@ def _train(args) -> int:
     output = _output_path(args.output) if args.output else None
     _check_writable(output.parent if output else ModelStore().root)
     base = _fine_tuning_base(args)
+    from mnist_app import cluster
+
+    if cluster.configured():  # A cluster that does not answer is said before any data is read.
+        cluster.connect()
     dataset = load_dataset(args.dataset)
     if len(dataset.y_train) == 0:
         raise UserError(f"dataset {dataset.name!r} has no training images")
     replay_name = args.replay or ("auto" if base and dataset.name == "my-digits" else None)
     replay = load_dataset(replay_name) if replay_name else None
     _import_tensorflow_quietly()
-    from mnist_app import cluster
     from mnist_app.finetune import LEARNING_RATE, before_and_after, mixed
     from mnist_app.training import TrainConfig, train
 

@@ -24,12 +24,14 @@ import uuid
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from mnist_app.curves import CurvePoint
-from mnist_app.data import Dataset
 from mnist_app.errors import UserError
 from mnist_app.mailbox import PostOffice
-from mnist_app.training import Progress, TrainConfig, TrainResult
+
+if TYPE_CHECKING:  # Checking the setting must not wait for TensorFlow.
+    from mnist_app.data import Dataset
+    from mnist_app.training import Progress, TrainConfig, TrainResult
 
 SETTING = "MNIST_APP_RAY_ADDRESS"
 CPUS_SETTING = "MNIST_APP_RAY_CPUS_PER_JOB"
@@ -38,6 +40,9 @@ POLL_S = 0.2
 # How long a call to the cluster may take before the cluster counts as gone.
 CALL_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 5.0
+# HTTP/2's connection preface and an empty SETTINGS frame; a gRPC server answers with its own.
+HTTP2_GREETING = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
+HTTP2_SETTINGS = 4
 PACKAGE_DIR = Path(__file__).resolve().parent
 # Settings of the server's that decide how a job trains, so a worker trains the same way.
 PASSED_ON = ("MNIST_APP_BFLOAT16", "TF_ENABLE_ONEDNN_OPTS")
@@ -113,17 +118,25 @@ def _runtime_env() -> dict:
 
 
 def _check_reachable(where: str) -> None:
-    """Fail in seconds where nothing answers: Ray itself retries an absent head for minutes."""
+    """Fail in seconds where no Ray answers: Ray itself retries for minutes, even against a
+    server of another kind. Ray's head and Ray Client both speak gRPC, so the address must
+    answer HTTP/2's greeting with its own."""
     if where == "auto":
         return
     host, _, port = where.removeprefix("ray://").rpartition(":")
     try:
-        with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S):
-            pass
+        number = int(port)
+        if not host or not 0 < number < 65536:
+            raise ValueError(port)
+        with socket.create_connection((host.strip("[]"), number), timeout=PROBE_TIMEOUT_S) as connection:
+            connection.sendall(HTTP2_GREETING)
+            reply = connection.recv(9)
     except ValueError:
         raise ClusterError(f"{SETTING}={where!r} is not host:port, ray://host:port or auto") from None
     except OSError as error:
         raise ClusterError(f"cannot reach the Ray cluster at {where}: {error.strerror or error}") from None
+    if len(reply) < 9 or reply[3] != HTTP2_SETTINGS:
+        raise ClusterError(f"cannot reach the Ray cluster at {where}: something answers there, but not Ray")
 
 
 def capacity() -> int:
@@ -237,6 +250,9 @@ def _event(progress: Progress) -> dict:
 
 
 def _progress(event: dict) -> Progress:
+    from mnist_app.curves import CurvePoint
+    from mnist_app.training import Progress
+
     points = tuple(CurvePoint(*point) for point in event["points"])
     return Progress(event["steps_done"], event["total_steps"], event["epoch"], event["epochs"], points)
 

@@ -87,23 +87,35 @@ def _trusted(folder: Path) -> bool:
 
 
 def read_entry(entry: Path) -> Arrays | None:
-    """The entry's arrays, memory-mapped read-only; None if it is missing or not as written."""
+    """The entry's arrays, memory-mapped read-only; None if it is missing or not as written:
+    a real folder of regular files, uint8 digits of 28x28 with as many labels, each 0 to 9."""
     try:
+        if not stat.S_ISDIR(os.lstat(entry).st_mode):
+            return None
         paths = [entry / f"{key}.npy" for key in KEYS]
         if not all(stat.S_ISREG(os.lstat(path).st_mode) for path in paths):
             return None
         arrays = tuple(np.load(path, mmap_mode="r", allow_pickle=False) for path in paths)
-    except (OSError, ValueError):
+        if not _as_written(*arrays):
+            return None
+    except Exception:  # numpy raises many kinds on a damaged file; each means "decode again".
         return None
     with contextlib.suppress(OSError):
         os.utime(entry)
-    x_train, y_train, x_test, y_test = arrays
-    for images, labels in ((x_train, y_train), (x_test, y_test)):
-        if images.dtype != np.uint8 or labels.dtype != np.uint8:
-            return None
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
-            return None
     return arrays
+
+
+def _as_written(x_train, y_train, x_test, y_test) -> bool:
+    for images, labels in ((x_train, y_train), (x_test, y_test)):
+        if not isinstance(images, np.ndarray) or not isinstance(labels, np.ndarray):
+            return False
+        if images.dtype != np.uint8 or labels.dtype != np.uint8:
+            return False
+        if images.shape[1:] != (28, 28) or labels.shape != (len(images),):
+            return False
+        if len(labels) and labels.max() > 9:
+            return False
+    return True
 
 
 def _write_entry(folder: Path, entry: Path, arrays: Arrays) -> bool:
@@ -145,8 +157,11 @@ def _move_aside(folder: Path, entry: Path) -> None:
 def _prune(folder: Path) -> None:
     """Remove all but the MAX_ENTRIES most recently used entries, and partial ones a killed
     writer left over an hour ago. A process that still maps a removed entry keeps reading it."""
+    ages = {}
     try:
-        ages = {path: time.time() - path.stat().st_mtime for path in folder.iterdir()}
+        for path in folder.iterdir():
+            with contextlib.suppress(OSError):
+                ages[path] = time.time() - os.lstat(path).st_mtime
     except OSError:
         return
     entries = sorted((path for path in ages if path.name.startswith(FORMAT)), key=ages.get)

@@ -203,3 +203,30 @@ def test_stop_on_a_job_still_waiting_for_room_cancels_it(ray_cluster, small):
             stop.set()
         for thread in busy:
             thread.join(120)
+
+
+@pytest.mark.parametrize("answer", [None, b"HTTP/1.1 400 Bad Request\r\n\r\n"], ids=["silent", "not-grpc"])
+def test_an_address_where_something_else_listens_is_refused_in_seconds(monkeypatch, answer):
+    """Ray itself would retry such an address for minutes."""
+    import socket
+
+    from mnist_app import cluster
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    address = f"127.0.0.1:{listener.getsockname()[1]}"
+
+    def serve():
+        connection, _ = listener.accept()
+        with connection:
+            if answer:
+                connection.recv(64)
+                connection.sendall(answer)
+            else:
+                time.sleep(cluster.PROBE_TIMEOUT_S + 1)
+
+    threading.Thread(target=serve, daemon=True).start()
+    began = time.monotonic()
+    with pytest.raises(cluster.ClusterError, match=f"cannot reach the Ray cluster at {address}"):
+        cluster._check_reachable(address)
+    assert time.monotonic() - began < cluster.PROBE_TIMEOUT_S + 2
+    listener.close()

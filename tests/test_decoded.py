@@ -70,8 +70,10 @@ def test_a_changed_source_is_decoded_afresh(tmp_path, cache):
 
 
 @pytest.mark.parametrize(
-    "damage", ["truncated", "float pixels", "pickled objects", "missing", "not a folder"]
-)
+    "damage",
+    ["truncated", "empty", "float pixels", "pickled objects", "an npz", "5x5 pixels", "label 10", "missing",
+     "not a folder", "a link to a folder elsewhere"],
+)  # fmt: skip
 def test_a_damaged_entry_is_decoded_again_and_mended(tmp_path, cache, damage):
     path = source(tmp_path)
     decoded.decoded([path], Decoder(arrays()))
@@ -79,6 +81,19 @@ def test_a_damaged_entry_is_decoded_again_and_mended(tmp_path, cache, damage):
     target = entry / "x_train.npy"
     if damage == "truncated":
         target.write_bytes(target.read_bytes()[:200])
+    elif damage == "empty":
+        target.write_bytes(b"")
+    elif damage == "an npz":
+        with open(target, "wb") as file:
+            np.savez(file, x=np.zeros(3))
+    elif damage == "5x5 pixels":
+        np.save(target, np.zeros((12, 5, 5), np.uint8))
+    elif damage == "label 10":
+        np.save(entry / "y_train.npy", np.full(12, 10, np.uint8))
+    elif damage == "a link to a folder elsewhere":
+        elsewhere = tmp_path / "elsewhere"
+        entry.rename(elsewhere)
+        entry.symlink_to(elsewhere)
     elif damage == "float pixels":
         np.save(target, np.zeros((12, 28, 28), np.float32))
     elif damage == "pickled objects":
@@ -134,6 +149,16 @@ def test_a_fifo_in_an_entry_is_not_waited_on(tmp_path, cache):
     again = Decoder(arrays())
     assert_same(decoded.decoded([path], again), arrays())
     assert again.calls == 1
+
+
+def test_a_dangling_link_in_the_cache_does_not_stop_pruning(tmp_path, cache, monkeypatch):
+    monkeypatch.setattr(decoded, "MAX_ENTRIES", 1)
+    cache.mkdir()
+    (cache / "dangling").symlink_to(tmp_path / "nowhere")
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        decoded.decoded([source(tmp_path / name)], Decoder(arrays()))
+    assert len([entry for entry in cache.iterdir() if entry.name.startswith(decoded.FORMAT)]) == 1
 
 
 def test_off_means_no_cache(tmp_path, monkeypatch):
