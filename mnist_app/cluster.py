@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mnist_app.errors import UserError
+from mnist_app.limits import count_setting
 from mnist_app.mailbox import PostOffice
 
 if TYPE_CHECKING:  # Checking the setting must not wait for TensorFlow.
@@ -67,10 +68,7 @@ def configured() -> bool:
 
 def cpus_per_job() -> int:
     """MNIST_APP_RAY_CPUS_PER_JOB: the CPUs a job asks Ray for (default 1; bad values mean 1)."""
-    try:
-        return max(1, int(os.environ.get(CPUS_SETTING, "1")))
-    except ValueError:
-        return 1
+    return count_setting(CPUS_SETTING)
 
 
 @dataclass(frozen=True)

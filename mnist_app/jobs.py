@@ -10,7 +10,6 @@ many at once as the cluster has room for.
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 import weakref
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from mnist_app import cluster
 from mnist_app.curves import CurvePoint
 from mnist_app.data import Dataset
 from mnist_app.errors import UserError
+from mnist_app.limits import count_setting
 from mnist_app.training import Progress, TrainConfig, TrainResult, train
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
@@ -79,10 +79,7 @@ class TrainingQueue:
 
 def training_slots() -> int:
     """MNIST_APP_TRAINING_SLOTS: how many jobs train at once (default 1; bad values mean 1)."""
-    try:
-        return max(1, int(os.environ.get("MNIST_APP_TRAINING_SLOTS", "1")))
-    except ValueError:
-        return 1
+    return count_setting("MNIST_APP_TRAINING_SLOTS")
 
 
 TRAINING_QUEUE = TrainingQueue(training_slots())

@@ -352,7 +352,10 @@ def train(
     callbacks.on_train_end()
     if mixed:
         model = float32_copy(model, config.arch, config.learning_rate)
-        test_loss, test_accuracy = StepLoop(model, dataset).validate()
+        from mnist_app.evaluation import evaluate
+
+        final = evaluate(model, dataset.x_test, dataset.y_test)
+        test_loss, test_accuracy = final.loss, final.accuracy
     return TrainResult(
         model=model,
         config=config,
