@@ -34,6 +34,7 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
         st.selectbox(
             "Dataset",
             options,
+            index=options.index(default),
             key=DATASET_KEY,
             help="`auto` uses full MNIST when it can",
             persist_state="session",

@@ -72,6 +72,15 @@ def test_explore_shows_the_sample_and_says_why():
     ]
 
 
+def test_explore_opens_with_the_dataset_the_operator_set(monkeypatch):
+    """MNIST_APP_DATASET naming one of the known datasets is the picker's first choice."""
+    monkeypatch.setenv("MNIST_APP_DATASET", "mnist-sample")
+    at = page("explore").run()
+    assert not at.exception
+    assert at.selectbox(key="dataset").value == "mnist-sample"
+    assert not at.info, "the sample chosen outright: no fallback notice"
+
+
 def test_explore_filters_by_class_and_shows_any_index(sample):
     at = page("explore").run()
     at.selectbox(key="explore_class").select("7").run()
