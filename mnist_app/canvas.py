@@ -1,34 +1,126 @@
-"""The sketch pad the Draw and Inside pages share: white ink on black, like MNIST, and Clear."""
+"""The sketch pad the Draw and Inside pages share: white ink on black, like MNIST, and Clear.
+
+The pad is streamlit-drawable-canvas's own frontend (fabric.js), with one change: its 0.13
+bundle holds every drawing back for a 200 ms debounce (`Bc = 200`) before sending it, which
+was most of the wait between lifting the pen and the prediction (290 ms alone, 100 ms
+without it; BENCHMARKS §6). A small component of this app's (`sketch_pad.js`) fetches the
+bundle from where Streamlit already serves it, takes the debounce out and runs it; a
+release that builds its bundle differently runs as shipped, and `tests/test_canvas.py`
+fails. The drawing comes back as a PNG data URL, decoded with the checks an upload gets
+(`preprocessing.canvas_png_to_rgba`): a session's websocket can carry anything.
+"""
 
 from __future__ import annotations
+
+import functools
+import importlib.util
+from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
+from mnist_app.preprocessing import ImageError, canvas_png_to_rgba
+
 CANVAS_SIZE = 280
+PACKAGE = "streamlit_drawable_canvas"
+# The package's component as its manifest names it: Streamlit serves its files under this name.
+COMPONENT = "streamlit-drawable-canvas.streamlit_drawable_canvas"
+DEBOUNCE = "}, Bc = 200, Ar = "
+NO_DEBOUNCE = "}, Bc = 0, Ar = "
+
+
+def bundle_file(package: str = PACKAGE) -> Path:
+    """The package's JavaScript bundle, found without importing its Python side."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"{package} is not installed: pip install -r requirements.txt")
+    (bundle,) = (Path(next(iter(spec.submodule_search_locations))) / "frontend" / "build").glob("index-*.js")
+    return bundle
+
+
+@functools.cache
+def pad():
+    """This app's component that runs the package's frontend, registered once per process."""
+    bundle = bundle_file()
+    return st.components.v2.component(
+        "mnist_app.sketch_pad",
+        js=(Path(__file__).with_name("sketch_pad.js")).read_text(encoding="utf-8"),
+        css=next(bundle.parent.glob("index-*.css")).read_text(encoding="utf-8"),
+        html='<div class="canvas-root"></div>',
+        isolate_styles=True,
+    )
+
+
+@functools.cache
+def frontend() -> dict:
+    """Where the browser finds the bundle, and the one change to make to it."""
+    base = st.get_option("server.baseUrlPath").strip("/")
+    prefix = f"/{base}" if base else ""
+    url = f"{prefix}/_stcore/bidi-components/{COMPONENT}/{bundle_file().name}"
+    return {"bundle": url, "debounce": DEBOUNCE, "noDebounce": NO_DEBOUNCE}
+
+
+def pad_settings(brush: int) -> dict:
+    """What the frontend takes: free drawing in white on black, sent on every lifted pen."""
+    return {
+        "frontend": frontend(),
+        "fillColor": "#eee",
+        "strokeWidth": brush,
+        "strokeColor": "#FFFFFF",
+        "backgroundColor": "#000000",
+        "backgroundImageURL": None,
+        "realtimeUpdateStreamlit": True,
+        "canvasWidth": CANVAS_SIZE,
+        "canvasHeight": CANVAS_SIZE,
+        "drawingMode": "freedraw",
+        "initialDrawing": {"objects": [], "background": "#000000"},
+        "displayRadius": 3,
+        "returnImageData": True,
+        "disabled": False,
+        "backgroundImageFit": "stretch",
+        "maxDisplayHeight": None,
+        "fontSize": 20,
+        "label": "",
+    }
+
+
+def _new_canvas(version_key: str) -> None:
+    st.session_state[version_key] += 1
 
 
 def sketch(brush: int, prefix: str = "") -> np.ndarray | None:
     """Draw the canvas and its Clear button; the RGBA drawing, or None before the first stroke.
 
-    Clear makes a new canvas (a new key): the component keeps its strokes otherwise. The
-    component is imported here, at each call, so page tests can stand in for it.
+    Clear makes a new canvas (a new key), since the component keeps its strokes otherwise;
+    inside a fragment, that reruns the fragment alone.
     """
-    from streamlit_drawable_canvas import st_canvas
-
     version_key = f"{prefix}canvas_version"
     st.session_state.setdefault(version_key, 0)
-    canvas = st_canvas(
-        stroke_width=brush,
-        stroke_color="#FFFFFF",
-        background_color="#000000",
-        height=CANVAS_SIZE,
-        width=CANVAS_SIZE,
-        drawing_mode="freedraw",
-        return_image_data=True,
+    settings = pad_settings(brush)
+    result = pad()(
+        data=settings,
         key=f"{prefix}canvas_{st.session_state[version_key]}",
+        default={"drawing": {"raw": settings["initialDrawing"], "data": None}, "backgroundFit": None},
+        on_drawing_change=lambda: None,
+        on_backgroundFit_change=lambda: None,
+        width="content",
+        height="content",
     )
-    if st.button("Clear", icon=":material/delete:", key=f"{prefix}clear_canvas"):
-        st.session_state[version_key] += 1
-        st.rerun()
-    return canvas.image_data
+    st.button(
+        "Clear",
+        icon=":material/delete:",
+        key=f"{prefix}clear_canvas",
+        on_click=_new_canvas,
+        args=(version_key,),
+    )
+    drawing = result.get("drawing")
+    data_url = drawing.get("data") if isinstance(drawing, dict) else None
+    if data_url is None:
+        return None
+    try:
+        return canvas_png_to_rgba(data_url, CANVAS_SIZE)
+    except ImageError as error:
+        st.error(
+            f"Cannot read the drawing: {error}. Clear the canvas and draw again.", icon=":material/error:"
+        )
+        return None

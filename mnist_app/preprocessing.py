@@ -7,6 +7,8 @@ is read wrong about half the time; prepared the same way as MNIST it is read rig
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import io
 from concurrent.futures import ThreadPoolExecutor
@@ -138,6 +140,40 @@ def _flatten_alpha(image: Image.Image) -> np.ndarray:
     ink = float((grey * alpha).sum()) / opacity if opacity > 0 else 0.0
     background = 0.0 if ink > 0.5 else 1.0
     return grey * alpha + background * (1.0 - alpha)
+
+
+PNG_DATA_URL = "data:image/png;base64,"
+# A 280x280 canvas of strokes encodes to well under 100 KB of PNG; anything far larger did
+# not come from the canvas and is refused before a byte is decoded.
+MAX_DRAWING_CHARS = 2 * 1024 * 1024
+
+
+def canvas_png_to_rgba(data_url: str, size: int) -> np.ndarray:
+    """The canvas's drawing as it arrives from the browser (a PNG data URL) as an RGBA array.
+
+    What the browser sends is not trusted: a session's websocket can carry anything, so the
+    text, the format and the picture's size are all checked before any pixel is decoded.
+    """
+    if not isinstance(data_url, str) or not data_url.startswith(PNG_DATA_URL):
+        raise ImageError("the drawing did not arrive as a PNG picture")
+    if len(data_url) > MAX_DRAWING_CHARS:
+        raise ImageError(f"the drawing is {len(data_url):,} characters long; a canvas sends far fewer")
+    try:
+        data = base64.b64decode(data_url[len(PNG_DATA_URL) :], validate=True)
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            if image.size != (size, size):
+                raise ImageError(
+                    f"the drawing is {image.width}x{image.height} pixels, not the canvas's {size}x{size}"
+                )
+            return np.asarray(image.convert("RGBA"))
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageError("the drawing has far too many pixels to come from the canvas") from None
+    except (binascii.Error, UnidentifiedImageError):
+        raise ImageError("the drawing did not arrive as a PNG picture") from None
+    except Exception:  # Pillow's many ways of failing on damaged bytes (see _decode_bytes).
+        raise ImageError("the drawing arrived damaged") from None
 
 
 def canvas_to_grey(rgba: np.ndarray) -> np.ndarray:

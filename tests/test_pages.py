@@ -1,18 +1,19 @@
 """Each page's logic with Streamlit's AppTest: no exception, and what a user relies on is there."""
 
+import base64
 import io
 import os
 import re
 import shutil
-import sys
 import time
-import types
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
+
+from mnist_app import canvas
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -33,12 +34,15 @@ def canvas_drawing(strokes) -> np.ndarray:
     return np.asarray(image)
 
 
-def fake_canvas(monkeypatch, image_data) -> None:
-    """Stand in for the canvas component, which needs a browser, with a drawing it "returned"."""
-    result = types.SimpleNamespace(image_data=image_data, json_data=None)
-    module = types.ModuleType("streamlit_drawable_canvas")
-    module.st_canvas = lambda **options: result
-    monkeypatch.setitem(sys.modules, "streamlit_drawable_canvas", module)
+def fake_canvas(monkeypatch, drawing) -> None:
+    """Stand in for the canvas component, which needs a browser, with what it "sent": the
+    drawing as a PNG data URL, or, for a hostile client's payload, any value as it is."""
+    if isinstance(drawing, np.ndarray):
+        buffer = io.BytesIO()
+        Image.fromarray(drawing).save(buffer, format="PNG")
+        drawing = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    result = {"drawing": {"raw": {"objects": []}, "data": drawing}, "backgroundFit": None}
+    monkeypatch.setattr(canvas, "pad", lambda: lambda **options: result)
 
 
 @pytest.fixture
@@ -190,7 +194,27 @@ def test_draw_page_reads_a_drawn_seven(default_model, monkeypatch):
     prediction = next(m for m in at.metric if m.label == "Prediction")
     assert prediction.value == "7"
     assert "Confidence" in at.caption[-1].value
+    (bars,) = at.get("html")
+    assert "Probability of each class" in bars.proto.body and "7 " in bars.proto.body
     assert len(at.get("image")) == 1, "the 28x28 image the model saw is shown"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["data:image/png;base64,AAAA", ["not", "a", "picture"], "data:image/png;base64," + "A" * 3_000_000],
+    ids=["damaged-png", "list", "three-megabytes"],
+)
+@pytest.mark.parametrize("name", ["draw", "inside"])
+def test_a_forged_drawing_gets_a_message_and_the_page_keeps_working(
+    default_model, monkeypatch, name, payload
+):
+    """A session's websocket can send any value as the canvas's drawing: it is never decoded blindly."""
+    fake_canvas(monkeypatch, payload)
+    at = page(name).run()
+    assert not at.exception
+    assert any("Cannot read the drawing" in error.value for error in at.error)
+    assert not any(m.label == "Prediction" for m in at.metric)
+    assert any("Draw a digit" in info.value for info in at.info)
 
 
 def test_draw_page_reports_a_broken_model_file(models_dir):

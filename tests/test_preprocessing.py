@@ -1,5 +1,6 @@
 """Tests for mnist_app.preprocessing: MNIST-style preparation of drawings and decoding of uploads."""
 
+import base64
 import io
 import os
 import struct
@@ -18,7 +19,9 @@ from PIL import EpsImagePlugin, Image, ImageDraw
 
 from mnist_app import preprocessing
 from mnist_app.preprocessing import (
+    MAX_DRAWING_CHARS,
     ImageError,
+    canvas_png_to_rgba,
     canvas_to_grey,
     decode_image,
     load_image_file,
@@ -188,6 +191,70 @@ def test_canvas_to_grey_scales_a_2d_array_to_0_1():
     grey = canvas_to_grey(np.array([[0, 51], [255, 102]], dtype=np.uint8))
 
     np.testing.assert_allclose(grey, [[0.0, 0.2], [1.0, 0.4]])
+
+
+def png_data_url(image: Image.Image, format: str = "PNG") -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format=format)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+
+
+def test_canvas_png_comes_back_as_the_rgba_array_that_was_drawn():
+    rgba, strokes = canvas_rgba((0, 0, 0, 255))
+
+    decoded = canvas_png_to_rgba(png_data_url(Image.fromarray(rgba)), SIZE)
+
+    assert decoded.shape == (SIZE, SIZE, 4) and decoded.dtype == np.uint8
+    np.testing.assert_array_equal(decoded, rgba)
+    np.testing.assert_allclose(canvas_to_grey(decoded)[strokes], 1.0)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header says width x height, followed by a few bytes of pixels only."""
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)
+    pixels = zlib.compress(b"\x00" * 64)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+@pytest.mark.parametrize(
+    ("payload", "message"),
+    [
+        (None, "did not arrive as a PNG"),
+        (["data:image/png;base64,"], "did not arrive as a PNG"),
+        ("data:image/jpeg;base64,/9j/4AAQ", "did not arrive as a PNG"),
+        ("data:image/png;base64,not base64 at all!", "did not arrive as a PNG"),
+        ("data:image/png;base64," + "A" * MAX_DRAWING_CHARS, "characters long"),
+        (png_data_url(Image.new("RGBA", (28, 28))), "not the canvas's 280x280"),
+        (png_data_url(Image.new("RGB", (SIZE, SIZE)), "BMP"), "did not arrive as a PNG"),
+        (
+            "data:image/png;base64," + base64.b64encode(png_claiming(60_000, 60_000)).decode(),
+            "too many pixels",
+        ),
+        ("data:image/png;base64," + base64.b64encode(png_claiming(5_000, 5_000)).decode(), "5000x5000"),
+        ("data:image/png;base64," + base64.b64encode(png_claiming(SIZE, SIZE)).decode(), "damaged"),
+    ],
+    ids=[
+        "none",
+        "list",
+        "jpeg",
+        "bad-base64",
+        "too-long",
+        "wrong-size",
+        "bmp",
+        "bomb",
+        "big-header",
+        "no-pixels",
+    ],
+)
+def test_a_forged_canvas_payload_is_refused_before_it_is_decoded(payload, message):
+    """What arrives from a browser is a session's to forge: each is an ImageError, and a
+    header claiming billions of pixels is refused before a pixel is decoded."""
+    with pytest.raises(ImageError, match=message):
+        canvas_png_to_rgba(payload, SIZE)
 
 
 def test_transparent_canvas_drawing_is_prepared_as_light_ink_on_dark():

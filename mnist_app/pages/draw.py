@@ -3,7 +3,6 @@
 import hashlib
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mnist_app import resources
@@ -13,6 +12,7 @@ from mnist_app.my_digits import DigitStore
 from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.pictures import enlarge
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
+from mnist_app.probability_bars import probability_bars_html
 from mnist_app.sidebar import choose_model
 from mnist_app.timing import timed
 
@@ -32,12 +32,7 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
     best = int(probabilities.argmax())
     st.metric("Prediction", class_names[best], help="The class the model gives the highest probability")
     st.caption(f"Confidence {probabilities[best]:.1%}")
-    st.bar_chart(
-        pd.DataFrame({"probability": probabilities}, index=list(class_names)),
-        x_label="class",
-        y_label="probability",
-        height=220,
-    )
+    st.html(probability_bars_html(probabilities, class_names))
     seen = enlarge((prepared.image * 255).astype(np.uint8), SEEN_ZOOM)
     note = ", colours inverted" if prepared.inverted else ""
     st.image(seen, caption=f"What the model saw: 28×28, centred by mass{note}")

@@ -1,7 +1,6 @@
 """Inside: what every layer makes of one digit, what a unit looks for, and why the model answered."""
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from mnist_app import resources
@@ -21,6 +20,7 @@ from mnist_app.pictures import (
     to_grey,
 )
 from mnist_app.preprocessing import canvas_to_grey, prepare_digit
+from mnist_app.probability_bars import probability_bars_html
 from mnist_app.sidebar import choose_dataset, choose_model
 
 SOURCES = ["Draw", "Test image"]
@@ -123,7 +123,7 @@ def show_layers(views, class_names: list[str]) -> None:
     names = (
         class_names if len(class_names) == len(output.values) else [str(i) for i in range(len(output.values))]
     )
-    picture.bar_chart(pd.DataFrame({"probability": output.values}, index=names), height=220)
+    picture.html(probability_bars_html(output.values, names))
 
 
 def show_units(inspector, views) -> None:

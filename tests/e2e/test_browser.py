@@ -72,6 +72,10 @@ def draw_stroke(page, box, points):
 
 
 def test_drawing_a_digit_with_the_mouse_shows_the_prediction(page, app_url):
+    """The canvas runs the package's bundle with its debounce taken out (no warning that it ran
+    as shipped), and the probabilities are drawn as bars."""
+    console = []
+    page.on("console", lambda message: console.append(message.text))
     open_page(page, app_url, "draw")
     expect(page.get_by_text("Draw a digit on the canvas.")).to_be_visible()
     canvas = page.locator("canvas.upper-canvas").first
@@ -81,6 +85,10 @@ def test_drawing_a_digit_with_the_mouse_shows_the_prediction(page, app_url):
     prediction = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
     expect(prediction).to_be_visible()
     expect(prediction.locator("[data-testid='stMetricValue']")).to_have_text("1")
+    expect(page.locator(".probability-bars")).to_have_attribute(
+        "aria-label", re.compile(r"Probability of each class: 0 ")
+    )
+    assert not [text for text in console if "sketch pad" in text], console
 
 
 def test_shipped_model_reads_the_ten_digits_drawn_with_the_mouse(page, app_url):

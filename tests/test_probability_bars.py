@@ -1,0 +1,52 @@
+"""Tests for mnist_app.probability_bars: the Draw and Inside pages' probabilities as HTML bars."""
+
+import re
+
+import numpy as np
+import pytest
+
+from mnist_app.probability_bars import probability_bars_html
+
+DIGITS = [str(label) for label in range(10)]
+
+
+def bar_widths(html: str) -> list[float]:
+    return [float(width) for width in re.findall(r"width:([0-9.]+)%", html)]
+
+
+def test_each_class_gets_a_bar_as_long_as_its_probability():
+    probabilities = np.array([0.05, 0.0, 0.6, 0.1, 0.05, 0.05, 0.05, 0.04, 0.03, 0.03])
+
+    html = probability_bars_html(probabilities, DIGITS)
+
+    np.testing.assert_allclose(bar_widths(html), probabilities * 100, atol=0.005)
+    assert re.findall(r">([0-9.]+)%</span>", html) == [f"{p * 100:.1f}" for p in probabilities]
+
+
+def test_the_most_likely_class_is_in_bold_and_the_whole_reads_aloud():
+    probabilities = np.eye(10)[7]
+
+    html = probability_bars_html(probabilities, DIGITS)
+
+    assert html.count("font-weight:700") == 2, "the name and the percentage of the 7"
+    assert re.search(r'font-weight:700;">7</span>', html)
+    assert 'aria-label="Probability of each class: 0 0.0%, 1 0.0%' in html and "7 100.0%" in html
+
+
+def test_class_names_from_a_model_file_cannot_inject_html():
+    names = [*DIGITS[:9], '<img src=x onerror="alert(1)">']
+
+    html = probability_bars_html(np.full(10, 0.1), names)
+
+    assert "<img" not in html and "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_values_outside_zero_to_one_are_drawn_within_the_track():
+    html = probability_bars_html(np.array([1.5, -0.2]), ["a", "b"])
+
+    assert bar_widths(html) == [100.0, 0.0]
+
+
+def test_probabilities_and_names_must_pair_up():
+    with pytest.raises(ValueError, match="3 probabilities for 10 classes"):
+        probability_bars_html(np.ones(3) / 3, DIGITS)
