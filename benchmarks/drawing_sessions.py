@@ -6,11 +6,12 @@ Each session is a page of its own in one Chromium process. It draws a vertical s
 for the "Prediction" metric, clears the canvas, and draws again; all sessions at once.
 Reported: mouse-up to prediction on screen (median and 90th percentile), with one session
 and with all of them; and the server's script time per stroke, from the timings the app
-writes where MNIST_APP_TIMING_LOG is set (`mnist_app/timing.py`): the Draw page's canvas
-fragment, or, with the baseline, the whole page, which each stroke reran then.
+writes where MNIST_APP_TIMING_LOG is set (`mnist_app/timing.py`).
 
---baseline REV runs the same against the Draw page of commit REV (in a temporary copy of
-the repository, with this commit's other files), side by side with this commit's.
+--baseline REV runs the same against the Draw page and the canvas of commit REV (in a
+temporary copy of the repository, with this commit's other files), side by side with this
+commit's: 2e162ce for the package's canvas as shipped (its 200 ms debounce) and a Vega-Lite
+probability chart, 0d273a2 for the whole page rerun on every stroke.
 """
 
 from __future__ import annotations
@@ -28,9 +29,24 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server, tree_with_files_of
 
 PREDICTION = "[data-testid='stMetric']"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+BASELINE_FILES = ["mnist_app/pages/draw.py", "mnist_app/canvas.py"]
 
 
-async def draw_session(browser, url: str, strokes: int, latencies: list[float]) -> None:
+async def draw_session(
+    browser,
+    url: str,
+    strokes: int,
+    latencies: list[float],
+    log: Path | None = None,
+    script: list | None = None,
+) -> None:
+    """Draw, wait for the prediction, clear, again; with `log`, each stroke's script time too.
+
+    Alone on the server, a stroke's timing lines are those written between mouse-up and the
+    end of the runs it set off: their sum is the stroke's whole script time, whatever page
+    version wrote them (a fragment run, or the whole page).
+    """
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
     await page.goto(f"{url}/draw")
     await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=180_000)
@@ -43,27 +59,47 @@ async def draw_session(browser, url: str, strokes: int, latencies: list[float]) 
         await page.mouse.move(x, box["y"] + 0.12 * box["height"])
         await page.mouse.down()
         await page.mouse.move(x, box["y"] + 0.88 * box["height"], steps=10)
+        written = len(timings(log)) if log else 0
         began = time.perf_counter()
         await page.mouse.up()
         await page.locator(PREDICTION).filter(has_text="Prediction").wait_for(timeout=120_000)
         if stroke:  # the first stroke also loads and compiles the model: a one-off
             latencies.append((time.perf_counter() - began) * 1000)
+            if log:
+                await page.wait_for_timeout(300)
+                await page.locator(IDLE).wait_for()
+                script.append(stroke_script_ms(timings(log)[written:]))
         await page.get_by_role("button", name="Clear").click()
         await page.get_by_text("Draw a digit on the canvas.").wait_for(timeout=120_000)
     await page.close()
 
 
-async def draw_together(url: str, sessions: int, strokes: int) -> list[float]:
+def timings(log: Path) -> list[tuple[str, float]]:
+    if not log.exists():
+        return []
+    return [(name, float(ms)) for name, ms in (line.rsplit(" ", 1) for line in log.read_text().splitlines())]
+
+
+def stroke_script_ms(lines: list[tuple[str, float]]) -> float:
+    """A whole page run holds the fragment's, if it logged one: count the page's then."""
+    pages = [ms for name, ms in lines if name.startswith("page ")]
+    return sum(pages) if pages else sum(ms for name, ms in lines if name.startswith("draw"))
+
+
+async def draw_together(url: str, sessions: int, strokes: int, log: Path | None = None) -> dict:
     from playwright.async_api import async_playwright
 
     latencies: list[float] = []
+    script: list[float] = []
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_FLAGS)
         try:
-            await asyncio.gather(*(draw_session(browser, url, strokes, latencies) for _ in range(sessions)))
+            await asyncio.gather(
+                *(draw_session(browser, url, strokes, latencies, log, script) for _ in range(sessions))
+            )
         finally:
             await browser.close()
-    return latencies
+    return {"latencies": latencies, "script": script}
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -71,33 +107,32 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
-def script_times(log: Path, name: str) -> list[float]:
-    if not log.exists():
-        return []
-    return [
-        float(ms)
-        for part, ms in (line.rsplit(" ", 1) for line in log.read_text().splitlines())
-        if part == name
-    ]
+def median(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
 
 
-def measure(app: Path, sessions: int, strokes: int, timed_part: str) -> dict:
+def measure(app: Path, sessions: int, strokes: int) -> dict:
+    """Alone (with each stroke's script time), then all sessions at once on the same server.
+
+    At once, a stroke's runs cannot be told from another session's, so the script time there
+    is the page's own `draw reading` timing (a fragment run that read a digit), where it has one.
+    """
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "timings.txt"
         with server(app, {"MNIST_APP_TIMING_LOG": str(log)}) as (url, _):
-            alone = asyncio.run(draw_together(url, 1, strokes))
+            alone = asyncio.run(draw_together(url, 1, strokes, log))
             log.unlink(missing_ok=True)
             together = asyncio.run(draw_together(url, sessions, strokes))
-            times = script_times(log, timed_part)
-    return {"alone": alone, "together": together, "script": times}
+            together["script"] = [ms for name, ms in timings(log) if name == "draw reading"]
+    return {"alone": alone, "together": together}
 
 
 def row(label: str, figures: dict) -> str:
-    script = figures["script"]
+    alone, together = figures["alone"], figures["together"]
     return (
-        f"{label:<34} {statistics.median(figures['alone']):>8.0f} {percentile(figures['alone'], 0.9):>8.0f}"
-        f" {statistics.median(figures['together']):>9.0f} {percentile(figures['together'], 0.9):>9.0f}"
-        f" {statistics.median(script) if script else float('nan'):>10.1f} {len(script):>6}"
+        f"{label:<22} {median(alone['latencies']):>8.0f} {percentile(alone['latencies'], 0.9):>8.0f}"
+        f" {median(together['latencies']):>9.0f} {percentile(together['latencies'], 0.9):>9.0f}"
+        f" {median(alone['script']):>13.1f} {median(together['script']):>13.1f}"
     )
 
 
@@ -107,30 +142,32 @@ def main() -> None:
     parser.add_argument(
         "--strokes", type=int, default=10, help="strokes per session (after a first, untimed)"
     )
-    parser.add_argument("--baseline", metavar="REV", help="also measure the Draw page of this commit")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also measure the Draw page and canvas of this commit"
+    )
     args = parser.parse_args()
 
     results = {}
     with tempfile.TemporaryDirectory() as folder:
         if args.baseline:
-            app = tree_with_files_of(args.baseline, ["mnist_app/pages/draw.py"], Path(folder))
-            results[f"baseline ({args.baseline[:10]}, whole page)"] = measure(
-                app, args.sessions, args.strokes, "page draw"
-            )
-        results["app (canvas fragment)"] = measure(REPO / "app.py", args.sessions, args.strokes, "draw")
+            app = tree_with_files_of(args.baseline, BASELINE_FILES, Path(folder))
+            results[f"baseline ({args.baseline[:10]})"] = measure(app, args.sessions, args.strokes)
+        results["app"] = measure(REPO / "app.py", args.sessions, args.strokes)
 
     print(
-        f"Draw page, mouse-up to prediction (ms); {args.sessions} sessions at once, {args.strokes} strokes each"
+        f"Draw page, mouse-up to prediction (ms); {args.sessions} sessions at once, {args.strokes} strokes each;"
+        " script ms: the server's time per stroke (median), alone and at once"
     )
-    print(f"{'':<34} {'alone':>8} {'p90':>8} {'together':>9} {'p90':>9} {'script ms':>10} {'runs':>6}")
+    print(
+        f"{'':<22} {'alone':>8} {'p90':>8} {'together':>9} {'p90':>9} {'script alone':>13} {'script at once':>13}"
+    )
     for label, figures in results.items():
         print(row(label, figures))
     if len(results) == 2:
         (base, app) = results.values()
-        print(
-            f"ratio baseline/app: p90 together {percentile(base['together'], 0.9) / percentile(app['together'], 0.9):.2f}x,"
-            f" script median {statistics.median(base['script']) / statistics.median(app['script']):.2f}x"
-        )
+        p90 = percentile(base["together"]["latencies"], 0.9) / percentile(app["together"]["latencies"], 0.9)
+        script = median(base["alone"]["script"]) / median(app["alone"]["script"])
+        print(f"ratio baseline/app: p90 together {p90:.2f}x, script per stroke alone {script:.2f}x")
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ def test_the_bundle_url_is_where_streamlit_serves_the_packages_component():
     manifest = tomllib.loads((bundle.parent.parent.parent / "pyproject.toml").read_text())
     (declared,) = manifest["tool"]["streamlit"]["component"]["components"]
 
-    assert canvas.COMPONENT == f"{manifest['project']['name']}.{declared['name']}"
+    assert f"{manifest['project']['name']}.{declared['name']}" == canvas.COMPONENT
     assert bundle.parent == bundle.parent.parent.parent / declared["asset_dir"]
     assert canvas.frontend()["bundle"] == f"/_stcore/bidi-components/{canvas.COMPONENT}/{bundle.name}"
 

@@ -78,13 +78,15 @@ if model is None:
 def read_a_digit(model, class_names, brush: int) -> None:
     """The canvas and its reading: a stroke reruns this alone, not the page (nor its model listing)."""
     try:
-        with timed("draw"):
-            canvas_and_reading(model, class_names, brush)
+        with timed("draw") as part:
+            if canvas_and_reading(model, class_names, brush):
+                part.name = "draw reading"
     except Exception as error:  # A fragment's own rerun is outside app.py's net.
         show_unexpected(error, "Reading the digit")
 
 
-def canvas_and_reading(model, class_names, brush: int) -> None:
+def canvas_and_reading(model, class_names, brush: int) -> bool:
+    """The canvas beside what the model reads in it; whether there was a drawing or upload to read."""
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
         st.caption("Draw one digit, large, in the middle; the model reads it when you lift the pen.")
@@ -110,6 +112,7 @@ def canvas_and_reading(model, class_names, brush: int) -> None:
             st.info("Draw a digit on the canvas.", icon=":material/edit:")
         elif prepared is not None:
             attempt(lambda: show_prediction(model, prepared, class_names), "Cannot read the digit")
+    return prepared is not None
 
 
 read_a_digit(model, tuple(saved.metadata.get("classes") or DIGIT_NAMES), brush)
