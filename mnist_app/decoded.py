@@ -12,6 +12,9 @@ unreadable in the cache is decoded again and the entry replaced. The cache is an
 optimisation only: where it cannot be written, loading works as before. Since a planted
 entry could hold wrong labels, a cache folder is used only if it belongs to this user and
 no one else may write to it; the app makes its own with mode 0700.
+
+What is computed from an entry's arrays (the Explore page's figures) can be kept in the
+entry beside them (`kept_beside`), so a restart neither decodes nor computes again.
 """
 
 from __future__ import annotations
@@ -168,3 +171,56 @@ def _prune(folder: Path) -> None:
     abandoned = [path for path, age in ages.items() if path.name.startswith(".partial-") and age > 3600]
     for stale in entries[MAX_ENTRIES:] + abandoned:
         shutil.rmtree(stale, ignore_errors=True)
+
+
+def kept_beside(
+    images: np.ndarray,
+    name: str,
+    compute: Callable[[], dict[str, np.ndarray]],
+    as_computed: Callable[[dict], bool],
+) -> dict:
+    """What `compute` derives from arrays this cache mapped, kept in their entry as NAME.npz.
+
+    `images` is one of the arrays `decoded` returned (or a view of it): the entry is the
+    folder of the file it maps. For arrays decoded in memory, or a cache that cannot be
+    written, it is computed each time. A kept file that cannot be read, or that
+    `as_computed` does not take for `compute`'s kind of result, is computed again and replaced.
+    """
+    entry = _entry_of(images)
+    if entry is None:
+        return compute()
+    path = entry / f"{name}.npz"
+    with contextlib.suppress(Exception):  # missing, damaged, or not a regular file: compute again
+        if stat.S_ISREG(os.lstat(path).st_mode):
+            with np.load(path, allow_pickle=False) as kept:
+                found = {key: kept[key] for key in kept.files}
+            if as_computed(found):
+                return found
+    derived = compute()
+    with contextlib.suppress(OSError, ValueError):
+        partial = entry / f".partial-{name}-{os.getpid()}-{time.monotonic_ns()}.npz"
+        try:
+            with open(partial, "wb") as file:
+                np.savez(file, **derived)
+                file.flush()
+                os.fsync(file.fileno())
+            os.replace(partial, path)
+        finally:
+            with contextlib.suppress(OSError):
+                partial.unlink()
+    return derived
+
+
+def _entry_of(array: np.ndarray) -> Path | None:
+    """The entry folder of the cache file `array` maps, if it maps one of this cache's."""
+    while array is not None and not (isinstance(array, np.memmap) and array.filename):
+        array = array.base if isinstance(array, np.ndarray) else None
+    folder = cache_dir()
+    if array is None or folder is None:
+        return None
+    entry = Path(array.filename).parent
+    try:
+        inside = entry.parent.resolve() == folder.resolve() and entry.name.startswith(FORMAT)
+    except OSError:
+        return None
+    return entry if inside and _trusted(folder) else None

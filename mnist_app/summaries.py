@@ -4,16 +4,20 @@ Written for 60,000-image datasets: the figures take about 0.17 s there (1.2 s do
 plain way, which made the first page wait). The histogram is counted in chunks, because
 `np.bincount` widens its input to 64-bit integers (376 MB at once for 47 million pixels);
 mean and standard deviation follow exactly from the histogram; the mean image of each
-class is one matrix product.
+class is one matrix product. For a dataset the decoded cache maps, they are kept in its
+entry (`dataset_figures`): after a restart the first page reads them, in about a millisecond.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.data import Dataset
+from mnist_app.data import IMAGE_SIZE, Dataset
+from mnist_app.decoded import kept_beside
 
 CHUNK_PIXELS = 1 << 20
+# A new layout of the figures gets a new name, so a kept file of the old one is never misread.
+KEPT_AS = "explore-figures-v1"
 
 
 def pixel_histogram(images: np.ndarray) -> np.ndarray:
@@ -26,6 +30,8 @@ def pixel_histogram(images: np.ndarray) -> np.ndarray:
 
 
 def figures(data: Dataset) -> dict:
+    """Class counts, mean image per class (zeros for a class without images), pixel histogram,
+    and the pixels' mean and standard deviation: plain arrays, so they can be kept on disk."""
     classes = len(data.class_names)
     counts = np.bincount(data.y_train, minlength=classes)
     histogram = pixel_histogram(data.x_train)
@@ -36,14 +42,33 @@ def figures(data: Dataset) -> dict:
     one_hot = (data.y_train[:, None] == np.arange(classes)).astype(np.float32)
     shape = data.x_train.shape[1:]
     sums = one_hot.T @ data.x_train.reshape(len(data.y_train), int(np.prod(shape))).astype(np.float32)
+    means = sums / np.maximum(counts, 1)[:, None]
     return {
         "train_counts": counts,
         "test_counts": np.bincount(data.y_test, minlength=classes),
-        "mean_images": [
-            (sums[label] / counts[label]).reshape(shape) if counts[label] else None
-            for label in range(classes)
-        ],
+        "mean_images": means.reshape(classes, *shape).astype(np.float32),
         "histogram": histogram,
-        "mean": mean,
-        "std": std,
+        "mean": np.float64(mean),
+        "std": np.float64(std),
     }
+
+
+def dataset_figures(data: Dataset) -> dict:
+    """The figures, kept beside the dataset's decoded arrays where the cache maps them."""
+    classes = len(data.class_names)
+    return kept_beside(data.x_train, KEPT_AS, lambda: figures(data), lambda kept: _as_computed(kept, classes))
+
+
+def _as_computed(kept: dict, classes: int) -> bool:
+    shapes = {
+        "train_counts": (classes,),
+        "test_counts": (classes,),
+        "mean_images": (classes, IMAGE_SIZE, IMAGE_SIZE),
+        "histogram": (256,),
+        "mean": (),
+        "std": (),
+    }
+    return kept.keys() == shapes.keys() and all(
+        isinstance(kept[key], np.ndarray) and kept[key].shape == shape and kept[key].dtype.kind in "iuf"
+        for key, shape in shapes.items()
+    )

@@ -46,8 +46,9 @@ def test_prediction_benchmark_prints_its_table():
 
 def test_first_page_benchmark_prints_its_table():
     needs_chromium()
-    output = run_benchmark("first_page.py", "--rounds", "1")
+    output = run_benchmark("first_page.py", "--rounds", "1", "--baseline", "HEAD")
     assert "| app: Explore |" in output and "| bare Streamlit page, one image |" in output
+    assert "| baseline HEAD: Explore |" in output and "app / bare page: Explore " in output
 
 
 def test_memory_benchmark_prints_its_table():

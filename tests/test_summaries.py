@@ -1,8 +1,11 @@
 """The Explore page's figures, computed the fast way, equal the plain way's."""
 
 import numpy as np
+import pytest
+from test_data import write_split
 
-from mnist_app.data import Dataset
+from mnist_app import decoded, summaries
+from mnist_app.data import Dataset, load_dataset
 from mnist_app.summaries import figures, pixel_histogram
 
 
@@ -22,6 +25,74 @@ def test_a_class_without_images_has_no_mean_and_an_empty_split_no_pixels():
     images = np.zeros((3, 28, 28), np.uint8)
     empty = Dataset("x", "x", images, np.array([1, 1, 2], np.uint8), images[:0], np.zeros(0, np.uint8))
     got = figures(empty)
-    assert got["mean_images"][0] is None and got["mean_images"][1] is not None
+    assert got["train_counts"][0] == 0 and not got["mean_images"][0].any()
+    assert got["mean_images"][1].shape == (28, 28)
     none = Dataset("x", "x", images[:0], np.zeros(0, np.uint8), images[:0], np.zeros(0, np.uint8))
     assert figures(none)["mean"] == 0.0 and pixel_histogram(images[:0]).sum() == 0
+
+
+@pytest.fixture
+def cached_idx(tmp_path, monkeypatch):
+    """A folder of IDX files and a cache of its own: the second load maps the decoded arrays."""
+    monkeypatch.setenv(decoded.SETTING, str(tmp_path / "cache"))
+    rng = np.random.default_rng(7)
+    x_train, y_train = rng.integers(0, 256, (40, 28, 28), dtype=np.uint8), np.arange(40, dtype=np.uint8) % 9
+    write_split(tmp_path, "train", x_train, y_train)
+    write_split(tmp_path, "t10k", x_train[:10], y_train[:10])
+    load_dataset(str(tmp_path))
+    return tmp_path
+
+
+def kept_files(folder):
+    return sorted((folder / "cache").glob("*/explore-figures-*.npz"))
+
+
+def assert_same_figures(got, wanted):
+    assert got.keys() == wanted.keys()
+    for key in wanted:
+        np.testing.assert_array_equal(got[key], wanted[key])
+
+
+def test_a_cached_datasets_figures_are_kept_beside_its_arrays_and_read_after_a_restart(
+    cached_idx, monkeypatch
+):
+    data = load_dataset(str(cached_idx))
+    first = summaries.dataset_figures(data)
+    assert len(kept_files(cached_idx)) == 1
+    monkeypatch.setattr(summaries, "figures", lambda data: pytest.fail("computed again"))
+
+    again = summaries.dataset_figures(load_dataset(str(cached_idx)))
+
+    assert_same_figures(again, first)
+    assert again["train_counts"][9] == 0 and not again["mean_images"][9].any()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: path.write_bytes(b"not an npz"),
+        lambda path: path.write_bytes(b""),
+        lambda path: np.savez(path, histogram=np.zeros(3)),
+        lambda path: np.savez(path, **{**np.load(path), "mean_images": np.zeros((10, 5, 5))}),
+        lambda path: np.savez(path, **{**np.load(path), "mean": np.array("a sentence")}),
+    ],
+    ids=["garbage", "empty", "missing-keys", "wrong-shape", "text"],
+)
+def test_damaged_kept_figures_are_computed_again_and_replaced(cached_idx, damage, monkeypatch):
+    data = load_dataset(str(cached_idx))
+    wanted = summaries.figures(data)
+    summaries.dataset_figures(data)
+    (kept,) = kept_files(cached_idx)
+    damage(kept)
+
+    assert_same_figures(summaries.dataset_figures(data), wanted)
+    monkeypatch.setattr(summaries, "figures", lambda data: pytest.fail("computed again"))
+    assert_same_figures(summaries.dataset_figures(data), wanted)
+    assert kept_files(cached_idx) == [kept] and not list((cached_idx / "cache").glob("*/.partial-*"))
+
+
+def test_figures_of_arrays_not_from_the_cache_are_computed_and_kept_nowhere(sample, tmp_path, monkeypatch):
+    monkeypatch.setenv(decoded.SETTING, str(tmp_path / "cache"))
+
+    assert_same_figures(summaries.dataset_figures(sample), summaries.figures(sample))
+    assert not kept_files(tmp_path)

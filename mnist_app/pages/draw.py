@@ -8,11 +8,11 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
+from mnist_app.html_bars import probability_bars_html
 from mnist_app.my_digits import DigitStore
 from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.pictures import enlarge
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
-from mnist_app.probability_bars import probability_bars_html
 from mnist_app.sidebar import choose_model
 from mnist_app.timing import timed
 

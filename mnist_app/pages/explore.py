@@ -6,6 +6,7 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.data import DIGIT_NAMES
 from mnist_app.errors import UserError
+from mnist_app.html_bars import class_balance_html, histogram_html
 from mnist_app.my_digits import DATASET_NAME, DigitStore
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge
@@ -52,14 +53,13 @@ def edit_my_digit(split: str, index: int) -> None:
 
 
 st.title("Explore the digits")
-choice, data = choose_dataset()
-editable = choice == (DATASET_NAME, None)  # the collection itself, not a file of that name
+dataset_choice, data = choose_dataset()
+editable = dataset_choice == (DATASET_NAME, None)  # the collection itself, not a file of that name
 if data is None:
     st.stop()
 
 if data.notice:
     st.info(data.notice, icon=":material/info:")
-figures = resources.dataset_figures(*choice)
 
 columns = st.columns(4)
 columns[0].metric("Training images", f"{len(data.y_train):,}")
@@ -74,10 +74,14 @@ split = controls[0].segmented_control(
     "Split", ["train", "test"], default="train", key="explore_split", required=True
 )
 images, labels = (data.x_test, data.y_test) if split == "test" else (data.x_train, data.y_train)
-choice = controls[1].selectbox("Class", ["All", *data.class_names], key="explore_class")
+shown_class = controls[1].selectbox("Class", ["All", *data.class_names], key="explore_class")
 if controls[2].button("New sample", icon=":material/shuffle:", key="explore_shuffle"):
     st.session_state.explore_seed = st.session_state.get("explore_seed", 0) + 1
-pool = np.arange(len(labels)) if choice == "All" else np.flatnonzero(labels == data.class_names.index(choice))
+pool = (
+    np.arange(len(labels))
+    if shown_class == "All"
+    else np.flatnonzero(labels == data.class_names.index(shown_class))
+)
 rng = np.random.default_rng(st.session_state.get("explore_seed", 0))
 picked = rng.choice(pool, size=min(GRID_SIZE, len(pool)), replace=False) if len(pool) else []
 if len(picked):
@@ -98,19 +102,22 @@ if len(labels):
         with left:
             edit_my_digit(split, int(index))
 
+# The figures come after the digits: on the first visit to a big dataset, the digits show first.
+figures = resources.dataset_figures(*dataset_choice)
 st.header("Class balance")
-st.bar_chart(
-    {"class": list(data.class_names), "train": figures["train_counts"], "test": figures["test_counts"]},
-    x="class",
-    y=["train", "test"],
-    x_label="class",
-    y_label="images",
-    stack=False,
+st.html(
+    class_balance_html(data.class_names, {"train": figures["train_counts"], "test": figures["test_counts"]})
 )
 
 st.header("The mean image of each class")
 st.caption("Every training image of a class averaged, pixel by pixel: the class's typical shape.")
-means = [(m, name) for m, name in zip(figures["mean_images"], data.class_names, strict=True) if m is not None]
+means = [
+    (mean, name)
+    for mean, name, count in zip(
+        figures["mean_images"], data.class_names, figures["train_counts"], strict=True
+    )
+    if count
+]
 st.image([enlarge(m.astype(np.uint8), ZOOM) for m, _ in means], caption=[name for _, name in means])
 
 st.header("Pixel intensities")
@@ -121,9 +128,4 @@ st.caption(
     f"{zero_share:.0%} of all pixels are pure black (0) and are left out of the chart."
 )
 bins = histogram[1:].reshape(15, 17).sum(axis=1)
-st.bar_chart(
-    {"intensity": 1 + 17 * np.arange(15), "pixels": bins},
-    x="intensity",
-    x_label="intensity",
-    y_label="pixels",
-)
+st.html(histogram_html(list(range(1, 256, 17)), 17, bins, "pixels"))

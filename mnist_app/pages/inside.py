@@ -6,6 +6,7 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
+from mnist_app.html_bars import probability_bars_html
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import (
     DIVERGING,
@@ -20,7 +21,6 @@ from mnist_app.pictures import (
     to_grey,
 )
 from mnist_app.preprocessing import canvas_to_grey, prepare_digit
-from mnist_app.probability_bars import probability_bars_html
 from mnist_app.sidebar import choose_dataset, choose_model
 
 SOURCES = ["Draw", "Test image"]

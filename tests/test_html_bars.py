@@ -1,11 +1,11 @@
-"""Tests for mnist_app.probability_bars: the Draw and Inside pages' probabilities as HTML bars."""
+"""Tests for mnist_app.html_bars: bar charts as plain HTML (probabilities, class balance, histogram)."""
 
 import re
 
 import numpy as np
 import pytest
 
-from mnist_app.probability_bars import probability_bars_html
+from mnist_app.html_bars import class_balance_html, histogram_html, probability_bars_html
 
 DIGITS = [str(label) for label in range(10)]
 
@@ -50,3 +50,31 @@ def test_values_outside_zero_to_one_are_drawn_within_the_track():
 def test_probabilities_and_names_must_pair_up():
     with pytest.raises(ValueError, match="3 probabilities for 10 classes"):
         probability_bars_html(np.ones(3) / 3, DIGITS)
+
+
+def test_class_balance_draws_every_split_to_one_scale_with_its_counts():
+    html = class_balance_html(["0", "1", "<2>"], {"train": [400, 200, 0], "test": [100, 50, 25]})
+
+    assert bar_widths(html) == [100.0, 25.0, 50.0, 12.5, 0.0, 6.25]
+    assert ">400 / 100<" in html and ">0 / 25<" in html
+    assert "&lt;2&gt;" in html and "<2>" not in html
+    assert 'aria-label="Images per class (train / test): 0: 400 train, 100 test;' in html
+
+
+def test_class_balance_refuses_counts_for_other_classes():
+    with pytest.raises(ValueError, match="counts for 2 classes, not 3"):
+        class_balance_html(["a", "b", "c"], {"train": [1, 2]})
+
+
+def test_histogram_columns_are_as_tall_as_their_bins_with_a_tooltip_each():
+    html = histogram_html([1, 18, 35], 17, [10, 40, 0], "pixels")
+
+    assert [float(h) for h in re.findall(r"height:([0-9.]+)%", html)] == [25.0, 100.0, 0.0]
+    assert 'title="18–34: 40 pixels"' in html
+    assert "the tallest column is 40" in html
+
+
+def test_an_empty_histogram_draws_flat_columns():
+    html = histogram_html([1, 18], 17, [0, 0], "pixels")
+
+    assert [float(h) for h in re.findall(r"height:([0-9.]+)%", html)] == [0.0, 0.0]
