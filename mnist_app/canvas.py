@@ -2,11 +2,11 @@
 
 The pad is streamlit-drawable-canvas's own frontend (fabric.js), with one change: its 0.13
 bundle holds every drawing back for a 200 ms debounce (`Bc = 200`) before sending it, which
-was most of the wait between lifting the pen and the prediction (290 ms alone, 100 ms
+was most of the wait between lifting the pen and the prediction (286 ms alone, 83 ms
 without it; BENCHMARKS §6). A small component of this app's (`sketch_pad.js`) fetches the
-bundle from where Streamlit already serves it, takes the debounce out and runs it; a
-release that builds its bundle differently runs as shipped, and `tests/test_canvas.py`
-fails. The drawing comes back as a PNG data URL, decoded with the checks an upload gets
+bundle from where Streamlit already serves it (under `server.baseUrlPath`), takes the
+debounce out and runs it; a release that builds its bundle differently runs as shipped, and
+`tests/test_canvas.py` fails. The drawing comes back as a PNG data URL, decoded with the checks an upload gets
 (`preprocessing.canvas_png_to_rgba`): a session's websocket can carry anything.
 """
 
@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import streamlit as st
@@ -39,7 +41,7 @@ def bundle_file(package: str = PACKAGE) -> Path:
 
 
 @functools.cache
-def pad():
+def pad() -> Callable[..., Any]:
     """This app's component that runs the package's frontend, registered once per process."""
     bundle = bundle_file()
     return st.components.v2.component(

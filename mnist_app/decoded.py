@@ -158,8 +158,9 @@ def _move_aside(folder: Path, entry: Path) -> None:
 
 
 def _prune(folder: Path) -> None:
-    """Remove all but the MAX_ENTRIES most recently used entries, and partial ones a killed
-    writer left over an hour ago. A process that still maps a removed entry keeps reading it."""
+    """Remove all but the MAX_ENTRIES most recently used entries, and partial ones (or partial
+    files inside one) a killed writer left over an hour ago. A process that still maps a
+    removed entry keeps reading it."""
     ages = {}
     try:
         for path in folder.iterdir():
@@ -171,6 +172,11 @@ def _prune(folder: Path) -> None:
     abandoned = [path for path, age in ages.items() if path.name.startswith(".partial-") and age > 3600]
     for stale in entries[MAX_ENTRIES:] + abandoned:
         shutil.rmtree(stale, ignore_errors=True)
+    for entry in entries[:MAX_ENTRIES]:  # a derived file's writer killed half way (`kept_beside`)
+        with contextlib.suppress(OSError):
+            for partial in entry.glob(".partial-*"):
+                if time.time() - os.lstat(partial).st_mtime > 3600 and not partial.is_dir():
+                    partial.unlink()
 
 
 def kept_beside(
@@ -181,10 +187,11 @@ def kept_beside(
 ) -> dict:
     """What `compute` derives from arrays this cache mapped, kept in their entry as NAME.npz.
 
-    `images` is one of the arrays `decoded` returned (or a view of it): the entry is the
-    folder of the file it maps. For arrays decoded in memory, or a cache that cannot be
-    written, it is computed each time. A kept file that cannot be read, or that
-    `as_computed` does not take for `compute`'s kind of result, is computed again and replaced.
+    `images` is one of the arrays `decoded` returned, whole (a slice of it is not the
+    entry's data): the entry is the folder of the file it maps. For arrays decoded in memory,
+    or a cache that cannot be written, it is computed each time. A kept file that cannot be
+    read, or that `as_computed` does not take for `compute`'s kind of result, is computed
+    again and replaced. What is returned is read-only, as it may be shared.
     """
     entry = _entry_of(images)
     if entry is None:
@@ -195,7 +202,7 @@ def kept_beside(
             with np.load(path, allow_pickle=False) as kept:
                 found = {key: kept[key] for key in kept.files}
             if as_computed(found):
-                return found
+                return _read_only(found)
     derived = compute()
     with contextlib.suppress(OSError, ValueError):
         partial = entry / f".partial-{name}-{os.getpid()}-{time.monotonic_ns()}.npz"
@@ -208,19 +215,35 @@ def kept_beside(
         finally:
             with contextlib.suppress(OSError):
                 partial.unlink()
-    return derived
+    return _read_only(derived)
 
 
-def _entry_of(array: np.ndarray) -> Path | None:
-    """The entry folder of the cache file `array` maps, if it maps one of this cache's."""
-    while array is not None and not (isinstance(array, np.memmap) and array.filename):
-        array = array.base if isinstance(array, np.ndarray) else None
+def _read_only(arrays: dict) -> dict:
+    for array in arrays.values():
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return arrays
+
+
+def _entry_of(images: np.ndarray) -> Path | None:
+    """The entry folder of the cache file `images` maps whole, if it is one of this cache's."""
+    mapped = images
+    while mapped is not None and not (isinstance(mapped, np.memmap) and mapped.filename):
+        mapped = mapped.base if isinstance(mapped, np.ndarray) else None
     folder = cache_dir()
-    if array is None or folder is None:
+    if mapped is None or folder is None or not _same_data(images, mapped):
         return None
-    entry = Path(array.filename).parent
+    entry = Path(mapped.filename).parent
     try:
         inside = entry.parent.resolve() == folder.resolve() and entry.name.startswith(FORMAT)
     except OSError:
         return None
     return entry if inside and _trusted(folder) else None
+
+
+def _same_data(view: np.ndarray, mapped: np.ndarray) -> bool:
+    return (
+        view.shape == mapped.shape
+        and view.strides == mapped.strides
+        and view.__array_interface__["data"][0] == mapped.__array_interface__["data"][0]
+    )

@@ -1,10 +1,11 @@
 """Bar charts as plain HTML, for `st.html`: where a Vega-Lite chart costs more than it shows.
 
 A Vega-Lite chart costs the browser a re-embed whenever it changes, and the server pandas
-and Arrow (Streamlit converts its data through them). On the Draw page, with the chart
-redrawn on every stroke, that was most of a stroke's cost once eight people drew at once
-(BENCHMARKS §6); on the Explore page, the first chart's imports ran while the browser
-waited for the sample digits (BENCHMARKS §8). These charts are a few rows of HTML that
+and Arrow (Streamlit converts its data through them). On the Draw page, redrawn on every
+stroke, the probability chart more than doubled the 90th percentile from mouse-up to
+prediction with eight people drawing (673 ms with it, 299 ms with these bars; BENCHMARKS
+§6); on the Explore page, the first chart's imports ran while the browser waited for the
+sample digits (BENCHMARKS §8). These charts are a few rows of HTML that
 read the same: every label, its bar and its figure. Labels come from a model's description
 or a dataset's class names, so they are escaped.
 """
@@ -40,7 +41,7 @@ def _grid(name: str, label: str, columns: str, rows: str) -> str:
 def probability_bars_html(probabilities: np.ndarray, class_names: Sequence[str]) -> str:
     """A row per class: its name, a bar as long as its probability and the percentage; the
     most likely class in bold."""
-    probabilities = np.clip(np.asarray(probabilities, dtype=np.float64), 0.0, 1.0)
+    probabilities = np.clip(np.nan_to_num(np.asarray(probabilities, dtype=np.float64)), 0.0, 1.0)
     if len(probabilities) != len(class_names):
         raise ValueError(f"{len(probabilities)} probabilities for {len(class_names)} classes")
     best = int(probabilities.argmax()) if len(probabilities) else -1
@@ -66,9 +67,10 @@ def class_balance_html(class_names: Sequence[str], counts: Mapping[str, Sequence
     splits = list(counts)
     if len(splits) > len(COLOURS):
         raise ValueError(f"at most {len(COLOURS)} splits, not {len(splits)}")
-    table = np.array([np.asarray(counts[split], dtype=np.int64) for split in splits]).reshape(len(splits), -1)
-    if table.shape[1] != len(class_names):
-        raise ValueError(f"counts for {table.shape[1]} classes, not {len(class_names)}")
+    lengths = {len(counts[split]) for split in splits}
+    if lengths != {len(class_names)}:
+        raise ValueError(f"counts for {sorted(lengths)} classes, not {len(class_names)}")
+    table = np.array([np.asarray(counts[split], dtype=np.int64) for split in splits])
     most = max(1, int(table.max(initial=0)))
     legend = " ".join(
         f'<span style="color:{colour}">■</span> {html.escape(split)}'

@@ -151,8 +151,9 @@ MAX_DRAWING_CHARS = 2 * 1024 * 1024
 def canvas_png_to_rgba(data_url: str, size: int) -> np.ndarray:
     """The canvas's drawing as it arrives from the browser (a PNG data URL) as an RGBA array.
 
-    What the browser sends is not trusted: a session's websocket can carry anything, so the
-    text, the format and the picture's size are all checked before any pixel is decoded.
+    What the browser sends is not trusted: a session's websocket can carry anything (up to
+    Streamlit's `server.maxMessageSize`, which bounds the message itself), so the text's
+    length, the format and the picture's size are all checked before any pixel is decoded.
     """
     if not isinstance(data_url, str) or not data_url.startswith(PNG_DATA_URL):
         raise ImageError("the drawing did not arrive as a PNG picture")

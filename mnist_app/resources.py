@@ -78,9 +78,9 @@ def dataset_figures(spec: str, root: str | None = None) -> dict:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _dataset_figures(spec: str, root: str | None, version: object) -> dict:
-    from mnist_app.summaries import dataset_figures
+    from mnist_app.summaries import kept_figures
 
-    return dataset_figures(_dataset(spec, root, version))
+    return kept_figures(_dataset(spec, root, version))
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)

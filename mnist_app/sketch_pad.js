@@ -2,36 +2,51 @@
 // the 200 ms debounce taken out of the path from a lifted pen to the drawing sent (see
 // canvas.py). The bundle is fetched and evaluated once per browser tab, whatever the number
 // of canvases; should the text to change not be found, the bundle runs as shipped.
-const loaded = (globalThis.__mnistSketchPadBundles ??= new Map());
+const bundles = (globalThis.__mnistSketchPadBundles ??= new Map());
+// Per canvas element, the bundle's own clean-up: Streamlit calls only the latest clean-up
+// this function returned, which must dispose the canvas whichever call created it.
+const canvases = new WeakMap();
+
+function asModule(code) {
+  return import(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
+}
 
 function loadBundle({ bundle, debounce, noDebounce }) {
-  if (!loaded.has(bundle)) {
-    const patched = fetch(bundle)
-      .then((answer) => (answer.ok ? answer.text() : Promise.reject(new Error(`${answer.status}`))))
+  if (!bundles.has(bundle)) {
+    const loading = fetch(bundle)
+      .then((answer) => (answer.ok ? answer.text() : Promise.reject(new Error(`HTTP ${answer.status}`))))
       .then((code) => {
-        if (!code.includes(debounce)) {
-          console.warn("mnist_app sketch pad: the canvas bundle has no debounce to remove; drawing as shipped");
-          return import(bundle);
-        }
-        const source = new Blob([code.replace(debounce, noDebounce)], { type: "text/javascript" });
-        return import(URL.createObjectURL(source));
+        if (code.includes(debounce)) return asModule(code.replace(debounce, noDebounce));
+        console.warn("mnist_app sketch pad: the canvas bundle has no debounce to remove; drawing as shipped");
+        return asModule(code);
       });
-    loaded.set(bundle, patched);
+    // A failed load is tried again by the next canvas (after Clear), not kept for the tab's life.
+    loading.catch(() => bundles.delete(bundle));
+    bundles.set(bundle, loading);
   }
-  return loaded.get(bundle);
+  return bundles.get(bundle);
+}
+
+function showFailure(element, error) {
+  console.error("mnist_app sketch pad: cannot load the canvas", error);
+  const root = element.querySelector(".canvas-root");
+  if (root && !root.childElementCount) {
+    root.textContent = "The canvas could not load. Reload the page, or press Clear to try again.";
+  }
 }
 
 export default function (component) {
-  let cleanup = null;
-  let unmounted = false;
-  loadBundle(component.data.frontend).then(
-    (canvas) => {
-      if (!unmounted) cleanup = canvas.default(component);
-    },
-    (error) => console.error("mnist_app sketch pad: cannot load the canvas", error),
-  );
+  const element = component.parentElement;
+  if (!canvases.has(element)) canvases.set(element, { cleanup: null, gone: false });
+  const canvas = canvases.get(element);
+  loadBundle(component.data.frontend)
+    .then((bundle) => {
+      if (!canvas.gone) canvas.cleanup = bundle.default(component);
+    })
+    .catch((error) => showFailure(element, error));
   return () => {
-    unmounted = true;
-    cleanup?.();
+    canvas.gone = true;
+    canvas.cleanup?.();
+    canvases.delete(element);
   };
 }

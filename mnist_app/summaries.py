@@ -5,7 +5,7 @@ plain way, which made the first page wait). The histogram is counted in chunks, 
 `np.bincount` widens its input to 64-bit integers (376 MB at once for 47 million pixels);
 mean and standard deviation follow exactly from the histogram; the mean image of each
 class is one matrix product. For a dataset the decoded cache maps, they are kept in its
-entry (`dataset_figures`): after a restart the first page reads them, in about a millisecond.
+entry (`kept_figures`): after a restart the first page reads them, in about a millisecond.
 """
 
 from __future__ import annotations
@@ -53,13 +53,19 @@ def figures(data: Dataset) -> dict:
     }
 
 
-def dataset_figures(data: Dataset) -> dict:
+def kept_figures(data: Dataset) -> dict:
     """The figures, kept beside the dataset's decoded arrays where the cache maps them."""
+    return kept_beside(
+        data.x_train, KEPT_AS, lambda: figures(data), lambda kept: looks_like_figures(kept, data)
+    )
+
+
+def looks_like_figures(kept: dict, data: Dataset) -> bool:
+    """Whether what was kept has the layout `figures` gives for this dataset, counts included.
+
+    A change to that layout needs a new KEPT_AS, so files of the old one are not read.
+    """
     classes = len(data.class_names)
-    return kept_beside(data.x_train, KEPT_AS, lambda: figures(data), lambda kept: _as_computed(kept, classes))
-
-
-def _as_computed(kept: dict, classes: int) -> bool:
     shapes = {
         "train_counts": (classes,),
         "test_counts": (classes,),
@@ -68,7 +74,15 @@ def _as_computed(kept: dict, classes: int) -> bool:
         "mean": (),
         "std": (),
     }
-    return kept.keys() == shapes.keys() and all(
-        isinstance(kept[key], np.ndarray) and kept[key].shape == shape and kept[key].dtype.kind in "iuf"
-        for key, shape in shapes.items()
+    return (
+        kept.keys() == shapes.keys()
+        and all(
+            isinstance(kept[key], np.ndarray | np.generic)
+            and kept[key].shape == shape
+            and kept[key].dtype.kind in "iuf"
+            for key, shape in shapes.items()
+        )
+        and int(kept["train_counts"].sum()) == len(data.y_train)
+        and int(kept["test_counts"].sum()) == len(data.y_test)
+        and int(kept["histogram"].sum()) == data.x_train.size
     )

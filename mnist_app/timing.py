@@ -20,6 +20,8 @@ _WRITING = threading.Lock()
 
 @dataclass
 class Part:
+    """A timed part of a run; its name is read when the part ends, so it may be refined."""
+
     name: str
 
 

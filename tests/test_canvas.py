@@ -1,5 +1,7 @@
 """Tests for mnist_app.canvas: the drawable canvas's own bundle, and the one change made to it."""
 
+import importlib
+import sys
 import tomllib
 from pathlib import Path
 
@@ -14,7 +16,6 @@ def test_the_installed_canvas_bundle_has_the_debounce_the_browser_takes_out():
 
     assert bundle.count(canvas.DEBOUNCE) == 1
     assert canvas.NO_DEBOUNCE not in bundle
-    assert len(canvas.DEBOUNCE) == len(canvas.NO_DEBOUNCE) + 2, "only the 200 becomes 0"
 
 
 def test_the_bundle_url_is_where_streamlit_serves_the_packages_component():
@@ -37,13 +38,36 @@ def test_the_bundle_url_follows_the_servers_base_path(monkeypatch):
         canvas.frontend.cache_clear()
 
 
-def test_the_pad_draws_white_on_black_and_sends_its_picture_on_every_lifted_pen():
+def the_packages_own_call(monkeypatch, **options) -> dict:
+    """What the package's `st_canvas(**options)` hands its frontend, caught where it is registered."""
+    calls = []
+    monkeypatch.setattr(
+        st.components.v2, "component", lambda *args, **kwargs: lambda **call: calls.append(call) or {}
+    )
+    monkeypatch.delitem(sys.modules, canvas.PACKAGE, raising=False)
+    package = importlib.import_module(canvas.PACKAGE)
+    package.st_canvas(**options)
+    monkeypatch.delitem(sys.modules, canvas.PACKAGE)
+    (call,) = calls
+    return call
+
+
+def test_the_pad_hands_the_frontend_what_the_packages_st_canvas_would(monkeypatch):
+    """The settings are the package's own contract with its bundle: checked against its Python side."""
+    call = the_packages_own_call(
+        monkeypatch, stroke_width=22, stroke_color="#FFFFFF", background_color="#000000",
+        height=canvas.CANVAS_SIZE, width=canvas.CANVAS_SIZE, drawing_mode="freedraw",
+        return_image_data=True, key="pad",
+    )  # fmt: skip
     settings = canvas.pad_settings(22)
 
-    assert settings["strokeColor"] == "#FFFFFF" and settings["backgroundColor"] == "#000000"
-    assert settings["drawingMode"] == "freedraw" and settings["strokeWidth"] == 22
-    assert settings["realtimeUpdateStreamlit"] and settings["returnImageData"]
-    assert settings["canvasWidth"] == settings["canvasHeight"] == canvas.CANVAS_SIZE
+    assert settings.pop("frontend") == canvas.frontend()
+    assert settings == call["data"]
+    assert call["default"]["drawing"] == {"raw": settings["initialDrawing"], "data": None}
+
+
+def test_the_pad_registers_the_app_s_own_component():
+    assert callable(canvas.pad())
 
 
 def test_the_browser_side_takes_its_text_to_change_from_python():

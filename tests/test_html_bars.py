@@ -47,6 +47,12 @@ def test_values_outside_zero_to_one_are_drawn_within_the_track():
     assert bar_widths(html) == [100.0, 0.0]
 
 
+def test_a_model_that_answers_nan_draws_empty_bars_not_broken_markup():
+    html = probability_bars_html(np.array([np.nan, 0.5, np.inf]), ["a", "b", "c"])
+
+    assert bar_widths(html) == [0.0, 50.0, 100.0] and "nan" not in html
+
+
 def test_probabilities_and_names_must_pair_up():
     with pytest.raises(ValueError, match="3 probabilities for 10 classes"):
         probability_bars_html(np.ones(3) / 3, DIGITS)
@@ -62,8 +68,12 @@ def test_class_balance_draws_every_split_to_one_scale_with_its_counts():
 
 
 def test_class_balance_refuses_counts_for_other_classes():
-    with pytest.raises(ValueError, match="counts for 2 classes, not 3"):
+    with pytest.raises(ValueError, match=r"counts for \[2\] classes, not 3"):
         class_balance_html(["a", "b", "c"], {"train": [1, 2]})
+    with pytest.raises(ValueError, match=r"counts for \[2, 3\] classes, not 3"):
+        class_balance_html(["a", "b", "c"], {"train": [1, 2, 3], "test": [1, 2]})
+    with pytest.raises(ValueError, match=r"counts for \[\] classes"):
+        class_balance_html(["a"], {})
 
 
 def test_histogram_columns_are_as_tall_as_their_bins_with_a_tooltip_each():

@@ -57,11 +57,11 @@ def test_a_cached_datasets_figures_are_kept_beside_its_arrays_and_read_after_a_r
     cached_idx, monkeypatch
 ):
     data = load_dataset(str(cached_idx))
-    first = summaries.dataset_figures(data)
+    first = summaries.kept_figures(data)
     assert len(kept_files(cached_idx)) == 1
     monkeypatch.setattr(summaries, "figures", lambda data: pytest.fail("computed again"))
 
-    again = summaries.dataset_figures(load_dataset(str(cached_idx)))
+    again = summaries.kept_figures(load_dataset(str(cached_idx)))
 
     assert_same_figures(again, first)
     assert again["train_counts"][9] == 0 and not again["mean_images"][9].any()
@@ -81,18 +81,59 @@ def test_a_cached_datasets_figures_are_kept_beside_its_arrays_and_read_after_a_r
 def test_damaged_kept_figures_are_computed_again_and_replaced(cached_idx, damage, monkeypatch):
     data = load_dataset(str(cached_idx))
     wanted = summaries.figures(data)
-    summaries.dataset_figures(data)
+    summaries.kept_figures(data)
     (kept,) = kept_files(cached_idx)
     damage(kept)
 
-    assert_same_figures(summaries.dataset_figures(data), wanted)
+    assert_same_figures(summaries.kept_figures(data), wanted)
     monkeypatch.setattr(summaries, "figures", lambda data: pytest.fail("computed again"))
-    assert_same_figures(summaries.dataset_figures(data), wanted)
+    assert_same_figures(summaries.kept_figures(data), wanted)
     assert kept_files(cached_idx) == [kept] and not list((cached_idx / "cache").glob("*/.partial-*"))
 
 
 def test_figures_of_arrays_not_from_the_cache_are_computed_and_kept_nowhere(sample, tmp_path, monkeypatch):
     monkeypatch.setenv(decoded.SETTING, str(tmp_path / "cache"))
 
-    assert_same_figures(summaries.dataset_figures(sample), summaries.figures(sample))
+    assert_same_figures(summaries.kept_figures(sample), summaries.figures(sample))
     assert not kept_files(tmp_path)
+
+
+def test_the_figures_as_computed_pass_their_own_check_and_other_datasets_figures_do_not(sample):
+    computed = figures(sample)
+    assert summaries.looks_like_figures(computed, sample)
+    assert not summaries.looks_like_figures({**computed, "test_counts": computed["test_counts"] * 2}, sample)
+
+
+def test_a_slice_of_a_cached_dataset_is_not_filed_under_the_whole(cached_idx):
+    data = load_dataset(str(cached_idx))
+    part = Dataset("part", "part", data.x_train[:10], data.y_train[:10], data.x_test, data.y_test)
+
+    assert_same_figures(summaries.kept_figures(part), summaries.figures(part))
+    assert not kept_files(cached_idx)
+
+
+@pytest.mark.parametrize("plant", ["link", "folder", "read-only entry"])
+def test_a_kept_file_that_cannot_be_written_or_is_not_a_file_only_costs_the_computing(
+    cached_idx, tmp_path, plant
+):
+    data = load_dataset(str(cached_idx))
+    (entry,) = (cached_idx / "cache").iterdir()
+    outside = tmp_path / "outside.npz"
+    if plant == "link":
+        (entry / f"{summaries.KEPT_AS}.npz").symlink_to(outside)
+    elif plant == "folder":
+        (entry / f"{summaries.KEPT_AS}.npz").mkdir()
+    else:
+        entry.chmod(0o500)
+    try:
+        assert_same_figures(summaries.kept_figures(data), summaries.figures(data))
+    finally:
+        entry.chmod(0o700)
+    assert not outside.exists(), "nothing is written through a planted link"
+    assert not list(entry.glob(".partial-*"))
+
+
+def test_kept_figures_are_read_only(cached_idx):
+    data = load_dataset(str(cached_idx))
+    for kept in (summaries.kept_figures(data), summaries.kept_figures(data)):
+        assert not any(array.flags.writeable for array in kept.values())
