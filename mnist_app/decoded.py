@@ -26,6 +26,7 @@ import shutil
 import stat
 import tempfile
 import time
+import zipfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
@@ -37,6 +38,9 @@ KEYS = ("x_train", "y_train", "x_test", "y_test")
 FORMAT = "v1-"
 # Each full-size entry is about 55 MB: keep the most recently used few.
 MAX_ENTRIES = 8
+# What is derived from an entry is small (the Explore page's figures take 35 KB): a bigger
+# kept file, or one whose members are compressed (a zip bomb), is not read but computed again.
+MAX_KEPT_BYTES = 1 << 20
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
@@ -197,12 +201,10 @@ def kept_beside(
     if entry is None:
         return compute()
     path = entry / f"{name}.npz"
-    with contextlib.suppress(Exception):  # missing, damaged, or not a regular file: compute again
-        if stat.S_ISREG(os.lstat(path).st_mode):
-            with np.load(path, allow_pickle=False) as kept:
-                found = {key: kept[key] for key in kept.files}
-            if as_computed(found):
-                return _read_only(found)
+    with contextlib.suppress(Exception):  # missing, damaged, too big or not a file: compute again
+        found = _read_kept(path)
+        if found is not None and as_computed(found):
+            return _read_only(found)
     derived = compute()
     with contextlib.suppress(OSError, ValueError):
         partial = entry / f".partial-{name}-{os.getpid()}-{time.monotonic_ns()}.npz"
@@ -216,6 +218,20 @@ def kept_beside(
             with contextlib.suppress(OSError):
                 partial.unlink()
     return _read_only(derived)
+
+
+def _read_kept(path: Path) -> dict | None:
+    """The arrays of a kept .npz as `np.savez` writes it: a small regular file of stored members."""
+    status = os.lstat(path)
+    if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_KEPT_BYTES:
+        return None
+    with zipfile.ZipFile(path) as archive:
+        if any(member.compress_type != zipfile.ZIP_STORED for member in archive.infolist()):
+            return None
+        if sum(member.file_size for member in archive.infolist()) > MAX_KEPT_BYTES:
+            return None
+    with np.load(path, allow_pickle=False) as kept:
+        return {key: kept[key] for key in kept.files}
 
 
 def _read_only(arrays: dict) -> dict:
@@ -235,7 +251,11 @@ def _entry_of(images: np.ndarray) -> Path | None:
         return None
     entry = Path(mapped.filename).parent
     try:
-        inside = entry.parent.resolve() == folder.resolve() and entry.name.startswith(FORMAT)
+        inside = (
+            entry.parent.resolve() == folder.resolve()
+            and entry.name.startswith(FORMAT)
+            and stat.S_ISDIR(os.lstat(entry).st_mode)  # not a link put in its place since
+        )
     except OSError:
         return None
     return entry if inside and _trusted(folder) else None

@@ -61,9 +61,11 @@ def kept_figures(data: Dataset) -> dict:
 
 
 def looks_like_figures(kept: dict, data: Dataset) -> bool:
-    """Whether what was kept has the layout `figures` gives for this dataset, counts included.
+    """Whether what was kept is what `figures` gives for this dataset, as far as cheap checks
+    tell: the layout, the class counts exactly (a count of labels costs nothing), a histogram
+    of as many pixels with the mean and deviation it implies, and mean images within 0..255.
 
-    A change to that layout needs a new KEPT_AS, so files of the old one are not read.
+    A change to the layout needs a new KEPT_AS, so files of the old one are not read.
     """
     classes = len(data.class_names)
     shapes = {
@@ -74,15 +76,26 @@ def looks_like_figures(kept: dict, data: Dataset) -> bool:
         "mean": (),
         "std": (),
     }
+    if kept.keys() != shapes.keys() or not all(
+        isinstance(kept[key], np.ndarray | np.generic)
+        and kept[key].shape == shape
+        and kept[key].dtype.kind in "iuf"
+        for key, shape in shapes.items()
+    ):
+        return False
+    histogram = kept["histogram"]
+    if histogram.dtype.kind not in "iu" or histogram.min() < 0 or histogram.max() > data.x_train.size:
+        return False
+    if int(histogram.sum()) != data.x_train.size:  # 256 bins of at most that many: no overflow
+        return False
+    values = np.arange(256, dtype=np.float64)
+    pixels = max(1, data.x_train.size)
+    mean = float(values @ histogram / pixels)
+    std = float(np.sqrt(((values - mean) ** 2) @ histogram / pixels))
+    means = kept["mean_images"]
     return (
-        kept.keys() == shapes.keys()
-        and all(
-            isinstance(kept[key], np.ndarray | np.generic)
-            and kept[key].shape == shape
-            and kept[key].dtype.kind in "iuf"
-            for key, shape in shapes.items()
-        )
-        and int(kept["train_counts"].sum()) == len(data.y_train)
-        and int(kept["test_counts"].sum()) == len(data.y_test)
-        and int(kept["histogram"].sum()) == data.x_train.size
+        np.array_equal(kept["train_counts"], np.bincount(data.y_train, minlength=classes))
+        and np.array_equal(kept["test_counts"], np.bincount(data.y_test, minlength=classes))
+        and bool(np.isclose(kept["mean"], mean) and np.isclose(kept["std"], std))
+        and bool(np.isfinite(means).all() and means.min(initial=0) >= 0 and means.max(initial=0) <= 255)
     )

@@ -844,3 +844,23 @@ def test_my_digits_page_without_digits_says_where_to_draw_them(default_model, da
     at = app_page("my_digits").run()
     assert not at.exception
     assert "You have saved no digits yet" in at.info[0].value
+
+
+def test_text_from_a_model_file_is_shown_literally_never_as_markdown(models_dir):
+    """A description's dataset and class names reach captions and messages, which render
+    Markdown: an image there would make every visitor's browser fetch an address."""
+    import json
+
+    from test_store import with_description
+
+    description = json.dumps(
+        {"dataset": "![x](http://127.0.0.1:9/x.png)", "classes": [f":red[{i}] **{i}**" for i in range(10)]}
+    )
+    with_description(
+        REPO / "models" / "default.keras", models_dir / "hostile.keras",
+        lambda archive: archive.writestr("mnist_app.json", description),
+    )  # fmt: skip
+    at = page("train").run()
+    assert not at.exception
+    (message,) = [info.value for info in at.info if "trained on other classes" in info.value]
+    assert r"\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/x\.png\)" in message and "![x](" not in message

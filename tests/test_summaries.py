@@ -43,6 +43,13 @@ def cached_idx(tmp_path, monkeypatch):
     return tmp_path
 
 
+def overflowing_histogram():
+    """Bins that wrap around int64 to the right total: 2**63 + 2**63 + the real count."""
+    histogram = np.zeros(256, np.int64)
+    histogram[0], histogram[1], histogram[2] = np.iinfo(np.int64).min, np.iinfo(np.int64).min, 40 * 784
+    return histogram
+
+
 def kept_files(folder):
     return sorted((folder / "cache").glob("*/explore-figures-*.npz"))
 
@@ -75,9 +82,19 @@ def test_a_cached_datasets_figures_are_kept_beside_its_arrays_and_read_after_a_r
         lambda path: np.savez(path, histogram=np.zeros(3)),
         lambda path: np.savez(path, **{**np.load(path), "mean_images": np.zeros((10, 5, 5))}),
         lambda path: np.savez(path, **{**np.load(path), "mean": np.array("a sentence")}),
+        lambda path: np.savez_compressed(path, **np.load(path)),
+        lambda path: np.savez(path, **np.load(path), padding=np.zeros(2_000_000, np.uint8)),
+        lambda path: np.savez(path, **{**np.load(path), "mean": np.array(np.nan), "std": np.array(np.inf)}),
+        lambda path: np.savez(path, **{**np.load(path), "train_counts": np.roll(np.load(path)["train_counts"], 1)}),
+        lambda path: np.savez(path, **{**np.load(path), "train_counts": np.array([-4, *[5] * 8, 43])}),
+        lambda path: np.savez(path, **{**np.load(path), "histogram": overflowing_histogram()}),
+        lambda path: np.savez(path, **{**np.load(path), "mean_images": np.full((10, 28, 28), np.nan, np.float32)}),
     ],
-    ids=["garbage", "empty", "missing-keys", "wrong-shape", "text"],
-)
+    ids=[
+        "garbage", "empty", "missing-keys", "wrong-shape", "text", "compressed", "too-big",
+        "nan-mean", "moved-counts", "negative-counts", "overflowing-histogram", "nan-mean-images",
+    ],
+)  # fmt: skip
 def test_damaged_kept_figures_are_computed_again_and_replaced(cached_idx, damage, monkeypatch):
     data = load_dataset(str(cached_idx))
     wanted = summaries.figures(data)

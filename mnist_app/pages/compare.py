@@ -9,6 +9,7 @@ from mnist_app.comparison import Comparison, all_wrong_sentence, compare, conten
 from mnist_app.curves import HISTORY_KEY, from_history
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge, png_data_url
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import choose_dataset
 
 MODELS_KEY = "compare_models"
@@ -55,8 +56,8 @@ def contenders_for(chosen, choice, data) -> list:
     for saved in chosen:
         if not saved.reads(data.class_names):
             st.warning(
-                f"**{saved.name}** was trained on other classes ({saved.metadata.get('dataset')}) "
-                f"than {data.name} has; it is left out."
+                f"**{literal(saved.name)}** was trained on other classes "
+                f"({literal(saved.metadata.get('dataset'))}) than {literal(data.name)} has; it is left out."
             )
             continue
         entry = attempt(

@@ -10,6 +10,7 @@ from mnist_app.html_bars import class_balance_html, histogram_html
 from mnist_app.my_digits import DATASET_NAME, DigitStore
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import choose_dataset
 
 GRID_SIZE = 30
@@ -66,7 +67,7 @@ columns[0].metric("Training images", f"{len(data.y_train):,}")
 columns[1].metric("Test images", f"{len(data.y_test):,}")
 columns[2].metric("Classes", len(data.class_names))
 columns[3].metric("Image size", "28 × 28")
-st.caption(f"Dataset **{data.name}**, from {data.source}.")
+st.caption(f"Dataset **{literal(data.name)}**, from {literal(data.source)}.")
 
 st.header("Samples")
 controls = st.columns([2, 2, 1])

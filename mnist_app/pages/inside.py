@@ -20,6 +20,7 @@ from mnist_app.pictures import (
     symmetric_limit,
     to_grey,
 )
+from mnist_app.plain_text import literal
 from mnist_app.preprocessing import canvas_to_grey, prepare_digit
 from mnist_app.sidebar import choose_dataset, choose_model
 
@@ -92,7 +93,9 @@ def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_n
         return
     cmap, low, high = attribution_scale(attribution)
     picture = overlay(image, attribution, low, high, cmap=cmap)
-    st.image(enlarge(picture, DIGIT_ZOOM), caption=f"{METHOD_TITLES[method]} for {class_names[target]}")
+    st.image(
+        enlarge(picture, DIGIT_ZOOM), caption=f"{METHOD_TITLES[method]} for {literal(class_names[target])}"
+    )
     st.image(colour_scale(cmap, width=DIGIT_ZOOM * 28), caption=f"colour scale: {low:.3g} … {high:.3g}")
     st.caption(METHOD_HELP[method])
 

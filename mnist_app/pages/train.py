@@ -5,6 +5,7 @@ import streamlit as st
 
 from mnist_app import panels, resources, saved_models
 from mnist_app.page_errors import attempt, show_unexpected
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import choose_dataset, choose_model
 
 st.title("Train a classifier")
@@ -118,8 +119,9 @@ def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
     """Confusion matrix, per-class accuracy and the surest mistakes of the model in use."""
     if not saved.reads(data.class_names):
         st.info(
-            f"**{saved.name}** was trained on other classes ({saved.metadata.get('dataset')}) than "
-            f"{data.name} has: choose a model trained on {data.name} to see how it reads it."
+            f"**{literal(saved.name)}** was trained on other classes "
+            f"({literal(saved.metadata.get('dataset'))}) than {literal(data.name)} has: "
+            f"choose a model trained on {literal(data.name)} to see how it reads it."
         )
         return
     evaluation = attempt(
