@@ -5,8 +5,9 @@ bundle holds every drawing back for a 200 ms debounce (`Bc = 200`) before sendin
 was most of the wait between lifting the pen and the prediction (286 ms alone, 83 ms
 without it; BENCHMARKS §6). A small component of this app's (`sketch_pad.js`) fetches the
 bundle from where Streamlit already serves it (under `server.baseUrlPath`), takes the
-debounce out and runs it; a release that builds its bundle differently runs as shipped, and
-`tests/test_canvas.py` fails. The drawing comes back as a PNG data URL, decoded with the checks an upload gets
+debounce out and runs it. A release that builds its bundle differently runs as shipped,
+with a warning in the browser's console, and `tests/test_canvas.py` fails. The drawing
+comes back as a PNG data URL, decoded with the checks an upload gets
 (`preprocessing.canvas_png_to_rgba`): a session's websocket can carry anything.
 """
 
