@@ -226,10 +226,11 @@ def _read_kept(path: Path) -> dict | None:
     if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_KEPT_BYTES:
         return None
     with zipfile.ZipFile(path) as archive:
-        if any(member.compress_type != zipfile.ZIP_STORED for member in archive.infolist()):
-            return None
-        if sum(member.file_size for member in archive.infolist()) > MAX_KEPT_BYTES:
-            return None
+        members = archive.infolist()
+    if any(member.compress_type != zipfile.ZIP_STORED for member in members):
+        return None
+    if sum(member.file_size for member in members) > MAX_KEPT_BYTES:
+        return None
     with np.load(path, allow_pickle=False) as kept:
         return {key: kept[key] for key in kept.files}
 

@@ -29,16 +29,23 @@ def pixel_histogram(images: np.ndarray) -> np.ndarray:
     return histogram
 
 
+def moments(histogram: np.ndarray) -> tuple[float, float]:
+    """The pixels' mean and standard deviation, exactly, from their histogram (0, 0 for none)."""
+    pixels = int(histogram.sum())
+    if not pixels:
+        return 0.0, 0.0
+    values = np.arange(256, dtype=np.float64)
+    mean = float(values @ histogram / pixels)
+    return mean, float(np.sqrt(((values - mean) ** 2) @ histogram / pixels))
+
+
 def figures(data: Dataset) -> dict:
     """Class counts, mean image per class (zeros for a class without images), pixel histogram,
     and the pixels' mean and standard deviation: plain arrays, so they can be kept on disk."""
     classes = len(data.class_names)
     counts = np.bincount(data.y_train, minlength=classes)
     histogram = pixel_histogram(data.x_train)
-    pixels = int(histogram.sum())
-    values = np.arange(256, dtype=np.float64)
-    mean = float(values @ histogram / pixels) if pixels else 0.0
-    std = float(np.sqrt(((values - mean) ** 2) @ histogram / pixels)) if pixels else 0.0
+    mean, std = moments(histogram)
     one_hot = (data.y_train[:, None] == np.arange(classes)).astype(np.float32)
     shape = data.x_train.shape[1:]
     sums = one_hot.T @ data.x_train.reshape(len(data.y_train), int(np.prod(shape))).astype(np.float32)
@@ -88,10 +95,7 @@ def looks_like_figures(kept: dict, data: Dataset) -> bool:
         return False
     if int(histogram.sum()) != data.x_train.size:  # 256 bins of at most that many: no overflow
         return False
-    values = np.arange(256, dtype=np.float64)
-    pixels = max(1, data.x_train.size)
-    mean = float(values @ histogram / pixels)
-    std = float(np.sqrt(((values - mean) ** 2) @ histogram / pixels))
+    mean, std = moments(histogram)
     means = kept["mean_images"]
     return (
         np.array_equal(kept["train_counts"], np.bincount(data.y_train, minlength=classes))
