@@ -6,10 +6,12 @@ from mnist_app.keras_session import keep_keras_session
 from mnist_app.page_errors import show_unexpected
 from mnist_app.preload import tensorflow_in_background
 from mnist_app.timing import timed
+from mnist_app.widget_states import bound_widget_values
 
 
 def run() -> None:
     keep_keras_session()
+    bound_widget_values()
     st.set_page_config(page_title="MNIST with Keras", page_icon=":material/draw:", layout="wide")
     pages = {
         "Data": [

@@ -6,9 +6,15 @@ was most of the wait between lifting the pen and the prediction (286 ms alone, 8
 without it; BENCHMARKS §6). A small component of this app's (`sketch_pad.js`) fetches the
 bundle from where Streamlit already serves it (under `server.baseUrlPath`), takes the
 debounce out and runs it. A release that builds its bundle differently runs as shipped,
-with a warning in the browser's console, and `tests/test_canvas.py` fails. The drawing
-comes back as a PNG data URL, decoded with the checks an upload gets
-(`preprocessing.canvas_png_to_rgba`): a session's websocket can carry anything.
+with a warning in the browser's console, and `tests/test_canvas.py` fails. The package's
+toolbar floats over the canvas's top edge and took a quick stroke begun there: this app's
+stylesheet (`sketch_pad.css`) puts it below, with Undo and Redo only.
+
+The drawing comes back as its PNG data URL alone, a string (the package's bundle sends its
+fabric.js scene beside it, nested as deep as the scene), decoded with the checks an upload
+gets (`preprocessing.canvas_png_to_rgba`): a session's websocket can carry anything, and a
+value nested too deep for Streamlit to decode is refused before it is kept
+(`widget_states`).
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.preprocessing import ImageError, canvas_png_to_rgba
+from mnist_app.widget_states import REFUSAL, REFUSED
 
 CANVAS_SIZE = 280
 PACKAGE = "streamlit_drawable_canvas"
@@ -45,10 +52,12 @@ def bundle_file(package: str = PACKAGE) -> Path:
 def pad() -> Callable[..., Any]:
     """This app's component that runs the package's frontend, registered once per process."""
     bundle = bundle_file()
+    here = Path(__file__).parent
     return st.components.v2.component(
         "mnist_app.sketch_pad",
-        js=(Path(__file__).with_name("sketch_pad.js")).read_text(encoding="utf-8"),
-        css=next(bundle.parent.glob("index-*.css")).read_text(encoding="utf-8"),
+        js=(here / "sketch_pad.js").read_text(encoding="utf-8"),
+        css=next(bundle.parent.glob("index-*.css")).read_text(encoding="utf-8")
+        + (here / "sketch_pad.css").read_text(encoding="utf-8"),
         html='<div class="canvas-root"></div>',
         isolate_styles=True,
     )
@@ -103,9 +112,8 @@ def sketch(brush: int, prefix: str = "") -> np.ndarray | None:
     result = pad()(
         data=settings,
         key=f"{prefix}canvas_{st.session_state[version_key]}",
-        default={"drawing": {"raw": settings["initialDrawing"], "data": None}, "backgroundFit": None},
+        default={"drawing": None},
         on_drawing_change=lambda: None,
-        on_backgroundFit_change=lambda: None,
         width="content",
         height="content",
     )
@@ -117,11 +125,10 @@ def sketch(brush: int, prefix: str = "") -> np.ndarray | None:
         args=(version_key,),
     )
     drawing = result.get("drawing")
-    data_url = drawing.get("data") if isinstance(drawing, dict) else None
-    if data_url is None:
-        return None
     try:
-        return canvas_png_to_rgba(data_url, CANVAS_SIZE)
+        if result.get(REFUSED) is not None:  # What the browser sent was too deep to keep.
+            raise ImageError(REFUSAL)
+        return None if drawing is None else canvas_png_to_rgba(drawing, CANVAS_SIZE)
     except ImageError as error:
         st.error(
             f"Cannot read the drawing: {error}. Clear the canvas and draw again.", icon=":material/error:"

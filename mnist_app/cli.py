@@ -7,18 +7,22 @@ progress goes to stderr; a bad input exits 2 with a one-line message and no trac
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import logging
 import os
 import shlex
 import sys
 import tempfile
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
-from mnist_app.data import DIGIT_NAMES, load_dataset
+from mnist_app.data import DIGIT_NAMES, NUM_CLASSES, load_dataset
 from mnist_app.errors import UserError, one_line
-from mnist_app.files import open_regular
-from mnist_app.store import DEFAULT_MODEL_NAME, SUFFIX, ModelStore, name_from, save_model
+from mnist_app.files import atomic_write, open_regular
+from mnist_app.limits import ARCHITECTURE_NAMES, check_training_choices
+from mnist_app.store import DEFAULT_MODEL_NAME, SUFFIX, ModelError, ModelStore, name_from, save_model
 
 USAGE_ERROR = 2
 INTERNAL_ERROR = 1
@@ -30,17 +34,20 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
     args.argv = argv
-    # Library warnings (deprecations and the like) say nothing a user of the command can act on.
+    # Library warnings (deprecations, tf.function retracing) say nothing a user of the command can act on.
     warnings.simplefilter("ignore")
-    try:
-        return args.command(args)
-    except UserError as error:
-        return _fail(error, USAGE_ERROR)
-    except OSError as error:
-        where = f" {error.filename}" if error.filename else ""
-        return _fail(f"cannot use{where}: {error.strerror or error}", USAGE_ERROR)
-    except Exception as error:  # A bug, not the user's doing: still one line, with a distinct status.
-        return _fail(f"unexpected failure ({type(error).__name__}: {error})", INTERNAL_ERROR)
+    for library in ("tensorflow", "absl"):
+        logging.getLogger(library).setLevel(logging.ERROR)
+    with _native_stderr_silenced():
+        try:
+            return args.command(args)
+        except UserError as error:
+            return _fail(error, USAGE_ERROR)
+        except OSError as error:
+            where = f" {error.filename}" if error.filename else ""
+            return _fail(f"cannot use{where}: {error.strerror or error}", USAGE_ERROR)
+        except Exception as error:  # A bug, not the user's doing: still one line, with a distinct status.
+            return _fail(f"unexpected failure ({type(error).__name__}: {error})", INTERNAL_ERROR)
 
 
 def _fail(message: object, status: int) -> int:
@@ -48,31 +55,47 @@ def _fail(message: object, status: int) -> int:
     return status
 
 
-def _import_tensorflow_quietly() -> None:
-    """Import TensorFlow with the process's stderr pointed at /dev/null meanwhile.
+@contextlib.contextmanager
+def _native_stderr_silenced() -> Iterator[None]:
+    """Point file descriptor 2 at /dev/null while a command runs; `sys.stderr` at a copy of it.
 
-    Its C++ start-up lines (oneDNN, CUDA, CPU features, a failed `cuInit` on a machine
-    without a GPU) are written before any log level applies (`TF_CPP_MIN_LOG_LEVEL` does not
-    silence them in TensorFlow 2.21), and would bury a failing command's one line. Listing
-    the devices starts the platforms here, inside the quiet window, rather than later.
+    TensorFlow's C++ logging (oneDNN, CUDA, CPU features, a failed `cuInit`, allocators)
+    writes to descriptor 2 itself, at import and later, some of it whatever
+    `TF_CPP_MIN_LOG_LEVEL` says; it would bury a failing command's one line. The command's
+    own lines (progress, the error) go through `sys.stderr`, so they still arrive.
     """
+    previous = sys.stderr
     try:
-        stderr_fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):  # stderr replaced (a test's capture): leave it be
+        original = os.dup(2)
+    except OSError:  # No descriptor 2 at all: nothing to keep quiet.
+        yield
         return
-    sys.stderr.flush()
-    saved, devnull = os.dup(stderr_fd), os.open(os.devnull, os.O_WRONLY)
+    if previous is not None:
+        previous.flush()
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    if _writes_to_descriptor_2(previous):
+        # Never closed: a logger made meanwhile (TensorFlow's, Ray's) may keep writing to it.
+        sys.stderr = open(  # noqa: SIM115
+            os.dup(original), "w", buffering=1, encoding=previous.encoding, errors=previous.errors
+        )
     try:
-        os.dup2(devnull, stderr_fd)
-        import tensorflow
-
-        tensorflow.config.list_physical_devices()
-        # Its Python warnings ("... triggered tf.function retracing") say nothing a user can act on.
-        tensorflow.get_logger().setLevel("ERROR")
+        yield
     finally:
-        os.dup2(saved, stderr_fd)
-        os.close(saved)
-        os.close(devnull)
+        if sys.stderr is not None:
+            sys.stderr.flush()
+        os.dup2(original, 2)
+        os.close(original)
+        sys.stderr = previous
+
+
+def _writes_to_descriptor_2(stream) -> bool:
+    """Whether `stream` is the process's own stderr, not a replacement such as a test's capture."""
+    try:
+        return stream.fileno() == 2
+    except (AttributeError, OSError, ValueError):
+        return False
 
 
 class _Parser(argparse.ArgumentParser):
@@ -162,7 +185,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_json(value: dict) -> None:
-    print(json.dumps(value), flush=True)
+    # NaN and Infinity are not JSON: a figure that slipped through every check is a bug, not output.
+    print(json.dumps(value, allow_nan=False), flush=True)
 
 
 def _data(args) -> int:
@@ -171,11 +195,17 @@ def _data(args) -> int:
 
 
 def _train(args) -> int:
+    from mnist_app import cluster
+    from mnist_app.finetune import LEARNING_RATE, before_and_after, mixed
+
     output = _output_path(args.output) if args.output else None
     _check_writable(output.parent if output else ModelStore().root)
     base = _fine_tuning_base(args)
-    from mnist_app import cluster
-
+    learning_rate = (
+        args.learning_rate if args.learning_rate is not None else (LEARNING_RATE if base else 1e-3)
+    )
+    arch = base[1] if base else args.arch
+    check_training_choices(arch, args.epochs, args.batch_size, learning_rate)
     if cluster.configured():  # A cluster that does not answer is said before any data is read.
         cluster.connect()
     dataset = load_dataset(args.dataset)
@@ -183,16 +213,9 @@ def _train(args) -> int:
         raise UserError(f"dataset {dataset.name!r} has no training images")
     replay_name = args.replay or ("auto" if base and dataset.name == "my-digits" else None)
     replay = load_dataset(replay_name) if replay_name else None
-    _import_tensorflow_quietly()
-    from mnist_app.finetune import LEARNING_RATE, before_and_after, mixed
     from mnist_app.training import TrainConfig, train
 
-    learning_rate = (
-        args.learning_rate if args.learning_rate is not None else (LEARNING_RATE if base else 1e-3)
-    )
-    arch = base[1] if base else args.arch
     config = TrainConfig(arch, args.epochs, args.batch_size, learning_rate, base=str(base[0]) if base else "")
-    config.validate()
     trained_on = mixed(dataset, replay) if replay is not None else dataset
     print(
         f"training {config.arch} on {trained_on.name} ({len(trained_on.y_train):,} images)", file=sys.stderr
@@ -206,7 +229,8 @@ def _train(args) -> int:
     if output is None:
         output = ModelStore().save_new(result.model, name_from(config.arch, trained_on.name), metadata).path
     else:
-        save_model(result.model, output, metadata)
+        with _writing(output):
+            save_model(result.model, output, metadata)
     summary = {"model_path": str(output), **result.metadata()}
     if base and replay is not None:
         from mnist_app.store import load_model
@@ -229,13 +253,9 @@ def _fine_tuning_base(args) -> tuple[Path, str] | None:
         if args.replay:
             raise UserError("--replay mixes in digits while fine-tuning: give --from-model too")
         return None
-    from mnist_app.store import read_metadata
-
-    if not args.from_model.exists():
-        raise UserError(f"no such model file: {args.from_model}")
-    metadata = read_metadata(args.from_model)
+    metadata = _model_description(args.from_model)
     arch = metadata.get("arch", "")
-    if arch not in ("mlp", "cnn"):
+    if arch not in ARCHITECTURE_NAMES:
         raise UserError(f"{args.from_model} was not trained by this app (mlp or cnn); fine-tune one that was")
     classes = metadata.get("classes")
     if classes and list(classes) != list(DIGIT_NAMES) and args.dataset == "my-digits":
@@ -246,6 +266,7 @@ def _fine_tuning_base(args) -> tuple[Path, str] | None:
 def _output_path(output: Path) -> Path:
     """Where `train --output` writes, checked before training: a `.keras` file in a folder."""
     output = output.expanduser()
+    _check_text_name(output, "--output")
     if output.is_dir() or not output.name:
         raise UserError(f"--output {output} is a folder; give a file name ending in {SUFFIX}")
     if output.suffix == "":
@@ -253,6 +274,24 @@ def _output_path(output: Path) -> Path:
     if output.suffix != SUFFIX:
         raise UserError(f"--output {output} must be a {SUFFIX} file (Keras 3's format)")
     return output
+
+
+def _check_text_name(path: Path, option: str) -> None:
+    """Refuse to create a file whose name is not UTF-8: it could not be shown, nor typed back."""
+    try:
+        os.fspath(path).encode("utf-8")
+    except UnicodeEncodeError:
+        shown = os.fsencode(path).decode("utf-8", "backslashreplace")
+        raise UserError(f"{option} {shown} is not a UTF-8 name; give a name of plain characters") from None
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """A failed write (a full disk, a folder gone) as one line that names the file."""
+    try:
+        yield
+    except OSError as error:
+        raise UserError(f"cannot write {path}: {error.strerror or type(error).__name__}") from None
 
 
 def _check_writable(folder: Path, what: str = "a model") -> None:
@@ -282,39 +321,34 @@ def _evaluate(args) -> int:
     from mnist_app.evaluation import evaluate
     from mnist_app.store import load_model
 
-    if not args.model.exists():
-        raise UserError(f"no such model file: {args.model}")
+    metadata = _model_description(args.model)
     dataset = load_dataset(args.dataset, require_train=False)
-    _import_tensorflow_quietly()
+    _check_classes(args.model, metadata, dataset)
     model = load_model(args.model)
-    _print_json(evaluate(model, dataset.x_test, dataset.y_test).summary())
+    with _outputs_of(args.model):
+        _print_json(evaluate(model, dataset.x_test, dataset.y_test).summary())
     return 0
 
 
 def _compare(args) -> int:
     from mnist_app.comparison import compare, contender
     from mnist_app.evaluation import evaluate
-    from mnist_app.store import load_model, read_metadata
+    from mnist_app.store import load_model
 
     if len(args.models) < 2:
         raise UserError("compare needs at least two models after --models")
-    for path in args.models:
-        if not path.exists():
-            raise UserError(f"no such model file: {path}")
+    described = [(path, _model_description(path)) for path in args.models]
     dataset = load_dataset(args.dataset, require_train=False)
-    _import_tensorflow_quietly()
+    for path, metadata in described:
+        _check_classes(path, metadata, dataset)
     # Every model is read and checked before any is evaluated: a bad last one fails at once.
-    loaded = [(path, load_model(path), read_metadata(path)) for path in args.models]
-    for path, _, metadata in loaded:
-        trained_on = metadata.get("classes")
-        if trained_on and list(trained_on) != list(dataset.class_names):
-            raise UserError(
-                f"{path} was trained on other classes ({', '.join(trained_on[:3])}, ...) than {dataset.name} has"
+    loaded = [(path, load_model(path), metadata) for path, metadata in described]
+    contenders = []
+    for path, model, metadata in loaded:
+        with _outputs_of(path):
+            contenders.append(
+                contender(str(path), model, evaluate(model, dataset.x_test, dataset.y_test), metadata)
             )
-    contenders = [
-        contender(str(path), model, evaluate(model, dataset.x_test, dataset.y_test), metadata)
-        for path, model, metadata in loaded
-    ]
     comparison = compare(contenders, dataset.y_test)
     _print_json(
         {
@@ -337,6 +371,42 @@ def _compare(args) -> int:
     return 0
 
 
+def _model_description(path: Path) -> dict:
+    """A model file's description, read and checked before TensorFlow is imported.
+
+    A missing file, a FIFO or a folder in its place, a torn zip or a broken description is
+    refused in a fraction of a second; `load_model` checks the same again, and the rest.
+    """
+    from mnist_app.store import read_metadata
+
+    if not path.exists():
+        raise UserError(f"no such model file: {path}")
+    try:
+        return read_metadata(path)
+    except ModelError as error:
+        raise ModelError(f"cannot load model: {error}") from None
+
+
+def _check_classes(path: Path, metadata: dict, dataset) -> None:
+    """Refuse a model whose description says it reads other classes than the dataset has."""
+    trained_on = metadata.get("classes")
+    if trained_on and list(trained_on) != list(dataset.class_names):
+        raise UserError(
+            f"{path} was trained on other classes ({', '.join(trained_on[:3])}, ...) than {dataset.name} has"
+        )
+
+
+@contextlib.contextmanager
+def _outputs_of(path: Path) -> Iterator[None]:
+    """Name the model file when what it computed is refused (NaN, no softmax)."""
+    from mnist_app.evaluation import OutputError
+
+    try:
+        yield
+    except OutputError as error:
+        raise UserError(f"{path}: {error}") from None
+
+
 def _check_images(paths: list[Path]) -> None:
     """Every image is there and small enough, before a model is loaded."""
     from mnist_app.preprocessing import MAX_UPLOAD_BYTES, ImageError
@@ -347,59 +417,75 @@ def _check_images(paths: list[Path]) -> None:
         open_regular(image, MAX_UPLOAD_BYTES, ImageError).close()
 
 
-def _default_or(model: Path | None):
-    """The model given, or the models folder's default.keras (TensorFlow already imported)."""
-    from mnist_app.store import load_model
-
-    return load_model(model or ModelStore().path(DEFAULT_MODEL_NAME))
+def _model_path(model: Path | None) -> Path:
+    """The model given, or the models folder's default.keras."""
+    return model or ModelStore().path(DEFAULT_MODEL_NAME)
 
 
-def _digits(images: list[Path]):
-    """Each image's digit prepared as MNIST's; a blank image gets its own line and is skipped."""
+def _prepared(images: list[Path]) -> list:
+    """Each image's digit prepared as MNIST's, all decoded before TensorFlow is imported."""
     from mnist_app.preprocessing import load_image_file, prepare_digit
 
-    for image in images:
-        prepared = prepare_digit(load_image_file(image))
-        if prepared.image is None:
-            _print_json({"image": str(image), "digit": None, "reason": prepared.reason})
+    _check_images(images)
+    return [(image, prepare_digit(load_image_file(image))) for image in images]
+
+
+def _digits(prepared: list):
+    """Each prepared digit; a blank image gets its own line and is skipped."""
+    for image, digit in prepared:
+        if digit.image is None:
+            _print_json({"image": str(image), "digit": None, "reason": digit.reason})
         else:
-            yield image, prepared.image
+            yield image, digit.image
 
 
 def _predict(args) -> int:
     from mnist_app.evaluation import predict_probabilities
+    from mnist_app.store import load_model
 
-    _check_images(args.images)
-    _import_tensorflow_quietly()
-    model = _default_or(args.model)
-    for image, digit in _digits(args.images):
-        probabilities = predict_probabilities(model, digit[None])[0]
-        _print_json(
-            {
-                "image": str(image),
-                "digit": int(probabilities.argmax()),
-                "confidence": round(float(probabilities.max()), 6),
-                "probabilities": [round(float(p), 6) for p in probabilities],
-            }
-        )
+    prepared = _prepared(args.images)
+    path = _model_path(args.model)
+    _model_description(path)
+    model = load_model(path)
+    with _outputs_of(path):
+        for image, digit in _digits(prepared):
+            probabilities = predict_probabilities(model, digit[None])[0]
+            _print_json(
+                {
+                    "image": str(image),
+                    "digit": int(probabilities.argmax()),
+                    "confidence": round(float(probabilities.max()), 6),
+                    "probabilities": [round(float(p), 6) for p in probabilities],
+                }
+            )
     return 0
 
 
 def _explain(args) -> int:
-    _check_images(args.images)
+    from mnist_app.store import load_model
+
+    if args.target is not None and not 0 <= args.target < NUM_CLASSES:
+        raise UserError(f"target class must be a whole number in 0..{NUM_CLASSES - 1}, not {args.target}")
+    prepared = _prepared(args.images)
     if args.png is not None:
+        for image, _ in prepared:
+            _check_text_name(_heat_map_path(args, image), "--png")
         _check_writable(args.png, "heat maps")
-    _import_tensorflow_quietly()
+    path = _model_path(args.model)
+    _model_description(path)
+    from mnist_app.evaluation import check_probabilities
     from mnist_app.inspection import Inspector
 
-    inspector = Inspector(_default_or(args.model))
-    for image, digit in _digits(args.images):
+    inspector = Inspector(load_model(path))
+    for image, digit in _digits(prepared):
         views = inspector.layers(digit)
+        with _outputs_of(path):
+            check_probabilities(views[-1].values[None])
         predicted = int(views[-1].values.argmax())
         target = predicted if args.target is None else args.target
         attribution = inspector.attribution(digit, target, args.method)
         if args.png is not None:
-            _write_heat_map(args.png / f"{image.stem}-{args.method}.png", digit, attribution)
+            _write_heat_map(_heat_map_path(args, image), digit, attribution)
         _print_json(
             {
                 "image": str(image),
@@ -421,6 +507,10 @@ def _explain(args) -> int:
     return 0
 
 
+def _heat_map_path(args, image: Path) -> Path:
+    return args.png / f"{image.stem}-{args.method}.png"
+
+
 def _rounded(array) -> list:
     return [[round(float(value), 6) for value in row] for row in array]
 
@@ -432,7 +522,8 @@ def _write_heat_map(path: Path, digit, attribution) -> None:
     from mnist_app.pictures import attribution_scale, enlarge, overlay
 
     cmap, low, high = attribution_scale(attribution)
-    Image.fromarray(enlarge(overlay(digit, attribution, low, high, cmap=cmap), 8)).save(path)
+    picture = Image.fromarray(enlarge(overlay(digit, attribution, low, high, cmap=cmap), 8))
+    atomic_write(path, lambda file: picture.save(file, format="PNG"))
 
 
 def _lab(args) -> int:
@@ -440,6 +531,7 @@ def _lab(args) -> int:
     from mnist_app.limits import check_epochs_and_batch_size
 
     target = args.export.expanduser()
+    _check_text_name(target, "--export")
     kind = FORMATS.get(target.suffix)
     if kind is None or not target.stem:
         raise UserError(f"--export {target} must name a {' or a '.join(FORMATS)} file")
@@ -450,35 +542,10 @@ def _lab(args) -> int:
     dataset = load_dataset(args.dataset)
     write = notebook if kind == "notebook" else script
     text = write(dataset.name, args.dataset, args.epochs, args.batch_size)
-    _write_atomically(target, text)
+    atomic_write(target, lambda file: file.write(text.encode("utf-8")))
     _print_json({"path": str(target), "format": kind, "dataset": dataset.name, "epochs": args.epochs,
                  "batch_size": args.batch_size})  # fmt: skip
     return 0
-
-
-def _write_atomically(path: Path, write, binary: bool = False) -> None:
-    """Write beside, then rename: the file is the old one or the new one, never half of one.
-
-    `write` is the text, or (binary) a function that writes into the open file. On failure
-    the temporary file goes too.
-    """
-    name = ""
-    try:
-        mode = "wb" if binary else "w"
-        with tempfile.NamedTemporaryFile(
-            mode, dir=path.parent, prefix=f".{path.name}.", delete=False
-        ) as file:
-            name = file.name
-            if binary:
-                write(file)
-            else:
-                file.write(write)
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except OSError as error:
-        if name:
-            Path(name).unlink(missing_ok=True)
-        raise UserError(f"cannot write {path}: {error.strerror or error}") from None
 
 
 def _digits_add(args) -> int:
@@ -523,17 +590,13 @@ def _digits_export(args) -> int:
     from mnist_app.my_digits import DigitStore
 
     output = args.output.expanduser()
+    _check_text_name(output, "--output")
     if output.suffix != ".npz" or output.is_dir():
         raise UserError(f"--output {output} must name an .npz file")
     _check_writable(output.parent, "the digits")
     data = DigitStore().read().dataset()
-    with tempfile.NamedTemporaryFile(
-        dir=output.parent, prefix=f".{output.name}.", suffix=".npz", delete=False
-    ) as file:
-        np.savez_compressed(
-            file, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test
-        )
-    os.replace(file.name, output)
+    arrays = {"x_train": data.x_train, "y_train": data.y_train, "x_test": data.x_test, "y_test": data.y_test}
+    atomic_write(output, lambda file: np.savez_compressed(file, **arrays))
     _print_json({"path": str(output), "train": len(data.y_train), "test": len(data.y_test)})
     return 0
 

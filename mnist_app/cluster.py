@@ -20,6 +20,7 @@ import os
 import socket
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import astuple, dataclass, replace
@@ -40,6 +41,8 @@ NAMESPACE = "mnist-app"
 POLL_S = 0.2
 # How long a call to the cluster may take before the cluster counts as gone.
 CALL_TIMEOUT_S = 30.0
+# How long connecting to it may take, whatever Ray does underneath.
+CONNECT_TIMEOUT_S = 30.0
 PROBE_TIMEOUT_S = 5.0
 # HTTP/2's connection preface and an empty SETTINGS frame; a gRPC server answers with its own.
 HTTP2_GREETING = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
@@ -85,27 +88,66 @@ class Placement:
 
 _connecting = threading.Lock()
 _post_office = []
+_attempts: list[_Attempt] = []  # The latest `ray.init`, which may outlive its deadline.
 
 
-def connect():
-    """Ray, connected to the configured cluster (once a process); ClusterError if it cannot be."""
-    import ray
+class _Attempt:
+    """One `ray.init`, on a thread of its own so that its callers can give up on it in time.
 
-    with _connecting:
-        if ray.is_initialized():
-            return ray
-        _post_office.clear()  # A post office of an earlier connection is gone with it.
-        _check_reachable(address())
+    Past the probe, Ray connects on to the addresses the cluster gives for its nodes, and
+    where it cannot reach them it retries for many minutes. Callers wait until the attempt's
+    deadline at most; an attempt past it is left to end on its own (connected, or failed
+    for the next caller to start another), so that two never run at once.
+    """
+
+    def __init__(self, ray, where: str):
+        self.where = where
+        self.deadline = time.monotonic() + CONNECT_TIMEOUT_S
+        self.error: BaseException | None = None
+        self.finished = threading.Event()
+        threading.Thread(target=self._connect, args=(ray,), name="ray-init", daemon=True).start()
+
+    def _connect(self, ray) -> None:
         try:
             ray.init(
-                address=address(),
+                address=self.where,
                 namespace=NAMESPACE,
                 log_to_driver=False,
                 logging_level="ERROR",
                 runtime_env=_runtime_env(),
             )
-        except Exception as error:  # Ray raises ConnectionError, RuntimeError, ValueError...
-            raise ClusterError(f"cannot reach the Ray cluster at {address()}: {_reason(error)}") from None
+        except BaseException as error:  # Ray raises ConnectionError, RuntimeError, ValueError...
+            self.error = error
+        finally:
+            self.finished.set()
+
+    def wait(self) -> None:
+        """Return once connected; ClusterError on failure, or at the deadline."""
+        if not self.finished.wait(max(0.0, self.deadline - time.monotonic())):
+            probed = "" if self.where == "auto" else "the port answers HTTP/2 as Ray's does, but "
+            raise ClusterError(
+                f"cannot reach the Ray cluster at {self.where}: {probed}Ray did not connect within "
+                f"{CONNECT_TIMEOUT_S:.0f} s (past the port, Ray connects to the addresses the cluster "
+                "gives for its nodes: can this machine reach them?)"
+            )
+        if self.error is not None:
+            raise ClusterError(f"cannot reach the Ray cluster at {self.where}: {_reason(self.error)}")
+
+
+def connect():
+    """Ray, connected to the configured cluster (once a process); ClusterError if it cannot
+    be, within CONNECT_TIMEOUT_S."""
+    import ray
+
+    with _connecting:
+        if ray.is_initialized():
+            return ray
+        if not _attempts or _attempts[0].finished.is_set():
+            _post_office.clear()  # A post office of an earlier connection is gone with it.
+            _check_reachable(address())
+            _attempts[:] = [_Attempt(ray, address())]
+        attempt = _attempts[0]
+    attempt.wait()
     return ray
 
 

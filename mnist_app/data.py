@@ -1,35 +1,35 @@
 """MNIST-shaped datasets from every source the app knows, as read-only uint8 arrays.
 
-No TensorFlow here: the Explore page imports this module and must not wait for it.
+No TensorFlow here: the Explore page imports this module and must not wait for it. The
+file readers live in `idx` and `npz`; the names of theirs that callers know from here are
+re-exported (`import X as X`).
 """
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import importlib.util
-import io
-import lzma
-import math
 import os
 import stat
-import struct
 import tempfile
 import urllib.request
-import zipfile
-import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
 from mnist_app.decoded import decoded
-from mnist_app.errors import UserError
-from mnist_app.files import open_regular, read_capped, resolve_inside
+from mnist_app.digit_arrays import IMAGE_SIZE, NUM_CLASSES, DatasetError, all_within, as_text
+from mnist_app.digit_arrays import MAX_SPLIT_IMAGES as MAX_SPLIT_IMAGES
+from mnist_app.file_names import escaped, unescaped
+from mnist_app.files import resolve_inside
+from mnist_app.idx import IDX_IMAGES_MAGIC as IDX_IMAGES_MAGIC
+from mnist_app.idx import IDX_LABELS_MAGIC as IDX_LABELS_MAGIC
+from mnist_app.idx import read_idx as read_idx
+from mnist_app.idx import read_idx_split
+from mnist_app.npz import NPZ_KEYS as NPZ_KEYS
+from mnist_app.npz import read_npz
 
-IMAGE_SIZE = 28
-NUM_CLASSES = 10
 DIGIT_NAMES = tuple(str(digit) for digit in range(NUM_CLASSES))
 FASHION_NAMES = (
     "T-shirt/top",
@@ -53,26 +53,6 @@ MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1
 DOWNLOAD_TIMEOUT_S = 5.0
 SAMPLE_TEST_PER_CLASS = 100
 
-IDX_IMAGES_MAGIC = 0x00000803
-IDX_LABELS_MAGIC = 0x00000801
-GZIP_MAGIC = b"\x1f\x8b"
-NPZ_KEYS = ("x_train", "y_train", "x_test", "y_test")
-
-# Caps checked against headers and file sizes before any data is read, so a lying header, a
-# sparse file or a compression bomb fails at once instead of filling memory.
-# 300,000 images a split is five times MNIST's 60,000 and more than EMNIST Digits' 240,000,
-# so every ten-class MNIST-shaped set fits; as uint8 it is 235 MB.
-MAX_SPLIT_IMAGES = 300_000
-# One array's data: MNIST's training split as float32 (188 MB) fits, as float64 it does not
-# (a hostile 1 MB file of float64 zeros would otherwise take a gigabyte to be refused).
-MAX_ARRAY_BYTES = 256 * 2**20
-# One file on disk (.npz, or one IDX file, gzipped or raw): far above any array cap above.
-MAX_FILE_BYTES = 2**30
-# numpy's own limit on an .npy header, which it parses as a Python literal.
-MAX_NPY_HEADER_BYTES = 10_000
-# A zip's central directory: Keras' mnist.npz needs about 400 bytes for its four entries;
-# zipfile parses every entry into an object, so a huge directory is a memory bomb.
-MAX_ZIP_DIRECTORY_BYTES = 64 * 2**10
 # Entries datasets_in lists: enough for a classroom's folder, short enough for a select box.
 MAX_LISTED_DATASETS = 50
 
@@ -82,10 +62,6 @@ FULL_MNIST_HELP = (
     "To use full MNIST offline, copy Keras' mnist.npz to ~/.keras/datasets/, "
     "or set MNIST_APP_DATASET to a folder of the four MNIST IDX files."
 )
-
-
-class DatasetError(UserError):
-    """A dataset that cannot be found or read; the message is meant for the user."""
 
 
 @dataclass(frozen=True)
@@ -100,6 +76,11 @@ class Dataset:
     y_test: np.ndarray
     class_names: tuple[str, ...] = DIGIT_NAMES
     notice: str = field(default="", compare=False)
+
+    def __post_init__(self) -> None:
+        # Both are printed and shown: a file name in them that is not UTF-8 must not break either.
+        object.__setattr__(self, "name", as_text(self.name))
+        object.__setattr__(self, "source", as_text(self.source))
 
     def summary(self) -> dict:
         """The figures the command line prints and the Explore page shows."""
@@ -161,15 +142,26 @@ def load_dataset(spec: str, *, require_train: bool = True, root: Path | None = N
     if root is None:
         return _load_path(spec, _expand_user(spec), require_train, None)
     try:
-        dataset = _load_path(spec, resolve_inside(root, spec, DatasetError), require_train, root)
+        dataset = _load_path(spec, _typed_path(root, spec), require_train, root)
     except DatasetError as error:
         raise DatasetError(_within(root, str(error))) from None
     return replace(dataset, source=_within(root, dataset.source))
 
 
+def _typed_path(root: Path, typed: str) -> Path:
+    """The path a visitor typed, inside `root`: the file whose name `datasets_in` showed as
+    that text (`file_names.escaped`, which a browser can send), else the path as typed."""
+    named = unescaped(typed)
+    if named is not None and named != typed:
+        path = resolve_inside(root, named, DatasetError)
+        if os.path.lexists(path):
+            return path
+    return resolve_inside(root, typed, DatasetError)
+
+
 def _within(root: Path, text: str) -> str:
     """Text about files in the data folder, naming them from it: a visitor never sees the server's layout."""
-    return text.replace(str(Path(root).resolve()), Path(root).name)
+    return text.replace(as_text(Path(root).resolve()), as_text(Path(root).name))
 
 
 def _load_path(spec: str, path: Path, require_train: bool, root: Path | None) -> Dataset:
@@ -214,7 +206,8 @@ def datasets_in(root: Path) -> list[str]:
 
     `.npz` files and folders of IDX files, at the top level and one level down, sorted, at
     most MAX_LISTED_DATASETS. An odd entry (a FIFO, an unreadable folder, a broken link, a
-    link leading outside `root`) is left out, never raised.
+    link leading outside `root`) is left out, never raised. Names are given as text a page
+    can show (`file_names.escaped`), which `load_dataset` opens when typed.
     """
     base = Path(root)
     found: list[str] = []
@@ -227,7 +220,7 @@ def datasets_in(root: Path) -> list[str]:
             found += [path for path in nested if _entry_kind(base, path) in ("npz", "idx folder")]
         if len(found) >= MAX_LISTED_DATASETS:
             break
-    return sorted(found)[:MAX_LISTED_DATASETS]
+    return [escaped(path) for path in sorted(found)[:MAX_LISTED_DATASETS]]
 
 
 def _listing(folder: Path) -> list[str]:
@@ -328,197 +321,20 @@ def load_mnist_sample() -> Dataset:
 
 
 def load_npz(path: Path) -> Dataset:
-    """An .npz in Keras' layout: x_train, y_train, x_test, y_test.
+    """An .npz in Keras' layout: x_train, y_train, x_test, y_test (see `npz`).
 
-    Read member by member rather than with np.load: only plain numbers in MNIST's shapes are
-    accepted, each size is checked against the caps before its data is read, and whatever
-    zipfile, zlib or numpy raise on a damaged archive becomes a DatasetError. Decoded once,
-    then memory-mapped from `decoded`'s cache.
+    Decoded once, then memory-mapped from `decoded`'s cache.
     """
 
-    def decode():
-        with open_regular(path, MAX_FILE_BYTES, DatasetError) as file:
-            try:
-                _check_zip_directory(file, path)
-                with zipfile.ZipFile(file) as archive:
-                    x_train, y_train, x_test, y_test = (
-                        _read_npz_array(archive, key, path) for key in NPZ_KEYS
-                    )
-            except DatasetError:
-                raise
-            except _ARCHIVE_ERRORS as error:
-                raise DatasetError(f"{path} is not a readable .npz file ({_why(error)})") from None
-        return _arrays(_dataset(path.stem, str(path), (x_train, y_train), (x_test, y_test)))
+    def dataset(arrays: tuple) -> Dataset:
+        x_train, y_train, x_test, y_test = arrays
+        return _dataset(path.stem, str(path), (x_train, y_train), (x_test, y_test))
 
-    x_train, y_train, x_test, y_test = decoded([path], decode)
-    return _dataset(path.stem, str(path), (x_train, y_train), (x_test, y_test))
+    return dataset(decoded([path], lambda: _arrays(dataset(read_npz(path)))))
 
 
 def _arrays(dataset: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     return dataset.x_train, dataset.y_train, dataset.x_test, dataset.y_test
-
-
-# What zipfile, zlib, lzma, struct and numpy's header parser raise on damaged bytes
-# (RuntimeError: an encrypted member; NotImplementedError: an unknown compression method).
-_ARCHIVE_ERRORS = (
-    zipfile.BadZipFile,
-    zlib.error,
-    lzma.LZMAError,
-    struct.error,
-    OSError,
-    EOFError,
-    ValueError,
-    OverflowError,
-    RuntimeError,
-    NotImplementedError,
-)
-
-_ZIP_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
-_ZIP_END = struct.Struct("<4s4H2LH")
-_ZIP64_LOCATOR_SIZE = 20
-_ZIP64_END = struct.Struct("<4sQ2H2L4Q")
-
-
-def _check_zip_directory(file: BinaryIO, path: Path) -> None:
-    """Refuse a zip whose central directory is too big before zipfile parses every entry.
-
-    Every end record zipfile might choose is checked: each signature in the last 64 KiB, and
-    the Zip64 record just before its locator, which is where zipfile looks for it.
-    """
-    size = file.seek(0, os.SEEK_END)
-    start = max(0, size - _ZIP_END.size - 0xFFFF)
-    file.seek(start)
-    tail = file.read()
-    largest = 0
-    at = tail.find(b"PK\x05\x06")
-    while 0 <= at <= len(tail) - _ZIP_END.size:
-        largest = max(largest, _ZIP_END.unpack_from(tail, at)[5])
-        record = start + at - _ZIP64_LOCATOR_SIZE - _ZIP64_END.size
-        if record >= 0:
-            file.seek(record)
-            data = file.read(_ZIP64_END.size)
-            if len(data) == _ZIP64_END.size and data[:4] == b"PK\x06\x06":
-                largest = max(largest, _ZIP64_END.unpack(data)[8])
-        at = tail.find(b"PK\x05\x06", at + 1)
-    if largest > MAX_ZIP_DIRECTORY_BYTES:
-        raise DatasetError(
-            f"{path} lists {largest:,} bytes of archive entries; an .npz of four arrays needs a few hundred"
-        )
-    file.seek(0)
-
-
-_KIND_NAMES = {
-    "U": "text",
-    "S": "bytes",
-    "O": "Python objects (pickles)",
-    "M": "dates",
-    "m": "time spans",
-    "c": "complex numbers",
-    "V": "records or raw bytes",
-}
-
-
-def _read_npz_array(archive: zipfile.ZipFile, key: str, path: Path) -> np.ndarray:
-    """One array of an .npz, its header and size checked before its data is read."""
-    where = f"{path}: {key}"
-    try:
-        info = archive.getinfo(f"{key}.npy")
-    except KeyError:
-        raise DatasetError(f"{path} lacks the array {key}: expected Keras' mnist.npz layout") from None
-    if info.flag_bits & 0x1:
-        raise DatasetError(f"{where} is encrypted; save the arrays with numpy.savez, without a password")
-    if info.compress_type not in _ZIP_METHODS:
-        raise DatasetError(
-            f"{where} is compressed with zip method {info.compress_type}, which cannot be read here; "
-            "save the arrays with numpy.savez or numpy.savez_compressed"
-        )
-    try:
-        with archive.open(info) as member:
-            content, shape, dtype, fortran_order = _read_npy(member, info.file_size, key, where)
-    except DatasetError:
-        raise
-    except _ARCHIVE_ERRORS as error:
-        raise DatasetError(f"{where} cannot be read ({_why(error)})") from None
-    return np.frombuffer(content, dtype=dtype).reshape(shape, order="F" if fortran_order else "C")
-
-
-def _read_npy(
-    member: BinaryIO, listed_size: int, key: str, where: str
-) -> tuple[bytes, tuple[int, ...], np.dtype, bool]:
-    """The data bytes, shape, dtype and order of an .npy member whose zip entry lists `listed_size`."""
-    shape, fortran_order, dtype, offset = _read_npy_header(member, where)
-    _check_array_shape(key, shape, where)
-    size = math.prod(shape) * dtype.itemsize
-    if size > MAX_ARRAY_BYTES:
-        raise DatasetError(
-            f"{where} would take {size:,} bytes; at most {MAX_ARRAY_BYTES:,} are read (store the images as uint8)"
-        )
-    if listed_size != offset + size:
-        raise DatasetError(
-            f"{where} is damaged: the archive lists {listed_size:,} bytes, its .npy header describes {offset + size:,}"
-        )
-    content = read_capped(member, size, where, DatasetError)
-    if len(content) != size:
-        raise DatasetError(f"{where} is truncated: {len(content):,} of {size:,} bytes of data")
-    return content, shape, dtype, fortran_order
-
-
-def _read_npy_header(member: BinaryIO, where: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
-    """Shape, Fortran order, dtype and data offset of an .npy, its header length capped.
-
-    numpy's header readers read whatever length the header states before checking it, so
-    the length is read and checked here and numpy parses only what passed.
-    """
-    version = np.lib.format.read_magic(member)
-    if version not in ((1, 0), (2, 0)):
-        raise DatasetError(
-            f"{where} is an .npy of format version {version[0]}.{version[1]}; "
-            "plain numeric arrays are saved as 1.0 or 2.0"
-        )
-    length_format = "<H" if version == (1, 0) else "<I"
-    prefix = member.read(struct.calcsize(length_format))
-    if len(prefix) != struct.calcsize(length_format):
-        raise DatasetError(f"{where} is truncated inside its .npy header")
-    (length,) = struct.unpack(length_format, prefix)
-    if length > MAX_NPY_HEADER_BYTES:
-        raise DatasetError(f"{where} has an .npy header of {length:,} bytes; numpy's limit is 10,000")
-    header = member.read(length)
-    if len(header) != length:
-        raise DatasetError(f"{where} is truncated inside its .npy header")
-    parse = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
-    try:
-        shape, fortran_order, dtype = parse(io.BytesIO(prefix + header))
-    except (ValueError, TypeError, SyntaxError, OverflowError, RecursionError) as error:
-        raise DatasetError(f"{where} has a damaged .npy header ({_why(error)})") from None
-    if dtype.kind not in "biuf":
-        what = _KIND_NAMES.get(dtype.kind, str(dtype))
-        raise DatasetError(f"{where} holds {what}; only plain numbers (bool, integer, float) are read")
-    if any(dim < 0 for dim in shape):
-        raise DatasetError(f"{where} has a damaged .npy header (negative size in {_shape_text(shape)})")
-    return shape, fortran_order, dtype, len(np.lib.format.MAGIC_PREFIX) + 2 + len(prefix) + length
-
-
-def _check_array_shape(key: str, shape: tuple[int, ...], where: str) -> None:
-    """Images (n, 28, 28) and 1-D labels, at most MAX_SPLIT_IMAGES of them."""
-    if key.startswith("x_") and (len(shape) != 3 or shape[1:] != (IMAGE_SIZE, IMAGE_SIZE)):
-        raise DatasetError(f"{where} has shape {_shape_text(shape)}, expected images of shape (n, 28, 28)")
-    if key.startswith("y_") and len(shape) != 1:
-        raise DatasetError(f"{where} has shape {_shape_text(shape)}, expected labels of shape (n,)")
-    if shape[0] > MAX_SPLIT_IMAGES:
-        raise DatasetError(
-            f"{where} holds {shape[0]:,} entries; at most {MAX_SPLIT_IMAGES:,} a split are read"
-        )
-
-
-def _shape_text(shape: tuple[int, ...]) -> str:
-    text = str(tuple(shape))
-    return text if len(text) <= 60 else f"a {len(shape)}-dimensional shape"
-
-
-def _why(error: BaseException) -> str:
-    """A library's reason on one short line: some quote whole headers or span lines."""
-    text = str(error).split("\n", 1)[0].strip() or type(error).__name__
-    return text if len(text) <= 160 else text[:157] + "..."
 
 
 def load_idx_dir(folder: Path, *, require_train: bool = True, root: Path | None = None) -> Dataset:
@@ -544,7 +360,7 @@ def load_idx_dir(folder: Path, *, require_train: bool = True, root: Path | None 
 
     def decode():
         splits = {
-            split: (read_idx(images, ndim=3), read_idx(labels, ndim=1))
+            split: read_idx_split(images, labels, str(folder), "test" if split == "t10k" else split)
             for split, (images, labels) in paths.items()
         }
         empty = (np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8), np.zeros(0, np.uint8))
@@ -566,59 +382,6 @@ def _find_idx(folder: Path, split: str, kind: str) -> Path | None:
     return None
 
 
-def read_idx(path: Path, *, ndim: int | None = None) -> np.ndarray:
-    """Read one IDX file of unsigned bytes (MNIST's images or labels), gzipped or raw.
-
-    Gzip is told by content, not by name: IDX starts with two zero bytes, gzip never does.
-
-    The header is checked (dimensions, count, and for a raw file its size) before the data
-    is read, and no more is read or inflated than it declares: a lying header, a sparse file
-    or a gzip bomb fails at once. `ndim` (3 for images, 1 for labels) is what the caller wants.
-    """
-    with open_regular(path, MAX_FILE_BYTES, DatasetError) as file:
-        try:
-            if file.peek(2)[:2] == GZIP_MAGIC:
-                with gzip.GzipFile(fileobj=file) as stream:
-                    return _read_idx_stream(stream, path, None, ndim)
-            return _read_idx_stream(file, path, os.fstat(file.fileno()).st_size, ndim)
-        except (OSError, EOFError, zlib.error) as error:
-            raise DatasetError(f"cannot read {path} ({_why(error)})") from None
-
-
-def _read_idx_stream(stream: BinaryIO, path: Path, size: int | None, ndim: int | None) -> np.ndarray:
-    """The IDX array in `stream`; `size` is the file's size when it is not compressed."""
-    head = stream.read(4)
-    if len(head) < 4:
-        raise DatasetError(f"{path} is not an IDX file: too short")
-    (magic,) = struct.unpack(">I", head)
-    if magic not in (IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC):
-        raise DatasetError(f"{path} is not an IDX file of bytes (magic number {magic:#010x})")
-    dims = magic & 0xFF
-    if ndim is not None and dims != ndim:
-        wanted = "images (3-D)" if ndim == 3 else "labels (1-D)"
-        raise DatasetError(f"{path} holds {dims}-D data (magic number {magic:#010x}), expected {wanted}")
-    raw_shape = stream.read(4 * dims)
-    if len(raw_shape) < 4 * dims:
-        raise DatasetError(f"{path} is truncated: its header is incomplete")
-    shape = struct.unpack(f">{dims}I", raw_shape)
-    if dims == 3 and shape[1:] != (IMAGE_SIZE, IMAGE_SIZE):
-        raise DatasetError(f"{path}: its header describes images of shape {shape}, expected (n, 28, 28)")
-    if shape[0] > MAX_SPLIT_IMAGES:
-        what = "images" if dims == 3 else "labels"
-        raise DatasetError(
-            f"{path}: its header claims {shape[0]:,} {what}; at most {MAX_SPLIT_IMAGES:,} are read"
-        )
-    count = math.prod(shape)
-    expected = 4 + 4 * dims + count
-    if size is not None and size != expected:
-        raise DatasetError(f"{path} is truncated or damaged: {size:,} bytes, its header says {expected:,}")
-    what = f"{path} is damaged: its header declares {count:,} bytes of data, but it"
-    content = read_capped(stream, count, what, DatasetError)
-    if len(content) != count:
-        raise DatasetError(f"{path} is truncated: {len(content):,} of {count:,} bytes of data")
-    return np.frombuffer(content, dtype=np.uint8).reshape(shape)
-
-
 def _dataset(name: str, source: str, train: tuple, test: tuple) -> Dataset:
     """Check shapes and values, and freeze the arrays: one copy serves every session."""
     arrays = []
@@ -628,29 +391,15 @@ def _dataset(name: str, source: str, train: tuple, test: tuple) -> Dataset:
             raise DatasetError(f"{source}: {split} images have shape {images.shape}, expected (n, 28, 28)")
         if labels.shape != (len(images),):
             raise DatasetError(f"{source}: {len(images)} {split} images but labels of shape {labels.shape}")
-        if not _all_within(labels, NUM_CLASSES - 1, whole=True):
+        if not all_within(labels, NUM_CLASSES - 1, whole=True):
             raise DatasetError(f"{source}: {split} labels must be whole numbers in 0..9")
-        if not _all_within(images, 255):
+        if not all_within(images, 255):
             raise DatasetError(f"{source}: {split} pixels must be finite numbers in 0..255")
         images, labels = np.ascontiguousarray(images, np.uint8), np.ascontiguousarray(labels, np.uint8)
         for array in (images, labels):
             array.flags.writeable = False
         arrays += [images, labels]
     return Dataset(name, source, *arrays)
-
-
-def _all_within(array: np.ndarray, high: int, *, whole: bool = False) -> bool:
-    """Every value finite and in 0..high (and a whole number if `whole`); true when empty."""
-    if array.size == 0:
-        return True
-    if array.dtype.kind in "ui" and np.iinfo(array.dtype).min >= 0 and np.iinfo(array.dtype).max <= high:
-        return True
-    if array.dtype.kind == "f":
-        if not np.isfinite(array).all():
-            return False
-        if whole and not (np.floor(array) == array).all():
-            return False
-    return bool(array.min() >= 0 and array.max() <= high)
 
 
 def _download(url: str, path: Path, sha256: str | None = None) -> None:

@@ -60,7 +60,9 @@ def entry_name(sources: Iterable[Path]) -> str:
     digest = hashlib.sha256()
     for path in sources:
         status = os.stat(path)
-        digest.update(f"{os.path.realpath(path)}\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
+        # A path is bytes on disk: os.fsencode keeps a name that is not UTF-8, which .encode() refuses.
+        digest.update(os.fsencode(os.path.realpath(path)))
+        digest.update(f"\0{status.st_size}\0{status.st_mtime_ns}\n".encode())
     return FORMAT + digest.hexdigest()[:32]
 
 

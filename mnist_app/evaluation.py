@@ -10,6 +10,13 @@ from mnist_app.data import NUM_CLASSES, to_model_input
 from mnist_app.errors import UserError
 
 BATCH_SIZE = 1024
+# How far one image's probabilities may miss 1 in total: float32 rounding, with room for a
+# model that computes its softmax in 16 bits.
+SUM_TOLERANCE = 1e-2
+
+
+class OutputError(UserError):
+    """A model whose outputs are not one probability per class; the message says what it gave."""
 
 
 def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
@@ -23,7 +30,32 @@ def predict_probabilities(model, images: np.ndarray) -> np.ndarray:
         np.asarray(model.predict_on_batch(images[start : start + BATCH_SIZE]))
         for start in range(0, len(images), BATCH_SIZE)
     ]
-    return np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32)
+    return check_probabilities(np.concatenate(batches) if batches else np.zeros((0, NUM_CLASSES), np.float32))
+
+
+def check_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """`probabilities` if each row is a probability distribution; OutputError saying what is off.
+
+    A model with damaged (NaN) weights, or without a softmax, has the right shape all the
+    same; its figures would mean nothing, and NaN is not even JSON.
+    """
+    if not np.isfinite(probabilities).all():
+        raise OutputError(
+            "the model gives NaN or infinite outputs instead of probabilities; its weights are damaged"
+        )
+    if (probabilities < 0).any():
+        raise OutputError(
+            f"the model gives negative outputs ({float(probabilities.min()):.3g}) instead of probabilities; "
+            "its last layer has no softmax"
+        )
+    sums = probabilities.sum(axis=1)
+    worst = int(np.abs(sums - 1).argmax()) if len(sums) else 0
+    if len(sums) and abs(sums[worst] - 1) > SUM_TOLERANCE:
+        raise OutputError(
+            f"the model's outputs for one image add up to {float(sums[worst]):.3g}, not 1: they are not "
+            "probabilities; its last layer has no softmax"
+        )
+    return probabilities
 
 
 @dataclass(frozen=True)

@@ -3,13 +3,17 @@
 A path may name a FIFO (opening it for reading blocks until someone writes), a device, a
 50 GB sparse file, or a small archive that inflates to gigabytes. Everything here checks
 before it reads, reads no more than it was allowed, and raises the caller's own error type.
+Files are written whole or not at all (`atomic_write`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -93,3 +97,29 @@ def resolve_inside(root: Path, typed: str, error: type[UserError] = UserError) -
     if resolved != base and not resolved.is_relative_to(base):
         raise outside
     return resolved
+
+
+def atomic_write(path: Path, write: Callable[[BinaryIO], object], error: type[UserError] = UserError) -> None:
+    """Write `path` whole or not at all: `write` fills a hidden file beside it, synced, then renamed.
+
+    A crash or a full disk leaves the old file (or none), never half of a new one; the
+    hidden file is removed on any failure, and the error names the file being written.
+    """
+    path = Path(path)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:32]}.", suffix=".tmp")
+    except OSError as cause:
+        raise error(f"cannot write {path}: {_reason(cause)}") from None
+    try:
+        with open(fd, "wb") as file:
+            write(file)
+            file.flush()
+            os.fsync(file.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, path)
+    except BaseException as cause:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(cause, OSError):
+            raise error(f"cannot write {path}: {_reason(cause)}") from None
+        raise

@@ -2,14 +2,15 @@
 
 The job runs on its own thread, so a page that reruns or is left does not end it; the page
 only reads `snapshot()`. Jobs share the machine's cores through one queue: at most
-`MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn. Where a
-Ray cluster is configured (`cluster`), the job trains there instead, and the queue holds as
-many at once as the cluster has room for.
+`MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn, visitor by
+visitor (`training_queue`). Where a Ray cluster is configured (`cluster`), the job trains
+there instead, and the queue holds as many at once as the cluster has room for.
 """
 
 from __future__ import annotations
 
 import atexit
+import logging
 import threading
 import weakref
 from collections.abc import Callable
@@ -22,59 +23,10 @@ from mnist_app.data import Dataset
 from mnist_app.errors import UserError
 from mnist_app.limits import count_setting
 from mnist_app.training import Progress, TrainConfig, TrainResult, train
+from mnist_app.training_queue import TrainingQueue
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
-
-
-class TrainingQueue:
-    """First come, first served: a fixed number of slots for jobs that train."""
-
-    def __init__(self, slots: int):
-        self.slots = slots
-        self._waiting: list[object] = []
-        self._running = 0
-        self._changed = threading.Condition()
-
-    def position(self, ticket: object) -> int:
-        """1 for the next job to start, 0 once it has a slot."""
-        with self._changed:
-            return self._waiting.index(ticket) + 1 if ticket in self._waiting else 0
-
-    def join(self, ticket: object) -> None:
-        """Take a place at the end of the line (at once, so the position shows at once)."""
-        with self._changed:
-            self._waiting.append(ticket)
-
-    def leave(self, ticket: object) -> None:
-        with self._changed:
-            if ticket in self._waiting:
-                self._waiting.remove(ticket)
-            self._changed.notify_all()
-
-    def resize(self, slots: int) -> None:
-        """As many slots as the trainer now has room for (a cluster grows and shrinks)."""
-        with self._changed:
-            self.slots = max(1, slots)
-            self._changed.notify_all()
-
-    def acquire(self, ticket: object, cancelled: threading.Event) -> bool:
-        """Wait in line for a slot; False if cancelled while waiting."""
-        with self._changed:
-            while not (self._running < self.slots and self._waiting[0] is ticket):
-                if cancelled.is_set():
-                    self._waiting.remove(ticket)
-                    self._changed.notify_all()
-                    return False
-                self._changed.wait(timeout=0.1)
-            self._waiting.pop(0)
-            self._running += 1
-            self._changed.notify_all()
-            return True
-
-    def release(self) -> None:
-        with self._changed:
-            self._running -= 1
-            self._changed.notify_all()
+log = logging.getLogger("mnist_app")
 
 
 def training_slots() -> int:
@@ -129,7 +81,8 @@ class TrainingJob:
     """Train on a thread; `on_result` (e.g. saving the model) runs there too when it ends.
 
     `abandoned` is asked every second while the job waits or trains: once it says True
-    (nobody is left to watch, say), the job stops as if Stop were pressed.
+    (nobody is left to watch, say), the job stops as if Stop were pressed. `visitor` is
+    whose job it is, for the queue's turns and limits ("" for the command line).
     """
 
     def __init__(
@@ -139,6 +92,7 @@ class TrainingJob:
         on_result: Callable[[TrainResult], str] | None = None,
         queue: TrainingQueue = TRAINING_QUEUE,
         abandoned: Callable[[], bool] | None = None,
+        visitor: str = "",
     ):
         config.validate()
         self.dataset = dataset
@@ -146,6 +100,7 @@ class TrainingJob:
         self.on_result = on_result
         self.queue = queue
         self.abandoned = abandoned
+        self.visitor = visitor
         self._stop = threading.Event()
         self._lock = threading.Lock()
         self._state = QUEUED
@@ -158,12 +113,14 @@ class TrainingJob:
         self._thread = threading.Thread(target=self._run, name=f"train-{config.arch}", daemon=True)
 
     def start(self) -> TrainingJob:
-        self.queue.join(self)
+        """Take a place in the queue (QueueFull if a limit is reached) and run."""
+        return start_together([self])[0]
+
+    def _begin(self) -> None:
         _STARTED_JOBS.add(self)
         self._thread.start()
         if self.abandoned is not None:
             threading.Thread(target=self._watch, name="watch-training", daemon=True).start()
-        return self
 
     def stop(self) -> None:
         """Ask the job to end: the model as trained so far is still evaluated and saved."""
@@ -210,8 +167,10 @@ class TrainingJob:
         return partial(cluster.train, on_placed=self._on_placed)
 
     def _fail(self, error: Exception) -> None:
+        if not isinstance(error, UserError):
+            log.error("training %s failed", self.config.arch, exc_info=error)
         with self._lock:
-            self._error = str(error) if isinstance(error, UserError) else f"{type(error).__name__}: {error}"
+            self._error = failure_message(error)
             self._state = FAILED
 
     def _run(self) -> None:
@@ -242,4 +201,29 @@ class TrainingJob:
         except Exception as error:  # The page shows any failure; the thread must not die silently.
             self._fail(error)
         finally:
-            self.queue.release()
+            self.queue.release(self)
+
+
+def failure_message(error: Exception) -> str:
+    """Why a job failed, in words fit for its page: never a path on the server.
+
+    A UserError says it itself; an OSError gives the system's reason without the file it
+    names; anything else is a bug, whose details go to the server's log.
+    """
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, OSError):  # str(error) would add the path it names
+        reason = error.strerror or (str(error.args[0]) if len(error.args) == 1 else "")
+        return f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+    return f"an unexpected failure ({type(error).__name__}); the details are in the server's log"
+
+
+def start_together(jobs: list[TrainingJob]) -> list[TrainingJob]:
+    """Queue one visitor's jobs at once, all or none (QueueFull says why none), then run them."""
+    first = jobs[0]
+    if any(job.queue is not first.queue or job.visitor != first.visitor for job in jobs):
+        raise ValueError("jobs started together share one queue and one visitor")
+    first.queue.join(*jobs, visitor=first.visitor)
+    for job in jobs:
+        job._begin()
+    return jobs

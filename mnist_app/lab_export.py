@@ -10,14 +10,16 @@ import textwrap
 from datetime import UTC, datetime
 
 from mnist_app.lab import LAB_TITLE, Step, steps
+from mnist_app.plain_text import literal
 
 FORMATS = {".ipynb": "notebook", ".py": "script"}
 
 
 def _introduction(dataset: str, epochs: int, batch_size: int) -> str:
+    """The opening words; `dataset` is the name as the document shows it (quoted, or escaped)."""
     day = datetime.now(UTC).date().isoformat()
     return (
-        f"The lab as the MNIST app ran it on {day}: dataset {dataset!r}, "
+        f"The lab as the MNIST app ran it on {day}: dataset {dataset}, "
         f"{epochs} epoch{'s' if epochs != 1 else ''}, "
         f"batch size {batch_size}. It needs Keras 3, matplotlib and NumPy."
     )
@@ -33,7 +35,9 @@ def notebook(name: str, spec: str, epochs: int = 10, batch_size: int = 32) -> st
     import nbformat
     from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-    cells = [new_markdown_cell(f"# {LAB_TITLE}\n\n{_introduction(name, epochs, batch_size)}")]
+    # A Markdown cell: the name (a file's) shown literally, so Jupyter fetches no image it names.
+    introduction = _introduction(literal(repr(name)), epochs, batch_size)
+    cells = [new_markdown_cell(f"# {LAB_TITLE}\n\n{introduction}")]
     for number, step in enumerate(steps(name, spec, epochs, batch_size), start=1):
         cells.append(new_markdown_cell(_heading(number, step)))
         cells.extend(new_code_cell(code.rstrip("\n")) for code in step.cells)
@@ -59,7 +63,7 @@ def _comment(text: str) -> str:
 def script(name: str, spec: str, epochs: int = 10, batch_size: int = 32) -> str:
     """The lab as a `.py` file: each step a commented block, run top to bottom with `python`."""
     # Comments, not a docstring: a dataset's name comes from a file name, which may hold quotes.
-    blocks = [_comment(f"{LAB_TITLE}.\n\n{_introduction(name, epochs, batch_size)}")]
+    blocks = [_comment(f"{LAB_TITLE}.\n\n{_introduction(repr(name), epochs, batch_size)}")]
     for number, step in enumerate(steps(name, spec, epochs, batch_size), start=1):
         heading = _heading(number, step).removeprefix("## ")
         blocks.append("\n\n".join([f"# %% {_comment(heading).removeprefix('# ')}", *step.cells]).rstrip("\n"))

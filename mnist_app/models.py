@@ -10,7 +10,7 @@ from keras import layers
 
 from mnist_app.augment import Augmentation
 from mnist_app.data import IMAGE_SIZE, NUM_CLASSES
-from mnist_app.errors import UserError
+from mnist_app.limits import check_architecture_name
 from mnist_app.optimizers import OnePassAdam
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
@@ -100,8 +100,7 @@ ARCHITECTURES = {
 
 
 def check_architecture(arch: str) -> Architecture:
-    if arch not in ARCHITECTURES:
-        raise UserError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURES)}")
+    check_architecture_name(arch)
     return ARCHITECTURES[arch]
 
 

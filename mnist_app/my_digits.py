@@ -6,6 +6,12 @@ saving at once lose nothing and a process killed mid-save leaves the collection 
 is kept is the prepared 28x28 digit in MNIST's own format (uint8, white ink on black) and
 when it was drawn. Each digit's split follows from its pixels (one in five to test), so it
 never changes and the same drawing never lands in both splits.
+
+Each digit carries its owner: the token of the browser session that saved it, or "" (nobody)
+for the command line's and for those kept before digits had owners; an older file gets the
+column in the transaction of its next write. A store made for one owner sees, relabels and
+deletes only that owner's digits and keeps at most MNIST_APP_DIGITS_PER_VISITOR of them: what
+a visitor gets on a shared server. A store without an owner is the whole collection.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from mnist_app import settings
 from mnist_app.data import DIGIT_NAMES, IMAGE_SIZE, NUM_CLASSES, Dataset, DatasetError, data_dir
 
 DATASET_NAME = "my-digits"
@@ -27,6 +34,8 @@ FILE_NAME = "my-digits.sqlite3"
 TEST_EVERY = 5
 # A bound on what one shared server keeps: 100,000 digits are 78 MB of pixels.
 MAX_DIGITS = 100_000
+# Fifty of each digit: plenty to fine-tune on, and one visitor cannot fill the collection.
+DEFAULT_DIGITS_PER_VISITOR = 500
 BUSY_TIMEOUT_S = 30.0
 TABLES = {"digits", "revision", "sqlite_sequence"}
 SCHEMA = (
@@ -35,7 +44,8 @@ SCHEMA = (
         label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
         split TEXT NOT NULL CHECK (split IN ('train', 'test')),
         pixels BLOB NOT NULL CHECK (length(pixels) = 784),
-        drawn_at TEXT NOT NULL
+        drawn_at TEXT NOT NULL,
+        owner TEXT NOT NULL DEFAULT ''
     )""",
     # `generation`, random, tells a new file from an old one with as many writes behind it
     # (a deleted file's inode is soon reused).
@@ -48,6 +58,22 @@ SCHEMA = (
 
 class EmptyCollection(DatasetError):
     """The collection exists (or not) but holds no digit: a state to report, not a fault."""
+
+
+def digits_per_visitor() -> int:
+    """MNIST_APP_DIGITS_PER_VISITOR: how many digits one visitor keeps on a shared server."""
+    return settings.count("MNIST_APP_DIGITS_PER_VISITOR", DEFAULT_DIGITS_PER_VISITOR)
+
+
+def _has_owners(connection: sqlite3.Connection) -> bool:
+    return any(row[1] == "owner" for row in connection.execute("PRAGMA table_info(digits)"))
+
+
+def _give_owners(connection: sqlite3.Connection) -> None:
+    """An older file's digits get the owner "" (nobody's), inside the writer's transaction."""
+    if not _has_owners(connection):
+        connection.execute("ALTER TABLE digits ADD COLUMN owner TEXT NOT NULL DEFAULT ''")
+    connection.execute("CREATE INDEX IF NOT EXISTS digits_by_owner ON digits (owner)")
 
 
 def split_of(image: np.ndarray) -> str:
@@ -108,10 +134,18 @@ class Digits:
 
 
 class DigitStore:
-    """The collection's file. Each call opens its own connection: safe from any thread or process."""
+    """The collection's file, or one owner's part of it (`owner`, a visitor's token).
 
-    def __init__(self, folder: Path | None = None):
+    Each call opens its own connection: safe from any thread or process.
+    """
+
+    def __init__(self, folder: Path | None = None, owner: str | None = None):
         self.path = Path(folder or data_dir()) / FILE_NAME
+        self.owner = owner
+
+    def _mine(self, column: str = "owner") -> tuple[str, tuple]:
+        """The SQL condition that picks this store's digits, and its parameters."""
+        return (f"{column} = ?", (self.owner,)) if self.owner is not None else ("1", ())
 
     @contextlib.contextmanager
     def _connection(self, write: bool = False) -> Iterator[sqlite3.Connection]:
@@ -135,6 +169,7 @@ class DigitStore:
             if write:
                 for statement in SCHEMA:
                     connection.execute(statement)
+                _give_owners(connection)
             yield connection
             connection.execute("COMMIT")
         except sqlite3.Error as error:
@@ -163,27 +198,39 @@ class DigitStore:
         for index, (image, label) in enumerate(zip(images, labels, strict=True)):
             pixels = as_mnist(image)
             when = (drawn_at[index] if drawn_at else None) or now
-            rows.append((check_label(label), split_of(pixels), pixels.tobytes(), str(when)))
+            rows.append((check_label(label), split_of(pixels), pixels.tobytes(), str(when), self.owner or ""))
         with self._connection(write=True) as connection:
             held = connection.execute("SELECT count(*) FROM digits").fetchone()[0]
             if held + len(rows) > MAX_DIGITS:
                 raise DatasetError(f"{DATASET_NAME} keeps at most {MAX_DIGITS:,} digits; it holds {held:,}")
+            if self.owner is not None:
+                self._check_share(connection, len(rows))
             added = []
             for row in rows:
                 cursor = connection.execute(
-                    "INSERT INTO digits (label, split, pixels, drawn_at) VALUES (?, ?, ?, ?)", row
+                    "INSERT INTO digits (label, split, pixels, drawn_at, owner) VALUES (?, ?, ?, ?, ?)", row
                 )
                 added.append((int(cursor.lastrowid), row[1]))
             self._changed(connection)
         return added
 
+    def _check_share(self, connection: sqlite3.Connection, adding: int) -> None:
+        limit = digits_per_visitor()
+        held = connection.execute("SELECT count(*) FROM digits WHERE owner = ?", (self.owner,)).fetchone()[0]
+        if held + adding > limit:
+            raise DatasetError(
+                f"you have saved {held:,} digits, and one visitor keeps at most {limit:,} on this server: "
+                "delete some on the Explore page (dataset my-digits) to save more"
+            )
+
     def relabel(self, digit_id: int, label: int) -> int:
         """Give a digit another label; its id."""
         label = check_label(label)
+        mine, owner = self._mine()
         with self._connection(write=True) as connection:
             if (
                 connection.execute(
-                    "UPDATE digits SET label = ? WHERE id = ?", (label, int(digit_id))
+                    f"UPDATE digits SET label = ? WHERE id = ? AND {mine}", (label, int(digit_id), *owner)
                 ).rowcount
                 != 1
             ):
@@ -193,8 +240,14 @@ class DigitStore:
 
     def delete(self, digit_id: int) -> int:
         """Forget a digit for good; its id."""
+        mine, owner = self._mine()
         with self._connection(write=True) as connection:
-            if connection.execute("DELETE FROM digits WHERE id = ?", (int(digit_id),)).rowcount != 1:
+            if (
+                connection.execute(
+                    f"DELETE FROM digits WHERE id = ? AND {mine}", (int(digit_id), *owner)
+                ).rowcount
+                != 1
+            ):
                 raise DatasetError(f"no digit #{digit_id} in {DATASET_NAME}")
             self._changed(connection)
         return int(digit_id)
@@ -219,11 +272,14 @@ class DigitStore:
         return {**counts, "total": sum(counts["train"]) + sum(counts["test"])}
 
     def read(self) -> Digits:
-        """Every digit kept, checked as it is read: a damaged row is a DatasetError, not a crash."""
+        """Every digit kept (of this store's owner), checked as it is read: a damaged row is a
+        DatasetError, not a crash. A file from before owners is read as it is: nobody's digits."""
         with self._connection() as connection:
             try:
+                mine, owner = self._mine("owner" if _has_owners(connection) else "''")
                 rows = connection.execute(
-                    "SELECT id, label, split, pixels, drawn_at FROM digits ORDER BY id LIMIT ?", (MAX_DIGITS,)
+                    f"SELECT id, label, split, pixels, drawn_at FROM digits WHERE {mine} ORDER BY id LIMIT ?",
+                    (*owner, MAX_DIGITS),
                 ).fetchall()
             except sqlite3.OperationalError as error:
                 raise DatasetError(

@@ -2,7 +2,9 @@
 
 A `UserError` (a bad dataset, model file, image, name or number) becomes an `st.error` that
 says what went wrong and what to do. Anything else is a bug: the visitor sees a short
-message without server paths, and the traceback goes to the server's log.
+message without server paths, and the traceback goes to the server's log. An action and an
+error name files, models and typed paths, so both are shown literally (`plain_text`); the
+advice is the app's own words.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import TypeVar
 import streamlit as st
 
 from mnist_app.errors import UserError
+from mnist_app.plain_text import literal
 
 log = logging.getLogger("mnist_app")
 T = TypeVar("T")
@@ -23,8 +26,8 @@ def show_unexpected(error: Exception, action: str = "This page") -> None:
     """A bug's message for the visitor; its traceback for whoever runs the server."""
     log.error("%s failed", action, exc_info=error)
     st.error(
-        f"{action}: an unexpected failure on the server ({type(error).__name__}); the details are in "
-        "the server's log. Reload the page to go on.",
+        f"{literal(action)}: an unexpected failure on the server ({type(error).__name__}); the details "
+        "are in the server's log. Reload the page to go on.",
         icon=":material/error:",
     )
 
@@ -34,7 +37,7 @@ def attempt(call: Callable[[], T], action: str, advice: str = "") -> T | None:
     try:
         return call()
     except UserError as error:
-        st.error(f"{action}: {error}. {advice}".strip(), icon=":material/error:")
+        st.error(f"{literal(action)}: {literal(error)}. {advice}".strip(), icon=":material/error:")
     except Exception as error:  # Any other failure is a bug; the visitor still gets a message.
         show_unexpected(error, action)
     return None

@@ -8,9 +8,11 @@ import streamlit as st
 from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from mnist_app import cluster
+from mnist_app import cluster, pruning
 from mnist_app.data import Dataset
-from mnist_app.jobs import FAILED, QUEUED, TrainingJob
+from mnist_app.jobs import FAILED, QUEUED, TrainingJob, start_together
+from mnist_app.limits import check_job_work
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import use_model
 from mnist_app.store import ModelStore, name_from
 from mnist_app.training import TrainConfig
@@ -45,17 +47,26 @@ def session_abandoned():
 
 
 def start(dataset: Dataset, configs: list[TrainConfig], store: ModelStore) -> list[TrainingJob]:
-    """One job per configuration, on the same data, queued in order; each saves its model."""
+    """One job per configuration, on the same data, queued together; each saves its model.
+
+    A job too big for one turn on the trainer, or one past this visitor's share of the
+    queue, is refused (UserError) before any is queued.
+    """
     owner = visitor_token()
+    for config in configs:
+        check_job_work(config.epochs, len(dataset.y_train))
 
     def save(result) -> str:
         metadata = result.metadata(saved_by="app", owner=owner)
         saved = store.save_new(result.model, name_from(result.config.arch, result.dataset), metadata)
-        store.prune(keep=saved.name, owner_active=visitor_present)
+        pruning.prune(store, keep=saved.name, owner=owner, owner_active=visitor_present)
         return saved.name
 
-    jobs = [TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned()) for config in configs]
-    return [job.start() for job in jobs]
+    jobs = [
+        TrainingJob(dataset, config, on_result=save, abandoned=session_abandoned(), visitor=owner)
+        for config in configs
+    ]
+    return start_together(jobs)
 
 
 def progress_line(job: TrainingJob, snapshot, others_active: bool = False) -> None:
@@ -75,7 +86,8 @@ def progress_line(job: TrainingJob, snapshot, others_active: bool = False) -> No
         )
         st.progress(
             snapshot.fraction,
-            text=f"Training {config.arch} on {job.dataset.name}: epoch {snapshot.epoch} of {config.epochs}{where}",
+            text=f"Training {config.arch} on {literal(job.dataset.name)}: epoch {snapshot.epoch} of "
+            f"{config.epochs}{where}",
         )
     elif snapshot.result is not None and others_active:
         st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")
@@ -97,7 +109,7 @@ def rerun_once_ended(seen_key: str, jobs: object, saved: list[str]) -> None:
 def said_why_nothing_came(snapshot, action: str = "Training") -> bool:
     """For an ended job that left no model, say why (it failed, or left the queue); True if so."""
     if snapshot.state == FAILED:
-        st.error(f"{action} failed: {snapshot.error}")
+        st.error(f"{action} failed: {literal(snapshot.error)}")
         return True
     if snapshot.result is None:
         st.info("Left the queue before training began; nothing was trained.")

@@ -9,6 +9,7 @@ from mnist_app import charts
 from mnist_app.curves import CurvePoint, frame
 from mnist_app.data import Dataset
 from mnist_app.evaluation import Evaluation
+from mnist_app.plain_text import literal
 
 MAX_CELL_DIGITS = 24
 DIGIT_PX = 56
@@ -80,7 +81,9 @@ def confusion_matrix(evaluation: Evaluation, data: Dataset, key: str) -> None:
     found = evaluation.cell(data.y_test, true, said)
     shown = found[:MAX_CELL_DIGITS]
     more = f"; the {len(shown)} it was surest of" if len(found) > len(shown) else ""
-    st.markdown(f"**True {names[true]}, said {names[said]}:** {len(found):,} test digits{more}.")
+    st.markdown(
+        f"**True {literal(names[true])}, said {literal(names[said])}:** {len(found):,} test digits{more}."
+    )
     if len(found):
         st.image(
             [data.x_test[i] for i in shown],

@@ -1,9 +1,14 @@
-"""Text that comes from files (a model's description, a dataset's name), shown literally.
+"""The one boundary for shown text: what came from outside the app's code is shown as its characters.
 
-Streamlit renders Markdown in captions, messages and `st.markdown`, with its own colour and
-icon directives (`:red[...]`): a class named `![x](http://elsewhere/x.png)` in a model file
-would make every visitor's browser fetch that address. Every ASCII punctuation character is
-escaped with a backslash, which CommonMark reads as the character itself.
+Streamlit renders Markdown, with its own colour and icon directives (`:red[...]`), in
+captions, messages, headings, `st.markdown` and `st.write`, image captions, progress text,
+tab labels, metric labels and values, widget labels and `help` tooltips. A model file named
+`![x](https:elsewhere.example).keras`, or a class of that name in its description, would make
+every visitor's browser fetch that address. So the rule: a string from a file, a folder's
+name, a model (its name, description or layers) or a visitor (a typed path, an upload's name)
+enters Markdown only through `literal`, and HTML only through `html.escape`. Select boxes'
+options, tables, charts, code and text boxes show text as it is; they take such strings
+unescaped. `tests/test_pages.py` names everything in Markdown and HTML and walks every page.
 """
 
 from __future__ import annotations
@@ -14,5 +19,9 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 
 def literal(text: object) -> str:
-    """`text` as Markdown that shows exactly its characters, on one line."""
+    """`text` as Markdown that shows exactly its characters, on one line.
+
+    Every ASCII punctuation character is escaped with a backslash, which CommonMark reads as
+    the character itself, so no link, image, emphasis, HTML or directive can begin.
+    """
     return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))

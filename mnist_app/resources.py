@@ -7,26 +7,53 @@ once however many people are looking (`st.cache_data` would pickle a copy per ca
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import streamlit as st
 
 from mnist_app.data import Dataset, datasets_in, load_dataset
-from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, models_dir
+from mnist_app.store import ModelError, ModelStore, SavedModel, load_model, models_dir, shared_deployment
+
+if TYPE_CHECKING:
+    from mnist_app.my_digits import DigitStore
+
+
+def digit_store() -> DigitStore:
+    """The learner's digits: on a shared server (MNIST_APP_SHARED), this visitor's own only."""
+    from mnist_app.my_digits import DigitStore
+    from mnist_app.visitors import visitor_token
+
+    return DigitStore(owner=visitor_token() if shared_deployment() else None)
 
 
 def version(spec: str, root: str | None = None) -> object:
-    """Changes when a dataset's contents do: only `my-digits` changes while the server runs."""
-    from mnist_app.my_digits import DATASET_NAME, DigitStore
+    """Changes when a dataset's contents do: only `my-digits` changes while the server runs.
 
-    return DigitStore().revision() if spec == DATASET_NAME and root is None else 0
+    For `my-digits` it names whose digits too, so every cache keyed by it is per visitor
+    on a shared server.
+    """
+    if _is_my_digits(spec):
+        store = digit_store()
+        return (store.owner, store.revision())
+    return 0
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _my_digits(version: object):
+def _is_my_digits(spec: str) -> bool:
+    """Whether a choice names the learner's digits: typed in the data folder's box too, where
+    `load_dataset` would otherwise hand a visitor everyone's."""
+    from mnist_app.my_digits import DATASET_NAME
+
+    return spec.strip() == DATASET_NAME
+
+
+# One entry per visitor who looks at their digits: each a few hundred kilobytes at most.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _my_digits(version: tuple):
     from mnist_app.my_digits import DigitStore
 
-    return DigitStore().read()
+    owner, _ = version
+    return DigitStore(owner=owner).read()
 
 
 def my_digits():
@@ -36,21 +63,29 @@ def my_digits():
     return _my_digits(version(DATASET_NAME))
 
 
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _my_digits_dataset(version: tuple) -> Dataset:
+    return _my_digits(version).dataset()  # the very read `my_digits()` hands out, ids and all
+
+
 @st.cache_resource(
     show_spinner="Loading the dataset… (a big one's first load decodes it and keeps a copy on disk for next time)",
     max_entries=4,
 )
-def _dataset(spec: str, root: str | None, version: object) -> Dataset:
-    from mnist_app.my_digits import DATASET_NAME
-
-    if spec == DATASET_NAME and root is None:  # the very read `my_digits()` hands out, ids and all
-        return _my_digits(version).dataset()
+def _dataset(spec: str, root: str | None) -> Dataset:
     return load_dataset(spec, root=Path(root) if root else None)
+
+
+def _data(spec: str, root: str | None, version: object) -> Dataset:
+    """A dataset from its cache: the visitors' digits apart, so they never push a big one out."""
+    if _is_my_digits(spec):
+        return _my_digits_dataset(version)
+    return _dataset(spec, root)
 
 
 def dataset(spec: str, root: str | None = None) -> Dataset:
     """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
-    return _dataset(spec, root, version(spec, root))
+    return _data(spec, root, version(spec, root))
 
 
 @st.cache_resource(show_spinner=False, ttl=5)
@@ -80,7 +115,7 @@ def dataset_figures(spec: str, root: str | None = None) -> dict:
 def _dataset_figures(spec: str, root: str | None, version: object) -> dict:
     from mnist_app.summaries import kept_figures
 
-    return kept_figures(_dataset(spec, root, version))
+    return kept_figures(_data(spec, root, version))
 
 
 @st.cache_resource(show_spinner="Loading the model…", max_entries=8)
@@ -108,7 +143,7 @@ def model(saved: SavedModel):
 def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None, version: object):
     from mnist_app.evaluation import evaluate
 
-    data = _dataset(spec, root, version)
+    data = _data(spec, root, version)
     return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
 
 
@@ -150,5 +185,5 @@ def lab_prepared(spec: str, root: str | None = None):
 def _lab_prepared(spec: str, root: str | None, version: object):
     from mnist_app.lab import prepare
 
-    data = _dataset(spec, root, version)
+    data = _data(spec, root, version)
     return prepare(data.x_train, data.y_train, data.x_test, data.y_test)

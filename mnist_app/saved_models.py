@@ -7,8 +7,9 @@ import streamlit as st
 
 from mnist_app.files import read_regular
 from mnist_app.page_errors import attempt
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import MODEL_KEY, use_model
-from mnist_app.store import MAX_MODEL_BYTES, ModelError, ModelStore, shared_deployment
+from mnist_app.store import MAX_MODEL_BYTES, SUFFIX, ModelError, ModelStore, shared_deployment
 from mnist_app.visitors import visitor_token
 
 MAX_NAME_CHARS = 64
@@ -57,7 +58,7 @@ def show(store: ModelStore, saved: list) -> None:
     download.download_button(
         "Download",
         data=lambda: read_regular(chosen.path, MAX_MODEL_BYTES, ModelError),
-        file_name=chosen.path.name,
+        file_name=f"{chosen.name}{SUFFIX}",  # the name as text: the file's may not be UTF-8
         mime="application/zip",
         key="download_model",
         on_click="ignore",
@@ -66,7 +67,7 @@ def show(store: ModelStore, saved: list) -> None:
     if refused:
         rename.button("Rename", disabled=True, help=refused, key="rename_off")
         delete.button("Delete", disabled=True, help=refused, key="delete_off")
-        st.caption(f"Rename and delete are off for **{chosen.name}**: {refused}.")
+        st.caption(f"Rename and delete are off for **{literal(chosen.name)}**: {refused}.")
     else:
         show_rename_and_delete(store, chosen, rename, delete, owner)
 
@@ -86,7 +87,7 @@ def show_rename_and_delete(store: ModelStore, chosen, rename, delete, owner: str
                     use_model(renamed.name)
                 st.rerun()
     with delete.popover("Delete"):
-        st.write(f"Delete **{chosen.name}** for good?")
+        st.write(f"Delete **{literal(chosen.name)}** for good?")
         deleting = st.button("Delete", type="primary", key="delete_model")
         if deleting and attempt(lambda: store.delete(chosen.name, owner), f"Cannot delete {chosen.name}"):
             st.rerun()

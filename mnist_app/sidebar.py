@@ -11,6 +11,7 @@ import streamlit as st
 from mnist_app import resources
 from mnist_app.data import NAMED_DATASETS, Dataset, data_dir, default_dataset_name
 from mnist_app.page_errors import attempt
+from mnist_app.plain_text import literal
 from mnist_app.store import SavedModel
 
 DATASET_KEY = "dataset"
@@ -48,7 +49,7 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
             placeholder=found[0] if found else "mnist.npz",
             help="A folder of the four MNIST IDX files (.gz or raw), or an .npz in Keras' layout, "
             "inside the server's data folder"
-            + (f". There now: {', '.join(found)}" if found else ", which holds none now"),
+            + (f". There now: {', '.join(map(literal, found))}" if found else ", which holds none now"),
         )
     typed = st.session_state[DATASET_PATH_KEY].strip()
     choice = (typed, str(data_dir())) if typed else (st.session_state[DATASET_KEY], None)

@@ -2,6 +2,8 @@
 // the 200 ms debounce taken out of the path from a lifted pen to the drawing sent (see
 // canvas.py). The bundle is fetched and evaluated once per browser tab, whatever the number
 // of canvases; should the text to change not be found, the bundle runs as shipped.
+// What it sends is the drawing's PNG data URL alone, a string: the bundle would send its
+// fabric.js scene beside it, nested as deep as the scene goes, which the app never reads.
 const bundles = (globalThis.__mnistSketchPadBundles ??= new Map());
 // Per canvas element, the bundle's own clean-up: Streamlit calls only the latest clean-up
 // this function returned, which must dispose the canvas whichever call created it.
@@ -35,13 +37,22 @@ function showFailure(element, error) {
   }
 }
 
+function sendingThePictureOnly(component) {
+  return {
+    ...component,
+    setStateValue(name, value) {
+      if (name === "drawing") component.setStateValue(name, typeof value?.data === "string" ? value.data : null);
+    },
+  };
+}
+
 export default function (component) {
   const element = component.parentElement;
   if (!canvases.has(element)) canvases.set(element, { cleanup: null, gone: false });
   const canvas = canvases.get(element);
   loadBundle(component.data.frontend)
     .then((bundle) => {
-      if (!canvas.gone) canvas.cleanup = bundle.default(component);
+      if (!canvas.gone) canvas.cleanup = bundle.default(sendingThePictureOnly(component));
     })
     .catch((error) => showFailure(element, error));
   return () => {

@@ -22,13 +22,15 @@ import re
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_app.data import IMAGE_SIZE, NUM_CLASSES
 from mnist_app.errors import UserError
+from mnist_app.file_names import escaped, unescaped
 from mnist_app.files import open_regular, read_capped
+from mnist_app.model_checks import ConfigurationRefused, check_cost, planned_cost
 
 MODELS_DIR = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_MODEL_NAME = "default"
@@ -43,9 +45,6 @@ MAX_MODEL_BYTES = 400 * 1024 * 1024
 MAX_METADATA_BYTES = 1024 * 1024
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 CONFIG_ENTRY = "config.json"
-# 36 times the lab's MLP (694,950): 100 MB of float32 weights.
-MAX_PARAMETERS = 25_000_000
-DEFAULT_MAX_APP_MODELS = 50
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp" + SUFFIX
 
@@ -58,14 +57,6 @@ def models_dir() -> Path:
 def shared_deployment() -> bool:
     """MNIST_APP_SHARED=1: a web visitor may rename or delete only the models their session trained."""
     return os.environ.get("MNIST_APP_SHARED", "") in ("1", "true", "yes")
-
-
-def max_app_models() -> int:
-    """MNIST_APP_MAX_MODELS: how many models trained in the app are kept (default 50)."""
-    try:
-        return max(1, int(os.environ.get("MNIST_APP_MAX_MODELS", DEFAULT_MAX_APP_MODELS)))
-    except ValueError:
-        return DEFAULT_MAX_APP_MODELS
 
 
 class ModelError(UserError):
@@ -82,13 +73,16 @@ class SavedModel:
     error: str = ""
 
     @property
-    def cache_key(self) -> tuple[str, int, int]:
-        """Changes whenever the file is re-saved, so cached loads re-read it."""
+    def cache_key(self) -> tuple[bytes, int, int]:
+        """Changes whenever the file is re-saved, so cached loads re-read it.
+
+        The path is bytes: a file name need not be UTF-8, and Streamlit's cache hashes text as UTF-8.
+        """
         try:
             stat = self.path.stat()
         except OSError:
             raise ModelError(f"{self.name} was just deleted or renamed") from None
-        return (str(self.path), stat.st_mtime_ns, stat.st_size)
+        return (os.fsencode(self.path), stat.st_mtime_ns, stat.st_size)
 
     @property
     def label(self) -> str:
@@ -122,7 +116,7 @@ def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
     except (
         ModelError
     ) as error:  # Named by the file's name: the models folder's place is the server's business.
-        raise ModelError(str(error).replace(str(path), path.name)) from None
+        raise ModelError(str(error).replace(str(path), escaped(path.name))) from None
     with file:
         try:
             with zipfile.ZipFile(file) as archive:
@@ -130,18 +124,19 @@ def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
         except ModelError:
             raise
         except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
-            raise ModelError(f"{path.name} is not a readable .keras file ({error})") from None
+            raise ModelError(f"{escaped(path.name)} is not a readable .keras file ({error})") from None
 
 
 def read_metadata(path: Path) -> dict:
     """The description stored inside a `.keras` file, without loading the model."""
     path = Path(path)
+    name = escaped(path.name)
     with _archive(path) as archive:
         if METADATA_ENTRY not in archive.namelist():
             return {}
         try:
             with archive.open(METADATA_ENTRY) as entry:
-                raw = read_capped(entry, MAX_METADATA_BYTES, f"{path.name}'s {METADATA_ENTRY}", ModelError)
+                raw = read_capped(entry, MAX_METADATA_BYTES, f"{name}'s {METADATA_ENTRY}", ModelError)
             metadata = json.loads(raw)
         except ModelError:
             raise
@@ -157,8 +152,8 @@ def read_metadata(path: Path) -> dict:
             OSError,
         ) as error:
             reason = type(error).__name__ if isinstance(error, RecursionError) else error
-            raise ModelError(f"{path.name} carries an unreadable {METADATA_ENTRY} ({reason})") from None
-    return check_metadata(metadata, path.name)
+            raise ModelError(f"{name} carries an unreadable {METADATA_ENTRY} ({reason})") from None
+    return check_metadata(metadata, name)
 
 
 def check_metadata(metadata: object, name: str) -> dict:
@@ -217,54 +212,35 @@ def _refuse_unsafe_archive(path: Path) -> None:
     """Check a `.keras` zip before Keras opens it: whole, unencrypted, small when built.
 
     Python's zipfile never yields more than an entry's declared size, so checking the
-    declared sizes bounds what loading can inflate; the configuration is built once without
-    its weights to bound what the model itself would allocate.
+    declared sizes bounds what loading can inflate; the configuration's layers are counted,
+    then it is built once without its weights to bound what the model would allocate and
+    compute (`model_checks`).
     """
+    name = escaped(path.name)
     with _archive(path) as archive:
         entries = archive.infolist()
         if any(entry.flag_bits & 0x1 for entry in entries):
-            raise ModelError(f"{path.name} holds encrypted entries; a .keras file has none")
+            raise ModelError(f"{name} holds encrypted entries; a .keras file has none")
         methods = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
         if any(entry.compress_type not in methods for entry in entries):
-            raise ModelError(f"{path.name} uses a zip compression Keras does not write")
+            raise ModelError(f"{name} uses a zip compression Keras does not write")
         if sum(entry.file_size for entry in entries) > MAX_MODEL_BYTES:
-            raise ModelError(f"{path.name} inflates to more than {MAX_MODEL_BYTES:,} bytes")
+            raise ModelError(f"{name} inflates to more than {MAX_MODEL_BYTES:,} bytes")
         if CONFIG_ENTRY not in archive.namelist():
-            raise ModelError(f"{path.name} has no {CONFIG_ENTRY}; it is not a Keras 3 model")
+            raise ModelError(f"{name} has no {CONFIG_ENTRY}; it is not a Keras 3 model")
         with archive.open(CONFIG_ENTRY) as entry:
-            raw = read_capped(entry, MAX_CONFIG_BYTES, f"{path.name}'s {CONFIG_ENTRY}", ModelError)
+            raw = read_capped(entry, MAX_CONFIG_BYTES, f"{name}'s {CONFIG_ENTRY}", ModelError)
     try:
-        parameters = planned_parameters(json.loads(raw))
+        cost = planned_cost(json.loads(raw))
+    except ConfigurationRefused as error:
+        raise ModelError(f"{name} {error}") from None
     except Exception as error:  # What Keras would raise on loading it: the same refusal, earlier.
         reason = "RecursionError" if isinstance(error, RecursionError) else error
-        raise ModelError(f"{path.name}: {_keras_refusal(reason)}") from None
-    if parameters > MAX_PARAMETERS:
-        raise ModelError(
-            f"{path.name} would allocate {parameters:,} weights; models of up to {MAX_PARAMETERS:,} are loaded"
-        )
-
-
-def planned_parameters(config: object) -> int:
-    """How many numbers a model's configuration would allocate, counted without allocating them.
-
-    Keras builds every layer from the configuration before it reads a weight, so a 2 MB
-    file whose Dense layer says 300,000 units would take gigabytes only to be refused. Built
-    in a stateless scope, variables are described, not made; the ones this leaves pending
-    are dropped again, so no later scope makes them.
-    """
-    import keras
-    from keras.src.backend.common import global_state
-
-    if not isinstance(config, dict):
-        raise ModelError(f"its {CONFIG_ENTRY} is not a model's configuration")
-    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
+        raise ModelError(f"{name}: {_keras_refusal(reason)}") from None
     try:
-        with keras.StatelessScope(initialize_variables=False):
-            # Loaded without compiling, as `load_model` does: no optimizer to make.
-            model = keras.saving.deserialize_keras_object({**config, "compile_config": None}, safe_mode=True)
-        return sum(math.prod(variable.shape) for variable in model.variables)
-    finally:
-        global_state.set_global_attribute("uninitialized_variables", pending)
+        check_cost(cost)
+    except ConfigurationRefused as error:
+        raise ModelError(f"{name} {error}") from None
 
 
 def _keras_refusal(error: object) -> str:
@@ -295,24 +271,26 @@ def check_model_shape(model, name: str) -> None:
         )
 
 
-def load_model(path: Path):
+def load_model(path: Path | str | bytes):
     """Load a `.keras` model with safe mode on: a file carrying code is refused, never run."""
     import keras
 
-    path = Path(path)
+    path = Path(os.fsdecode(path))
+    name = escaped(path.name)
     if not path.exists():
-        raise ModelError(f"no such model file: {path}")
+        raise ModelError(f"no such model file: {name}")
     try:
+        read_metadata(path)  # A broken description is refused for every caller, as the list marks it.
         _refuse_unsafe_archive(path)
     except ModelError as error:
         raise ModelError(f"cannot load model: {error}") from None
     except OSError as error:
-        raise ModelError(f"cannot load model {path.name}: {error.strerror or error}") from None
+        raise ModelError(f"cannot load model {name}: {error.strerror or type(error).__name__}") from None
     try:
         model = keras.models.load_model(path, safe_mode=True, compile=False)
     except Exception as error:  # Keras raises many kinds for a bad file; all mean "unusable".
-        raise ModelError(f"cannot load model {path.name}: {_keras_refusal(error)}") from None
-    check_model_shape(model, path.name)
+        raise ModelError(f"cannot load model {name}: {_keras_refusal(error)}") from None
+    check_model_shape(model, name)
     return model
 
 
@@ -377,14 +355,28 @@ def check_name(name: str) -> str:
 
 
 def _described(path: Path) -> SavedModel:
-    """A model file and its description, or why it is broken; OSError if it is gone."""
+    """A model file and its description, or why it is broken; OSError if it is gone.
+
+    Its name is the file's as text (`file_names`): pages show it and send it back, and the
+    store finds the file from it, even when the file's name is not UTF-8.
+    """
     stat = path.stat()
     metadata, error = _cached_description(str(path), stat.st_ino, stat.st_mtime_ns, stat.st_size)
-    return SavedModel(path.name[: -len(SUFFIX)], path, metadata, error=error)
+    return SavedModel(escaped(path.name[: -len(SUFFIX)]), path, metadata, error=error)
+
+
+@contextlib.contextmanager
+def _folder_refusal(action: str, name: str) -> Iterator[None]:
+    """The models folder's OSError as a ModelError: its reason and the model, never the server's path."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise ModelError(f"the models folder refused to {action} {name}: {reason}") from None
 
 
 class ModelStore:
-    """The folder of saved models: list, save, rename, delete, and keep within a count."""
+    """The folder of saved models: list, save, rename and delete (`pruning` keeps it within a count)."""
 
     def __init__(self, root: Path | None = None):
         self.root = Path(root) if root else models_dir()
@@ -394,10 +386,11 @@ class ModelStore:
         return self.root / f"{check_name(name)}{SUFFIX}"
 
     def _existing_path(self, name: str) -> Path:
-        """The file of a listed model, whatever its name (`my model (copy)` included)."""
-        if not name or name in (".", "..") or "/" in name or "\0" in name or name.startswith(TEMP_PREFIX):
+        """The file of a listed model, whatever its name (`my model (copy)`, `x\\xff` included)."""
+        stem = unescaped(name)
+        if not stem or stem in (".", "..") or "/" in stem or "\0" in stem or stem.startswith(TEMP_PREFIX):
             raise ModelError(f"no saved model named {name!r}")
-        path = self.root / f"{name}{SUFFIX}"
+        path = self.root / f"{stem}{SUFFIX}"
         if not path.is_file():
             raise ModelError(f"no saved model named {name!r}")
         return path
@@ -420,7 +413,8 @@ class ModelStore:
 
     def save(self, model, name: str, metadata: dict) -> SavedModel:
         """Save under `name`, replacing a model of that name (the command line's `--output`)."""
-        path = save_model(model, self.path(name), metadata)
+        with _folder_refusal("save", name):
+            path = save_model(model, self.path(name), metadata)
         return SavedModel(path.stem, path, metadata)
 
     def save_new(self, model, base: str, metadata: dict) -> SavedModel:
@@ -429,7 +423,10 @@ class ModelStore:
         The name is claimed by linking the finished file into place, which fails if the
         name was taken meanwhile: two saves at the same moment both survive.
         """
-        with _temporary_model_file(model, self.root, base, metadata) as tmp_name:
+        with (
+            _folder_refusal("save", base),
+            _temporary_model_file(model, self.root, base, metadata) as tmp_name,
+        ):
             for name in _numbered(base):
                 try:
                     os.link(tmp_name, self.path(name))
@@ -464,7 +461,7 @@ class ModelStore:
         `owner` is a web visitor's token: on a shared server only their own models change.
         """
         target = self.path(new)
-        with self._locked():
+        with _folder_refusal("rename", old), self._locked():
             self._refuse_change(old, "renamed", owner)
             source = self._existing_path(old)
             try:
@@ -473,41 +470,20 @@ class ModelStore:
                 raise ModelError(f"a model named {target.stem!r} exists already") from None
             except FileNotFoundError:
                 raise ModelError(f"no saved model named {old!r}") from None
-            source.unlink()
-        return _described(target)
+            try:
+                source.unlink()
+            except OSError:
+                with contextlib.suppress(OSError):  # Not renamed after all: no second copy left.
+                    target.unlink()
+                raise
+            return _described(target)
 
     def delete(self, name: str, owner: str | None = None) -> str:
         """Delete a model for good; the name it had. `owner`: as for `rename`."""
-        with self._locked():
+        with _folder_refusal("delete", name), self._locked():
             self._refuse_change(name, "deleted", owner)
             self._existing_path(name).unlink()
         return name
-
-    def prune(self, keep: str, owner_active: Callable[[str], bool], limit: int | None = None) -> list[str]:
-        """Delete the oldest models the app saved beyond `limit`; the names deleted.
-
-        Only models saved by the app count (never the shipped default, never what the
-        command line saved); those of visitors who have left go first, oldest first.
-        """
-        limit = max_app_models() if limit is None else limit
-        app_models = [
-            m
-            for m in self.list()
-            if not m.error
-            and m.metadata.get("saved_by") == "app"
-            and m.name not in (keep, DEFAULT_MODEL_NAME)
-        ]
-        excess = len(app_models) + 1 - limit
-        if excess <= 0:
-            return []
-        by_age = sorted(app_models, key=lambda m: m.metadata.get("created", ""))
-        order = sorted(by_age, key=lambda m: owner_active(m.metadata.get("owner", "")))
-        deleted = []
-        for model in order[:excess]:
-            with contextlib.suppress(ModelError):
-                self.delete(model.name)
-                deleted.append(model.name)
-        return deleted
 
     def clean_up(self) -> list[str]:
         """Remove temporary files left by a save that was killed (no writer holds their lock)."""

@@ -20,8 +20,8 @@ from mnist_app.augment import Augmentation, random_affine
 from mnist_app.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.data import NUM_CLASSES, Dataset
 from mnist_app.errors import UserError
-from mnist_app.limits import check_epochs_and_batch_size
-from mnist_app.models import ARCHITECTURES, build_model, check_architecture, float32_copy
+from mnist_app.limits import check_training_choices
+from mnist_app.models import ARCHITECTURES, build_model, float32_copy
 from mnist_app.precision import bfloat16_training
 
 PROGRESS_INTERVAL_S = 0.1
@@ -51,10 +51,7 @@ class TrainConfig:
 
     def validate(self) -> None:
         """Raise UserError with a message fit for the user if a choice is out of range."""
-        check_architecture(self.arch)
-        check_epochs_and_batch_size(self.epochs, self.batch_size)
-        if not 0 < self.learning_rate <= 1:
-            raise UserError(f"learning rate must lie in (0, 1], not {self.learning_rate}")
+        check_training_choices(self.arch, self.epochs, self.batch_size, self.learning_rate)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,10 @@
-"""Who a browser session is, for the models it may change and the ones the app may prune.
+"""Who a browser session is: for the models it may change and the ones the app may prune, the
+digits it sees on a shared server, and its turns and limits in the trainer's queue.
 
 Each session gets a random token, stored in the models it trains (`owner` in their
-description). The token is not Streamlit's session id, which can resume a session and so
-must never be written where others can read it.
+description) and the digits it saves. The token is not Streamlit's session id, which can
+resume a session and so must never be written where others can read it. Streamlit knows
+no visitor across tabs: each tab, and each reload, is a new session with a new token.
 """
 
 from __future__ import annotations

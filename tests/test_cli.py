@@ -116,6 +116,40 @@ def test_truncated_idx_files_exit_2(tmp_path, sample):
     assert_usage_error(run_cli("data", "--dataset", tmp_path), "truncated")
 
 
+def test_data_and_digits_import_read_datasets_whose_names_are_not_utf8(tmp_path, sample):
+    """Linux names are bytes and 0xff is never UTF-8: such a name is the file's, not an error."""
+    folder = os.path.join(os.fsencode(tmp_path), b"scans\xff")
+    os.mkdir(folder)
+    for split, images, labels in [
+        ("train", sample.x_train[:30], sample.y_train[:30]),
+        ("t10k", sample.x_test[:12], sample.y_test[:12]),
+    ]:
+        write_idx(Path(os.fsdecode(folder)) / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(Path(os.fsdecode(folder)) / f"{split}-labels-idx1-ubyte.gz", labels)
+    archive = os.path.join(os.fsencode(tmp_path), b"mine\xff.npz")
+    with open(archive, "wb") as file:
+        np.savez(
+            file,
+            x_train=sample.x_train[:20],
+            y_train=sample.y_train[:20],
+            x_test=sample.x_test[:8],
+            y_test=sample.y_test[:8],
+        )
+
+    for path, counts in [(folder, (30, 12)), (archive, (20, 8))]:
+        result = run_cli("data", "--dataset", os.fsdecode(path))
+        assert result.returncode == 0, result.stderr
+        summary = last_json(result.stdout)
+        assert (summary["train"], summary["test"]) == counts
+        assert summary["source"] == os.fsdecode(path).replace("\udcff", "\\xff")
+
+    env = {**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_DATA_DIR": str(tmp_path)}
+    imported = subprocess.run([sys.executable, "-m", "mnist_app", "digits", "import", os.fsdecode(archive)], cwd=REPO,
+                              env=env, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert imported.returncode == 0, imported.stderr
+    assert last_json(imported.stdout)["added"] == 28
+
+
 def test_train_evaluate_predict_round_trip(tmp_path, sample):
     """Train the lab's MLP, evaluate it on a folder of t10k IDX files, read drawn digits."""
     output = tmp_path / "lab.keras"
@@ -423,3 +457,236 @@ def test_train_from_a_model_on_my_digits_replays_and_reports_before_and_after(tm
     assert [row["test split"] for row in report["before_after"]] == ["my-digits", "mnist-sample"]
     assert read_metadata(tmp_path / "tuned.keras")["fine_tuned_from"] == "base"
     assert_usage_error(run_cli("train", "--replay", "mnist-sample"), "give --from-model too")
+
+
+# --- Refusals before TensorFlow, one line for the whole run, no NaN, full disks ------------
+
+WATCH_IMPORTS = (
+    "import sys, mnist_app.cli; status = mnist_app.cli.main(sys.argv[1:]); "
+    "print('tensorflow imported' if 'tensorflow' in sys.modules else 'no tensorflow'); sys.exit(status)"
+)
+
+
+def run_cli_watching_imports(*args, **env):
+    """`run_cli`, whose last stdout line says whether TensorFlow was imported."""
+    return subprocess.run(
+        [sys.executable, "-c", WATCH_IMPORTS, *map(str, args)],
+        cwd=REPO,
+        env={**os.environ, "MNIST_APP_OFFLINE": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def save_small_model(path, *, weights=None, softmax=True, description=None):
+    """A 28x28-to-10 model of the app's shape: NaN weights, no softmax, or a description, as asked."""
+    import keras
+
+    from mnist_app.store import METADATA_ENTRY
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(10, "softmax" if softmax else None),
+        ]
+    )
+    if weights is not None:
+        model.set_weights([np.full_like(w, weights) for w in model.get_weights()])
+    model.save(path)
+    if description is not None:
+        import zipfile
+
+        with zipfile.ZipFile(path, "a") as archive:
+            archive.writestr(METADATA_ENTRY, description)
+    return path
+
+
+def refusals_needing_no_tensorflow(folder: Path) -> list[tuple[list, str]]:
+    """Command lines whose refusal needs neither a model loaded nor TensorFlow, with its words."""
+    one = folder / "one.png"
+    draw_digit_image(one, ONE)
+    empty = folder / "empty.png"
+    empty.write_bytes(b"")
+    eps = folder / "digit.png"
+    eps.write_bytes(b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n")
+    fifo = folder / "pipe.keras"
+    os.mkfifo(fifo)
+    (folder / "folder.keras").mkdir()
+    default = REPO / "models" / "default.keras"
+    not_utf8 = folder / "x\udcff"
+    return [
+        (["train", "--epochs", "0"], "epochs must lie in 1..10,000"),
+        (["train", "--batch-size", "0"], "batch size must lie in 1..65,536"),
+        (["train", "--learning-rate", "5"], "learning rate must lie in (0, 1]"),
+        (["train", "--arch", "resnet"], "unknown architecture 'resnet'"),
+        (["train", "--output", f"{not_utf8}.keras"], "x\\xff.keras is not a UTF-8 name"),
+        (["lab", "--export", f"{not_utf8}.py"], "x\\xff.py is not a UTF-8 name"),
+        (["digits", "export", "--output", f"{not_utf8}.npz"], "x\\xff.npz is not a UTF-8 name"),
+        (["explain", "--model", default, "--target", "10", one], "0..9, not 10"),
+        (["predict", "--model", default, empty], "empty.png: not a readable image"),
+        (["predict", "--model", default, eps], "digit.png: not a readable image"),
+        (["evaluate", "--model", fifo, "--dataset", "mnist-sample"], "pipe.keras is not a regular file"),
+        (
+            ["evaluate", "--model", folder / "folder.keras", "--dataset", "mnist-sample"],
+            "is not a regular file",
+        ),
+    ]
+
+
+def test_refusals_that_need_no_tensorflow_come_before_it_is_imported(tmp_path):
+    """Arguments, images and model archives are checked first: one line, TensorFlow never loaded."""
+    for args, words in refusals_needing_no_tensorflow(tmp_path):
+        result = run_cli_watching_imports(*args, MNIST_APP_DATA_DIR=str(tmp_path))
+        assert_usage_error(result, words)
+        assert result.stdout.strip().splitlines()[-1] == "no tensorflow", args
+    assert not [name for name in os.listdir(os.fsencode(tmp_path)) if b"\xff" in name], "nothing written"
+
+
+BROKEN_DESCRIPTIONS = {
+    "deep": ("[" * 100_000 + "]" * 100_000, "RecursionError"),
+    "infinite": ('{"test_accuracy": Infinity}', "'test_accuracy' is not a plain number"),
+    "huge": ('{"epochs": ' + "9" * 400 + "}", "'epochs' is not a plain number"),
+    "five": ('{"classes": 5}', "says it reads classes 5"),
+}
+
+
+@pytest.mark.parametrize("name", list(BROKEN_DESCRIPTIONS))
+def test_every_command_refuses_a_model_whose_description_is_broken(tmp_path, name):
+    """The check the models list applies, applied by evaluate, predict, explain and compare alike."""
+    description, words = BROKEN_DESCRIPTIONS[name]
+    broken = save_small_model(tmp_path / f"{name}.keras", description=description)
+    one = tmp_path / "one.png"
+    draw_digit_image(one, ONE)
+    for args in [
+        ["evaluate", "--model", broken, "--dataset", "mnist-sample"],
+        ["predict", "--model", broken, one],
+        ["explain", "--model", broken, one],
+        ["compare", "--models", REPO / "models" / "default.keras", broken, "--dataset", "mnist-sample"],
+    ]:
+        result = run_cli_watching_imports(*args)
+        assert_usage_error(result, f"cannot load model: {name}.keras")
+        assert words in result.stderr and result.stdout.strip().splitlines()[-1] == "no tensorflow"
+
+
+def test_evaluate_refuses_a_model_of_other_classes_as_compare_does(tmp_path):
+    from mnist_app.data import FASHION_NAMES
+
+    fashion = save_small_model(
+        tmp_path / "fashion.keras", description=json.dumps({"classes": list(FASHION_NAMES)})
+    )
+    result = run_cli_watching_imports("evaluate", "--model", fashion, "--dataset", "mnist-sample")
+    assert_usage_error(result, "fashion.keras was trained on other classes (T-shirt/top")
+
+
+@pytest.mark.parametrize(
+    ("kind", "commands", "words"),
+    [
+        (
+            "nan",
+            ["predict", "evaluate", "explain", "compare"],
+            "gives NaN or infinite outputs instead of probabilities",
+        ),
+        ("no-softmax", ["predict", "evaluate"], "its last layer has no softmax"),
+    ],
+)
+def test_a_model_that_gives_no_probabilities_is_refused_not_printed(tmp_path, kind, commands, words):
+    """NaN weights, or a last layer without softmax: the right shape, but no probabilities to print."""
+    path = tmp_path / f"{kind}.keras"
+    save_small_model(path, weights=float("nan")) if kind == "nan" else save_small_model(path, softmax=False)
+    one = tmp_path / "one.png"
+    draw_digit_image(one, ONE)
+    command_lines = {
+        "predict": ["predict", "--model", path, one],
+        "evaluate": ["evaluate", "--model", path, "--dataset", "mnist-sample"],
+        "explain": ["explain", "--model", path, one],
+        "compare": [
+            "compare",
+            "--models",
+            REPO / "models" / "default.keras",
+            path,
+            "--dataset",
+            "mnist-sample",
+        ],
+    }
+    for command in commands:
+        result = run_cli(*command_lines[command])
+        assert_usage_error(result, f"{path}: the model ")
+        assert words in result.stderr and "NaN" not in result.stdout, command
+
+
+def test_the_json_printer_never_prints_nan(monkeypatch, capsys):
+    """A figure that slipped past every check is a bug (exit 1, one line), never `NaN` on stdout."""
+    from mnist_app import cli
+
+    class Figures:
+        def summary(self):
+            return {"dataset": "x", "train": float("nan")}
+
+    monkeypatch.setattr(cli, "load_dataset", lambda name: Figures())
+    assert cli.main(["data"]) == 1
+    captured = capsys.readouterr()
+    assert "NaN" not in captured.out and len(captured.err.strip().splitlines()) == 1
+
+
+def test_stderr_holds_one_line_whatever_tensorflows_log_level(tmp_path):
+    """TensorFlow's C++ logging after its import (allocators, oneDNN) never joins the error line."""
+    import keras
+
+    misfit = tmp_path / "misfit.keras"
+    keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)]).save(misfit)
+    chatty = {"TF_CPP_MIN_LOG_LEVEL": "0", "TF_CPP_MAX_VLOG_LEVEL": "1"}
+    result = run_cli_watching_imports("evaluate", "--model", misfit, "--dataset", "mnist-sample", **chatty)
+    assert_usage_error(result, "misfit.keras gives outputs of shape (3,)")
+    assert result.stdout.strip().splitlines()[-1] == "tensorflow imported", "the failure came after TF's work"
+    one = tmp_path / "one.png"
+    draw_digit_image(one, ONE)
+    result = run_cli_watching_imports("predict", "--model", REPO / "models" / "default.keras", one, **chatty)
+    assert result.returncode == 0 and result.stderr == "", result.stderr[:500]
+
+
+def no_space_left(written: int = 20_000):
+    """A write that puts `written` bytes down, then finds the disk full."""
+
+    import errno
+
+    def write(file, *args, **kwargs):
+        (file.write if hasattr(file, "write") else Path(file).write_bytes)(b"\0" * written)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    return write
+
+
+def test_a_full_disk_leaves_no_partial_export_and_names_the_file(
+    tmp_path, data_dir, sample, monkeypatch, capsys
+):
+    from mnist_app import cli
+    from mnist_app.my_digits import DigitStore
+
+    DigitStore().add_many(list(sample.x_train[:10]), [int(y) for y in sample.y_train[:10]])
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(np, "savez_compressed", no_space_left())
+    assert cli.main(["digits", "export", "--output", str(out / "mine.npz")]) == 2
+    assert (
+        capsys.readouterr().err.strip() == f"error: cannot write {out / 'mine.npz'}: No space left on device"
+    )
+    assert os.listdir(out) == [], "no temporary file left"
+
+
+def test_a_full_disk_when_saving_a_trained_model_names_the_file(tmp_path, monkeypatch, capsys):
+    import keras
+
+    from mnist_app import cli
+
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.setattr(keras.Model, "save", lambda self, path, **kwargs: no_space_left()(path))
+    status = cli.main(
+        ["train", "--dataset", "mnist-sample", "--epochs", "1", "--output", str(out / "m.keras")]
+    )
+    assert status == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert lines[-1] == f"error: cannot write {out / 'm.keras'}: No space left on device"
+    assert os.listdir(out) == [], "no temporary file left"

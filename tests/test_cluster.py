@@ -3,6 +3,7 @@
 The head has no CPUs, so every job runs on a worker node, in a worker process of its own.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -230,3 +231,111 @@ def test_an_address_where_something_else_listens_is_refused_in_seconds(monkeypat
         cluster._check_reachable(address)
     assert time.monotonic() - began < cluster.PROBE_TIMEOUT_S + 2
     listener.close()
+
+
+@pytest.fixture
+def not_ray():
+    """A listener that greets as HTTP/2 (so as gRPC, so as Ray) does, then says nothing more:
+    the probe passes, and Ray's own connection finds no Ray. Yields its address."""
+    import socket
+
+    from mnist_app import cluster
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections = []
+
+    def serve():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            connections.append(connection)
+            with contextlib.suppress(OSError):
+                connection.recv(len(cluster.HTTP2_GREETING))
+                connection.sendall(cluster.HTTP2_GREETING[-9:])  # An empty SETTINGS frame.
+
+    threading.Thread(target=serve, daemon=True).start()
+    yield f"127.0.0.1:{listener.getsockname()[1]}"
+    listener.close()
+    for connection in connections:
+        connection.close()
+
+
+@pytest.fixture
+def ray_that_never_connects(monkeypatch, not_ray):
+    """A `ray` whose `init` blocks until the test releases it (the real one, past the probe,
+    once retried for minutes), pointed at the listener; the deadline cut to a second.
+    Yields (the module, the release, the calls to init)."""
+    import types
+
+    from mnist_app import cluster
+
+    release, calls = threading.Event(), []
+    ray = types.ModuleType("ray")
+    ray.is_initialized = lambda: bool(calls) and release.is_set()
+    ray.init = lambda **options: calls.append(options) or release.wait()
+    monkeypatch.setitem(sys.modules, "ray", ray)
+    monkeypatch.setenv(cluster.SETTING, not_ray)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(cluster, "_attempts", [])
+    yield ray, release, calls
+    release.set()
+
+
+def test_a_connection_ray_never_completes_fails_at_its_deadline_and_is_not_started_twice(
+    ray_that_never_connects, not_ray
+):
+    from mnist_app import cluster
+
+    ray, release, calls = ray_that_never_connects
+    began = time.monotonic()
+    with pytest.raises(
+        cluster.ClusterError, match=f"cannot reach the Ray cluster at {not_ray}: .* within 1 s"
+    ):
+        cluster.connect()
+    assert time.monotonic() - began < 2, "at the deadline, not when Ray gives up"
+
+    began = time.monotonic()
+    with pytest.raises(cluster.ClusterError, match="did not connect within"):
+        cluster.capacity()
+    assert time.monotonic() - began < 0.5, "the attempt past its deadline is not waited on again"
+    assert len(calls) == 1 and calls[0]["address"] == not_ray, "nor started again beside it"
+
+    release.set()
+    assert cluster._attempts[0].finished.wait(1)
+    assert cluster.connect() is ray, "a connection that ends late is used"
+    assert len(calls) == 1
+
+
+def test_a_job_whose_cluster_ray_cannot_connect_to_fails_at_the_deadline(
+    ray_that_never_connects, not_ray, small
+):
+    from mnist_app.jobs import FAILED, TrainingJob
+    from mnist_app.training import TrainConfig
+
+    began = time.monotonic()
+    job = TrainingJob(small, TrainConfig("mlp", epochs=1)).start()
+    while job.snapshot().active and time.monotonic() - began < 10:
+        time.sleep(0.05)
+    snapshot = job.snapshot()
+    assert snapshot.state == FAILED and f"cannot reach the Ray cluster at {not_ray}" in snapshot.error
+    assert time.monotonic() - began < 3
+
+
+def test_a_listener_that_greets_like_ray_but_is_not_fails_the_command_within_the_deadline(not_ray, tmp_path):
+    """Real Ray against it: the probe passes, and Ray's connection would retry for minutes."""
+    from mnist_app import cluster
+
+    env = {**os.environ, cluster.SETTING: not_ray, "MNIST_APP_MODELS_DIR": str(tmp_path)}
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "mnist_app", "train", "--dataset", "mnist-sample", "--epochs", "1"],
+        capture_output=True, text=True, env=env, timeout=300,
+    )  # fmt: skip
+    took = time.monotonic() - began
+    assert done.returncode == 2, done.stderr
+    assert f"cannot reach the Ray cluster at {not_ray}: the port answers HTTP/2" in done.stderr
+    assert f"did not connect within {cluster.CONNECT_TIMEOUT_S:.0f} s" in done.stderr
+    assert took < cluster.CONNECT_TIMEOUT_S + 30, f"the command ended {took:.0f} s after it began"
+    assert not list(tmp_path.glob("*.keras"))

@@ -56,7 +56,7 @@ def write_split(folder: Path, split: str, images, labels, *, separator: str = "-
     write_file(folder / f"{split}-labels{separator}idx1-ubyte{suffix}", idx_bytes(labels), gz=gz)
 
 
-def write_npz(path: Path, **arrays) -> Path:
+def write_npz(path: Path, *, compressed: bool = False, **arrays) -> Path:
     """Save arrays to an .npz; the defaults are a small valid Keras-layout dataset."""
     defaults = {
         "x_train": random_images(20, seed=1),
@@ -65,7 +65,8 @@ def write_npz(path: Path, **arrays) -> Path:
         "y_test": digit_labels(10),
     }
     defaults.update(arrays)
-    np.savez(path, **{key: value for key, value in defaults.items() if value is not None})
+    save = np.savez_compressed if compressed else np.savez
+    save(path, **{key: value for key, value in defaults.items() if value is not None})
     return path
 
 
@@ -725,6 +726,57 @@ def test_gzip_that_claims_many_images_but_holds_few_raises_truncated(tmp_path):
     assert "short-idx3-ubyte.gz is truncated: 784 of 196,000,000 bytes" in message
 
 
+def refused_before_inflating(function, *args, peak_mib: float = 5) -> str:
+    """The DatasetError message of a call refused before it inflates what the file declares:
+    told by the memory it allocates, which inflating would take."""
+    error, _, peak = measured(function, *args)
+    assert isinstance(error, DatasetError), f"expected DatasetError, got {error!r}"
+    assert peak < peak_mib * MiB, f"allocated {peak / MiB:.0f} MiB"
+    return str(error)
+
+
+def gzip_of_zeros(path: Path, header: bytes, count: int) -> Path:
+    """`header`, then `count` zero bytes, gzipped a piece at a time: a small file that inflates big."""
+    with gzip.open(path, "wb") as file:
+        file.write(header)
+        for start in range(0, count, 16 * MiB):
+            file.write(bytes(min(16 * MiB, count - start)))
+    return path
+
+
+def test_idx_bomb_beside_few_labels_is_refused_from_the_headers_before_inflating(tmp_path):
+    """A gzip of 235 MB of zeros, small on disk, its image count honest, beside 20 labels."""
+    images = gzip_of_zeros(
+        tmp_path / "train-images-idx3-ubyte.gz",
+        idx_header(data.IDX_IMAGES_MAGIC, 300_000, 28, 28),
+        300_000 * 784,
+    )
+    write_file(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(digit_labels(20)), gz=True)
+    write_split(tmp_path, "t10k", random_images(2), digit_labels(2))
+    assert images.stat().st_size < 300_000
+
+    message = refused_before_inflating(load_idx_dir, tmp_path)
+
+    assert "train-images-idx3-ubyte.gz holds 300,000 images" in message
+    assert "train-labels-idx1-ubyte.gz holds 20 labels" in message
+
+
+def test_idx_labels_are_read_and_checked_before_the_images_inflate(tmp_path):
+    gzip_of_zeros(
+        tmp_path / "train-images-idx3-ubyte.gz",
+        idx_header(data.IDX_IMAGES_MAGIC, 300_000, 28, 28),
+        300_000 * 784,
+    )
+    labels = digit_labels(300_000)
+    labels[7] = 12
+    write_file(tmp_path / "train-labels-idx1-ubyte.gz", idx_bytes(labels), gz=True)
+    write_split(tmp_path, "t10k", random_images(2), digit_labels(2))
+
+    message = refused_before_inflating(load_idx_dir, tmp_path)
+
+    assert f"{tmp_path}: train labels must be whole numbers in 0..9" in message
+
+
 # --- .npz: archives -------------------------------------------------------------------------
 
 
@@ -863,6 +915,25 @@ def test_npz_with_an_unsupported_compression_method_raises(tmp_path):
     assert "numpy.savez" in message
 
 
+@pytest.mark.parametrize(("compression", "method"), [(zipfile.ZIP_BZIP2, 12), (zipfile.ZIP_LZMA, 14)])
+def test_npz_compressed_with_bzip2_or_lzma_is_refused_before_inflating(tmp_path, compression, method):
+    """zipfile inflates these a whole read of compressed bytes at a time, unbounded: reading the
+    first bytes of a member's header would inflate all of a bomb."""
+    path = tmp_path / "packed.npz"
+    with zipfile.ZipFile(path, "w", compression) as archive:
+        with archive.open("x_train.npy", "w") as member:
+            member.write(raw_npy((20, 28, 28)))
+            for _ in range(8):
+                member.write(bytes(8 * MiB))
+        for name, content in valid_members().items():
+            if name != "x_train.npy":
+                archive.writestr(name, content)
+
+    message = refused_before_inflating(data.load_npz, path)
+
+    assert f"packed.npz: x_train is compressed with zip method {method}, which cannot be read here" in message
+
+
 @pytest.mark.parametrize(
     ("shape", "descr", "expected"),
     [
@@ -997,6 +1068,41 @@ def test_zip_whose_directory_is_huge_is_refused_before_zipfile_parses_it(tmp_pat
     message = fails_fast(data.load_npz, path, peak_mib=5)
 
     assert "many.npz lists 524,288,000 bytes of archive entries" in message
+
+
+def test_npz_bomb_of_float_images_beside_few_labels_is_refused_before_inflating(tmp_path):
+    """An .npz of zeros, small on disk, declaring 85,000 float32 images a split beside 20 labels."""
+    zeros = np.zeros((85_000, 28, 28), np.float32)
+    path = write_npz(tmp_path / "bomb.npz", x_train=zeros, x_test=zeros, compressed=True)
+    del zeros
+    assert path.stat().st_size < 600_000
+
+    message = refused_before_inflating(data.load_npz, path)
+
+    assert "bomb.npz: x_train holds 85,000 images but y_train holds 20 labels" in message
+
+
+def test_npz_labels_are_read_and_checked_before_the_images_inflate(tmp_path):
+    labels = digit_labels(85_000)
+    labels[3] = 10
+    path = write_npz(
+        tmp_path / "bomb.npz", x_train=np.zeros((85_000, 28, 28), np.float32), y_train=labels, compressed=True
+    )
+
+    message = refused_before_inflating(data.load_npz, path)
+
+    assert "bomb.npz: train labels must be whole numbers in 0..9" in message
+
+
+def test_npz_of_float_images_takes_the_memory_of_its_uint8_digits_not_of_its_floats(tmp_path):
+    """20,000 float64 images are 125 MB stored, 16 MB as the uint8 digits the app keeps."""
+    images = np.random.default_rng(3).integers(0, 256, (20_000, 28, 28)).astype(np.float64)
+    path = write_npz(tmp_path / "floats.npz", x_train=images, y_train=digit_labels(20_000))
+
+    dataset, _, peak = measured(data.load_npz, path)
+
+    np.testing.assert_array_equal(dataset.x_train, images.astype(np.uint8))
+    assert peak < 48 * MiB, f"allocated {peak / MiB:.0f} MiB"
 
 
 @pytest.mark.parametrize(
@@ -1189,6 +1295,40 @@ def test_datasets_in_lists_at_most_50_sorted(tmp_path):
 def test_every_listed_dataset_opens_inside_the_data_folder(data_folder):
     for spec in data.datasets_in(data_folder):
         assert load_dataset(spec, root=data_folder).summary()["test"] > 0
+
+
+def not_utf8(folder: Path, name: bytes) -> bytes:
+    """The bytes path of `name` in `folder`: Linux names are bytes, and 0xff is never UTF-8."""
+    return os.path.join(os.fsencode(folder), name)
+
+
+def test_datasets_whose_names_are_not_utf8_are_listed_as_text_and_open_as_listed(data_folder):
+    with open(not_utf8(data_folder, b"caf\xff.npz"), "wb") as file:
+        write_npz(file)
+    os.mkdir(not_utf8(data_folder, b"scans\xff"))
+    folder = Path(os.fsdecode(not_utf8(data_folder, b"scans\xff")))
+    write_split(folder, "train", random_images(4), digit_labels(4))
+    write_split(folder, "t10k", random_images(2), digit_labels(2))
+
+    listed = data.datasets_in(data_folder)
+
+    assert "caf\\xff.npz" in listed and "scans\\xff" in listed
+    opened = load_dataset("caf\\xff.npz", root=data_folder)
+    assert (opened.name, opened.source) == ("caf\\xff", "data/caf\\xff.npz")
+    assert opened.summary()["train"] == 20
+    assert load_dataset("scans\\xff", root=data_folder).summary()["test"] == 2
+
+
+def test_a_damaged_file_whose_name_is_not_utf8_is_named_in_printable_text(data_folder):
+    with open(not_utf8(data_folder, b"torn\xff.npz"), "wb") as file:
+        file.write(b"PK\x03\x04 torn")
+
+    typed = fails_fast(load_dataset, "torn\\xff.npz", root=data_folder)
+    given = fails_fast(load_dataset, os.fsdecode(not_utf8(data_folder, b"torn\xff.npz")))
+
+    assert "data/torn\\xff.npz is not a readable .npz file" in typed
+    assert f"{data_folder}/torn\\xff.npz is not a readable .npz file" in given
+    assert typed.isprintable() and given.isprintable()
 
 
 # --- property-based: damaged files give a DatasetError and nothing else ---------------------

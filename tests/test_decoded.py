@@ -2,6 +2,7 @@
 
 import multiprocessing
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,6 +59,18 @@ def test_the_second_load_maps_the_first_ones_arrays_without_decoding(tmp_path, c
     assert_same(second, arrays())
     assert all(isinstance(array.base, np.memmap) or isinstance(array, np.memmap) for array in second)
     assert not any(array.flags.writeable for array in first + second)
+
+
+def test_a_source_whose_name_is_not_utf8_is_decoded_once_then_mapped(tmp_path, cache):
+    """Linux names are bytes: 0xff is not UTF-8, and the entry's name is made from the path's bytes."""
+    raw = os.path.join(os.fsencode(tmp_path), b"caf\xff.npz")
+    with open(raw, "wb") as file:
+        file.write(b"source bytes")
+    path, decode = Path(os.fsdecode(raw)), Decoder(arrays())
+    decoded.decoded([path], decode)
+    second = decoded.decoded([path], decode)
+    assert decode.calls == 1
+    assert_same(second, arrays())
 
 
 def test_a_changed_source_is_decoded_afresh(tmp_path, cache):

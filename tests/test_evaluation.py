@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from mnist_app.data import to_model_input
-from mnist_app.evaluation import evaluate, predict_probabilities
+from mnist_app.evaluation import OutputError, check_probabilities, evaluate, predict_probabilities
 
 
 def test_accuracy_and_loss_match_keras_evaluate(trained_mlp, sample):
@@ -43,3 +43,22 @@ def test_uint8_and_scaled_inputs_give_the_same_probabilities(trained_mlp, sample
 def test_empty_test_split_is_refused(trained_mlp, sample):
     with pytest.raises(ValueError, match="no test images"):
         evaluate(trained_mlp.model, sample.x_test[:0], sample.y_test[:0])
+
+
+@pytest.mark.parametrize(
+    ("outputs", "words"),
+    [
+        ([[np.nan] * 10], "NaN or infinite"),
+        ([[np.inf] + [0.0] * 9], "NaN or infinite"),
+        ([[-0.5, 1.5] + [0.0] * 8], "negative outputs"),
+        ([[0.05] * 10], "add up to 0.5, not 1"),
+    ],
+)
+def test_outputs_that_are_not_probabilities_are_refused(outputs, words):
+    with pytest.raises(OutputError, match=words):
+        check_probabilities(np.array(outputs, np.float32))
+
+
+def test_a_softmax_passes_the_probability_check(trained_mlp, sample):
+    probabilities = predict_probabilities(trained_mlp.model, sample.x_test[:50])
+    assert check_probabilities(probabilities) is probabilities

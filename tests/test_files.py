@@ -1,8 +1,10 @@
 """Tests for mnist_app.files: regular files only, sizes checked first, capped reads, paths kept inside."""
 
+import errno
 import gzip
 import io
 import os
+import re
 import threading
 import time
 import tracemalloc
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from mnist_app.errors import UserError
-from mnist_app.files import open_regular, read_capped, read_regular, resolve_inside
+from mnist_app.files import atomic_write, open_regular, read_capped, read_regular, resolve_inside
 
 MiB = 2**20
 
@@ -299,3 +301,42 @@ def test_resolve_inside_message_does_not_reveal_where_the_root_is(root):
     message = refusal(resolve_inside, root, "../secret", PathError)
 
     assert str(root.parent) not in message
+
+
+def test_atomic_write_replaces_the_file_whole_and_leaves_nothing_beside_it(tmp_path):
+    target = tmp_path / "lab.py"
+    target.write_text("old")
+    atomic_write(target, lambda file: file.write(b"new"))
+    assert target.read_text() == "new" and os.listdir(tmp_path) == ["lab.py"]
+    assert target.stat().st_mode & 0o777 == 0o644
+
+
+def test_atomic_write_on_a_full_disk_keeps_the_old_file_and_names_the_new_one(tmp_path):
+    """A disk that fills half way: no partial temporary file, the old file whole, the message naming it."""
+    target = tmp_path / "mine.npz"
+    target.write_bytes(b"old")
+
+    def fills_the_disk(file):
+        file.write(b"\0" * 20_000)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(PathError, match=re.escape(f"cannot write {target}: No space left on device")):
+        atomic_write(target, fills_the_disk, PathError)
+    assert target.read_bytes() == b"old" and os.listdir(tmp_path) == ["mine.npz"]
+
+
+def test_atomic_write_removes_its_temporary_file_on_any_failure(tmp_path, monkeypatch):
+    def fails(file):
+        file.write(b"half")
+        raise RuntimeError("a bug in the writer")
+
+    with pytest.raises(RuntimeError, match="a bug in the writer"):
+        atomic_write(tmp_path / "x.png", fails)
+
+    def disk_error(fd):
+        raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr(os, "fsync", disk_error)
+    with pytest.raises(UserError, match="x.png: Input/output error"):
+        atomic_write(tmp_path / "x.png", lambda file: file.write(b"whole"))
+    assert os.listdir(tmp_path) == []

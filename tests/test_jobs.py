@@ -5,9 +5,12 @@ import sys
 import threading
 import time
 
+import pytest
+
 from benchmarks.browser import REPO
-from mnist_app.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingQueue
+from mnist_app.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingQueue, start_together
 from mnist_app.training import TrainConfig
+from mnist_app.training_queue import QueueFull
 
 
 def wait_for(condition, timeout=60.0):
@@ -84,6 +87,28 @@ def test_failure_while_saving_is_reported_not_lost(sample):
     assert snapshot.state == FAILED and "disk full" in snapshot.error
 
 
+def test_a_failed_job_says_why_without_the_servers_paths(sample, caplog):
+    """What a job's page shows: the system's reason or the kind of bug, never a server path."""
+    folder = "/srv/mnist-app/models"
+    failures = [PermissionError(13, "Permission denied", f"{folder}/.mlp.tmp.keras"), KeyError(f"{folder}/x")]
+    said = []
+    for failure in failures:
+
+        def fail(result, failure=failure):
+            raise failure
+
+        job = TrainingJob(
+            sample, TrainConfig("mlp", epochs=1), on_result=fail, queue=TrainingQueue(1)
+        ).start()
+        job.join(120)
+        said.append(job.snapshot().error)
+    assert said == [
+        "PermissionError: Permission denied",
+        "an unexpected failure (KeyError); the details are in the server's log",
+    ]
+    assert folder in caplog.text, "the server's log has the whole story"
+
+
 def test_abandoned_job_stops_by_itself(sample):
     """Nobody left to press Stop (the browser session is gone): the job stops and saves."""
     job = TrainingJob(sample, TrainConfig("mlp", epochs=50), queue=TrainingQueue(1), abandoned=lambda: True)
@@ -101,6 +126,25 @@ def test_job_is_in_line_as_soon_as_it_starts(sample):
     first.stop()
     first.join(30)
     second.join(30)
+
+
+def test_a_visitors_jobs_are_queued_together_or_not_at_all(sample):
+    """Both networks of one Train run, past the visitor's limit: neither is queued, none runs."""
+    queue = TrainingQueue(1, per_visitor=2)
+    queue.join("their first job", visitor="a")
+    assert queue.acquire("their first job", threading.Event())
+    pair = [
+        TrainingJob(sample, TrainConfig(arch, epochs=1), queue=queue, visitor="a") for arch in ("mlp", "cnn")
+    ]
+    with pytest.raises(QueueFull, match="; you have 1 and ask for 2 more: wait for one to end"):
+        start_together(pair)
+    assert [queue.position(job) for job in pair] == [0, 0]
+    assert not any(job._thread.is_alive() for job in pair)
+    other = TrainingJob(sample, TrainConfig("mlp", epochs=1), queue=queue, visitor="b").start()
+    assert other.snapshot().queue_position == 1 and other.visitor == "b"
+    other.stop()
+    other.join(30)
+    assert other.snapshot().state == STOPPED and queue.position(other) == 0
 
 
 EXIT_WHILE_TRAINING = """

@@ -181,6 +181,15 @@ def test_a_dataset_name_cannot_put_code_into_the_script():
     assert all(line.lstrip().startswith("folder = ") for line in code_lines), code_lines
 
 
+def test_a_dataset_name_in_the_notebooks_words_is_shown_literally():
+    """Jupyter renders Markdown cells: a name holding an image would fetch it on opening."""
+    name = "![x](https:elsewhere.example) :red[big] <img src=x onerror=alert(1)>"
+    document = json.loads(notebook(name, name, epochs=1))
+    words = "".join(document["cells"][0]["source"])
+    assert "elsewhere" in words
+    assert "![" not in words and "](" not in words and "<img" not in words.replace("\\<img", "")
+
+
 def test_one_hot_rows_have_ten_columns_even_when_a_split_lacks_classes(sample):
     few = sample.y_train < 3
     prepared = lab.prepare(

@@ -60,3 +60,11 @@ def test_a_float32_copy_keeps_the_weights_and_the_optimizer_state():
     assert int(copy.optimizer.iterations.numpy()) == 1
     assert float(copy.optimizer.learning_rate.numpy()) == pytest.approx(0.002)
     np.testing.assert_allclose(copy.predict_on_batch(images), mixed.predict_on_batch(images), atol=0.05)
+
+
+def test_the_names_checked_without_keras_are_the_networks_built():
+    """The command line checks `--arch` before TensorFlow loads: against the same list of networks."""
+    from mnist_app.limits import ARCHITECTURE_NAMES
+    from mnist_app.models import ARCHITECTURES
+
+    assert list(ARCHITECTURE_NAMES) == list(ARCHITECTURES)

@@ -206,3 +206,95 @@ def test_counts_of_an_empty_or_absent_collection_are_zeros(data_dir):
     (only, _) = DigitStore().add(digit(1), 1)
     DigitStore().delete(only)
     assert DigitStore().counts() == zeros
+
+
+# --- Whose digits ----------------------------------------------------------------------------
+
+
+def test_a_visitor_sees_relabels_and_deletes_only_their_own_digits(data_dir):
+    """The issue's case: B saw A's drawing as "Your digit #31" and could delete it."""
+    a, b, everyone = DigitStore(owner="token-a"), DigitStore(owner="token-b"), DigitStore()
+    (theirs, _) = a.add(digit(1), 1)
+    (mine, _) = b.add(digit(2), 2)
+    everyone.add(digit(3), 3)
+    assert b.read().ids.tolist() == [mine] and a.read().ids.tolist() == [theirs]
+    with pytest.raises(DatasetError, match=f"no digit #{theirs} in my-digits"):
+        b.delete(theirs)
+    with pytest.raises(DatasetError, match=f"no digit #{theirs} in my-digits"):
+        b.relabel(theirs, 7)
+    assert a.read().labels.tolist() == [1], "A's digit is untouched"
+    assert b.counts()["total"] == 1 and everyone.counts()["total"] == 3
+    with sqlite3.connect(data_dir / "my-digits.sqlite3") as connection:
+        owners = dict(connection.execute("SELECT id, owner FROM digits"))
+    assert sorted(owners.values()) == ["", "token-a", "token-b"], "the command line's digits are nobody's"
+    with pytest.raises(DatasetError, match="holds no digits yet"):
+        DigitStore(owner="token-c").read()
+
+
+def test_a_visitor_keeps_at_most_their_share_and_the_others_can_still_save(data_dir, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_DIGITS_PER_VISITOR", "3")
+    flooder = DigitStore(owner="token-a")
+    flooder.add_many([digit(i) for i in range(2)], [0, 1])
+    with pytest.raises(
+        DatasetError, match="you have saved 2 digits, and one visitor keeps at most 3 on this server"
+    ):
+        flooder.add_many([digit(10), digit(11)], [0, 1])
+    assert len(flooder.read().labels) == 2, "all or nothing"
+    flooder.add(digit(12), 2)
+    with pytest.raises(DatasetError, match="delete some on the Explore page"):
+        flooder.add(digit(13), 3)
+    DigitStore(owner="token-b").add(digit(20), 4)
+    DigitStore().add_many([digit(30 + i) for i in range(5)], [5] * 5)
+    assert DigitStore().counts()["total"] == 9
+
+
+OLD_SCHEMA = (
+    """CREATE TABLE digits (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 9),
+        split TEXT NOT NULL CHECK (split IN ('train', 'test')),
+        pixels BLOB NOT NULL CHECK (length(pixels) = 784),
+        drawn_at TEXT NOT NULL
+    )""",
+    "CREATE TABLE revision (id INTEGER PRIMARY KEY CHECK (id = 1), number INTEGER NOT NULL, generation INTEGER NOT NULL)",
+    "INSERT INTO revision VALUES (1, 2, 42)",
+)
+
+
+def owner_column(path):
+    with sqlite3.connect(path) as connection:
+        return [row[1] for row in connection.execute("PRAGMA table_info(digits)")].count("owner")
+
+
+def test_a_file_from_before_owners_is_read_as_nobodys_and_migrated_whole_in_one_transaction(
+    data_dir, monkeypatch
+):
+    path = data_dir / "my-digits.sqlite3"
+    with sqlite3.connect(path) as connection:
+        for statement in OLD_SCHEMA:
+            connection.execute(statement)
+        for n in (1, 2):
+            connection.execute(
+                "INSERT INTO digits (label, split, pixels, drawn_at) VALUES (?, ?, ?, 'then')",
+                (n, split_of(digit(n)), digit(n).tobytes()),
+            )
+    assert DigitStore().read().labels.tolist() == [1, 2] and owner_column(path) == 0, "read, not changed"
+    with pytest.raises(DatasetError, match="holds no digits yet"):
+        DigitStore(owner="token-a").read()
+    monkeypatch.setattr("mnist_app.my_digits.MAX_DIGITS", 2)
+    with pytest.raises(DatasetError, match="keeps at most 2 digits"):
+        DigitStore(owner="token-a").add(digit(3), 3)
+    assert owner_column(path) == 0, "a write that fails takes its migration back with it"
+    monkeypatch.setattr("mnist_app.my_digits.MAX_DIGITS", 100)
+    (new, _) = DigitStore(owner="token-a").add(digit(3), 3)
+    assert owner_column(path) == 1
+    assert DigitStore(owner="token-a").read().ids.tolist() == [new]
+    kept = DigitStore().read()
+    assert kept.labels.tolist() == [1, 2, 3] and kept.drawn_at[:2] == ["then", "then"]
+    with sqlite3.connect(path) as connection:
+        assert connection.execute("SELECT owner FROM digits ORDER BY id").fetchall() == [
+            ("",),
+            ("",),
+            ("token-a",),
+        ]
+        assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from mnist_app import canvas
+from mnist_app.plain_text import literal
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -36,6 +37,11 @@ def canvas_drawing(strokes) -> np.ndarray:
     return np.asarray(image)
 
 
+def as_read(markdown: str) -> str:
+    """Markdown as a visitor reads it: each backslash escape (names are shown escaped) as its character."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+
+
 def fake_canvas(monkeypatch, drawing) -> None:
     """Stand in for the canvas component, which needs a browser, with what it "sent": the
     drawing as a PNG data URL, or, for a hostile client's payload, any value as it is."""
@@ -43,7 +49,7 @@ def fake_canvas(monkeypatch, drawing) -> None:
         buffer = io.BytesIO()
         Image.fromarray(drawing).save(buffer, format="PNG")
         drawing = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    result = {"drawing": {"raw": {"objects": []}, "data": drawing}, "backgroundFit": None}
+    result = {"drawing": drawing}
     monkeypatch.setattr(canvas, "pad", lambda: lambda **options: result)
 
 
@@ -395,7 +401,7 @@ def test_a_model_of_the_wrong_shape_is_refused_when_chosen(models_dir, monkeypat
     fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
     at = page("draw").run()
     assert not at.exception
-    assert "Cannot use this model" in at.error[0].value and "(3,)" in at.error[0].value
+    assert "Cannot use this model" in at.error[0].value and "(3,)" in as_read(at.error[0].value)
     train = page("train").run()
     assert not train.exception
     assert "Cannot evaluate three" in train.error[0].value
@@ -416,7 +422,7 @@ def test_paths_outside_the_data_folder_are_refused_alike_whether_they_exist_or_n
         at = page(name).run()
         at.text_input(key="dataset_path").input(typed).run()
         assert not at.exception
-        messages.append(at.error[0].value.replace(repr(typed), "PATH"))
+        messages.append(as_read(at.error[0].value).replace(repr(typed), "PATH"))
     assert len(set(messages)) == 1 and "inside the data folder" in messages[0]
 
 
@@ -428,7 +434,7 @@ def test_a_bad_dataset_in_the_data_folder_gets_st_error_and_the_page_works(name,
         at = page(name).run()
         at.text_input(key="dataset_path").input(typed).run()
         assert not at.exception
-        assert "Cannot open the dataset" in at.error[0].value and words in at.error[0].value
+        assert "Cannot open the dataset" in at.error[0].value and words in as_read(at.error[0].value)
         assert at.title, "the page still renders"
 
 
@@ -441,7 +447,7 @@ def test_a_dataset_in_the_data_folder_opens_from_the_browser(data_dir, sample):
         y_test=sample.y_test[:20],
     )
     at = page("explore").run()
-    assert "mine.npz" in at.text_input(key="dataset_path").proto.help
+    assert "mine.npz" in as_read(at.text_input(key="dataset_path").proto.help)
     at.text_input(key="dataset_path").input("mine.npz").run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Training images"] == "50"
@@ -459,7 +465,7 @@ def test_draw_page_refuses_hostile_uploads_and_keeps_working(default_model, monk
     at = page("draw").run()
     at.get("file_uploader")[0].upload(name, content, "image/png").run()
     assert not at.exception
-    assert f"Cannot read {name}" in at.error[0].value
+    assert f"Cannot read {name}" in as_read(at.error[0].value)
     assert at.button(key="clear_canvas")
 
 
@@ -804,7 +810,7 @@ def test_explore_deletes_the_digit_on_screen_even_after_another_visitor_deleted_
     at.button(key=f"delete_digit_{target}").click().run()
     assert not at.exception
     assert f"Cannot change your digit #{target}: no digit #{target} in my-digits." in [
-        e.value for e in at.error
+        as_read(e.value) for e in at.error
     ]
 
 
@@ -813,7 +819,7 @@ def test_an_empty_my_digits_says_how_to_fill_it(data_dir):
     at.session_state["dataset"] = "my-digits"
     at.run()
     assert not at.exception
-    assert "my-digits holds no digits yet: draw some and save them" in at.error[0].value
+    assert "my-digits holds no digits yet: draw some and save them" in as_read(at.error[0].value)
 
 
 def test_my_digits_page_reads_and_fine_tunes_on_the_learners_digits(
@@ -846,21 +852,296 @@ def test_my_digits_page_without_digits_says_where_to_draw_them(default_model, da
     assert "You have saved no digits yet" in at.info[0].value
 
 
-def test_text_from_a_model_file_is_shown_literally_never_as_markdown(models_dir):
-    """A description's dataset and class names reach captions and messages, which render
-    Markdown: an image there would make every visitor's browser fetch an address."""
+# Markdown and HTML that a file, a folder, a model or a visitor may name. A file's name cannot
+# hold "/"; browsers read "https:elsewhere.example" as "https://elsewhere.example/".
+HOSTILE = "![x](https://elsewhere.example/x.png) :red[big] **bold** [link](javascript:alert(1)) <img src=x onerror=alert(1)>"
+HOSTILE_MODELS = {
+    "![x](https:elsewhere.example)": "mlp",
+    ":red[big] **bold**": "cnn",
+    "[link](javascript:alert(1)) <img src=x onerror=alert(1)>": "cnn",
+}
+# Its classes are named in Markdown and HTML too, its layers in what TensorFlow lets through.
+ODD_CLASSES_MODEL = "<img src=x onerror=alert(2)> :blue[classes]"
+ODD_LAYER = "__units__"
+HOSTILE_FOLDER = ":red[big] ![x](https:elsewhere.example) <img src=x onerror=alert(1)>"
+# Markdown that would render: an image or link, a colour directive, emphasis, HTML, a URL.
+RENDERED = re.compile(r"!\[|\]\(|:(red|blue)\[|(?<!\\)\*bold|__units|(?<!\\)<img|javascript:|https:")
+# Fields Streamlit shows as plain text (select options, code, a text box's value, ids) or
+# never shows (keys, chart data); everything else is Markdown, except st.html's body.
+PLAIN_TEXT_FIELDS = {
+    "selectbox.options", "selectbox.raw_value", "multiselect.options", "multiselect.raw_values",
+    "text_input.value", "text_input.default", "text_input.placeholder", "code.code_text",
+    "vega_lite_chart.spec",  # Vega draws its text as text
+}  # fmt: skip
+HTML_FIELDS = {"html.body"}
+
+
+@pytest.fixture
+def hostile_names(models_dir, data_dir, sample):
+    """Models, a dataset folder and my digits, every name and description holding Markdown and HTML."""
     import json
 
+    import keras
+    from test_data import write_split
     from test_store import with_description
 
-    description = json.dumps(
-        {"dataset": "![x](http://127.0.0.1:9/x.png)", "classes": [f":red[{i}] **{i}**" for i in range(10)]}
+    from mnist_app.data import DIGIT_NAMES
+    from mnist_app.my_digits import DigitStore
+    from mnist_app.store import save_model
+
+    for day, (name, arch) in enumerate(HOSTILE_MODELS.items(), start=1):
+        created = f"2026-01-0{day}T00:00"
+        description = json.dumps(
+            {"arch": arch, "dataset": HOSTILE, "classes": DIGIT_NAMES, "created": created}
+        )
+        with_description(
+            REPO / "models" / "default.keras", models_dir / f"{name}.keras",
+            lambda archive, description=description: archive.writestr("mnist_app.json", description),
+        )  # fmt: skip
+    odd = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(16, activation="relu", name=ODD_LAYER),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
     )
-    with_description(
-        REPO / "models" / "default.keras", models_dir / "hostile.keras",
-        lambda archive: archive.writestr("mnist_app.json", description),
-    )  # fmt: skip
+    classes = [f"{digit} {HOSTILE}" for digit in DIGIT_NAMES]
+    description = {"arch": "mlp", "dataset": HOSTILE, "classes": classes}
+    save_model(odd, models_dir / f"{ODD_CLASSES_MODEL}.keras", description)
+    folder = data_dir / HOSTILE_FOLDER
+    folder.mkdir()
+    write_split(folder, "train", sample.x_train[:2000], sample.y_train[:2000])
+    write_split(folder, "t10k", sample.x_test[:100], sample.y_test[:100])
+    DigitStore().add_many(list(sample.x_train[:30]), [int(y) for y in sample.y_train[:30]])
+
+
+def shown_text(*blocks) -> dict[str, list[str]]:
+    """Every string the page sent to the browser, by element and field, read from the protos."""
+    found: dict[str, list[str]] = {}
+
+    def read(message, where: str) -> None:
+        for field, value in message.ListFields():
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                values = [*value.keys(), *value.values()]
+            else:
+                values = value if field.is_repeated else [value]
+            for item in values:
+                if isinstance(item, str):
+                    found.setdefault(f"{where}.{field.name}", []).append(item)
+                elif hasattr(item, "ListFields"):
+                    read(item, f"{where}.{field.name}")
+
+    def walk(node) -> None:
+        if getattr(node, "proto", None) is not None:
+            read(node.proto, node.type)
+        for child in getattr(node, "children", {}).values():
+            walk(child)
+
+    for block in blocks:
+        walk(block)
+    return found
+
+
+def assert_shown_literally(at: AppTest, *expected: str) -> None:
+    """No Markdown or HTML from a name renders anywhere on the page, and the names are there."""
+    assert not at.exception, at.exception
+    found = shown_text(at.main, at.sidebar)
+    for where, texts in found.items():
+        if where in PLAIN_TEXT_FIELDS or where.endswith(".id"):
+            continue
+        for text in texts:
+            if where in HTML_FIELDS:
+                assert "<img" not in text, (where, text)
+            else:
+                assert not RENDERED.search(text), (where, text)
+    shown = shown_text(at.main).items()
+    markdown = " ".join(" ".join(texts) for where, texts in shown if where not in PLAIN_TEXT_FIELDS)
+    for name in expected:
+        assert literal(name) in markdown, name
+
+
+@pytest.mark.parametrize(
+    ("name", "state", "expected"),
+    [
+        ("explore", {}, [HOSTILE_FOLDER]),
+        ("lab", {}, [HOSTILE_FOLDER]),
+        ("train", {"model_name": ODD_CLASSES_MODEL}, [HOSTILE_FOLDER, ODD_CLASSES_MODEL, HOSTILE]),
+        (
+            "compare",
+            {"compare_models": [*HOSTILE_MODELS, ODD_CLASSES_MODEL]},
+            [HOSTILE_FOLDER, *HOSTILE_MODELS],
+        ),
+        ("draw", {"model_name": ODD_CLASSES_MODEL}, [HOSTILE]),
+        ("inside", {"model_name": ODD_CLASSES_MODEL}, [HOSTILE, ODD_CLASSES_MODEL, ODD_LAYER]),
+        ("my_digits", {"model_name": ":red[big] **bold**"}, [":red[big] **bold**"]),
+    ],
+)
+def test_markdown_and_html_in_names_are_shown_literally_on_every_page(
+    hostile_names, monkeypatch, name, state, expected
+):
+    """Model files, their descriptions and layers, and a dataset folder, all named in Markdown
+    and HTML: no image, link, colour, emphasis or tag of theirs renders on any page."""
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = app_page(name)
+    for key, value in state.items():
+        at.session_state[key] = value
+    at.run()
+    if name in ("explore", "lab", "train", "compare"):
+        at.text_input(key="dataset_path").input(HOSTILE_FOLDER).run()
+    assert not at.error, [e.value for e in at.error]
+    assert_shown_literally(at, *expected)
+
+
+def test_a_typed_path_and_an_uploads_name_are_shown_literally_in_their_errors(hostile_names, monkeypatch):
+    """What a visitor types or uploads comes back in `st.error` as the characters it is."""
+    at = page("explore").run()
+    at.text_input(key="dataset_path").input(HOSTILE).run()
+    assert "Cannot open the dataset" in at.error[0].value
+    assert_shown_literally(at, HOSTILE)
+    fake_canvas(monkeypatch, None)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload(f"{HOSTILE}.png", b"not a picture", "image/png").run()
+    assert "Cannot read" in at.error[0].value
+    assert_shown_literally(at, f"{HOSTILE}.png")
+
+
+def test_training_on_a_dataset_named_in_markdown_shows_its_name_literally(hostile_names):
+    """The progress line names the dataset; the end says where the model was saved."""
+    at = app_page("train").run()
+    at.text_input(key="dataset_path").input(HOSTILE_FOLDER).run()
+    at.number_input(key="train_epochs").set_value(200).run()
+    at.button(key="start_training").click().run()
+    wait_until(at, lambda at: any("epoch" in text for text in progress_texts(at)), timeout=120)
+    assert_shown_literally(at, HOSTILE_FOLDER)
+    assert any(literal(HOSTILE_FOLDER) in text for text in progress_texts(at))
+    at.button(key="stop_training").click().run()
+    wait_until(at, lambda at: any("Saved as" in s.value for s in at.success))
+    assert_shown_literally(at, HOSTILE_FOLDER)
+
+
+# --- Model files named in bytes that are not UTF-8; a read-only models folder ---------------
+
+
+@pytest.fixture
+def model_named_in_bytes(default_model, models_dir):
+    """A copy of the default model named `x\\xff.keras`, byte 0xff and all (Python: `x\\udcff`).
+
+    Its description is the default's, so it sorts first (by name) and is every page's model in use.
+    """
+    odd = os.fsencode(models_dir) + b"/x\xff.keras"
+    shutil.copy(default_model, odd)
+    return odd
+
+
+def test_a_model_file_named_in_bytes_that_are_not_utf8_is_listed_renamed_and_deleted(
+    model_named_in_bytes, models_dir
+):
     at = page("train").run()
     assert not at.exception
-    (message,) = [info.value for info in at.info if "trained on other classes" in info.value]
-    assert r"\!\[x\]\(http\:\/\/127\.0\.0\.1\:9\/x\.png\)" in message and "![x](" not in message
+    assert "x\\xff" in at.dataframe[0].value["name"].tolist()
+    assert at.selectbox(key="model_name").value == "x\\xff", "in use, and read"
+    assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9
+    at.selectbox(key="manage_model").select("x\\xff").run()
+    at.text_input(key="rename_to_x\\xff").input("fixed")
+    at.button(key="rename_model").click().run()
+    assert not at.exception and not at.error
+    assert sorted(p.name for p in models_dir.glob("*.keras")) == ["default.keras", "fixed.keras"]
+    shutil.copy(models_dir / "fixed.keras", model_named_in_bytes)
+    at.run()
+    at.selectbox(key="manage_model").select("x\\xff").run()
+    at.button(key="delete_model").click().run()
+    assert not at.exception and not at.error
+    assert sorted(p.name for p in models_dir.glob("*.keras")) == ["default.keras", "fixed.keras"]
+
+
+@pytest.mark.parametrize("name", ["draw", "compare", "inside", "my_digits"])
+def test_every_page_that_picks_a_model_works_with_one_named_in_bytes_that_are_not_utf8(
+    model_named_in_bytes, data_dir, name
+):
+    """Each loads, reads or evaluates it; none shows an error about it (nor any failure)."""
+    at = app_page(name)
+    at.session_state["inside_source"] = "Test image"
+    at.run()
+    assert not at.exception
+    if name == "compare":
+        assert at.multiselect(key="compare_models").value == ["x\\xff", "default"]
+        assert at.dataframe[0].value["model"].tolist() == ["x\\xff", "default"]
+    else:
+        assert at.selectbox(key="model_name").value == "x\\xff"
+    errors = [error.value for error in at.error]
+    assert not [e for e in errors if "model" in e.lower() or "unexpected" in e], errors
+    if name == "inside":
+        assert next(m for m in at.metric if m.label == "Prediction")
+
+
+def test_a_read_only_models_folder_says_why_on_the_train_page_never_the_servers_path(
+    default_model, models_dir, monkeypatch
+):
+    """Rename, delete and the save after training each say the system's reason, and no path."""
+    from test_store import refuse_folder_changes
+
+    shutil.copy(default_model, models_dir / "mine.keras")
+    at = page("train").run()
+    at.selectbox(key="manage_model").select("mine").run()
+    at.number_input(key="train_epochs").set_value(1).run()
+    at.text_input(key="rename_to_mine").input("yours")
+    with monkeypatch.context() as read_only:
+        refuse_folder_changes(read_only)
+        at.button(key="rename_model").click().run()
+        renaming = at.error[0].value
+        at.button(key="delete_model").click().run()
+        deleting = at.error[0].value
+    with monkeypatch.context() as read_only:
+        refuse_folder_changes(read_only)
+        at.button(key="start_training").click().run()
+        wait_until(at, lambda at: any("Training failed" in error.value for error in at.error), timeout=120)
+    training = next(error.value for error in at.error if "Training failed" in error.value)
+    assert not at.exception
+    for message, action in [(renaming, "rename mine"), (deleting, "delete mine"), (training, "save mlp")]:
+        words = message.replace("\\", "")
+        assert f"the models folder refused to {action}" in words and "Permission denied" in words, words
+        assert models_dir.parent.name not in words, "the server's paths stay on the server"
+    kept = sorted(p.name for p in models_dir.glob("*.keras") if not p.name.startswith("."))
+    assert kept == ["default.keras", "mine.keras"]
+
+
+def test_on_a_shared_server_a_visitor_sees_and_changes_only_their_own_digits(data_dir, monkeypatch):
+    """The issue's case: B saw A's drawing on Explore as "Your digit #31" and could delete it."""
+    from mnist_app.my_digits import DigitStore, split_of
+
+    monkeypatch.setenv("MNIST_APP_SHARED", "1")
+    DigitStore(owner="token-a").add_many([np.full((28, 28), i, np.uint8) for i in range(10)], list(range(10)))
+    DigitStore().add(np.full((28, 28), 99, np.uint8), 9)
+    trained_on = [np.full((28, 28), v, np.uint8) for v in range(100, 200)]
+    image = next(image for image in trained_on if split_of(image) == "train")
+    (mine, _) = DigitStore(owner="token-b").add(image, 4)
+    at = page("explore")
+    at.session_state["visitor_token"] = "token-b"
+    at.session_state["dataset"] = "my-digits"
+    at.run()
+    assert not at.exception and not at.error
+    metrics = {m.label: m.value for m in at.metric}
+    assert (metrics["Training images"], metrics["Test images"]) == ("1", "0")
+    assert f"Your digit #{mine}, kept in the train split." in [c.value for c in at.caption]
+    at.text_input(key="dataset_path").input("my-digits").run()
+    assert {m.label: m.value for m in at.metric}["Training images"] == "1", "typed, the name is theirs too"
+    at.text_input(key="dataset_path").input("").run()
+    at.button(key=f"delete_digit_{mine}").click().run()
+    assert not at.exception
+    assert DigitStore(owner="token-b").counts()["total"] == 0
+    assert DigitStore().counts()["total"] == 11, "A's and the command line's digits stay"
+
+
+def test_train_page_refuses_a_job_past_the_servers_work_cap(models_dir, monkeypatch):
+    """The issue's case: 200-epoch jobs held the trainer for hours while others queued."""
+    monkeypatch.setenv("MNIST_APP_MAX_IMAGES_PER_JOB", "100000")
+    at = page("train").run()
+    at.number_input(key="train_epochs").set_value(30).run()
+    at.button(key="start_training").click().run()
+    assert not at.exception
+    assert [as_read(e.value) for e in at.error] == [
+        "Cannot start training: 30 epochs of 4,000 training images is 120,000 images to train on, "
+        "and this server lets one job take 100,000: choose at most 25 epochs."
+    ]
+    assert not progress_texts(at) and at.button(key="start_training")

@@ -415,30 +415,7 @@ def test_two_renames_of_one_model_at_once_leave_one_copy(model_file, models_dir)
         assert sum("no saved model" in outcome for outcome in outcomes) == 1, outcomes
 
 
-# --- Bounded disk ---------------------------------------------------------------------------
-
-
-def test_pruning_keeps_the_cap_and_deletes_the_departed_visitors_models_first(model_file, models_dir):
-    def app_model(name, created, owner):
-        description = {"saved_by": "app", "owner": owner, "created": created}
-        with_description(
-            model_file,
-            models_dir / f"{name}.keras",
-            lambda a: a.writestr(METADATA_ENTRY, json.dumps(description)),
-        )
-
-    app_model("oldest-present", "2026-01-01", "present")
-    app_model("old-gone", "2026-02-01", "gone")
-    app_model("new-gone", "2026-03-01", "gone")
-    app_model("newest", "2026-04-01", "present")
-    shutil.copy(model_file, models_dir / "default.keras")
-    shutil.copy(model_file, models_dir / "from-the-shell.keras")
-    store = ModelStore()
-    deleted = store.prune(keep="newest", owner_active=lambda owner: owner == "present", limit=2)
-    assert deleted == ["old-gone", "new-gone"]
-    remaining = sorted(p.stem for p in models_dir.glob("*.keras"))
-    assert remaining == ["default", "from-the-shell", "newest", "oldest-present"]
-    assert store.prune(keep="newest", owner_active=lambda owner: True, limit=1) == ["oldest-present"]
+# --- A shared server ------------------------------------------------------------------------
 
 
 def test_the_store_itself_refuses_a_visitors_change_to_someone_elses_model(
@@ -492,3 +469,167 @@ def test_the_dry_build_leaves_no_variable_waiting_to_be_made(model_file):
 
     load_model(model_file)
     assert not global_state.get_global_attribute("uninitialized_variables")
+
+
+# --- What a model computes ------------------------------------------------------------------
+
+
+def test_twenty_weights_that_would_take_gigabytes_to_read_digits_are_refused_small(tmp_path):
+    """Reshape, UpSampling2D(20), GlobalAveragePooling2D, Dense(10): 313,600 numbers per image,
+    gigabytes for a batch of test images. Refused from its configuration, in a process of its
+    own so that its peak memory is its own."""
+    import subprocess
+    import sys
+
+    bomb = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Reshape((28, 28, 1)),
+            keras.layers.UpSampling2D(20, name="up_sampling2d"),
+            keras.layers.GlobalAveragePooling2D(),
+            keras.layers.Dense(10, activation="softmax"),
+        ]
+    )
+    path = save_model(bomb, tmp_path / "bomb.keras", {})
+    code = (
+        "import resource, sys, numpy as np\n"
+        "from mnist_app.evaluation import predict_probabilities\n"
+        "from mnist_app.store import ModelError, load_model\n"
+        "import keras\n"
+        "keras.ops.zeros((1,))  # TensorFlow started before the count begins\n"
+        "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
+        "try:\n"
+        "    predict_probabilities(load_model(sys.argv[1]), np.zeros((1024, 28, 28), np.uint8))\n"
+        "    print('read 1,024 digits')\n"
+        "except ModelError as error:\n"
+        "    print(error)\n"
+        "print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)\n"
+    )
+    repo = Path(__file__).resolve().parent.parent
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, text=True, cwd=repo, timeout=300
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    *said, grew_mb = done.stdout.strip().splitlines()
+    assert "313,600 numbers per image in its layer up_sampling2d" in said[-1], said
+    assert int(grew_mb) < 200, f"the refusal took {grew_mb} MB"
+
+
+def test_a_configuration_of_thousands_of_layers_is_refused_before_keras_reads_it(
+    model_file, tmp_path, monkeypatch
+):
+    """5,200 Dense layers in a 4 MB config.json took Keras minutes and gigabytes to build."""
+    with zipfile.ZipFile(model_file) as archive:
+        config = json.loads(archive.read("config.json"))
+    config["config"]["layers"][1:1] = [
+        {"module": "keras.layers", "class_name": "Dense", "config": {"name": f"d{n}", "units": 10}}
+        for n in range(5_200)
+    ]
+    path = tmp_path / "layers.keras"
+    with zipfile.ZipFile(model_file) as original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as copy:
+        for entry in original.infolist():
+            data = json.dumps(config) if entry.filename == "config.json" else original.read(entry)
+            copy.writestr(entry.filename, data)
+
+    def never(*args, **kwargs):
+        raise AssertionError("Keras was asked to build it")
+
+    monkeypatch.setattr(keras.saving, "deserialize_keras_object", never)
+    monkeypatch.setattr(keras.models, "load_model", never)
+    with pytest.raises(ModelError, match="layers.keras has more than 200 layers in its configuration"):
+        load_model(path)
+
+
+# --- File names that are not UTF-8 ------------------------------------------------------------
+
+
+def test_a_file_name_that_is_not_utf8_is_listed_escaped_and_can_be_renamed_and_deleted(
+    model_file, models_dir
+):
+    """Python reads the byte 0xff of a file name as the lone surrogate \\udcff, which no page can send."""
+    import os
+
+    odd = os.fsencode(models_dir) + b"/x\xff.keras"
+    shutil.copy(model_file, odd)
+    store = ModelStore()
+    (listed,) = store.list()
+    assert listed.name == "x\\xff" and not listed.error
+    listed.name.encode("utf-8")  # what Streamlit does to every option it sends
+    assert listed.label == "x\\xff (tiny on ?)"
+    assert isinstance(hash(listed.cache_key), int) and listed.cache_key[0] == odd
+    assert load_model(listed.cache_key[0]).output_shape == (None, 10)
+    assert store.get("x\\xff").metadata["arch"] == "tiny"
+    assert store.rename("x\\xff", "fixed").name == "fixed"
+    assert sorted(os.listdir(os.fsencode(models_dir))) == [b".lock", b"fixed.keras"]
+    shutil.copy(model_file, odd)
+    assert store.delete("x\\xff") == "x\\xff"
+    assert sorted(os.listdir(os.fsencode(models_dir))) == [b".lock", b"fixed.keras"]
+
+
+def test_escaped_names_lead_back_to_exactly_one_file(model_file, models_dir):
+    """A name holding a backslash, or the very text another file's escape gives, is told apart."""
+    import os
+
+    for raw in (b"x\xff.keras", b"x\\xff.keras", b"back\\slash.keras"):
+        shutil.copy(model_file, os.fsencode(models_dir) + b"/" + raw)
+    store = ModelStore()
+    assert sorted(m.name for m in store.list()) == ["back\\\\slash", "x\\\\xff", "x\\xff"]
+    store.delete("x\\\\xff")
+    assert sorted(os.listdir(os.fsencode(models_dir))) == [b".lock", b"back\\slash.keras", b"x\xff.keras"]
+    for unknown in ("x\\xFF", "x\\x41", "back\\slash", "x\udcff", "\\"):
+        with pytest.raises(ModelError, match="no saved model"):
+            store.delete(unknown)
+
+
+# --- A read-only models folder ----------------------------------------------------------------
+
+
+def refuse_folder_changes(monkeypatch) -> None:
+    """The models folder refusing every change, as a read-only one does (root ignores chmod)."""
+    import os
+
+    def refuse(*paths, **kwargs):
+        raise PermissionError(13, "Permission denied", os.fspath(paths[-1]))
+
+    for name in ("link", "unlink", "replace", "rename"):
+        monkeypatch.setattr(os, name, refuse)
+
+
+def test_a_read_only_models_folder_gives_the_reason_and_the_model_never_the_path(
+    model_file, models_dir, monkeypatch
+):
+    shutil.copy(model_file, models_dir / "mine.keras")
+    store, model = ModelStore(), load_model(model_file)
+    refuse_folder_changes(monkeypatch)
+    refusals = {
+        "rename": lambda: store.rename("mine", "yours"),
+        "delete": lambda: store.delete("mine"),
+        "save": lambda: store.save_new(model, "mine", {}),
+    }
+    for action, change in refusals.items():
+        with pytest.raises(ModelError) as refused:
+            change()
+        message = str(refused.value)
+        assert message.startswith(f"the models folder refused to {action} mine: Permission denied"), message
+        assert str(models_dir) not in message
+    assert [p.name for p in models_dir.iterdir() if not p.name.startswith(".")] == ["mine.keras"]
+
+
+@pytest.mark.parametrize(
+    ("description", "words"),
+    [
+        ("[" * 100_000 + "]" * 100_000, "unreadable mnist_app.json (RecursionError)"),
+        ('{"test_accuracy": Infinity}', "'test_accuracy' is not a plain number"),
+        ('{"epochs": ' + "9" * 400 + "}", "'epochs' is not a plain number"),
+        ('{"classes": 5}', "says it reads classes 5"),
+    ],
+    ids=["deep", "infinite", "400-digits", "classes-5"],
+)
+def test_load_model_refuses_a_description_the_list_marks_broken(model_file, tmp_path, description, words):
+    """One check for every command and page: what the list calls broken, no caller loads."""
+    broken = with_description(
+        model_file, tmp_path / "broken.keras", lambda a: a.writestr(METADATA_ENTRY, description)
+    )
+    with pytest.raises(ModelError, match="^cannot load model: broken.keras ") as refused:
+        load_model(broken)
+    assert words in str(refused.value)

@@ -115,7 +115,7 @@ def show_curves(chosen) -> None:
     missing = [name for name, curve in runs.items() if not curve]
     if missing:
         st.caption(
-            f"No curve history for {', '.join(f'**{name}**' for name in missing)}: saved before "
+            f"No curve history for {', '.join(f'**{literal(name)}**' for name in missing)}: saved before "
             "the app kept the whole curve, by another program, or a history that does not add up."
         )
     kept = {name: curve for name, curve in runs.items() if curve}
@@ -130,7 +130,7 @@ def show_per_class(comparison: Comparison, data) -> None:
         row = comparison.contenders[first : first + MATRICES_A_ROW]
         for column, entry in zip(st.columns(MATRICES_A_ROW), row, strict=False):
             with column:
-                st.markdown(f"**{entry.name}**")
+                st.markdown(f"**{literal(entry.name)}**")
                 # Keyed by name: a selection stays with its model when others come or go.
                 panels.confusion_matrix(entry.evaluation, data, key=f"compare_confusion_{entry.name}")
 
@@ -176,9 +176,10 @@ def digit_table(comparison: Comparison, indices: np.ndarray, data, key: str) -> 
 def show_disagreements(comparison: Comparison, models: dict, data) -> None:
     i, j = choose_pair(comparison)
     a, b = comparison.contenders[i].name, comparison.contenders[j].name
+    shown_a, shown_b = literal(a), literal(b)
     groups = [
-        (f"{a} right, {b} wrong", comparison.right_only(i, j), "a"),
-        (f"{b} right, {a} wrong", comparison.right_only(j, i), "b"),
+        (f"{shown_a} right, {shown_b} wrong", comparison.right_only(i, j), "a"),
+        (f"{shown_b} right, {shown_a} wrong", comparison.right_only(j, i), "b"),
         ("every model wrong", comparison.wrong_in_all(), "all"),
     ]
     tabs = st.tabs([f"{title} ({len(found):,})" for title, found, _ in groups])
@@ -206,7 +207,7 @@ def show_closer_look(index: int, models: dict, data) -> None:
     left, right = st.columns([1, 3])
     left.image(
         enlarge(data.x_test[index], DIGIT_ZOOM),
-        caption=f"Test image #{index}, labelled {names[data.y_test[index]]}",
+        caption=f"Test image #{index}, labelled {literal(names[data.y_test[index]])}",
     )
     chart = charts.grouped_bars(table, "class", "probability", "model", "probability", list(models))
     right.altair_chart(chart, width="stretch")
@@ -234,7 +235,7 @@ def main() -> None:
         st.info("Fewer than two of the chosen models can be compared on this dataset.")
         return
     comparison = compare([entry for _, entry in entries], data.y_test)
-    st.caption(f"On the {comparison.n:,} test images of **{data.name}**.")
+    st.caption(f"On the {comparison.n:,} test images of **{literal(data.name)}**.")
     show_table(comparison)
     models = {saved.name: resources.model(saved) for saved, _ in entries}
     sections = [

@@ -9,9 +9,9 @@ from mnist_app import resources
 from mnist_app.canvas import sketch
 from mnist_app.data import DIGIT_NAMES
 from mnist_app.html_bars import probability_bars_html
-from mnist_app.my_digits import DigitStore
 from mnist_app.page_errors import attempt, show_unexpected
 from mnist_app.pictures import enlarge
+from mnist_app.plain_text import literal
 from mnist_app.preprocessing import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.sidebar import choose_model
 from mnist_app.timing import timed
@@ -30,7 +30,9 @@ def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
     if len(probabilities) != len(class_names):
         class_names = [str(label) for label in range(len(probabilities))]
     best = int(probabilities.argmax())
-    st.metric("Prediction", class_names[best], help="The class the model gives the highest probability")
+    st.metric(
+        "Prediction", literal(class_names[best]), help="The class the model gives the highest probability"
+    )
     st.caption(f"Confidence {probabilities[best]:.1%}")
     st.html(probability_bars_html(probabilities, class_names))
     seen = enlarge((prepared.image * 255).astype(np.uint8), SEEN_ZOOM)
@@ -49,7 +51,7 @@ def keep_digit(image: np.ndarray, predicted: int) -> None:
         help="Correct the label if the model read it wrong",
     )  # fmt: skip
     if right.button("Save to my digits", icon=":material/bookmark_add:", key="keep_digit"):
-        kept = attempt(lambda: DigitStore().add(image, label), "Cannot save the digit")
+        kept = attempt(lambda: resources.digit_store().add(image, label), "Cannot save the digit")
         if kept is not None:
             digit_id, split = kept
             st.success(

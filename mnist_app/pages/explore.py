@@ -7,7 +7,7 @@ from mnist_app import resources
 from mnist_app.data import DIGIT_NAMES
 from mnist_app.errors import UserError
 from mnist_app.html_bars import class_balance_html, histogram_html
-from mnist_app.my_digits import DATASET_NAME, DigitStore
+from mnist_app.my_digits import DATASET_NAME
 from mnist_app.page_errors import attempt
 from mnist_app.pictures import enlarge
 from mnist_app.plain_text import literal
@@ -26,7 +26,7 @@ def change_my_digit(change, digit_id: int, *args) -> None:
     try:
         change(digit_id, *args)
     except UserError as error:
-        st.session_state[EDIT_ERROR] = f"Cannot change your digit #{digit_id}: {error}."
+        st.session_state[EDIT_ERROR] = literal(f"Cannot change your digit #{digit_id}: {error}.")
 
 
 def edit_my_digit(split: str, index: int) -> None:
@@ -39,7 +39,7 @@ def edit_my_digit(split: str, index: int) -> None:
         return
     digit_id = int(ids[index])
     label = int(digits.labels[digits.ids == digit_id][0])
-    store = DigitStore()
+    store = resources.digit_store()
     st.caption(f"Your digit #{digit_id}, kept in the {split} split.")
     new_label = st.selectbox("Its label", range(len(DIGIT_NAMES)), index=label, key=f"relabel_{digit_id}")
     save, delete = st.columns(2)
@@ -60,7 +60,7 @@ if data is None:
     st.stop()
 
 if data.notice:
-    st.info(data.notice, icon=":material/info:")
+    st.info(literal(data.notice), icon=":material/info:")
 
 columns = st.columns(4)
 columns[0].metric("Training images", f"{len(data.y_train):,}")
@@ -88,7 +88,7 @@ picked = rng.choice(pool, size=min(GRID_SIZE, len(pool)), replace=False) if len(
 if len(picked):
     st.image(
         [enlarge(images[i], ZOOM) for i in picked],
-        caption=[f"#{i}: {data.class_names[labels[i]]}" for i in picked],
+        caption=[f"#{i}: {literal(data.class_names[labels[i]])}" for i in picked],
     )
 else:
     st.warning("This split has no images of that class.")
@@ -97,7 +97,7 @@ st.header("Any image by index")
 left, right = st.columns([1, 2])
 index = left.number_input(f"Index in the {split} split", 0, max(0, len(labels) - 1), 0, key="explore_index")
 if len(labels):
-    left.metric("Label", data.class_names[labels[index]])
+    left.metric("Label", literal(data.class_names[labels[index]]))
     right.image(enlarge(images[index], BIG_ZOOM), caption=f"{split} image #{index}")
     if editable:
         with left:
@@ -119,7 +119,7 @@ means = [
     )
     if count
 ]
-st.image([enlarge(m.astype(np.uint8), ZOOM) for m, _ in means], caption=[name for _, name in means])
+st.image([enlarge(m.astype(np.uint8), ZOOM) for m, _ in means], caption=[literal(name) for _, name in means])
 
 st.header("Pixel intensities")
 histogram = figures["histogram"]

@@ -45,7 +45,7 @@ def from_drawing(brush: int) -> tuple[np.ndarray | None, str]:
 
 
 def from_test_split(saved, choice, data) -> tuple[np.ndarray | None, str]:
-    """A test image by index, or the next one the model reads wrong."""
+    """A test image by index, or the next one the model reads wrong; what it is, as Markdown."""
     if data is None:
         return None, "Choose a dataset in the sidebar."
     if len(data.y_test) == 0:
@@ -54,7 +54,7 @@ def from_test_split(saved, choice, data) -> tuple[np.ndarray | None, str]:
         show_next_mistake(saved, choice, data)
     index = int(st.number_input("Test image", 0, len(data.y_test) - 1, 0, key="inside_index"))
     image = data.x_test[index]
-    label = data.class_names[data.y_test[index]]
+    label = literal(data.class_names[data.y_test[index]])
     st.image(enlarge(image, DIGIT_ZOOM), caption=f"Test image #{index}, labelled {label}")
     return image.astype(np.float32) / 255.0, f"test image #{index} (labelled {label})"
 
@@ -76,7 +76,9 @@ def show_next_mistake(saved, choice, data) -> None:
 def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> None:
     """The prediction, then why: an attribution map for the prediction or any class."""
     best = int(probabilities.argmax())
-    st.metric("Prediction", class_names[best], help="The class the model gives the highest probability")
+    st.metric(
+        "Prediction", literal(class_names[best]), help="The class the model gives the highest probability"
+    )
     st.caption(f"Confidence {probabilities[best]:.1%}")
     st.subheader("Why this answer")
     methods = [method for method in METHODS if method != "grad-cam" or inspector.has_conv]
@@ -118,11 +120,15 @@ def show_layers(views, class_names: list[str]) -> None:
     *hidden, output = views
     for view in hidden:
         about, picture = st.columns([1, 3])
-        about.markdown(f"**{view.name}**  \n{view.kind}, output {' × '.join(map(str, view.shape))}")
+        about.markdown(
+            f"**{literal(view.name)}**  \n{literal(view.kind)}, output {' × '.join(map(str, view.shape))}"
+        )
         about.caption(f"Strongest activation {float(view.values.max()):.3g}")
         picture.image(layer_picture(view))
     about, picture = st.columns([1, 3])
-    about.markdown(f"**{output.name}**  \n{output.kind}, the output: one probability per class")
+    about.markdown(
+        f"**{literal(output.name)}**  \n{literal(output.kind)}, the output: one probability per class"
+    )
     names = (
         class_names if len(class_names) == len(output.values) else [str(i) for i in range(len(output.values))]
     )
@@ -139,13 +145,13 @@ def show_units(inspector, views) -> None:
     if weights.kind == "dense":
         strength = first.values
         st.caption(
-            f"Each unit of **{weights.layer}** weighs the 784 pixels: red pixels raise its activation, "
+            f"Each unit of **{literal(weights.layer)}** weighs the 784 pixels: red pixels raise its activation, "
             "blue ones lower it. The units this digit excites most:"
         )
     else:
         strength = first.values.reshape(-1, first.shape[-1]).mean(axis=0)
         st.caption(
-            f"Each filter of **{weights.layer}** slides over the digit: where the pixels look like its "
+            f"Each filter of **{literal(weights.layer)}** slides over the digit: where the pixels look like its "
             "red weights (and unlike its blue ones) its feature map lights up. The filters this digit "
             "excites most, each above its feature map:"
         )
@@ -207,7 +213,7 @@ views = attempt(lambda: inspector.layers(image), "Cannot read the digit")
 if views is None:
     st.stop()
 with answer_column:
-    st.caption(f"**{saved.name}** reads {about}.")
+    st.caption(f"**{literal(saved.name)}** reads {about}.")
     show_answer(inspector, image, views[-1].values, class_names)
 show_layers(views, class_names)
 show_units(inspector, views)

@@ -6,6 +6,7 @@ import streamlit as st
 from mnist_app import lab, panels, resources
 from mnist_app.lab_export import notebook, script
 from mnist_app.page_errors import attempt, show_unexpected
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import choose_dataset
 
 JOB_KEY = "lab_job"
@@ -31,7 +32,7 @@ def show_loading(data, prepared) -> None:
     source = (
         "the embedded sample: 5,000 real MNIST digits, because full MNIST is not on this server"
         if data.name == "mnist-sample"
-        else f"**{data.name}** ({data.source})"
+        else f"**{literal(data.name)}** ({literal(data.source)})"
     )
     st.markdown(f"This page runs the lab on {source}.")
     st.caption("The page hands the data straight from the app's copy; the data cell is for home.")
@@ -174,7 +175,7 @@ def main() -> None:
     if data is None:
         return
     if len(data.y_train) == 0:
-        st.error(f"{data.name} has no training images: choose another dataset in the sidebar.")
+        st.error(f"{literal(data.name)} has no training images: choose another dataset in the sidebar.")
         return
     with st.spinner("Starting TensorFlow…"):
         import mnist_app.jobs  # noqa: F401  (TensorFlow, loaded here behind a spinner)
@@ -214,7 +215,7 @@ def main() -> None:
         else:
             st.code(results[index], language=None)
     if results is not None and results[2]:
-        st.success(f"The trained model is also saved in models/ as **{results[2]}** and now in use.")
+        st.success(f"The trained model is also saved in models/ as **{literal(results[2])}** and now in use.")
 
     heading(8, steps[7])
     left, right, _ = st.columns([1, 1, 2])

@@ -6,8 +6,9 @@ import streamlit as st
 
 from mnist_app import panels, resources
 from mnist_app.data import DIGIT_NAMES, NAMED_DATASETS
-from mnist_app.my_digits import DATASET_NAME, DigitStore
+from mnist_app.my_digits import DATASET_NAME
 from mnist_app.page_errors import attempt, show_unexpected
+from mnist_app.plain_text import literal
 from mnist_app.sidebar import choose_model
 
 JOB_KEY = "finetune_job"
@@ -35,7 +36,7 @@ def show_reading(saved, data) -> None:
     evaluation = attempt(lambda: resources.evaluation(saved, DATASET_NAME), f"Cannot evaluate {saved.name}")
     if evaluation is None:
         return
-    st.metric(f"{saved.name} on your {len(data.y_test):,} test digits", f"{evaluation.accuracy:.1%}")
+    st.metric(f"{literal(saved.name)} on your {len(data.y_test):,} test digits", f"{evaluation.accuracy:.1%}")
     left, right = st.columns([3, 2])
     with left:
         panels.confusion_matrix(evaluation, data, key="my_digits_confusion")
@@ -118,7 +119,9 @@ def show_before_and_after(job, snapshot, saved, replay_name: str) -> None:
             "after": st.column_config.NumberColumn(format="percent"),
         },
     )
-    st.success(f"Saved as **{snapshot.saved_as}**, started from **{saved.name}**, and now in use.")
+    st.success(
+        f"Saved as **{literal(snapshot.saved_as)}**, started from **{literal(saved.name)}**, and now in use."
+    )
 
 
 def main() -> None:
@@ -128,7 +131,7 @@ def main() -> None:
         "fine-tune it on them without letting it forget MNIST."
     )
     saved = choose_model(resources.model_store().list())
-    store = DigitStore()
+    store = resources.digit_store()
     counts = attempt(store.counts, "Cannot read your digits")
     if counts is None:
         return
@@ -144,7 +147,7 @@ def main() -> None:
     data = attempt(lambda: resources.dataset(DATASET_NAME), "Cannot use your digits")
     if data is None or saved is None:
         return
-    st.header(f"How {saved.name} reads them")
+    st.header(f"How {literal(saved.name)} reads them")
     if len(data.y_test) == 0:
         st.info("None of your digits is kept for testing yet: save a few more.")
     else:
@@ -162,7 +165,7 @@ def main() -> None:
     if running:
         st.button("Stop", icon=":material/stop:", key="finetune_stop", on_click=held[0].stop)
     elif st.button(
-        f"Fine-tune {saved.name}", type="primary", icon=":material/school:", key="finetune_start"
+        f"Fine-tune {literal(saved.name)}", type="primary", icon=":material/school:", key="finetune_start"
     ) and (attempt(lambda: start_teaching(saved, data, replay_name, int(epochs)), "Cannot fine-tune")):
         st.rerun()
     if held is not None:

@@ -74,7 +74,9 @@ def show_outcome(snapshot) -> None:
     columns[1].metric("Error", f"{result.test_error:.4f}")
     columns[2].metric("Training time", f"{result.seconds:.1f} s")
     st.code(f"Accuracy: {result.test_accuracy:.4f}\nError: {result.test_error:.4f}", language=None)
-    st.success(f"Saved as **{snapshot.saved_as}** in models/ and now in use.", icon=":material/save:")
+    st.success(
+        f"Saved as **{literal(snapshot.saved_as)}** in models/ and now in use.", icon=":material/save:"
+    )
 
 
 def show_outcomes(jobs: list[TrainingJob], snapshots: list) -> None:
@@ -83,7 +85,7 @@ def show_outcomes(jobs: list[TrainingJob], snapshots: list) -> None:
     for job, snapshot in zip(jobs, snapshots, strict=True):
         result = snapshot.result
         if snapshot.state == FAILED:
-            st.error(f"Training {run_name(job)} failed: {snapshot.error}")
+            st.error(f"Training {run_name(job)} failed: {literal(snapshot.error)}")
         elif result is None:
             st.info(f"{run_name(job)} left the queue before training began; it was not trained.")
         elif result.stopped_early:
@@ -105,9 +107,9 @@ def show_outcomes(jobs: list[TrainingJob], snapshots: list) -> None:
     if rows:
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key="trained_table")
     if len(rows) > 1:
-        names = ", ".join(f"**{row['model']}**" for row in rows)
+        names = ", ".join(f"**{literal(row['model'])}**" for row in rows)
         st.success(
-            f"Saved as {names} in models/; **{rows[-1]['model']}** is now in use.",
+            f"Saved as {names} in models/; **{literal(rows[-1]['model'])}** is now in use.",
             icon=":material/save:",
         )
         st.page_link(
@@ -131,7 +133,9 @@ def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
     )
     if evaluation is None:
         return
-    st.caption(f"**{saved.name}** on the {len(data.y_test):,} test images of **{data.name}**.")
+    st.caption(
+        f"**{literal(saved.name)}** on the {len(data.y_test):,} test images of **{literal(data.name)}**."
+    )
     columns = st.columns(2)
     columns[0].metric("Accuracy", f"{evaluation.accuracy:.4f}")
     columns[1].metric("Loss", f"{evaluation.loss:.4f}")
@@ -152,7 +156,7 @@ def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
         [data.x_test[i] for i in wrong],
         width=84,
         caption=[
-            f"true {names[data.y_test[i]]}, said {names[evaluation.predictions[i]]} "
+            f"true {literal(names[data.y_test[i]])}, said {literal(names[evaluation.predictions[i]])} "
             f"({evaluation.confidence[i]:.0%})"
             for i in wrong
         ],

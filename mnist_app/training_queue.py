@@ -1,0 +1,140 @@
+"""The line training jobs wait in for the trainer: fair between visitors, bounded for each.
+
+A visitor is the owner token of a browser session (`visitors.visitor_token`); the command
+line's jobs have none (""). Jobs start in rounds: in each round every visitor with a job
+waiting starts one, in the order they joined, so a visitor's fifth job waits behind everyone
+else's first. A job's round is fixed when it joins, never counted again, so no job is
+overtaken except by a visitor who has not yet had their turn in its round. Each visitor may
+hold a few jobs queued or training at once, and the whole line has a length it never passes.
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+import threading
+from dataclasses import dataclass, field
+
+from mnist_app import settings
+from mnist_app.errors import UserError
+
+JOBS_PER_VISITOR_SETTING = "MNIST_APP_JOBS_PER_VISITOR"
+QUEUED_JOBS_SETTING = "MNIST_APP_MAX_QUEUED_JOBS"
+# The Train page starts one job per architecture, two at most: one such run at a time.
+DEFAULT_JOBS_PER_VISITOR = 2
+# Every visitor of a large class with both architectures waiting; past that, a flood.
+DEFAULT_MAX_QUEUED_JOBS = 100
+
+
+class QueueFull(UserError):
+    """A visitor holds as many jobs as they may, or the whole line is full: say which."""
+
+
+def jobs_per_visitor() -> int:
+    """MNIST_APP_JOBS_PER_VISITOR: how many jobs one visitor may have queued or training."""
+    return settings.count(JOBS_PER_VISITOR_SETTING, DEFAULT_JOBS_PER_VISITOR)
+
+
+def max_queued_jobs() -> int:
+    """MNIST_APP_MAX_QUEUED_JOBS: how many jobs may wait for the trainer, all visitors together."""
+    return settings.count(QUEUED_JOBS_SETTING, DEFAULT_MAX_QUEUED_JOBS)
+
+
+@dataclass(order=True)
+class _Place:
+    """A job's place in line: by round, then by when it joined."""
+
+    round: int
+    arrival: int
+    ticket: object = field(compare=False)
+    visitor: str = field(compare=False)
+
+
+class TrainingQueue:
+    """A fixed number of slots for jobs that train; the rest wait their turn, visitor by visitor.
+
+    `per_visitor` and `most_waiting` default to their settings, read at each join.
+    """
+
+    def __init__(self, slots: int, per_visitor: int | None = None, most_waiting: int | None = None):
+        self.slots = slots
+        self._per_visitor = per_visitor
+        self._most_waiting = most_waiting
+        self._waiting: list[_Place] = []
+        self._running: dict[object, str] = {}
+        # The round of the latest start, and of each visitor's latest start within it or later.
+        self._round = 0
+        self._served: dict[str, int] = {}
+        self._arrivals = itertools.count()
+        self._changed = threading.Condition()
+
+    def position(self, ticket: object) -> int:
+        """1 for the next job to start, 0 once it has a slot."""
+        with self._changed:
+            return next((n for n, place in enumerate(self._waiting, 1) if place.ticket == ticket), 0)
+
+    def join(self, *tickets: object, visitor: str = "") -> None:
+        """Take places in line for one visitor's jobs, all or none; QueueFull says which limit."""
+        with self._changed:
+            self._check_room(len(tickets), visitor)
+            for ticket in tickets:
+                bisect.insort(
+                    self._waiting, _Place(self._next_round(visitor), next(self._arrivals), ticket, visitor)
+                )
+
+    def _check_room(self, count: int, visitor: str) -> None:
+        if visitor:
+            limit = jobs_per_visitor() if self._per_visitor is None else self._per_visitor
+            held = sum(place.visitor == visitor for place in self._waiting)
+            held += sum(owner == visitor for owner in self._running.values())
+            if held + count > limit:
+                asked = f" and ask for {count} more" if count > 1 else ""
+                raise QueueFull(
+                    f"this server lets one visitor have {limit} training job{'s' * (limit > 1)} queued "
+                    f"or training at once; you have {held}{asked}: wait for one to end, or stop it"
+                )
+        most = max_queued_jobs() if self._most_waiting is None else self._most_waiting
+        if len(self._waiting) + count > most:
+            raise QueueFull(
+                f"the trainer's queue is full ({len(self._waiting)} jobs wait): try again in a few minutes"
+            )
+
+    def _next_round(self, visitor: str) -> int:
+        """The earliest round in which this visitor has no job yet: no earlier than the current."""
+        taken = [place.round for place in self._waiting if place.visitor == visitor]
+        if visitor in self._served:
+            taken.append(self._served[visitor])
+        return max(self._round, max(taken, default=self._round - 1) + 1)
+
+    def leave(self, ticket: object) -> None:
+        with self._changed:
+            self._waiting = [place for place in self._waiting if place.ticket != ticket]
+            self._changed.notify_all()
+
+    def resize(self, slots: int) -> None:
+        """As many slots as the trainer now has room for (a cluster grows and shrinks)."""
+        with self._changed:
+            self.slots = max(1, slots)
+            self._changed.notify_all()
+
+    def acquire(self, ticket: object, cancelled: threading.Event) -> bool:
+        """Wait in line for a slot; False if cancelled while waiting."""
+        with self._changed:
+            while not (len(self._running) < self.slots and self._waiting[0].ticket == ticket):
+                if cancelled.is_set():
+                    self._waiting = [place for place in self._waiting if place.ticket != ticket]
+                    self._changed.notify_all()
+                    return False
+                self._changed.wait(timeout=0.1)
+            place = self._waiting.pop(0)
+            self._running[ticket] = place.visitor
+            self._round = place.round
+            self._served = {who: done for who, done in self._served.items() if done >= self._round}
+            self._served[place.visitor] = place.round
+            self._changed.notify_all()
+            return True
+
+    def release(self, ticket: object) -> None:
+        with self._changed:
+            self._running.pop(ticket, None)
+            self._changed.notify_all()

@@ -1,0 +1,69 @@
+"""Bound the nesting of the JSON widget values a browser sends, before Streamlit decodes them.
+
+A component's value (the sketch pad's) reaches the server as JSON text, which Streamlit
+decodes with Python's recursive `json` before any of the app's code runs. A forged message
+nested a few thousand levels deep raised RecursionError there, and the value, kept, failed
+every later run of the session until a reload. Streamlit bounds a message's size where the
+values arrive (`SessionState.set_widgets_from_proto`); this bounds their depth in the same
+place. A value nested too deep is replaced before it is kept: a component's state by
+`{REFUSED: ...}`, which the sketch pad reports as "Cannot read the drawing", and an event by
+none.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import re
+
+import numpy as np
+from streamlit.proto.WidgetStates_pb2 import WidgetStates
+from streamlit.runtime.state.session_state import SessionState
+
+# Far deeper than any value this app's widgets send (the sketch pad's is one level), far
+# shallower than the interpreter's recursion limit.
+MAX_DEPTH = 100
+REFUSED = "refused"
+REFUSAL = f"it is nested more than {MAX_DEPTH} levels deep"
+_OPENING, _CLOSING = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
+# A JSON string, to its closing quote (or to the end, if it has none).
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+_log = logging.getLogger(__name__)
+
+
+def too_deep(text: str, limit: int = MAX_DEPTH) -> bool:
+    """Whether JSON text opens more than `limit` arrays or objects inside one another."""
+    if text.count("[") + text.count("{") <= limit:
+        return False
+    outside_strings = np.frombuffer(_STRING.sub("", text).encode(), dtype=np.uint8)
+    steps = np.isin(outside_strings, _OPENING).astype(np.int32) - np.isin(outside_strings, _CLOSING)
+    return bool(np.cumsum(steps).max(initial=0) > limit)
+
+
+def bound_depth(widget_states: WidgetStates) -> None:
+    """Replace, in a browser's `WidgetStates` message, each JSON value nested too deep."""
+    for state in widget_states.widgets:
+        field = state.WhichOneof("value")
+        if field not in ("json_value", "json_trigger_value") or not too_deep(getattr(state, field)):
+            continue
+        _log.warning("A browser session sent widget %s a value nested too deep; refused.", state.id)
+        if field == "json_value":
+            state.json_value = json.dumps({REFUSED: REFUSAL})
+        else:
+            state.ClearField("json_trigger_value")
+
+
+def bound_widget_values() -> None:
+    """Check every browser's widget values for depth before Streamlit keeps them (idempotent)."""
+    original = SessionState.set_widgets_from_proto
+    if getattr(original, "bounds_depth", False):
+        return
+
+    @functools.wraps(original)
+    def set_widgets_from_proto(self: SessionState, widget_states: WidgetStates) -> None:
+        bound_depth(widget_states)
+        original(self, widget_states)
+
+    set_widgets_from_proto.bounds_depth = True
+    SessionState.set_widgets_from_proto = set_widgets_from_proto
