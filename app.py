@@ -2,11 +2,11 @@
 
 import streamlit as st
 
-from mnist_app.keras_session import keep_keras_session
-from mnist_app.page_errors import show_unexpected
-from mnist_app.preload import tensorflow_in_background
 from mnist_app.timing import timed
-from mnist_app.widget_states import bound_widget_values
+from mnist_app.web.keras_session import keep_keras_session
+from mnist_app.web.page_errors import show_unexpected
+from mnist_app.web.preload import tensorflow_in_background
+from mnist_app.web.widget_states import bound_widget_values
 
 
 def run() -> None:
@@ -15,24 +15,35 @@ def run() -> None:
     st.set_page_config(page_title="MNIST with Keras", page_icon=":material/draw:", layout="wide")
     pages = {
         "Data": [
-            st.Page("mnist_app/pages/explore.py", title="Explore", icon=":material/grid_view:", default=True),
+            st.Page(
+                "mnist_app/web/pages/explore.py", title="Explore", icon=":material/grid_view:", default=True
+            ),
         ],
         "Learn": [
-            st.Page("mnist_app/pages/lab.py", title="Lab", icon=":material/science:", url_path="lab"),
+            st.Page("mnist_app/web/pages/lab.py", title="Lab", icon=":material/science:", url_path="lab"),
             st.Page(
-                "mnist_app/pages/train.py", title="Train", icon=":material/model_training:", url_path="train"
+                "mnist_app/web/pages/train.py",
+                title="Train",
+                icon=":material/model_training:",
+                url_path="train",
             ),
             st.Page(
-                "mnist_app/pages/compare.py", title="Compare", icon=":material/compare:", url_path="compare"
+                "mnist_app/web/pages/compare.py",
+                title="Compare",
+                icon=":material/compare:",
+                url_path="compare",
             ),
         ],
         "Use": [
-            st.Page("mnist_app/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+            st.Page("mnist_app/web/pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
             st.Page(
-                "mnist_app/pages/inside.py", title="Inside", icon=":material/neurology:", url_path="inside"
+                "mnist_app/web/pages/inside.py",
+                title="Inside",
+                icon=":material/neurology:",
+                url_path="inside",
             ),
             st.Page(
-                "mnist_app/pages/my_digits.py",
+                "mnist_app/web/pages/my_digits.py",
                 title="My digits",
                 icon=":material/person_edit:",
                 url_path="my-digits",

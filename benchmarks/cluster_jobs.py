@@ -29,8 +29,8 @@ os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
 
 def run_jobs(dataset, count: int, epochs: int, slots: int = 1) -> dict:
     """Submit `count` jobs at once; when the last ended, and each job's own training time."""
-    from mnist_app.jobs import DONE, TrainingJob, TrainingQueue
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs.training_job import DONE, TrainingJob, TrainingQueue
+    from mnist_app.learning.training import TrainConfig
 
     queue = TrainingQueue(slots)
     began = time.perf_counter()
@@ -76,8 +76,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
-    from mnist_app import cluster
-    from mnist_app.data import load_dataset
+    from mnist_app.datasets.catalogue import load_dataset
+    from mnist_app.jobs import cluster
 
     dataset = load_dataset("mnist-sample")
     rows = []

@@ -30,7 +30,7 @@ from browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server, tree_with_files_of
 
 PREDICTION = "[data-testid='stMetric']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-BASELINE_FILES = ["mnist_app/pages/draw.py", "mnist_app/canvas.py"]
+BASELINE_FILES = ["mnist_app/web/pages/draw.py", "mnist_app/web/canvas.py"]
 
 
 async def draw_session(

@@ -33,10 +33,10 @@ FIRST_IMAGE = "[data-testid='stImage'] img"
 # What the first page runs before and around its first image.
 BASELINE_FILES = [
     "app.py",
-    "mnist_app/pages/explore.py",
-    "mnist_app/resources.py",
-    "mnist_app/summaries.py",
-    "mnist_app/preload.py",
+    "mnist_app/web/pages/explore.py",
+    "mnist_app/web/resources.py",
+    "mnist_app/datasets/figures.py",
+    "mnist_app/web/preload.py",
 ]
 
 

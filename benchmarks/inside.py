@@ -28,11 +28,11 @@ sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
 from browser import REPO, stroke_latencies  # noqa: E402
 from prediction import canvas_png  # noqa: E402
 
-from mnist_app.data import load_dataset  # noqa: E402
-from mnist_app.inspection import Inspector  # noqa: E402
-from mnist_app.preprocessing import canvas_to_grey, prepare_digit  # noqa: E402
-from mnist_app.store import load_model  # noqa: E402
-from mnist_app.training import TrainConfig, train  # noqa: E402
+from mnist_app.datasets.catalogue import load_dataset  # noqa: E402
+from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit  # noqa: E402
+from mnist_app.learning.inspection import Inspector  # noqa: E402
+from mnist_app.learning.model_store import load_model  # noqa: E402
+from mnist_app.learning.training import TrainConfig, train  # noqa: E402
 
 
 def stroke_images() -> list[np.ndarray]:

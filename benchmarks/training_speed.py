@@ -33,7 +33,7 @@ def plain_cnn(num_classes: int):
     import keras
     from keras import layers
 
-    from mnist_app.models import CNN_AUGMENTATION as augmentation
+    from mnist_app.learning.architectures import CNN_AUGMENTATION as augmentation
 
     return keras.Sequential(
         [
@@ -99,9 +99,9 @@ def run_lab(dataset, epochs: int, arch: str) -> dict:
 
 def run_app(dataset, epochs: int, arch: str) -> dict:
     """The app's trainer, with a listener on its live curve as the Train page has."""
-    from mnist_app.models import ARCHITECTURES
-    from mnist_app.precision import bfloat16_training
-    from mnist_app.training import TrainConfig, train
+    from mnist_app.learning.architectures import ARCHITECTURES
+    from mnist_app.learning.precision import bfloat16_training
+    from mnist_app.learning.training import TrainConfig, train
 
     points = []
     started = time.perf_counter()
@@ -145,14 +145,14 @@ def multiply_adds(model) -> int:
 
 def epoch_gflop(arch: str, n_train: int, n_test: int) -> float:
     """2 FLOP a multiply-add forward, 4 more backward; validation forward only."""
-    from mnist_app.models import build_model
+    from mnist_app.learning.architectures import build_model
 
     macs = multiply_adds(build_model(arch))
     return (6 * macs * n_train + 2 * macs * n_test) / 1e9
 
 
 def child(kind: str, spec: str, epochs: int, arch: str) -> None:
-    from mnist_app.data import load_dataset
+    from mnist_app.datasets.catalogue import load_dataset
 
     dataset = load_dataset(spec)
     if kind == "bound":

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 @pytest.fixture(scope="session")
 def sample():
     """The embedded 5,000-digit MNIST sample: real digits, offline."""
-    from mnist_app.data import load_dataset
+    from mnist_app.datasets.catalogue import load_dataset
 
     return load_dataset("mnist-sample")
 
@@ -30,7 +30,7 @@ def sample():
 @pytest.fixture(scope="session")
 def trained_mlp(sample):
     """The lab's MLP trained for two epochs on the sample (about 94% on its test split)."""
-    from mnist_app.training import TrainConfig, train
+    from mnist_app.learning.training import TrainConfig, train
 
     return train(sample, TrainConfig("mlp", epochs=2, batch_size=64))
 
@@ -91,7 +91,7 @@ def ray_cluster():
     import ray
 
     from benchmarks.cluster_jobs import local_cluster
-    from mnist_app import cluster as app_cluster
+    from mnist_app.jobs import cluster as app_cluster
 
     head, workers = local_cluster(2)
     previous = os.environ.get(app_cluster.SETTING)

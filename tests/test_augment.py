@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_app.augment import Augmentation, random_affine
+from mnist_app.learning.augment import Augmentation, random_affine
 
 
 def batch(sample, count=16):
@@ -61,7 +61,7 @@ def test_the_same_seed_gives_the_same_digits_and_another_seed_others(sample):
 
 @pytest.mark.parametrize("quarter", [1, -1])
 def test_a_quarter_turn_stands_a_bar_on_end(quarter):
-    from mnist_app.augment import affine
+    from mnist_app.learning.augment import affine
 
     bar = np.zeros((1, 28, 28), np.float32)
     bar[0, 13, 4:24] = 1
@@ -72,7 +72,7 @@ def test_a_quarter_turn_stands_a_bar_on_end(quarter):
 
 
 def test_a_shift_moves_right_and_down_by_the_pixels_given():
-    from mnist_app.augment import affine
+    from mnist_app.learning.augment import affine
 
     dot = np.zeros((1, 28, 28), np.float32)
     dot[0, 10, 10] = 1

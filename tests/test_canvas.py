@@ -1,4 +1,4 @@
-"""Tests for mnist_app.canvas: the drawable canvas's own bundle, and the one change made to it."""
+"""Tests for mnist_app.web.canvas: the drawable canvas's own bundle, and the one change made to it."""
 
 import base64
 import importlib
@@ -12,8 +12,8 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import canvas
-from mnist_app.widget_states import REFUSAL, REFUSED
+from mnist_app.web import canvas
+from mnist_app.web.widget_states import REFUSAL, REFUSED
 
 
 def test_the_installed_canvas_bundle_has_the_debounce_the_browser_takes_out():
@@ -87,7 +87,7 @@ def test_the_browser_side_takes_its_text_to_change_from_python():
 def sketch_page():
     import streamlit as st
 
-    from mnist_app.canvas import sketch
+    from mnist_app.web.canvas import sketch
 
     drawing = sketch(20)
     st.write("no drawing" if drawing is None else f"a drawing of {drawing.shape}")

@@ -316,7 +316,7 @@ def test_explain_why_not_another_class_with_integrated_gradients(tmp_path):
 
 
 def test_explain_refuses_what_it_cannot_do_with_one_line(tmp_path, trained_mlp):
-    from mnist_app.store import save_model
+    from mnist_app.learning.model_store import save_model
 
     seven = tmp_path / "seven.png"
     draw_digit_image(seven, SEVEN)
@@ -331,8 +331,8 @@ def test_explain_refuses_what_it_cannot_do_with_one_line(tmp_path, trained_mlp):
 
 def test_compare_prints_each_models_figures_and_who_reads_what_right(tmp_path, trained_mlp, sample):
     """The lab's MLP against the shipped CNN: figures as `evaluate` gives them, counts as NumPy's."""
-    from mnist_app.evaluation import evaluate
-    from mnist_app.store import load_model, save_model
+    from mnist_app.learning.evaluation import evaluate
+    from mnist_app.learning.model_store import load_model, save_model
 
     mlp = save_model(trained_mlp.model, tmp_path / "mlp.keras", trained_mlp.metadata())
     cnn = REPO / "models" / "default.keras"
@@ -389,8 +389,8 @@ def test_lab_exports_a_notebook_and_a_script_for_the_dataset_chosen(tmp_path):
 
 
 def test_compare_refuses_a_model_of_other_classes_before_evaluating_any(tmp_path, trained_mlp):
-    from mnist_app.data import FASHION_NAMES
-    from mnist_app.store import save_model
+    from mnist_app.datasets.catalogue import FASHION_NAMES
+    from mnist_app.learning.model_store import save_model
 
     fashion = save_model(trained_mlp.model, tmp_path / "fashion.keras", {"classes": list(FASHION_NAMES)})
     result = run_cli(
@@ -438,8 +438,8 @@ def test_digits_add_list_export_import_round_trip(tmp_path):
 
 
 def test_train_from_a_model_on_my_digits_replays_and_reports_before_and_after(tmp_path, trained_mlp, sample):
-    from mnist_app.my_digits import DigitStore
-    from mnist_app.store import read_metadata, save_model
+    from mnist_app.datasets.digit_store import DigitStore
+    from mnist_app.learning.model_store import read_metadata, save_model
 
     data = tmp_path / "data"
     data.mkdir()
@@ -462,7 +462,7 @@ def test_train_from_a_model_on_my_digits_replays_and_reports_before_and_after(tm
 # --- Refusals before TensorFlow, one line for the whole run, no NaN, full disks ------------
 
 WATCH_IMPORTS = (
-    "import sys, mnist_app.cli; status = mnist_app.cli.main(sys.argv[1:]); "
+    "import sys, mnist_app.cli.commands; status = mnist_app.cli.commands.main(sys.argv[1:]); "
     "print('tensorflow imported' if 'tensorflow' in sys.modules else 'no tensorflow'); sys.exit(status)"
 )
 
@@ -483,7 +483,7 @@ def save_small_model(path, *, weights=None, softmax=True, description=None):
     """A 28x28-to-10 model of the app's shape: NaN weights, no softmax, or a description, as asked."""
     import keras
 
-    from mnist_app.store import METADATA_ENTRY
+    from mnist_app.learning.model_store import METADATA_ENTRY
 
     model = keras.Sequential(
         [
@@ -571,7 +571,7 @@ def test_every_command_refuses_a_model_whose_description_is_broken(tmp_path, nam
 
 
 def test_evaluate_refuses_a_model_of_other_classes_as_compare_does(tmp_path):
-    from mnist_app.data import FASHION_NAMES
+    from mnist_app.datasets.catalogue import FASHION_NAMES
 
     fashion = save_small_model(
         tmp_path / "fashion.keras", description=json.dumps({"classes": list(FASHION_NAMES)})
@@ -618,7 +618,7 @@ def test_a_model_that_gives_no_probabilities_is_refused_not_printed(tmp_path, ki
 
 def test_the_json_printer_never_prints_nan(monkeypatch, capsys):
     """A figure that slipped past every check is a bug (exit 1, one line), never `NaN` on stdout."""
-    from mnist_app import cli
+    from mnist_app.cli import commands as cli
 
     class Figures:
         def summary(self):
@@ -661,8 +661,8 @@ def no_space_left(written: int = 20_000):
 def test_a_full_disk_leaves_no_partial_export_and_names_the_file(
     tmp_path, data_dir, sample, monkeypatch, capsys
 ):
-    from mnist_app import cli
-    from mnist_app.my_digits import DigitStore
+    from mnist_app.cli import commands as cli
+    from mnist_app.datasets.digit_store import DigitStore
 
     DigitStore().add_many(list(sample.x_train[:10]), [int(y) for y in sample.y_train[:10]])
     out = tmp_path / "out"
@@ -678,7 +678,7 @@ def test_a_full_disk_leaves_no_partial_export_and_names_the_file(
 def test_a_full_disk_when_saving_a_trained_model_names_the_file(tmp_path, monkeypatch, capsys):
     import keras
 
-    from mnist_app import cli
+    from mnist_app.cli import commands as cli
 
     out = tmp_path / "out"
     out.mkdir()

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from mnist_app.data import Dataset
+from mnist_app.datasets.catalogue import Dataset
 
 pytestmark = pytest.mark.cluster
 
@@ -25,9 +25,9 @@ def small(sample):
 
 
 def test_a_job_trains_on_a_worker_node_streams_its_curve_and_returns_a_model(ray_cluster, small):
-    from mnist_app import cluster
-    from mnist_app.evaluation import evaluate
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs import cluster
+    from mnist_app.learning.evaluation import evaluate
+    from mnist_app.learning.training import TrainConfig
 
     _, worker_nodes = ray_cluster
     progress, placements = [], []
@@ -45,8 +45,8 @@ def test_a_job_trains_on_a_worker_node_streams_its_curve_and_returns_a_model(ray
 
 
 def test_stop_reaches_the_worker_and_the_model_so_far_comes_back(ray_cluster, small):
-    from mnist_app import cluster
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs import cluster
+    from mnist_app.learning.training import TrainConfig
 
     stop, stopped_at = threading.Event(), []
 
@@ -64,8 +64,8 @@ def test_stop_reaches_the_worker_and_the_model_so_far_comes_back(ray_cluster, sm
 
 
 def test_a_worker_killed_mid_job_fails_the_job_with_a_reason(ray_cluster, small):
-    from mnist_app import cluster
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs import cluster
+    from mnist_app.learning.training import TrainConfig
 
     killed = []
 
@@ -81,8 +81,8 @@ def test_a_worker_killed_mid_job_fails_the_job_with_a_reason(ray_cluster, small)
 
 
 def test_jobs_at_once_spread_over_the_nodes_and_queue_beyond_them(ray_cluster, small):
-    from mnist_app.jobs import DONE, QUEUED, TrainingJob, TrainingQueue
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs.training_job import DONE, QUEUED, TrainingJob, TrainingQueue
+    from mnist_app.learning.training import TrainConfig
 
     _, worker_nodes = ray_cluster
     queue = TrainingQueue(1)
@@ -111,16 +111,16 @@ def test_the_command_line_trains_on_the_cluster_and_saves_here(ray_cluster, tmp_
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert "training on the Ray cluster at" in done.stderr and "worker process" in done.stderr
-    from mnist_app.store import load_model, read_metadata
+    from mnist_app.learning.model_store import load_model, read_metadata
 
     assert load_model(output).count_params() == 694_950
     assert read_metadata(output)["epochs_completed"] == 1
 
 
 def test_fine_tuning_sends_the_base_model_with_the_job(ray_cluster, small, trained_mlp, tmp_path):
-    from mnist_app import cluster
-    from mnist_app.store import save_model
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs import cluster
+    from mnist_app.learning.model_store import save_model
+    from mnist_app.learning.training import TrainConfig
 
     base = save_model(trained_mlp.model, tmp_path / "base.keras", trained_mlp.metadata())
     tuned = cluster.train(small, TrainConfig("mlp", epochs=1, learning_rate=3e-4, base=str(base)))
@@ -149,7 +149,7 @@ def test_an_unreachable_cluster_is_said_plainly_and_nothing_trains_here(tmp_path
 
 def test_without_the_setting_ray_is_never_imported():
     code = (
-        "import sys; from mnist_app.jobs import TrainingJob; import mnist_app.cli, mnist_app.page_jobs;"
+        "import sys; from mnist_app.jobs.training_job import TrainingJob; import mnist_app.cli.commands, mnist_app.web.page_jobs;"
         "print('ray' in sys.modules)"
     )
     env = {key: value for key, value in os.environ.items() if key != "MNIST_APP_RAY_ADDRESS"}
@@ -159,7 +159,7 @@ def test_without_the_setting_ray_is_never_imported():
 
 @pytest.mark.parametrize("setting", ["no-port-here", "ray://127.0.0.1:notaport", "127.0.0.1:99999999"])
 def test_a_malformed_address_is_named_in_the_message(monkeypatch, setting):
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     monkeypatch.setenv(cluster.SETTING, setting)
     with pytest.raises(cluster.ClusterError, match="MNIST_APP_RAY_ADDRESS|cannot reach"):
@@ -167,7 +167,7 @@ def test_a_malformed_address_is_named_in_the_message(monkeypatch, setting):
 
 
 def test_a_job_no_node_has_room_for_is_refused_at_once(ray_cluster, monkeypatch):
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     monkeypatch.setenv(cluster.CPUS_SETTING, "2")
     with pytest.raises(cluster.ClusterError, match="no node of the Ray cluster .* has the 2 CPUs"):
@@ -176,8 +176,8 @@ def test_a_job_no_node_has_room_for_is_refused_at_once(ray_cluster, monkeypatch)
 
 def test_stop_on_a_job_still_waiting_for_room_cancels_it(ray_cluster, small):
     """Both worker nodes busy: a third job waits in Ray; Stop ends it with nothing trained."""
-    from mnist_app import cluster
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs import cluster
+    from mnist_app.learning.training import TrainConfig
 
     stops = [threading.Event(), threading.Event()]
     placed = threading.Semaphore(0)
@@ -211,7 +211,7 @@ def test_an_address_where_something_else_listens_is_refused_in_seconds(monkeypat
     """Ray itself would retry such an address for minutes."""
     import socket
 
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     listener = socket.create_server(("127.0.0.1", 0))
     address = f"127.0.0.1:{listener.getsockname()[1]}"
@@ -239,7 +239,7 @@ def not_ray():
     the probe passes, and Ray's own connection finds no Ray. Yields its address."""
     import socket
 
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     listener = socket.create_server(("127.0.0.1", 0))
     connections = []
@@ -269,7 +269,7 @@ def ray_that_never_connects(monkeypatch, not_ray):
     Yields (the module, the release, the calls to init)."""
     import types
 
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     release, calls = threading.Event(), []
     ray = types.ModuleType("ray")
@@ -286,7 +286,7 @@ def ray_that_never_connects(monkeypatch, not_ray):
 def test_a_connection_ray_never_completes_fails_at_its_deadline_and_is_not_started_twice(
     ray_that_never_connects, not_ray
 ):
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     ray, release, calls = ray_that_never_connects
     began = time.monotonic()
@@ -311,8 +311,8 @@ def test_a_connection_ray_never_completes_fails_at_its_deadline_and_is_not_start
 def test_a_job_whose_cluster_ray_cannot_connect_to_fails_at_the_deadline(
     ray_that_never_connects, not_ray, small
 ):
-    from mnist_app.jobs import FAILED, TrainingJob
-    from mnist_app.training import TrainConfig
+    from mnist_app.jobs.training_job import FAILED, TrainingJob
+    from mnist_app.learning.training import TrainConfig
 
     began = time.monotonic()
     job = TrainingJob(small, TrainConfig("mlp", epochs=1)).start()
@@ -325,7 +325,7 @@ def test_a_job_whose_cluster_ray_cannot_connect_to_fails_at_the_deadline(
 
 def test_a_listener_that_greets_like_ray_but_is_not_fails_the_command_within_the_deadline(not_ray, tmp_path):
     """Real Ray against it: the probe passes, and Ray's connection would retry for minutes."""
-    from mnist_app import cluster
+    from mnist_app.jobs import cluster
 
     env = {**os.environ, cluster.SETTING: not_ray, "MNIST_APP_MODELS_DIR": str(tmp_path)}
     began = time.monotonic()

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from mnist_app.comparison import (
+from mnist_app.errors import UserError
+from mnist_app.learning.comparison import (
     Contender,
     all_wrong_sentence,
     compare,
@@ -12,8 +13,7 @@ from mnist_app.comparison import (
     prediction_seconds,
     summary,
 )
-from mnist_app.errors import UserError
-from mnist_app.evaluation import Evaluation, evaluate
+from mnist_app.learning.evaluation import Evaluation, evaluate
 
 REPO_DEFAULT = "models/default.keras"
 
@@ -38,7 +38,7 @@ def entry(name, predictions, labels, confidence=None, **figures) -> Contender:
 @pytest.fixture(scope="module")
 def real_comparison(sample, trained_mlp):
     """The lab's MLP (two epochs) against the shipped CNN on the sample's 1,000 test digits."""
-    from mnist_app.store import load_model, read_metadata
+    from mnist_app.learning.model_store import load_model, read_metadata
 
     cnn = load_model(REPO_DEFAULT)
     contenders = [

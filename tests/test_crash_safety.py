@@ -10,15 +10,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnist_app.store import ModelStore, load_model, read_metadata
+from mnist_app.learning.model_store import ModelStore, load_model, read_metadata
 
 REPO = Path(__file__).resolve().parent.parent
 
 SAVE_FOREVER = """
 import itertools, sys
 import numpy as np
-from mnist_app.models import build_model
-from mnist_app.store import save_model
+from mnist_app.learning.architectures import build_model
+from mnist_app.learning.model_store import save_model
 
 model = build_model("mlp")
 for version in itertools.count(1):
@@ -87,8 +87,8 @@ def test_clean_up_leaves_a_save_in_progress_alone(tmp_path):
 
 
 def test_kill_during_training_keeps_the_previous_model(tmp_path):
-    from mnist_app.models import build_model
-    from mnist_app.store import save_model
+    from mnist_app.learning.architectures import build_model
+    from mnist_app.learning.model_store import save_model
 
     path = tmp_path / "model.keras"
     previous = build_model("mlp")

@@ -5,7 +5,7 @@ import math
 
 import pytest
 
-from mnist_app.curves import MAX_HISTORY_POINTS, CurvePoint, frame, from_history, history
+from mnist_app.learning.curves import MAX_HISTORY_POINTS, CurvePoint, frame, from_history, history
 
 
 def curve(epochs: int, per_epoch: int = 10) -> list[CurvePoint]:

@@ -1,4 +1,4 @@
-"""Tests for mnist_app.data: IDX and .npz readers, named datasets, and the offline fallback."""
+"""Tests for mnist_app.datasets.catalogue: IDX and .npz readers, named datasets, and the offline fallback."""
 
 import contextlib
 import gzip
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mnist_app import data
-from mnist_app.data import DatasetError, load_dataset, load_idx_dir, read_idx
+from mnist_app.datasets import catalogue as data
+from mnist_app.datasets.catalogue import DatasetError, load_dataset, load_idx_dir, read_idx
 
 FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")
 

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from test_data import write_split
 
-from mnist_app import decoded
-from mnist_app.data import load_dataset
+from mnist_app.datasets import decoded
+from mnist_app.datasets.catalogue import load_dataset
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from mnist_app.data import to_model_input
-from mnist_app.evaluation import OutputError, check_probabilities, evaluate, predict_probabilities
+from mnist_app.datasets.catalogue import to_model_input
+from mnist_app.learning.evaluation import OutputError, check_probabilities, evaluate, predict_probabilities
 
 
 def test_accuracy_and_loss_match_keras_evaluate(trained_mlp, sample):

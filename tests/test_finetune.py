@@ -4,10 +4,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from mnist_app.data import Dataset
+from mnist_app.datasets.catalogue import Dataset
+from mnist_app.datasets.digit_store import split_of
 from mnist_app.errors import UserError
-from mnist_app.finetune import LEARNING_RATE, MIN_REPLAY, before_and_after, mixed
-from mnist_app.my_digits import split_of
+from mnist_app.learning.finetune import LEARNING_RATE, MIN_REPLAY, before_and_after, mixed
 
 
 def slanted_handwriting(sample, count=300, seed=1) -> Dataset:
@@ -49,8 +49,8 @@ def test_a_mix_needs_digits_in_both_splits_and_the_same_classes(sample):
 
 
 def test_fine_tuning_reads_the_learners_style_and_keeps_mnist(sample, trained_mlp, tmp_path):
-    from mnist_app.store import read_metadata, save_model
-    from mnist_app.training import TrainConfig, train
+    from mnist_app.learning.model_store import read_metadata, save_model
+    from mnist_app.learning.training import TrainConfig, train
 
     base = save_model(trained_mlp.model, tmp_path / "base.keras", trained_mlp.metadata())
     own = slanted_handwriting(sample)

@@ -1,11 +1,11 @@
-"""Tests for mnist_app.html_bars: bar charts as plain HTML (probabilities, class balance, histogram)."""
+"""Tests for mnist_app.web.html_bars: bar charts as plain HTML (probabilities, class balance, histogram)."""
 
 import re
 
 import numpy as np
 import pytest
 
-from mnist_app.html_bars import class_balance_html, histogram_html, probability_bars_html
+from mnist_app.web.html_bars import class_balance_html, histogram_html, probability_bars_html
 
 DIGITS = [str(label) for label in range(10)]
 

@@ -6,11 +6,18 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from mnist_app.data import to_model_input
+from mnist_app.datasets.catalogue import to_model_input
 from mnist_app.errors import UserError
-from mnist_app.evaluation import predict_probabilities
-from mnist_app.inspection import IG_STEPS, METHOD_HELP, METHOD_TITLES, METHODS, InspectionError, Inspector
-from mnist_app.store import MODELS_DIR, load_model, save_model
+from mnist_app.learning.evaluation import predict_probabilities
+from mnist_app.learning.inspection import (
+    IG_STEPS,
+    METHOD_HELP,
+    METHOD_TITLES,
+    METHODS,
+    InspectionError,
+    Inspector,
+)
+from mnist_app.learning.model_store import MODELS_DIR, load_model, save_model
 
 # The deletion metric: zero a tenth of the image's pixels (half the ink of a thin digit), the
 # most attributed ones or random ink pixels, and see which costs the predicted class more.

@@ -8,9 +8,18 @@ import time
 import pytest
 
 from benchmarks.browser import REPO
-from mnist_app.jobs import DONE, FAILED, QUEUED, RUNNING, STOPPED, TrainingJob, TrainingQueue, start_together
-from mnist_app.training import TrainConfig
-from mnist_app.training_queue import QueueFull
+from mnist_app.jobs.queue import QueueFull
+from mnist_app.jobs.training_job import (
+    DONE,
+    FAILED,
+    QUEUED,
+    RUNNING,
+    STOPPED,
+    TrainingJob,
+    TrainingQueue,
+    start_together,
+)
+from mnist_app.learning.training import TrainConfig
 
 
 def wait_for(condition, timeout=60.0):
@@ -149,9 +158,9 @@ def test_a_visitors_jobs_are_queued_together_or_not_at_all(sample):
 
 EXIT_WHILE_TRAINING = """
 import sys, time
-from mnist_app.data import load_mnist_sample
-from mnist_app.jobs import TrainingJob
-from mnist_app.training import TrainConfig
+from mnist_app.datasets.catalogue import load_mnist_sample
+from mnist_app.jobs.training_job import TrainingJob
+from mnist_app.learning.training import TrainConfig
 
 def hand_over(result):
     open(sys.argv[1], "w").write(f"{result.epochs_completed} {result.stopped_early}")

@@ -13,10 +13,10 @@ import numpy as np
 import pytest
 from nbclient import NotebookClient
 
-from mnist_app import lab
-from mnist_app.curves import CurvePoint
 from mnist_app.errors import UserError
-from mnist_app.lab_export import notebook, script
+from mnist_app.lab import steps as lab
+from mnist_app.lab.export import notebook, script
+from mnist_app.learning.curves import CurvePoint
 
 
 def test_the_eight_steps_follow_the_lab():
@@ -60,7 +60,7 @@ def test_the_data_cell_loads_the_sample_as_the_app_does(sample):
 
 
 def test_the_data_cell_reads_an_idx_folder_and_an_npz_as_the_app_does(sample, tmp_path):
-    from mnist_app.data import load_dataset
+    from mnist_app.datasets.catalogue import load_dataset
 
     folder = tmp_path / "digits"
     folder.mkdir()

@@ -3,7 +3,7 @@
 import pytest
 
 from mnist_app.errors import UserError
-from mnist_app.limits import DEFAULT_MAX_IMAGES_PER_JOB, check_job_work
+from mnist_app.learning.limits import DEFAULT_MAX_IMAGES_PER_JOB, check_job_work
 
 
 def test_the_issues_200_epochs_of_fashion_mnist_are_refused_with_what_to_choose():

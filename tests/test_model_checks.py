@@ -6,7 +6,8 @@ import keras
 import pytest
 from keras import layers
 
-from mnist_app.model_checks import (
+from mnist_app.learning.architectures import build_cnn, build_mlp
+from mnist_app.learning.model_checks import (
     MAX_ACTIVATION,
     MAX_LAYERS,
     MAX_MULTIPLY_ADDS,
@@ -15,7 +16,6 @@ from mnist_app.model_checks import (
     check_structure,
     planned_cost,
 )
-from mnist_app.models import build_cnn, build_mlp
 
 
 def config_of(model) -> dict:

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_app.models import build_cnn, build_mlp, build_model
+from mnist_app.learning.architectures import build_cnn, build_mlp, build_model
 
 
 def test_mlp_is_the_labs_network():
@@ -48,7 +48,7 @@ def test_the_cnn_can_compute_in_bfloat16_and_still_answers_in_float32():
 
 
 def test_a_float32_copy_keeps_the_weights_and_the_optimizer_state():
-    from mnist_app.models import float32_copy
+    from mnist_app.learning.architectures import float32_copy
 
     mixed = build_model("cnn", learning_rate=0.002, bfloat16=True)
     images, labels = np.random.default_rng(0).random((4, 28, 28), np.float32), np.eye(10)[[1, 2, 3, 4]]
@@ -64,7 +64,7 @@ def test_a_float32_copy_keeps_the_weights_and_the_optimizer_state():
 
 def test_the_names_checked_without_keras_are_the_networks_built():
     """The command line checks `--arch` before TensorFlow loads: against the same list of networks."""
-    from mnist_app.limits import ARCHITECTURE_NAMES
-    from mnist_app.models import ARCHITECTURES
+    from mnist_app.learning.architectures import ARCHITECTURES
+    from mnist_app.learning.limits import ARCHITECTURE_NAMES
 
     assert list(ARCHITECTURE_NAMES) == list(ARCHITECTURES)

@@ -12,8 +12,8 @@ import time
 import numpy as np
 import pytest
 
-from mnist_app.data import DatasetError, load_dataset
-from mnist_app.my_digits import DigitStore, split_of
+from mnist_app.datasets.catalogue import DatasetError, load_dataset
+from mnist_app.datasets.digit_store import DigitStore, split_of
 
 
 def digit(seed: int) -> np.ndarray:
@@ -132,7 +132,7 @@ def test_processes_saving_at_once_lose_nothing(data_dir):
 
 WRITER = """
 import sys, numpy as np
-from mnist_app.my_digits import DigitStore
+from mnist_app.datasets.digit_store import DigitStore
 store = DigitStore(sys.argv[1])
 print("ready", flush=True)
 i = 0
@@ -281,11 +281,11 @@ def test_a_file_from_before_owners_is_read_as_nobodys_and_migrated_whole_in_one_
     assert DigitStore().read().labels.tolist() == [1, 2] and owner_column(path) == 0, "read, not changed"
     with pytest.raises(DatasetError, match="holds no digits yet"):
         DigitStore(owner="token-a").read()
-    monkeypatch.setattr("mnist_app.my_digits.MAX_DIGITS", 2)
+    monkeypatch.setattr("mnist_app.datasets.digit_store.MAX_DIGITS", 2)
     with pytest.raises(DatasetError, match="keeps at most 2 digits"):
         DigitStore(owner="token-a").add(digit(3), 3)
     assert owner_column(path) == 0, "a write that fails takes its migration back with it"
-    monkeypatch.setattr("mnist_app.my_digits.MAX_DIGITS", 100)
+    monkeypatch.setattr("mnist_app.datasets.digit_store.MAX_DIGITS", 100)
     (new, _) = DigitStore(owner="token-a").add(digit(3), 3)
     assert owner_column(path) == 1
     assert DigitStore(owner="token-a").read().ids.tolist() == [new]

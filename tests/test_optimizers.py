@@ -4,7 +4,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from mnist_app.optimizers import OnePassAdam
+from mnist_app.learning.optimizers import OnePassAdam
 
 
 def _train(optimizer, gradients, shape):

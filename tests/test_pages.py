@@ -15,8 +15,8 @@ import pytest
 from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
-from mnist_app import canvas
-from mnist_app.plain_text import literal
+from mnist_app.web import canvas
+from mnist_app.web.plain_text import literal
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -64,7 +64,7 @@ def test_app_navigation_opens_explore_and_reaches_every_page():
     assert not at.exception
     assert at.title[0].value == "Explore the digits"
     for name, title in [("train", "Train a classifier"), ("draw", "Draw a digit")]:
-        at.switch_page(f"mnist_app/pages/{name}.py").run()
+        at.switch_page(f"mnist_app/web/pages/{name}.py").run()
         assert not at.exception
         assert at.title[0].value == title
 
@@ -337,8 +337,8 @@ def test_choices_hold_across_pages():
     """The dataset picked on Explore and the split shown stay picked after a visit to Draw."""
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
     at.selectbox(key="dataset").select("mnist-sample").run()
-    at.switch_page("mnist_app/pages/draw.py").run()
-    at.switch_page("mnist_app/pages/explore.py").run()
+    at.switch_page("mnist_app/web/pages/draw.py").run()
+    at.switch_page("mnist_app/web/pages/explore.py").run()
     assert not at.exception
     assert at.selectbox(key="dataset").value == "mnist-sample"
     assert not at.info, "the sample was chosen, so no fallback notice"
@@ -394,7 +394,7 @@ def test_odd_files_in_the_models_folder_are_listed_as_broken_and_the_pages_work(
 def test_a_model_of_the_wrong_shape_is_refused_when_chosen(models_dir, monkeypatch):
     import keras
 
-    from mnist_app.store import save_model
+    from mnist_app.learning.model_store import save_model
 
     three_classes = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
     save_model(three_classes, models_dir / "three.keras", {})
@@ -490,8 +490,8 @@ def inside_models(tmp_path_factory, trained_mlp):
     """The shipped CNN, the lab's MLP, and a small Fashion-MNIST model of other layer sizes."""
     import keras
 
-    from mnist_app.data import FASHION_NAMES
-    from mnist_app.store import save_model
+    from mnist_app.datasets.catalogue import FASHION_NAMES
+    from mnist_app.learning.model_store import save_model
 
     folder = tmp_path_factory.mktemp("inside-models")
     shutil.copy(REPO / "models" / "default.keras", folder / "cnn.keras")
@@ -528,12 +528,12 @@ def test_inside_page_shows_every_layer_and_why(
     assert not at.exception and not at.error
     assert [h.value for h in at.header] == ["Every layer", "What a unit looks for"]
     assert at.selectbox(key="inside_method").options == methods
-    from mnist_app.data import FASHION_NAMES
+    from mnist_app.datasets.catalogue import FASHION_NAMES
 
     prediction = next(m for m in at.metric if m.label == "Prediction").value
     assert prediction == "7" if name != "fashion" else prediction in FASHION_NAMES
     assert any(first_layer_caption in c.value for c in at.caption)
-    from mnist_app.inspection import METHOD_TITLES
+    from mnist_app.learning.inspection import METHOD_TITLES
 
     for method in (method for method, title in METHOD_TITLES.items() if title in methods):
         at.selectbox(key="inside_method").select(method).run()
@@ -575,7 +575,7 @@ def wait_until(at: AppTest, done, timeout: float = 180) -> AppTest:
 def app_page(name: str) -> AppTest:
     """A page opened through the app's navigation, where links to other pages resolve."""
     at = AppTest.from_file(str(REPO / "app.py"), default_timeout=120).run()
-    at.switch_page(f"mnist_app/pages/{name}.py")
+    at.switch_page(f"mnist_app/web/pages/{name}.py")
     return at
 
 
@@ -609,8 +609,8 @@ def test_train_page_trains_both_architectures_on_one_pair_of_charts(models_dir):
 
 
 def test_confusion_matrix_cell_shows_the_digits_behind_it(default_model, sample):
-    from mnist_app.evaluation import evaluate
-    from mnist_app.store import load_model
+    from mnist_app.learning.evaluation import evaluate
+    from mnist_app.learning.model_store import load_model
 
     said = evaluate(load_model(default_model), sample.x_test, sample.y_test).predictions
     true, wrong = next((t, s) for t, s in zip(sample.y_test, said, strict=True) if t != s)
@@ -682,7 +682,7 @@ def test_compare_page_with_one_model_says_how_to_get_two(default_model):
 
 
 def test_a_stale_or_odd_selection_selects_nothing():
-    from mnist_app.panels import selected_cell
+    from mnist_app.web.panels import selected_cell
 
     assert selected_cell({"cells": [[3, "9"]]}, 10) == (3, 9)
     for odd in [None, {}, {"cells": []}, {"cells": [[10, "1"]]}, {"cells": [[1, "10"]]}, {"cells": [[-1, "1"]]},
@@ -749,7 +749,7 @@ def test_compare_page_starts_from_models_that_read_the_dataset_and_survives_odd_
 
 
 def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_model, data_dir, monkeypatch):
-    from mnist_app.my_digits import DigitStore
+    from mnist_app.datasets.digit_store import DigitStore
 
     seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
     fake_canvas(monkeypatch, seven)
@@ -765,7 +765,7 @@ def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_mod
 
 
 def test_explore_corrects_and_deletes_my_digits(data_dir):
-    from mnist_app.my_digits import DigitStore
+    from mnist_app.datasets.digit_store import DigitStore
 
     store = DigitStore()
     rng = np.random.default_rng(0)
@@ -788,7 +788,7 @@ def test_explore_corrects_and_deletes_my_digits(data_dir):
 
 def test_explore_deletes_the_digit_on_screen_even_after_another_visitor_deleted_one(data_dir):
     """The button carries the id of the digit shown: a delete elsewhere shifts no index onto it."""
-    from mnist_app.my_digits import DigitStore
+    from mnist_app.datasets.digit_store import DigitStore
 
     store = DigitStore()
     store.add_many([np.full((28, 28), i, np.uint8) for i in range(40)], [i % 10 for i in range(40)])
@@ -825,7 +825,7 @@ def test_an_empty_my_digits_says_how_to_fill_it(data_dir):
 def test_my_digits_page_reads_and_fine_tunes_on_the_learners_digits(
     default_model, models_dir, data_dir, sample
 ):
-    from mnist_app.my_digits import DigitStore
+    from mnist_app.datasets.digit_store import DigitStore
 
     DigitStore().add_many(list(sample.x_train[:60]), [int(y) for y in sample.y_train[:60]])
     at = app_page("my_digits").run()
@@ -885,9 +885,9 @@ def hostile_names(models_dir, data_dir, sample):
     from test_data import write_split
     from test_store import with_description
 
-    from mnist_app.data import DIGIT_NAMES
-    from mnist_app.my_digits import DigitStore
-    from mnist_app.store import save_model
+    from mnist_app.datasets.catalogue import DIGIT_NAMES
+    from mnist_app.datasets.digit_store import DigitStore
+    from mnist_app.learning.model_store import save_model
 
     for day, (name, arch) in enumerate(HOSTILE_MODELS.items(), start=1):
         created = f"2026-01-0{day}T00:00"
@@ -1108,7 +1108,7 @@ def test_a_read_only_models_folder_says_why_on_the_train_page_never_the_servers_
 
 def test_on_a_shared_server_a_visitor_sees_and_changes_only_their_own_digits(data_dir, monkeypatch):
     """The issue's case: B saw A's drawing on Explore as "Your digit #31" and could delete it."""
-    from mnist_app.my_digits import DigitStore, split_of
+    from mnist_app.datasets.digit_store import DigitStore, split_of
 
     monkeypatch.setenv("MNIST_APP_SHARED", "1")
     DigitStore(owner="token-a").add_many([np.full((28, 28), i, np.uint8) for i in range(10)], list(range(10)))

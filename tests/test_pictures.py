@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from mnist_app import pictures
+from mnist_app.datasets import pictures
 
 
 def test_enlarge_turns_each_pixel_into_a_block():

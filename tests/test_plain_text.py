@@ -1,8 +1,8 @@
-"""Tests for mnist_app.plain_text: text from files shown in Markdown exactly as it is."""
+"""Tests for mnist_app.web.plain_text: text from files shown in Markdown exactly as it is."""
 
 import pytest
 
-from mnist_app.plain_text import literal
+from mnist_app.web.plain_text import literal
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 import pytest
 
-from mnist_app import precision
+from mnist_app.learning import precision
 
 
 @pytest.mark.parametrize(

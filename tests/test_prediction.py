@@ -5,8 +5,8 @@ import pytest
 from digit_strokes import DIGIT_STROKES
 from PIL import Image, ImageDraw
 
-from mnist_app.evaluation import predict_probabilities
-from mnist_app.preprocessing import canvas_to_grey, prepare_digit
+from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
+from mnist_app.learning.evaluation import predict_probabilities
 
 
 def draw(strokes, size=280, width=22, box=(0.0, 0.0, 1.0, 1.0)) -> np.ndarray:
@@ -22,7 +22,7 @@ def draw(strokes, size=280, width=22, box=(0.0, 0.0, 1.0, 1.0)) -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def cnn(sample):
-    from mnist_app.training import TrainConfig, train
+    from mnist_app.learning.training import TrainConfig, train
 
     return train(sample, TrainConfig("cnn", epochs=4, batch_size=32)).model
 

@@ -1,4 +1,4 @@
-"""Tests for mnist_app.preprocessing: MNIST-style preparation of drawings and decoding of uploads."""
+"""Tests for mnist_app.datasets.preparation: MNIST-style preparation of drawings and decoding of uploads."""
 
 import base64
 import io
@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import EpsImagePlugin, Image, ImageDraw
 
-from mnist_app import preprocessing
-from mnist_app.preprocessing import (
+from mnist_app.datasets import preparation as preprocessing
+from mnist_app.datasets.preparation import (
     MAX_DRAWING_CHARS,
     ImageError,
     canvas_png_to_rgba,
@@ -583,7 +583,7 @@ def test_mutated_images_give_a_grey_image_or_an_image_error_and_nothing_else(nam
 
 MEASURE_DECODE = """
 import resource, sys
-from mnist_app.preprocessing import ImageError, decode_image
+from mnist_app.datasets.preparation import ImageError, decode_image
 data = open(sys.argv[1], "rb").read()
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:

@@ -3,8 +3,8 @@
 import json
 import zipfile
 
-from mnist_app import pruning
-from mnist_app.store import METADATA_ENTRY, ModelStore
+from mnist_app.learning import pruning
+from mnist_app.learning.model_store import METADATA_ENTRY, ModelStore
 
 
 def app_model(folder, name, created, owner, saved_by="app"):
@@ -84,7 +84,7 @@ def test_the_share_is_the_cap_unless_the_server_is_shared(monkeypatch):
 
 def test_a_visitor_is_present_while_their_browser_session_is_connected(models_dir, monkeypatch):
     """Pruning asks `visitor_present`, which asks Streamlit's runtime about the token's session."""
-    from mnist_app import visitors
+    from mnist_app.web import visitors
 
     connected = {"session-b"}
 

@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from mnist_app import resources
-from mnist_app.models import build_model
-from mnist_app.store import ModelStore
+from mnist_app.learning.architectures import build_model
+from mnist_app.learning.model_store import ModelStore
+from mnist_app.web import resources
 
 
 def test_cached_model_is_shared_and_re_read_after_a_re_save(models_dir):

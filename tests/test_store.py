@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from mnist_app.evaluation import predict_probabilities
-from mnist_app.store import (
+from mnist_app.learning.evaluation import predict_probabilities
+from mnist_app.learning.model_store import (
     METADATA_ENTRY,
     ModelError,
     ModelStore,
@@ -372,7 +372,7 @@ def test_two_saves_that_pick_a_name_at_once_both_survive(model_file, models_dir)
 
 SAVE_NEW = """
 import sys
-from mnist_app.store import ModelStore, load_model
+from mnist_app.learning.model_store import ModelStore, load_model
 model = load_model(sys.argv[1])
 print(ModelStore().save_new(model, "race", {"process": sys.argv[2]}).name, flush=True)
 """
@@ -493,8 +493,8 @@ def test_twenty_weights_that_would_take_gigabytes_to_read_digits_are_refused_sma
     path = save_model(bomb, tmp_path / "bomb.keras", {})
     code = (
         "import resource, sys, numpy as np\n"
-        "from mnist_app.evaluation import predict_probabilities\n"
-        "from mnist_app.store import ModelError, load_model\n"
+        "from mnist_app.learning.evaluation import predict_probabilities\n"
+        "from mnist_app.learning.model_store import ModelError, load_model\n"
         "import keras\n"
         "keras.ops.zeros((1,))  # TensorFlow started before the count begins\n"
         "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from test_data import write_split
 
-from mnist_app import decoded, summaries
-from mnist_app.data import Dataset, load_dataset
-from mnist_app.summaries import figures, pixel_histogram
+from mnist_app.datasets import decoded, summaries
+from mnist_app.datasets.catalogue import Dataset, load_dataset
+from mnist_app.datasets.figures import figures, pixel_histogram
 
 
 def test_figures_equal_the_plain_computation(sample):

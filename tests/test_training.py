@@ -5,8 +5,8 @@ import threading
 import numpy as np
 import pytest
 
-from mnist_app.data import Dataset
-from mnist_app.training import TrainConfig, train
+from mnist_app.datasets.catalogue import Dataset
+from mnist_app.learning.training import TrainConfig, train
 
 
 def test_lab_mlp_learns_the_sample(trained_mlp):
@@ -72,7 +72,7 @@ def test_dataset_without_training_images_is_refused(sample):
 
 def test_final_figures_are_what_keras_evaluate_says(trained_mlp, sample):
     """The compiled validation loop (batches padded to equal size) agrees with `evaluate`."""
-    from mnist_app.data import to_model_input
+    from mnist_app.datasets.catalogue import to_model_input
 
     loss, accuracy = trained_mlp.model.evaluate(
         to_model_input(sample.x_test), np.eye(10)[sample.y_test], batch_size=100, verbose=0
@@ -94,7 +94,7 @@ def test_every_image_is_trained_on_once_an_epoch_short_last_batch_included(sampl
 
 
 def test_padded_batches_cover_every_row_once_with_weight_one():
-    from mnist_app.training import padded_batches
+    from mnist_app.learning.training import padded_batches
 
     rows, weights = padded_batches(2500, 1024)
     assert rows.shape == weights.shape == (3, 1024)
@@ -103,7 +103,7 @@ def test_padded_batches_cover_every_row_once_with_weight_one():
 
 
 def test_epoch_batches_shuffle_every_row_into_full_batches_then_the_rest():
-    from mnist_app.training import epoch_batches
+    from mnist_app.learning.training import epoch_batches
 
     rng = np.random.default_rng(0)
     first, second = epoch_batches(100, 32, rng), epoch_batches(100, 32, rng)
@@ -115,8 +115,8 @@ def test_epoch_batches_shuffle_every_row_into_full_batches_then_the_rest():
 
 
 def test_the_curve_history_round_trips_through_save_and_load(trained_mlp, tmp_path):
-    from mnist_app.curves import HISTORY_KEY, from_history
-    from mnist_app.store import ModelStore, read_metadata
+    from mnist_app.learning.curves import HISTORY_KEY, from_history
+    from mnist_app.learning.model_store import ModelStore, read_metadata
 
     saved = ModelStore(tmp_path).save_new(trained_mlp.model, "mlp", trained_mlp.metadata())
     back = from_history(read_metadata(saved.path)[HISTORY_KEY])
@@ -133,7 +133,7 @@ def test_the_curve_history_round_trips_through_save_and_load(trained_mlp, tmp_pa
 def test_the_cnn_comes_back_in_float32_with_figures_keras_agrees_with(sample, monkeypatch, bfloat16):
     """Whether its steps computed in bfloat16 or not, the model that comes back is float32 and
     its final figures are that model's, as `evaluate` gives them."""
-    from mnist_app.data import to_model_input
+    from mnist_app.datasets.catalogue import to_model_input
 
     monkeypatch.setenv("MNIST_APP_BFLOAT16", bfloat16)
     small = Dataset("small", "test", sample.x_train[::8], sample.y_train[::8], sample.x_test, sample.y_test)
@@ -151,8 +151,8 @@ def test_a_cnn_saved_with_keras_random_layers_inside_fine_tunes(sample, tmp_path
     """Models saved before the augmentation moved into the trainer still serve as a base."""
     import keras
 
-    from mnist_app.models import build_cnn
-    from mnist_app.store import save_model
+    from mnist_app.learning.architectures import build_cnn
+    from mnist_app.learning.model_store import save_model
 
     new_style = build_cnn()
     old_style = keras.Sequential(

@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from mnist_app.training_queue import QueueFull, TrainingQueue
+from mnist_app.jobs.queue import QueueFull, TrainingQueue
 
 NEVER = threading.Event()
 

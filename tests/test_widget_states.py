@@ -1,4 +1,4 @@
-"""Tests for mnist_app.widget_states: JSON from a browser, bounded in depth before Streamlit decodes it."""
+"""Tests for mnist_app.web.widget_states: JSON from a browser, bounded in depth before Streamlit decodes it."""
 
 import json
 
@@ -8,8 +8,8 @@ from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.state.common import WidgetMetadata, unpack_widget_state_value
 from streamlit.runtime.state.session_state import SessionState
 
-from mnist_app import widget_states
-from mnist_app.widget_states import MAX_DEPTH, REFUSED, bound_depth, too_deep
+from mnist_app.web import widget_states
+from mnist_app.web.widget_states import MAX_DEPTH, REFUSED, bound_depth, too_deep
 
 DEPTH = 3_000
 NESTED_LIST = "[" * DEPTH + "]" * DEPTH

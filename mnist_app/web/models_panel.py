@@ -1,0 +1,93 @@
+"""The Train page's shelf of saved models: the table, and use, download, rename and delete."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app.files import read_regular
+from mnist_app.learning.model_store import MAX_MODEL_BYTES, SUFFIX, ModelError, ModelStore, shared_deployment
+from mnist_app.web.page_errors import attempt
+from mnist_app.web.plain_text import literal
+from mnist_app.web.sidebar import MODEL_KEY, use_model
+from mnist_app.web.visitors import visitor_token
+
+MAX_NAME_CHARS = 64
+
+
+def show(store: ModelStore, saved: list) -> None:
+    if not saved:
+        st.info("No saved models yet.")
+        return
+    rows = [
+        {
+            "name": m.name,
+            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else ""),
+            "architecture": m.metadata.get("arch"),
+            "dataset": m.metadata.get("dataset"),
+            "test accuracy": m.metadata.get("test_accuracy"),
+            "epochs": f"{m.metadata['epochs_completed']} of {m.metadata['epochs']}"
+            if {"epochs", "epochs_completed"} <= m.metadata.keys()
+            else None,
+            "batch size": m.metadata.get("batch_size"),
+            "learning rate": m.metadata.get("learning_rate"),
+            "training time (s)": m.metadata.get("training_seconds"),
+            "created": m.metadata.get("created"),
+        }
+        for m in saved
+    ]
+    st.dataframe(
+        pd.DataFrame(rows),
+        hide_index=True,
+        width="stretch",
+        column_config={"name": st.column_config.TextColumn(width="medium")},
+    )
+    names = [m.name for m in saved]
+    chosen_name = st.selectbox("Manage", names, key="manage_model")
+    chosen = saved[names.index(chosen_name)]
+    owner = visitor_token()
+    refused = chosen.change_refused(owner, shared_deployment())
+    use, download, rename, delete = st.columns(4)
+    use.button(
+        "Use this model",
+        key="use_model",
+        disabled=bool(chosen.error),
+        on_click=use_model,
+        args=(chosen.name,),
+    )
+    download.download_button(
+        "Download",
+        data=lambda: read_regular(chosen.path, MAX_MODEL_BYTES, ModelError),
+        file_name=f"{chosen.name}{SUFFIX}",  # the name as text: the file's may not be UTF-8
+        mime="application/zip",
+        key="download_model",
+        on_click="ignore",
+        disabled=bool(chosen.error),
+    )
+    if refused:
+        rename.button("Rename", disabled=True, help=refused, key="rename_off")
+        delete.button("Delete", disabled=True, help=refused, key="delete_off")
+        st.caption(f"Rename and delete are off for **{literal(chosen.name)}**: {refused}.")
+    else:
+        show_rename_and_delete(store, chosen, rename, delete, owner)
+
+
+def show_rename_and_delete(store: ModelStore, chosen, rename, delete, owner: str) -> None:
+    """The two changes a visitor may make to a model (drawn only when they may)."""
+    with rename.popover("Rename"):
+        new_name = st.text_input(
+            "New name", value=chosen.name, key=f"rename_to_{chosen.name}", max_chars=MAX_NAME_CHARS
+        )
+        if st.button("Rename", key="rename_model"):
+            renamed = attempt(
+                lambda: store.rename(chosen.name, new_name, owner), f"Cannot rename {chosen.name}"
+            )
+            if renamed is not None:
+                if st.session_state.get(MODEL_KEY) == chosen.name:
+                    use_model(renamed.name)
+                st.rerun()
+    with delete.popover("Delete"):
+        st.write(f"Delete **{literal(chosen.name)}** for good?")
+        deleting = st.button("Delete", type="primary", key="delete_model")
+        if deleting and attempt(lambda: store.delete(chosen.name, owner), f"Cannot delete {chosen.name}"):
+            st.rerun()

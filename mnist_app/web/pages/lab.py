@@ -1,0 +1,227 @@
+"""Lab: "Classification Models with Keras" step by step, each cell beside what it gives here."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app.lab import panels, resources
+from mnist_app.lab import steps as lab
+from mnist_app.lab.export import notebook, script
+from mnist_app.web.page_errors import attempt, show_unexpected
+from mnist_app.web.plain_text import literal
+from mnist_app.web.sidebar import choose_dataset
+
+JOB_KEY = "lab_job"
+RESULTS_KEY = "lab_results"
+REFRESH_S = 0.25
+BATCH_SIZES = [16, 32, 64, 128, 256, 512]
+FILE_STEM = "classification-models-with-keras"
+
+
+def show_cells(step: lab.Step) -> None:
+    for code in step.cells:
+        st.code(code, language="python")
+    if step.today:
+        st.caption(f"Keras 3: {step.today}", help="Where the 2018 lab's code was changed, and why.")
+
+
+def heading(number: int, step: lab.Step) -> None:
+    st.header(f"{number}. {step.title}")
+    st.write(step.words)
+
+
+def show_loading(data, prepared) -> None:
+    source = (
+        "the embedded sample: 5,000 real MNIST digits, because full MNIST is not on this server"
+        if data.name == "mnist-sample"
+        else f"**{literal(data.name)}** ({literal(data.source)})"
+    )
+    st.markdown(f"This page runs the lab on {source}.")
+    st.caption("The page hands the data straight from the app's copy; the data cell is for home.")
+    st.code(prepared.shapes, language=None)
+
+
+def show_first_image(prepared) -> None:
+    left, _ = st.columns([1, 2])
+    with left, lab.CELL_LOCK:
+        st.pyplot(prepared.first_image, clear_figure=False)
+
+
+def show_preparation(prepared) -> None:
+    before, after = prepared.pixel_range_before, prepared.pixel_range_after
+    columns = st.columns(3)
+    columns[0].metric("num_pixels", prepared.num_pixels)
+    columns[1].metric("Pixels before", f"{before[0]:g} to {before[1]:g}")
+    columns[2].metric("Pixels after", f"{after[0]:g} to {after[1]:g}")
+    rows = pd.DataFrame(prepared.first_rows.astype(int), columns=[str(c) for c in range(10)])
+    rows.insert(0, "label", prepared.first_labels)
+    st.caption("The first labels and their one-hot rows:")
+    st.dataframe(rows, hide_index=True, width="content")
+    st.code(prepared.num_classes_printed, language=None)
+
+
+def show_network(prepared) -> None:
+    st.dataframe(
+        pd.DataFrame(prepared.layers),
+        hide_index=True,
+        column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+    )
+    st.metric("Parameters in all", f"{prepared.total_params:,}")
+
+
+def choose_training(running: bool) -> tuple[int, int]:
+    left, right, _ = st.columns([1, 1, 2])
+    epochs = left.number_input("Epochs", 1, 200, 10, key="lab_epochs", disabled=running)
+    batch_size = right.selectbox("Batch size", BATCH_SIZES, index=1, key="lab_batch_size", disabled=running)
+    return int(epochs), int(batch_size)
+
+
+def show_training(data, epochs: int, batch_size: int) -> None:
+    """Step 5's controls and its job: the lab's fit as the app's job, with curves and the lab's log."""
+    from mnist_app.learning.training import TrainConfig
+    from mnist_app.web import page_jobs
+
+    job = st.session_state.get(JOB_KEY)
+    running = job is not None and job.snapshot().active
+    st.caption(
+        "The app trains this network as its own job: the same layers and Adam, with the "
+        "flattening done by the model's first layer so that it reads the Draw page's digits too."
+    )
+    if running:
+        st.button("Stop training", icon=":material/stop:", key="lab_stop", on_click=job.stop)
+    elif st.button("Run this step", type="primary", icon=":material/play_arrow:", key="lab_train"):
+        config = TrainConfig("mlp", epochs, batch_size)
+        started = attempt(lambda: page_jobs.start(data, [config], resources.model_store()), "Cannot train")
+        if started:
+            st.session_state[JOB_KEY] = started[0]
+            st.session_state.pop(RESULTS_KEY, None)
+            st.rerun()
+    if job is not None:
+        st.fragment(run_every=REFRESH_S if running else None)(show_job)(job)
+
+
+def show_job(job) -> None:
+    try:
+        show_job_state(job)
+    except Exception as error:  # A fragment's failure would otherwise reach the page raw.
+        show_unexpected(error, "Showing the lab's training")
+
+
+def show_job_state(job) -> None:
+    from mnist_app.web import page_jobs
+
+    snapshot = job.snapshot()
+    page_jobs.progress_line(job, snapshot)
+    if snapshot.curve:
+        panels.curves({"the lab's network": snapshot.curve}, key="lab_curves")
+        log = lab.fit_log(snapshot.curve, job.config.epochs)
+        if log:
+            st.code("\n".join(log), language=None)
+    if snapshot.active:
+        return
+    page_jobs.rerun_once_ended("lab_job_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
+    if not page_jobs.said_why_nothing_came(snapshot) and snapshot.result.stopped_early:
+        st.warning(
+            f"Stopped early after {snapshot.result.epochs_completed} epochs; steps 6 and 7 use that model."
+        )
+
+
+def trained_results(data):
+    """Steps 6 and 7 run on the model step 5 trained, once per training run.
+
+    What `evaluate` printed, what loading the saved model printed, and its name in models/.
+    """
+    job = st.session_state.get(JOB_KEY)
+    result = job.snapshot().result if job is not None else None
+    if result is None:
+        return None
+    held = st.session_state.get(RESULTS_KEY)
+    if held is None or held[0] is not job:
+        with st.spinner("Evaluating, saving and loading the model…"):
+            outputs = attempt(
+                lambda: lab.evaluate_and_save(result.model, data.x_test, data.y_test),
+                "Cannot run steps 6 and 7",
+            )
+        if outputs is None:
+            return None
+        held = (job, *outputs, job.snapshot().saved_as)
+        st.session_state[RESULTS_KEY] = held
+    return held[1:]
+
+
+def show_downloads(data, spec: str, epochs: int, batch_size: int) -> None:
+    """The lab to take home, made when clicked: the same cells as a notebook or a script."""
+    offers = [
+        ("Download as notebook", notebook, ".ipynb", "application/x-ipynb+json", "lab_notebook"),
+        ("Download as script", script, ".py", "text/x-python", "lab_script"),
+    ]
+    for column, (label, write, suffix, mime, key) in zip(st.columns([1, 1, 2]), offers, strict=False):
+        column.download_button(
+            label,
+            data=lambda write=write: write(data.name, spec, epochs, batch_size),
+            file_name=FILE_STEM + suffix,
+            mime=mime,
+            icon=":material/download:",
+            on_click="ignore",
+            key=key,
+        )
+
+
+def main() -> None:
+    st.title("The lab, step by step")
+    st.caption(
+        f'"{lab.LAB_TITLE}", the lab this app grows from: each step\'s code, and what it gives '
+        "on the data in use. Take it home as a notebook that runs on its own."
+    )
+    choice, data = choose_dataset()
+    if data is None:
+        return
+    if len(data.y_train) == 0:
+        st.error(f"{literal(data.name)} has no training images: choose another dataset in the sidebar.")
+        return
+    with st.spinner("Starting TensorFlow…"):
+        import mnist_app.jobs.training_job  # noqa: F401  (TensorFlow, loaded here behind a spinner)
+    prepared = attempt(lambda: resources.lab_prepared(*choice), "Cannot run the lab on this dataset")
+    if prepared is None:
+        return
+    job = st.session_state.get(JOB_KEY)
+    running = job is not None and job.snapshot().active
+    # The choices step 5 draws, read ahead: the fit cell and the downloads show them already.
+    epochs = int(st.session_state.get("lab_epochs", 10))
+    batch_size = int(st.session_state.get("lab_batch_size", 32))
+    steps = lab.steps(data.name, choice[0], epochs, batch_size)
+    show_downloads(data, choice[0], epochs, batch_size)
+
+    renderers = [
+        lambda: show_loading(data, prepared),
+        lambda: show_first_image(prepared),
+        lambda: show_preparation(prepared),
+        lambda: show_network(prepared),
+    ]
+    for number, (step, render) in enumerate(zip(steps[:4], renderers, strict=True), start=1):
+        heading(number, step)
+        show_cells(step)
+        render()
+
+    heading(5, steps[4])
+    epochs, batch_size = choose_training(running)
+    show_cells(steps[4])
+    show_training(data, epochs, batch_size)
+
+    results = trained_results(data)
+    for number, step, index in ((6, steps[5], 0), (7, steps[6], 1)):
+        heading(number, step)
+        show_cells(step)
+        if results is None:
+            st.info("Run step 5 first: this step uses the model it trains.")
+        else:
+            st.code(results[index], language=None)
+    if results is not None and results[2]:
+        st.success(f"The trained model is also saved in models/ as **{literal(results[2])}** and now in use.")
+
+    heading(8, steps[7])
+    left, right, _ = st.columns([1, 1, 2])
+    left.page_link("mnist_app/web/pages/train.py", label="Train the CNN", icon=":material/model_training:")
+    right.page_link("mnist_app/web/pages/compare.py", label="Compare the two", icon=":material/compare:")
+
+
+main()

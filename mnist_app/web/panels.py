@@ -1,0 +1,104 @@
+"""Panels more than one page draws: training curves, and a confusion matrix that shows its digits."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from mnist_app.datasets.catalogue import Dataset
+from mnist_app.learning.curves import CurvePoint, frame
+from mnist_app.learning.evaluation import Evaluation
+from mnist_app.web import charts
+from mnist_app.web.plain_text import literal
+
+MAX_CELL_DIGITS = 24
+DIGIT_PX = 56
+# Narrow columns, so two matrices side by side show all ten columns without scrolling.
+COUNT_PX = 40
+CLASS_NAME_PX = 60
+
+
+def curves(runs: dict[str, list[CurvePoint]], key: str, models: list[str] | None = None) -> None:
+    """Loss and accuracy of every run on one pair of charts, against epochs or the clock.
+
+    `models` fixes each model's colour (default: the runs' order), so that it matches other charts.
+    """
+    models = list(models or runs)
+    axis = st.segmented_control(
+        "Curves against",
+        list(charts.AXES),
+        default="epochs",
+        required=True,
+        key=f"{key}_axis",
+        help="Per epoch, a convolutional network learns more; per second, it costs more. "
+        "Seconds count from each run's own start.",
+    )
+    table = frame(runs)
+    left, right = st.columns(2)
+    left.altair_chart(charts.curve(table, axis or "epochs", "loss", models), width="stretch")
+    right.altair_chart(charts.curve(table, axis or "epochs", "accuracy", models), width="stretch")
+    st.caption(
+        "Solid: training figures, averaged over the epoch so far while the network still learns "
+        "(a CNN's with its dropout and random shifts on, so they sit below its validation "
+        "figures). Dashed: validation, measured on the test split at each epoch's end."
+    )
+
+
+def selected_cell(selection, size: int) -> tuple[int, int] | None:
+    """(row, column) of the one selected cell, if the selection still fits the matrix."""
+    cells = (selection or {}).get("cells") or []
+    if len(cells) != 1:
+        return None
+    row, column = cells[0]
+    if not (isinstance(row, int) and 0 <= row < size and str(column).isdigit() and int(column) < size):
+        return None
+    return row, int(column)
+
+
+def confusion_matrix(evaluation: Evaluation, data: Dataset, key: str) -> None:
+    """The matrix; selecting a cell (true 4, said 9) shows the test digits behind it."""
+    names = list(data.class_names)
+    size = len(names)
+    # Columns are positions, not names: a selection comes back by column name, and class
+    # names (Fashion-MNIST's "T-shirt/top") need not be unique or short.
+    table = pd.DataFrame(evaluation.confusion, index=names, columns=[str(i) for i in range(size)])
+    event = st.dataframe(
+        table.style.background_gradient(cmap="Blues", axis=None),
+        key=key,
+        on_select="rerun",
+        selection_mode="single-cell",
+        column_config={
+            "_index": st.column_config.TextColumn(width=CLASS_NAME_PX),
+            **{str(i): st.column_config.NumberColumn(names[i], width=COUNT_PX) for i in range(size)},
+        },
+        width="stretch",
+    )
+    st.caption("Rows: the true class; columns: what the model said. Select a cell to see its digits.")
+    cell = selected_cell(event.selection, size)
+    if cell is None:
+        return
+    true, said = cell
+    found = evaluation.cell(data.y_test, true, said)
+    shown = found[:MAX_CELL_DIGITS]
+    more = f"; the {len(shown)} it was surest of" if len(found) > len(shown) else ""
+    st.markdown(
+        f"**True {literal(names[true])}, said {literal(names[said])}:** {len(found):,} test digits{more}."
+    )
+    if len(found):
+        st.image(
+            [data.x_test[i] for i in shown],
+            width=DIGIT_PX,
+            caption=[f"#{i} ({evaluation.confidence[i]:.0%})" for i in shown],
+        )
+
+
+def per_class_accuracy(evaluations: dict[str, Evaluation], names: list[str]) -> None:
+    """Accuracy on each class, a bar per model side by side."""
+    rows = [
+        (name, names[label], float(accuracy))
+        for name, evaluation in evaluations.items()
+        for label, accuracy in enumerate(evaluation.per_class_accuracy)
+    ]
+    table = pd.DataFrame(rows, columns=["model", "class", "accuracy"])
+    chart = charts.grouped_bars(table, "class", "accuracy", "model", "accuracy", list(evaluations))
+    st.altair_chart(chart, width="stretch")

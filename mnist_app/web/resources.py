@@ -1,0 +1,196 @@
+"""What every browser session shares, loaded once per server: datasets, models, evaluations.
+
+`st.cache_resource` hands out the object itself, not a copy, so the big uint8 arrays exist
+once however many people are looking (`st.cache_data` would pickle a copy per caller).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+import streamlit as st
+
+from mnist_app.datasets.catalogue import Dataset, datasets_in, load_dataset
+from mnist_app.learning.model_store import (
+    ModelError,
+    ModelStore,
+    SavedModel,
+    load_model,
+    models_dir,
+    shared_deployment,
+)
+
+if TYPE_CHECKING:
+    from mnist_app.datasets.digit_store import DigitStore
+
+
+def digit_store() -> DigitStore:
+    """The learner's digits: on a shared server (MNIST_APP_SHARED), this visitor's own only."""
+    from mnist_app.datasets.digit_store import DigitStore
+    from mnist_app.web.visitors import visitor_token
+
+    return DigitStore(owner=visitor_token() if shared_deployment() else None)
+
+
+def version(spec: str, root: str | None = None) -> object:
+    """Changes when a dataset's contents do: only `my-digits` changes while the server runs.
+
+    For `my-digits` it names whose digits too, so every cache keyed by it is per visitor
+    on a shared server.
+    """
+    if _is_my_digits(spec):
+        store = digit_store()
+        return (store.owner, store.revision())
+    return 0
+
+
+def _is_my_digits(spec: str) -> bool:
+    """Whether a choice names the learner's digits: typed in the data folder's box too, where
+    `load_dataset` would otherwise hand a visitor everyone's."""
+    from mnist_app.datasets.digit_store import DATASET_NAME
+
+    return spec.strip() == DATASET_NAME
+
+
+# One entry per visitor who looks at their digits: each a few hundred kilobytes at most.
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _my_digits(version: tuple):
+    from mnist_app.datasets.digit_store import DigitStore
+
+    owner, _ = version
+    return DigitStore(owner=owner).read()
+
+
+def my_digits():
+    """The learner's digits with their ids, read once per change to the collection."""
+    from mnist_app.datasets.digit_store import DATASET_NAME
+
+    return _my_digits(version(DATASET_NAME))
+
+
+@st.cache_resource(show_spinner=False, max_entries=32)
+def _my_digits_dataset(version: tuple) -> Dataset:
+    return _my_digits(version).dataset()  # the very read `my_digits()` hands out, ids and all
+
+
+@st.cache_resource(
+    show_spinner="Loading the dataset… (a big one's first load decodes it and keeps a copy on disk for next time)",
+    max_entries=4,
+)
+def _dataset(spec: str, root: str | None) -> Dataset:
+    return load_dataset(spec, root=Path(root) if root else None)
+
+
+def _data(spec: str, root: str | None, version: object) -> Dataset:
+    """A dataset from its cache: the visitors' digits apart, so they never push a big one out."""
+    if _is_my_digits(spec):
+        return _my_digits_dataset(version)
+    return _dataset(spec, root)
+
+
+def dataset(spec: str, root: str | None = None) -> Dataset:
+    """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
+    return _data(spec, root, version(spec, root))
+
+
+@st.cache_resource(show_spinner=False, ttl=5)
+def datasets_found(root: str) -> list[str]:
+    """What the data folder offers, listed at most every few seconds, not on every page run."""
+    return datasets_in(Path(root))
+
+
+@st.cache_resource(show_spinner=False)
+def _cleaned_store(root: str) -> ModelStore:
+    store = ModelStore(Path(root))
+    store.clean_up()
+    return store
+
+
+def model_store() -> ModelStore:
+    """The models folder, rid once per server start of what a killed save left behind."""
+    return _cleaned_store(str(models_dir()))
+
+
+def dataset_figures(spec: str, root: str | None = None) -> dict:
+    """Class counts, mean image per class and pixel histogram: cheap, but not per rerun."""
+    return _dataset_figures(spec, root, version(spec, root))
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _dataset_figures(spec: str, root: str | None, version: object) -> dict:
+    from mnist_app.datasets.figures import kept_figures
+
+    return kept_figures(_data(spec, root, version))
+
+
+@st.cache_resource(show_spinner="Loading the model…", max_entries=8)
+def _model_or_refusal(path: str, mtime_ns: int, size: int):
+    """The model, or the ModelError that refused it: a bad file is tried once, not on every visit."""
+    try:
+        return load_model(path)
+    except ModelError as error:
+        return error
+
+
+def _model(path: str, mtime_ns: int, size: int):
+    loaded = _model_or_refusal(path, mtime_ns, size)
+    if isinstance(loaded, ModelError):
+        raise loaded
+    return loaded
+
+
+def model(saved: SavedModel):
+    """The loaded model, read again only when its file changes (the key holds mtime and size)."""
+    return _model(*saved.cache_key)
+
+
+@st.cache_resource(show_spinner="Evaluating the model on the test split…", max_entries=8)
+def _evaluation(path: str, mtime_ns: int, size: int, spec: str, root: str | None, version: object):
+    from mnist_app.learning.evaluation import evaluate
+
+    data = _data(spec, root, version)
+    return evaluate(_model(path, mtime_ns, size), data.x_test, data.y_test)
+
+
+def evaluation(saved: SavedModel, spec: str, root: str | None = None):
+    return _evaluation(*saved.cache_key, spec, root, version(spec, root))
+
+
+@st.cache_resource(show_spinner="Preparing to look inside the model…", max_entries=8)
+def _inspector(path: str, mtime_ns: int, size: int):
+    from mnist_app.learning.inspection import Inspector
+
+    return Inspector(_model(path, mtime_ns, size))
+
+
+def inspector(saved: SavedModel):
+    """The model's Inspector (its every-layer model and compiled attributions), built once."""
+    return _inspector(*saved.cache_key)
+
+
+@st.cache_resource(show_spinner="Timing the model on one digit…", max_entries=16)
+def _prediction_seconds(path: str, mtime_ns: int, size: int) -> float:
+    from mnist_app.datasets.catalogue import IMAGE_SIZE
+    from mnist_app.learning.comparison import prediction_seconds
+
+    return prediction_seconds(_model(path, mtime_ns, size), np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8))
+
+
+def prediction_seconds(saved: SavedModel) -> float:
+    """How long the model takes to read one digit (the median of a few tries), timed once."""
+    return _prediction_seconds(*saved.cache_key)
+
+
+def lab_prepared(spec: str, root: str | None = None):
+    """Steps 1 to 4 of the lab run once per dataset, for every visitor of the Lab page."""
+    return _lab_prepared(spec, root, version(spec, root))
+
+
+@st.cache_resource(show_spinner="Running the lab's first steps on the data…", max_entries=2)
+def _lab_prepared(spec: str, root: str | None, version: object):
+    from mnist_app.lab.steps import prepare
+
+    data = _data(spec, root, version)
+    return prepare(data.x_train, data.y_train, data.x_test, data.y_test)
