@@ -6,10 +6,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_data import write_split
 
 from mnist_app.datasets import decoded
 from mnist_app.datasets.catalogue import load_dataset
+from tests.test_data import write_split
 
 
 @pytest.fixture

@@ -128,7 +128,7 @@ def test_explore_reports_a_bad_dataset_path_with_st_error(tmp_path):
 
 def test_train_page_trains_saves_and_selects_a_model(models_dir, monkeypatch):
     """...and keeps at most MNIST_APP_MAX_MODELS that the app trained: here the old one goes."""
-    from test_store import with_description
+    from tests.test_store import with_description
 
     monkeypatch.setenv("MNIST_APP_MAX_MODELS", "1")
     description = '{"saved_by": "app", "owner": "gone", "created": "2026-01-01T00:00:00+00:00"}'
@@ -364,7 +364,7 @@ def test_stopping_a_queued_job_says_nothing_was_trained(models_dir):
 
 def drop_odd_models(models_dir: Path, source: Path) -> dict[str, str]:
     """Files a careless or hostile person might drop into models/: name -> words of its refusal."""
-    from test_store import broken_descriptions
+    from tests.test_store import broken_descriptions
 
     names = broken_descriptions(source, models_dir)
     (models_dir / "torn.keras").write_bytes(b"PK\x03\x04 torn")
@@ -732,7 +732,7 @@ def test_compare_page_starts_from_models_that_read_the_dataset_and_survives_odd_
     """A newer MLP of other classes is not a default; a model whose figures are absurd is listed as broken."""
     import json
 
-    from test_store import with_description
+    from tests.test_store import with_description
 
     fashion = json.dumps(
         {"arch": "mlp", "classes": [f"c{i}" for i in range(10)], "created": "2099-01-01T00:00:00"}
@@ -882,12 +882,12 @@ def hostile_names(models_dir, data_dir, sample):
     import json
 
     import keras
-    from test_data import write_split
-    from test_store import with_description
 
     from mnist_app.datasets.catalogue import DIGIT_NAMES
     from mnist_app.datasets.digit_store import DigitStore
     from mnist_app.learning.model_store import save_model
+    from tests.test_data import write_split
+    from tests.test_store import with_description
 
     for day, (name, arch) in enumerate(HOSTILE_MODELS.items(), start=1):
         created = f"2026-01-0{day}T00:00"
@@ -1079,7 +1079,7 @@ def test_a_read_only_models_folder_says_why_on_the_train_page_never_the_servers_
     default_model, models_dir, monkeypatch
 ):
     """Rename, delete and the save after training each say the system's reason, and no path."""
-    from test_store import refuse_folder_changes
+    from tests.test_store import refuse_folder_changes
 
     shutil.copy(default_model, models_dir / "mine.keras")
     at = page("train").run()

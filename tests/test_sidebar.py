@@ -5,8 +5,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_cli import write_idx
-from test_pages import app_page, page
+
+from tests.test_cli import write_idx
+from tests.test_pages import app_page, page
 
 
 @pytest.fixture

@@ -2,11 +2,12 @@
 
 import numpy as np
 import pytest
-from test_data import write_split
 
-from mnist_app.datasets import decoded, summaries
+from mnist_app.datasets import decoded
+from mnist_app.datasets import figures as summaries
 from mnist_app.datasets.catalogue import Dataset, load_dataset
 from mnist_app.datasets.figures import figures, pixel_histogram
+from tests.test_data import write_split
 
 
 def test_figures_equal_the_plain_computation(sample):

@@ -9,8 +9,9 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app.datasets.catalogue import Dataset
-from mnist_app.jobs import cluster, pruning
+from mnist_app.jobs import cluster
 from mnist_app.jobs.training_job import FAILED, QUEUED, TrainingJob, start_together
+from mnist_app.learning import pruning
 from mnist_app.learning.limits import check_job_work
 from mnist_app.learning.model_store import ModelStore, name_from
 from mnist_app.learning.training import TrainConfig

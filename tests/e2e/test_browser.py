@@ -2,8 +2,9 @@
 
 import re
 
-from digit_strokes import DIGIT_STROKES
 from playwright.sync_api import expect
+
+from tests.digit_strokes import DIGIT_STROKES
 
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 

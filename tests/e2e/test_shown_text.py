@@ -3,11 +3,11 @@
 import json
 
 from playwright.sync_api import expect
-from test_browser import IDLE, open_page
-from test_store import with_description
 
 from benchmarks.browser import REPO, server
 from mnist_app.datasets.catalogue import DIGIT_NAMES
+from tests.e2e.test_browser import IDLE, open_page
+from tests.test_store import with_description
 
 # A file's name cannot hold "/"; Chromium reads "https:elsewhere.example" as "https://elsewhere.example/".
 NAMES = ["![x](https:elsewhere.example)", ":red[big] **bold** <img src=x onerror=alert(1)>"]

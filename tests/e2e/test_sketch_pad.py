@@ -11,8 +11,9 @@ from PIL import Image, ImageDraw
 from playwright.sync_api import expect
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from test_browser import draw_stroke, open_page
 from websockets.sync.client import connect
+
+from tests.e2e.test_browser import draw_stroke, open_page
 
 DEPTH = 3_000
 

@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_app.lab import panels, resources
 from mnist_app.lab import steps as lab
 from mnist_app.lab.export import notebook, script
+from mnist_app.web import panels, resources
 from mnist_app.web.page_errors import attempt, show_unexpected
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset

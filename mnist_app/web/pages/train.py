@@ -3,7 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_app.web import panels, resources, saved_models
+from mnist_app.web import models_panel as saved_models
+from mnist_app.web import panels, resources
 from mnist_app.web.page_errors import attempt, show_unexpected
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset, choose_model
