@@ -1,80 +1,18 @@
-"""What the browser benchmarks share: a Streamlit server started fresh, and Debian's Chromium."""
+"""What the browser benchmarks share beyond the tests' server and Chromium: the browser driven,
+a process's memory, strokes timed, and an older commit checked out whole for a baseline."""
 
 from __future__ import annotations
 
 import contextlib
-import os
-import socket
+import io
 import subprocess
-import sys
+import tarfile
+import tempfile
 import time
-import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start_server(script: Path, port: int, env: dict | None = None) -> subprocess.Popen:
-    """`streamlit run SCRIPT` on localhost, from the repository root, with the shipped models."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=REPO,
-        env={**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_MODELS_DIR": str(REPO / "models"), **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-
-
-def wait_until_healthy(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer,
-        ):
-            if answer.status == 200:
-                return
-        time.sleep(0.02)
-    raise RuntimeError(f"no Streamlit server answered at {url}")
-
-
-@contextlib.contextmanager
-def server(script: Path, env: dict | None = None):
-    port = free_port()
-    process = start_server(script, port, env)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(url)
-        yield url, process
-    finally:
-        stop_server(process)
-
-
-def stop_server(process: subprocess.Popen) -> None:
-    """Ask the server to stop; kill it if TensorFlow's threads hold up its exit."""
-    process.terminate()
-    try:
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(10)
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server
 
 
 @contextlib.contextmanager
@@ -127,19 +65,17 @@ def stroke_latencies(path: str, answered: Callable, strokes: int) -> list[float]
     return latencies
 
 
-def tree_with_files_of(revision: str, paths: list[str], folder: Path) -> Path:
-    """A copy of this repository in `folder` whose `paths` are as at commit `revision`.
+@contextlib.contextmanager
+def checkout(revision: str) -> Iterator[Path]:
+    """The whole tree of commit `revision` in a temporary folder, removed afterwards; yields its root.
 
-    For a baseline in the same run: the app as it is, but for the parts being compared.
-    Returns the copy's `app.py`.
+    For a baseline in the same run: that commit's own `app.py`, pages, settings and models, in
+    whatever layout it had. `git archive` reads the commit without touching this checkout.
     """
-    import shutil
-
-    tree = folder / "baseline"
-    shutil.copytree(REPO, tree, ignore=shutil.ignore_patterns(".git", "__pycache__", "data", "*.sqlite3*"))
-    for path in paths:
-        old = subprocess.run(
-            ["git", "show", f"{revision}:{path}"], cwd=REPO, capture_output=True, text=True, check=True
-        ).stdout
-        (tree / path).write_text(old)
-    return tree / "app.py"
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", revision], cwd=REPO, capture_output=True, check=True
+    ).stdout
+    with tempfile.TemporaryDirectory(prefix="baseline-") as folder:
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(folder, filter="data")
+        yield Path(folder)

@@ -21,10 +21,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-# Ray resolves 127.0.0.1 to the machine's network address unless its switch for laptops, read
-# when Ray is first imported, says otherwise: with it, every node of `local_cluster` and every
-# process started from here listens and connects on loopback only.
+# Loopback only: Ray's switch, read when Ray is first imported (see `tests/support/ray_cluster.py`).
 os.environ.setdefault("RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER", "0")
+
+from tests.support.ray_cluster import local_cluster
 
 
 def run_jobs(dataset, count: int, epochs: int, slots: int = 1) -> dict:
@@ -49,23 +49,6 @@ def run_jobs(dataset, count: int, epochs: int, slots: int = 1) -> dict:
         "job_seconds": statistics.median(s.result.seconds for s in snapshots),
         "nodes_used": len({s.placement.split()[1] for s in snapshots if s.placement}),
     }
-
-
-def local_cluster(nodes: int):
-    """A Ray cluster on loopback, with Ray's own test utility: a head without CPUs and
-    `nodes` worker nodes of one CPU each. Returns (cluster, worker nodes)."""
-    from ray._private import ray_constants
-    from ray.cluster_utils import Cluster
-
-    if ray_constants.ENABLE_RAY_CLUSTER:
-        raise RuntimeError("set RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER=0 before importing Ray: loopback only")
-    node = {"num_cpus": 1, "node_ip_address": "127.0.0.1", "object_store_memory": 100 * 2**20}
-    cluster = Cluster(
-        initialize_head=True, head_node_args={**node, "num_cpus": 0, "include_dashboard": False}
-    )
-    workers = [cluster.add_node(**node) for _ in range(nodes)]
-    cluster.wait_for_nodes()
-    return cluster, workers
 
 
 def main() -> None:

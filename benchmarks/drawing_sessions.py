@@ -8,10 +8,10 @@ Reported: mouse-up to prediction on screen (median and 90th percentile), with on
 and with all of them; and the server's script time per stroke, from the timings the app
 writes where MNIST_APP_TIMING_LOG is set (`mnist_app/timing.py`).
 
---baseline REV runs the same against the Draw page and the canvas of commit REV (in a
-temporary copy of the repository, with this commit's other files), side by side with this
-commit's: 2e162ce for the package's canvas as shipped (its 200 ms debounce) and a Vega-Lite
-probability chart, 0d273a2 for the whole page rerun on every stroke.
+--baseline REV runs the same against the app of commit REV (its whole tree, checked out in
+a temporary folder), side by side with this commit's: 2e162ce for the package's canvas as
+shipped (its 200 ms debounce) and a Vega-Lite probability chart, 0d273a2 for the whole page
+rerun on every stroke (older than the timing log, so without script times: `nan`).
 """
 
 from __future__ import annotations
@@ -24,13 +24,15 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server, tree_with_files_of
+from browser import checkout  # noqa: E402
+
+from tests.support.browser import CHROMIUM, CHROMIUM_FLAGS, REPO, server  # noqa: E402
 
 PREDICTION = "[data-testid='stMetric']"
 IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-BASELINE_FILES = ["mnist_app/web/pages/draw.py", "mnist_app/web/canvas.py"]
 
 
 async def draw_session(
@@ -111,7 +113,7 @@ def median(values: list[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
 
-def measure(app: Path, sessions: int, strokes: int) -> dict:
+def measure(root: Path, sessions: int, strokes: int) -> dict:
     """Alone (with each stroke's script time), then all sessions at once on the same server.
 
     At once, a stroke's runs cannot be told from another session's, so the script time there
@@ -119,7 +121,7 @@ def measure(app: Path, sessions: int, strokes: int) -> dict:
     """
     with tempfile.TemporaryDirectory() as folder:
         log = Path(folder) / "timings.txt"
-        with server(app, {"MNIST_APP_TIMING_LOG": str(log)}) as (url, _):
+        with server(root / "app.py", {"MNIST_APP_TIMING_LOG": str(log)}, root) as (url, _):
             alone = asyncio.run(draw_together(url, 1, strokes, log))
             log.unlink(missing_ok=True)
             together = asyncio.run(draw_together(url, sessions, strokes))
@@ -142,17 +144,14 @@ def main() -> None:
     parser.add_argument(
         "--strokes", type=int, default=10, help="strokes per session (after a first, untimed)"
     )
-    parser.add_argument(
-        "--baseline", metavar="REV", help="also measure the Draw page and canvas of this commit"
-    )
+    parser.add_argument("--baseline", metavar="REV", help="also measure the app of this commit")
     args = parser.parse_args()
 
     results = {}
-    with tempfile.TemporaryDirectory() as folder:
-        if args.baseline:
-            app = tree_with_files_of(args.baseline, BASELINE_FILES, Path(folder))
-            results[f"baseline ({args.baseline[:10]})"] = measure(app, args.sessions, args.strokes)
-        results["app"] = measure(REPO / "app.py", args.sessions, args.strokes)
+    if args.baseline:
+        with checkout(args.baseline) as root:
+            results[f"baseline ({args.baseline[:10]})"] = measure(root, args.sessions, args.strokes)
+    results["app"] = measure(REPO, args.sessions, args.strokes)
 
     print(
         f"Draw page, mouse-up to prediction (ms); {args.sessions} sessions at once, {args.strokes} strokes each;"

@@ -5,22 +5,26 @@
 Each round starts a fresh server and times, from the moment the command is launched, until
 the browser shows the first sample image loaded. The baseline is a bare Streamlit page
 that shows one image, measured the same way in the same rounds. --baseline REV also times
-the Explore page as it was at commit REV (its page, figures, caches and background start, in
-a copy of this repository), on each dataset, in the same rounds.
+the Explore page as it was at commit REV (that commit's whole tree, checked out in a
+temporary folder, its own `app.py` run), on each dataset, in the same rounds.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import chromium, free_port, start_server, stop_server, tree_with_files_of
+from browser import checkout, chromium  # noqa: E402
+
+from tests.support.browser import REPO, free_port, start_server, stop_server  # noqa: E402
 
 BARE_PAGE = """
 import numpy as np
@@ -30,22 +34,14 @@ st.title("One image")
 st.image(np.zeros((28, 28), np.uint8), width=84)
 """
 FIRST_IMAGE = "[data-testid='stImage'] img"
-# What the first page runs before and around its first image.
-BASELINE_FILES = [
-    "app.py",
-    "mnist_app/web/pages/explore.py",
-    "mnist_app/web/resources.py",
-    "mnist_app/datasets/figures.py",
-    "mnist_app/web/preload.py",
-]
 
 
-def time_to_first_image(browser, script: Path, env: dict | None = None) -> float:
-    """Seconds from launching the server to an image decoded on the page."""
+def time_to_first_image(browser, script: Path, env: dict | None = None, root: Path = REPO) -> float:
+    """Seconds from launching the server (in the tree `root`) to an image decoded on the page."""
     page = browser.new_page()
     port = free_port()
     started = time.perf_counter()
-    process = start_server(script, port, env)
+    process = start_server(script, port, env, root)
     try:
         while True:
             try:
@@ -76,25 +72,25 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--baseline", metavar="REV", help="also time the Explore page of this commit")
     args = parser.parse_args()
-    app = Path(__file__).resolve().parent.parent / "app.py"
-    with tempfile.TemporaryDirectory() as folder, chromium() as browser:
-        apps = {"app": app}
+    with contextlib.ExitStack() as stack:
+        folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        browser = stack.enter_context(chromium())
+        trees = {"app": REPO}
         if args.baseline:
-            apps[f"baseline {args.baseline[:10]}"] = tree_with_files_of(
-                args.baseline, BASELINE_FILES, Path(folder)
-            )
-        runs = {"bare Streamlit page, one image": (None, None)}
-        for name, script in apps.items():
-            runs[f"{name}: Explore"] = (script, None)
+            trees[f"baseline {args.baseline[:10]}"] = stack.enter_context(checkout(args.baseline))
+        bare = folder / "bare.py"
+        bare.write_text(BARE_PAGE)
+        runs = {"bare Streamlit page, one image": (bare, REPO, None)}
+        for name, root in trees.items():
+            runs[f"{name}: Explore"] = (root / "app.py", root, None)
             runs |= {
-                f"{name}: Explore on {data}": (script, {"MNIST_APP_DATASET": data}) for data in args.dataset
+                f"{name}: Explore on {data}": (root / "app.py", root, {"MNIST_APP_DATASET": data})
+                for data in args.dataset
             }
         times: dict[str, list[float]] = {label: [] for label in runs}
-        bare = Path(folder) / "bare.py"
-        bare.write_text(BARE_PAGE)
         for _ in range(args.rounds):  # alternating, so drift in the machine's speed hits all alike
-            for label, (script, env) in runs.items():
-                times[label].append(time_to_first_image(browser, script or bare, env))
+            for label, (script, root, env) in runs.items():
+                times[label].append(time_to_first_image(browser, script, env, root))
     medians = {label: statistics.median(values) for label, values in times.items()}
     bare_median = medians["bare Streamlit page, one image"]
     print(f"First page: launch to first image in Chromium, median of {args.rounds} rounds")

@@ -23,16 +23,17 @@ import numpy as np
 from PIL import Image
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import REPO, stroke_latencies  # noqa: E402
+from browser import stroke_latencies  # noqa: E402
 from prediction import canvas_png  # noqa: E402
 
 from mnist_app.datasets.catalogue import load_dataset  # noqa: E402
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit  # noqa: E402
 from mnist_app.learning.inspection import Inspector  # noqa: E402
-from mnist_app.learning.model_store import load_model  # noqa: E402
+from mnist_app.learning.model_files import load_model  # noqa: E402
 from mnist_app.learning.training import TrainConfig, train  # noqa: E402
+from tests.support.browser import REPO  # noqa: E402
 
 
 def stroke_images() -> list[np.ndarray]:

@@ -17,9 +17,11 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import REPO, chromium, rss_mib, server  # noqa: E402
+from browser import chromium, rss_mib  # noqa: E402
+
+from tests.support.browser import REPO, server  # noqa: E402
 
 
 def visit_every_page(context, url: str) -> None:

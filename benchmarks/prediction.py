@@ -25,17 +25,18 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent), str(HERE.parent / "tests")]
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import REPO, stroke_latencies  # noqa: E402
-from digit_strokes import DIGIT_STROKES  # noqa: E402
+from browser import stroke_latencies  # noqa: E402
 
 from mnist_app.datasets.catalogue import load_dataset  # noqa: E402
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit  # noqa: E402
 from mnist_app.jobs.training_job import TrainingJob, TrainingQueue  # noqa: E402
 from mnist_app.learning.evaluation import predict_probabilities  # noqa: E402
-from mnist_app.learning.model_store import load_model  # noqa: E402
+from mnist_app.learning.model_files import load_model  # noqa: E402
 from mnist_app.learning.training import TrainConfig  # noqa: E402
+from tests.digit_strokes import DIGIT_STROKES  # noqa: E402
+from tests.support.browser import REPO  # noqa: E402
 
 
 def canvas_png(digit: int, size: int = 280) -> str:

@@ -5,28 +5,32 @@
 Each round starts a fresh server, opens the Explore page and waits for its first image,
 waits --read seconds (a visitor looking at the digits), clicks "Train" in the sidebar and
 times until the "Start training" button is on screen. For reference, the same straight to
-/train on a fresh server. --baseline REV measures the same with `app.py` of commit REV
-(before TensorFlow loaded in the background), side by side.
+/train on a fresh server. --baseline REV measures the same with the app of commit REV
+(before TensorFlow loaded in the background; its whole tree, checked out in a temporary
+folder), side by side.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
 
-from browser import REPO, chromium, server, tree_with_files_of
+from browser import checkout, chromium  # noqa: E402
+
+from tests.support.browser import REPO, server  # noqa: E402
 
 FIRST_IMAGE = "[data-testid='stImage'] img"
 
 
-def click_to_train(browser, app: Path, read_s: float) -> float:
-    with server(app) as (url, _):
+def click_to_train(browser, root: Path, read_s: float) -> float:
+    with server(root / "app.py", root=root) as (url, _):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(url)
         page.locator(FIRST_IMAGE).first.wait_for(timeout=120_000)
@@ -39,8 +43,8 @@ def click_to_train(browser, app: Path, read_s: float) -> float:
     return seconds
 
 
-def straight_to_train(browser, app: Path) -> float:
-    with server(app) as (url, _):
+def straight_to_train(browser, root: Path) -> float:
+    with server(root / "app.py", root=root) as (url, _):
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         began = time.perf_counter()
         page.goto(f"{url}/train")
@@ -54,22 +58,21 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--read", type=float, default=5.0, help="seconds on the first page before the click")
-    parser.add_argument("--baseline", metavar="REV", help="also measure with app.py of this commit")
+    parser.add_argument("--baseline", metavar="REV", help="also measure the app of this commit")
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder, chromium() as browser:
-        apps = {"app (TensorFlow loads in the background)": REPO / "app.py"}
+    with contextlib.ExitStack() as stack:
+        browser = stack.enter_context(chromium())
+        trees = {"app (TensorFlow loads in the background)": REPO}
         if args.baseline:
-            apps = {
-                f"baseline ({args.baseline[:10]})": tree_with_files_of(
-                    args.baseline, ["app.py"], Path(folder)
-                ),
-                **apps,
+            trees = {
+                f"baseline ({args.baseline[:10]})": stack.enter_context(checkout(args.baseline)),
+                **trees,
             }
         rows = {}
         for _ in range(args.rounds):  # alternate, so drift in the machine's speed hits both alike
-            for label, app in apps.items():
-                clicked, straight = click_to_train(browser, app, args.read), straight_to_train(browser, app)
+            for label, root in trees.items():
+                clicked, straight = click_to_train(browser, root, args.read), straight_to_train(browser, root)
                 rows.setdefault(label, ([], []))
                 rows[label][0].append(clicked)
                 rows[label][1].append(straight)

@@ -153,7 +153,9 @@ def epoch_gflop(arch: str, n_train: int, n_test: int) -> float:
 
 def child(kind: str, spec: str, epochs: int, arch: str) -> None:
     from mnist_app.datasets.catalogue import load_dataset
+    from mnist_app.learning import tensorflow_runtime
 
+    tensorflow_runtime.prepare()  # The lab's run too: both under the app's TensorFlow and XLA settings.
     dataset = load_dataset(spec)
     if kind == "bound":
         result = {

@@ -2,6 +2,6 @@
 
 import sys
 
-from mnist_app.cli.commands import main
+from mnist_app.cli import main
 
 sys.exit(main())

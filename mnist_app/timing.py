@@ -1,19 +1,21 @@
 """Where a benchmark asks for it (MNIST_APP_TIMING_LOG=FILE), how long a page's parts take.
 
-Off by default: one environment lookup per timed part. On, each timed part appends one line
-`NAME MILLISECONDS` to the file, which `benchmarks/drawing_sessions.py` reads. A part may
-rename itself once it knows what it did (the Draw page's fragment: `draw reading` for a
-run that read a digit, `draw` for one that only drew the canvas).
+Off by default: one environment lookup (`settings.timing_log`) per timed part. On, each
+timed part appends one line `NAME MILLISECONDS` to the file, which
+`benchmarks/drawing_sessions.py` reads. A part may rename itself once it knows what it did
+(the Draw page's fragment: `draw reading` for a run that read a digit, `draw` for one that
+only drew the canvas).
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+
+from mnist_app import settings
 
 _WRITING = threading.Lock()
 
@@ -28,7 +30,7 @@ class Part:
 @contextlib.contextmanager
 def timed(name: str) -> Iterator[Part]:
     part = Part(name)
-    log = os.environ.get("MNIST_APP_TIMING_LOG")
+    log = settings.timing_log()
     if not log:
         yield part
         return

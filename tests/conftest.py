@@ -13,7 +13,7 @@ os.environ["MNIST_APP_CACHE_DIR"] = tempfile.mkdtemp(prefix="mnist-app-decoded-"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # Ray's own switch (meant for laptops) that keeps every address it resolves on loopback, read
 # when Ray is first imported: the test clusters listen on 127.0.0.1 only, never on the
-# machine's network address (see benchmarks/cluster_jobs.py's `local_cluster`).
+# machine's network address (see tests/support/ray_cluster.py).
 os.environ["RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER"] = "0"
 
 REPO = Path(__file__).resolve().parent.parent
@@ -90,8 +90,8 @@ def ray_cluster():
         )
     import ray
 
-    from benchmarks.cluster_jobs import local_cluster
     from mnist_app.jobs import cluster as app_cluster
+    from tests.support.ray_cluster import local_cluster
 
     head, workers = local_cluster(2)
     previous = os.environ.get(app_cluster.SETTING)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks.browser import CHROMIUM, REPO
+from tests.support.browser import CHROMIUM, REPO
 
 
 def run_benchmark(script: str, *args: str) -> str:

@@ -6,12 +6,14 @@ other; later loads, in this process or any other, map those files read-only: not
 decode, and every server process on the machine shares one copy in the page cache.
 
 An entry is named by a hash of its source files' paths, sizes and modification times, so a
-changed source is decoded afresh. Entries are written into a temporary folder and renamed
-into place, so a crash or a second process racing to write leaves no half entry; anything
+changed source is decoded afresh. Each file of an entry is written whole (`files.atomic_write`)
+into a temporary folder, and that folder is renamed into place (a folder, which atomic_write
+does not rename), so a crash or a second process racing to write leaves no half entry; anything
 unreadable in the cache is decoded again and the entry replaced. The cache is an
 optimisation only: where it cannot be written, loading works as before. Since a planted
 entry could hold wrong labels, a cache folder is used only if it belongs to this user and
-no one else may write to it; the app makes its own with mode 0700.
+no one else may write to it; the app makes its own with mode 0700. Where the cache is, or
+that there is none, is the setting MNIST_APP_CACHE_DIR (`settings.cache_dir`).
 
 What is computed from an entry's arrays (the Explore page's figures) can be kept in the
 entry beside them (`kept_beside`), so a restart neither decodes nor computes again.
@@ -32,7 +34,10 @@ from pathlib import Path
 
 import numpy as np
 
-SETTING = "MNIST_APP_CACHE_DIR"
+from mnist_app import settings
+from mnist_app.errors import UserError
+from mnist_app.files import atomic_write
+
 KEYS = ("x_train", "y_train", "x_test", "y_test")
 # A new layout of entries gets a new prefix, so old ones are never misread.
 FORMAT = "v1-"
@@ -45,14 +50,8 @@ MAX_KEPT_BYTES = 1 << 20
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
-def cache_dir() -> Path | None:
-    """MNIST_APP_CACHE_DIR ("off" for none), else the user's cache folder."""
-    chosen = os.environ.get(SETTING, "").strip()
-    if chosen == "off":
-        return None
-    if chosen:
-        return Path(chosen)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "mnist-app" / "decoded"
+class _Unwritable(UserError):
+    """A file of the cache that could not be written: never shown, the cache is only skipped."""
 
 
 def entry_name(sources: Iterable[Path]) -> str:
@@ -68,7 +67,7 @@ def entry_name(sources: Iterable[Path]) -> str:
 
 def decoded(sources: list[Path], decode: Callable[[], Arrays]) -> Arrays:
     """The four arrays `decode` gives for `sources`, from the cache where they are there."""
-    folder = cache_dir()
+    folder = settings.cache_dir()
     if folder is None or not _trusted(folder):
         return decode()
     try:
@@ -128,25 +127,30 @@ def _as_written(x_train, y_train, x_test, y_test) -> bool:
 
 
 def _write_entry(folder: Path, entry: Path, arrays: Arrays) -> bool:
-    """Write the entry atomically, in place of a damaged one; False where it cannot be written."""
+    """Write the entry atomically, in place of a damaged one; False where it cannot be written.
+
+    Each file is written whole into a hidden partial folder, which is then renamed into place
+    by hand: `atomic_write` renames files, and the entry is a folder.
+    """
     try:
         partial = Path(tempfile.mkdtemp(prefix=".partial-", dir=folder))
     except OSError:
         return False
     try:
         for key, array in zip(KEYS, arrays, strict=True):
-            with open(partial / f"{key}.npy", "wb") as file:
-                np.save(file, np.ascontiguousarray(array), allow_pickle=False)
-                file.flush()
-                os.fsync(file.fileno())
+            atomic_write(partial / f"{key}.npy", _npy_writer(array), _Unwritable)
         _move_aside(folder, entry)
         os.rename(partial, entry)
         return True
-    except OSError:
+    except (OSError, _Unwritable):
         # Another process renamed its copy into place first, or the disk is full or read-only.
         return entry.is_dir()
     finally:
         shutil.rmtree(partial, ignore_errors=True)
+
+
+def _npy_writer(array: np.ndarray) -> Callable:
+    return lambda file: np.save(file, np.ascontiguousarray(array), allow_pickle=False)
 
 
 def _move_aside(folder: Path, entry: Path) -> None:
@@ -165,8 +169,8 @@ def _move_aside(folder: Path, entry: Path) -> None:
 
 def _prune(folder: Path) -> None:
     """Remove all but the MAX_ENTRIES most recently used entries, and partial ones (or partial
-    files inside one) a killed writer left over an hour ago. A process that still maps a
-    removed entry keeps reading it."""
+    files inside one: `atomic_write`'s hidden `.NAME.*.tmp`) a killed writer left over an hour
+    ago. A process that still maps a removed entry keeps reading it."""
     ages = {}
     try:
         for path in folder.iterdir():
@@ -180,7 +184,7 @@ def _prune(folder: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
     for entry in entries[:MAX_ENTRIES]:  # a derived file's writer killed half way (`kept_beside`)
         with contextlib.suppress(OSError):
-            for partial in entry.glob(".partial-*"):
+            for partial in (*entry.glob(".*.tmp"), *entry.glob(".partial-*")):
                 if time.time() - os.lstat(partial).st_mtime > 3600 and not partial.is_dir():
                     partial.unlink()
 
@@ -208,17 +212,8 @@ def kept_beside(
         if found is not None and as_computed(found):
             return _read_only(found)
     derived = compute()
-    with contextlib.suppress(OSError, ValueError):
-        partial = entry / f".partial-{name}-{os.getpid()}-{time.monotonic_ns()}.npz"
-        try:
-            with open(partial, "wb") as file:
-                np.savez(file, **derived)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(partial, path)
-        finally:
-            with contextlib.suppress(OSError):
-                partial.unlink()
+    with contextlib.suppress(_Unwritable, ValueError):
+        atomic_write(path, lambda file: np.savez(file, **derived), _Unwritable)
     return _read_only(derived)
 
 
@@ -249,7 +244,7 @@ def _entry_of(images: np.ndarray) -> Path | None:
     mapped = images
     while mapped is not None and not (isinstance(mapped, np.memmap) and mapped.filename):
         mapped = mapped.base if isinstance(mapped, np.ndarray) else None
-    folder = cache_dir()
+    folder = settings.cache_dir()
     if mapped is None or folder is None or not _same_data(images, mapped):
         return None
     entry = Path(mapped.filename).parent

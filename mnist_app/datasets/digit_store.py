@@ -27,15 +27,13 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app import settings
-from mnist_app.datasets.catalogue import DIGIT_NAMES, IMAGE_SIZE, NUM_CLASSES, Dataset, DatasetError, data_dir
+from mnist_app.datasets.dataset import DIGIT_NAMES, IMAGE_SIZE, NUM_CLASSES, Dataset, DatasetError
 
 DATASET_NAME = "my-digits"
 FILE_NAME = "my-digits.sqlite3"
 TEST_EVERY = 5
 # A bound on what one shared server keeps: 100,000 digits are 78 MB of pixels.
 MAX_DIGITS = 100_000
-# Fifty of each digit: plenty to fine-tune on, and one visitor cannot fill the collection.
-DEFAULT_DIGITS_PER_VISITOR = 500
 BUSY_TIMEOUT_S = 30.0
 TABLES = {"digits", "revision", "sqlite_sequence"}
 SCHEMA = (
@@ -58,11 +56,6 @@ SCHEMA = (
 
 class EmptyCollection(DatasetError):
     """The collection exists (or not) but holds no digit: a state to report, not a fault."""
-
-
-def digits_per_visitor() -> int:
-    """MNIST_APP_DIGITS_PER_VISITOR: how many digits one visitor keeps on a shared server."""
-    return settings.count("MNIST_APP_DIGITS_PER_VISITOR", DEFAULT_DIGITS_PER_VISITOR)
 
 
 def _has_owners(connection: sqlite3.Connection) -> bool:
@@ -140,7 +133,7 @@ class DigitStore:
     """
 
     def __init__(self, folder: Path | None = None, owner: str | None = None):
-        self.path = Path(folder or data_dir()) / FILE_NAME
+        self.path = Path(folder or settings.data_dir()) / FILE_NAME
         self.owner = owner
 
     def _mine(self, column: str = "owner") -> tuple[str, tuple]:
@@ -215,7 +208,7 @@ class DigitStore:
         return added
 
     def _check_share(self, connection: sqlite3.Connection, adding: int) -> None:
-        limit = digits_per_visitor()
+        limit = settings.digits_per_visitor()
         held = connection.execute("SELECT count(*) FROM digits WHERE owner = ?", (self.owner,)).fetchone()[0]
         if held + adding > limit:
             raise DatasetError(

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.datasets.catalogue import IMAGE_SIZE, Dataset
+from mnist_app.datasets.dataset import IMAGE_SIZE, Dataset
 from mnist_app.datasets.decoded import kept_beside
 
 CHUNK_PIXELS = 1 << 20

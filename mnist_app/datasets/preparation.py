@@ -10,7 +10,9 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import io
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from mnist_app.datasets.catalogue import IMAGE_SIZE
+from mnist_app.datasets.dataset import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.files import read_regular
 
@@ -41,7 +43,20 @@ ACCEPTED_NAMES = "PNG, JPEG, BMP, GIF or WebP"
 # next instead of staying in the malloc arena of each session's thread (this halves the peak
 # of twenty decodes at once, against a semaphore).
 DECODE_THREADS = 2
-_decoder = ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="image-decode")
+_starting = threading.Lock()
+
+
+def _decoder() -> ThreadPoolExecutor:
+    """The decoding threads, started by the first decode, not by importing this module; once,
+    even when several sessions decode first at the same moment (`functools.cache` alone may
+    call its function twice then, and two pools would decode four at a time)."""
+    with _starting:
+        return _decoding_threads()
+
+
+@functools.cache
+def _decoding_threads() -> ThreadPoolExecutor:
+    return ThreadPoolExecutor(DECODE_THREADS, thread_name_prefix="image-decode")
 
 
 class ImageError(UserError):
@@ -74,7 +89,7 @@ def decode_image(data: bytes) -> np.ndarray:
     """
     if len(data) > MAX_UPLOAD_BYTES:
         raise ImageError(f"the file is {len(data):,} bytes; images up to {MAX_UPLOAD_BYTES:,} bytes are read")
-    return _decoder.submit(_decode_bytes, data).result()
+    return _decoder().submit(_decode_bytes, data).result()
 
 
 def _decode_bytes(data: bytes) -> np.ndarray:

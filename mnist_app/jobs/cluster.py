@@ -27,12 +27,13 @@ from dataclasses import astuple, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mnist_app import settings
 from mnist_app.errors import UserError
 from mnist_app.jobs.mailbox import PostOffice
-from mnist_app.learning.limits import count_setting
+from mnist_app.learning import precision
 
 if TYPE_CHECKING:  # Checking the setting must not wait for TensorFlow.
-    from mnist_app.datasets.catalogue import Dataset
+    from mnist_app.datasets.dataset import Dataset
     from mnist_app.learning.training import Progress, TrainConfig, TrainResult
 
 SETTING = "MNIST_APP_RAY_ADDRESS"
@@ -48,8 +49,8 @@ PROBE_TIMEOUT_S = 5.0
 HTTP2_GREETING = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n" + bytes([0, 0, 0, 4, 0, 0, 0, 0, 0])
 HTTP2_SETTINGS = 4
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
-# Settings of the server's that decide how a job trains, so a worker trains the same way.
-PASSED_ON = ("MNIST_APP_BFLOAT16", "TF_ENABLE_ONEDNN_OPTS")
+# TensorFlow's own switch that decides how a job trains (`precision`), passed on as it is.
+ONEDNN_SETTING = "TF_ENABLE_ONEDNN_OPTS"
 
 
 class ClusterError(UserError):
@@ -60,18 +61,9 @@ class StoppedBeforeStart(ClusterError):
     """Stop was pressed while the job still waited for room on the cluster: nothing trained."""
 
 
-def address() -> str:
-    """The cluster's address: `ray://host:10001`, `host:6379`, `auto`; "" for none."""
-    return os.environ.get(SETTING, "").strip()
-
-
 def configured() -> bool:
-    return bool(address())
-
-
-def cpus_per_job() -> int:
-    """MNIST_APP_RAY_CPUS_PER_JOB: the CPUs a job asks Ray for (default 1; bad values mean 1)."""
-    return count_setting(CPUS_SETTING)
+    """Whether jobs train on a cluster (`settings.ray_address`: `ray://host:10001`, `host:6379`, `auto`)."""
+    return bool(settings.ray_address())
 
 
 @dataclass(frozen=True)
@@ -144,8 +136,8 @@ def connect():
             return ray
         if not _attempts or _attempts[0].finished.is_set():
             _post_office.clear()  # A post office of an earlier connection is gone with it.
-            _check_reachable(address())
-            _attempts[:] = [_Attempt(ray, address())]
+            _check_reachable(settings.ray_address())
+            _attempts[:] = [_Attempt(ray, settings.ray_address())]
         attempt = _attempts[0]
     attempt.wait()
     return ray
@@ -153,7 +145,10 @@ def connect():
 
 def _runtime_env() -> dict:
     """The app's code for every worker, and the server's choices that change how a job trains."""
-    passed_on = {name: os.environ[name] for name in PASSED_ON if name in os.environ}
+    bfloat16 = settings.bfloat16()
+    passed_on = {} if bfloat16 is None else {precision.SETTING: "1" if bfloat16 else "0"}
+    if ONEDNN_SETTING in os.environ:
+        passed_on[ONEDNN_SETTING] = os.environ[ONEDNN_SETTING]
     return {"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__"], "env_vars": passed_on}
 
 
@@ -189,12 +184,14 @@ def capacity() -> int:
     try:
         nodes = [node for node in ray.nodes() if node.get("Alive")]
     except Exception as error:
-        raise ClusterError(f"the Ray cluster at {address()} does not answer: {_reason(error)}") from None
-    per_job = cpus_per_job()
+        raise ClusterError(
+            f"the Ray cluster at {settings.ray_address()} does not answer: {_reason(error)}"
+        ) from None
+    per_job = settings.ray_cpus_per_job()
     room = sum(int(node.get("Resources", {}).get("CPU", 0)) // per_job for node in nodes)
     if room == 0:
         raise ClusterError(
-            f"no node of the Ray cluster at {address()} has the {per_job} CPU{'s' * (per_job > 1)} "
+            f"no node of the Ray cluster at {settings.ray_address()} has the {per_job} CPU{'s' * (per_job > 1)} "
             f"a job asks for ({CPUS_SETTING})"
         )
     return room
@@ -221,13 +218,15 @@ def train(
     except Exception as error:
         with _connecting:
             _post_office.clear()
-        raise ClusterError(f"the Ray cluster at {address()} did not take the job: {_reason(error)}") from None
+        raise ClusterError(
+            f"the Ray cluster at {settings.ray_address()} did not take the job: {_reason(error)}"
+        ) from None
     try:
         payload = _follow(ray, job, post_office, job_id, on_progress, stop, on_placed)
     finally:
         with contextlib.suppress(Exception):  # The post office may have gone with its node.
             post_office.close.remote(job_id)
-    from mnist_app.learning.model_store import model_from_bytes
+    from mnist_app.learning.model_files import model_from_bytes
 
     return replace(payload["result"], model=model_from_bytes(payload["model"]), config=config)
 
@@ -299,7 +298,7 @@ def _progress(event: dict) -> Progress:
 
 def _resources(ray, config: TrainConfig) -> dict:
     """What a job asks Ray for: CPUs, and a GPU for the CNN where the cluster has GPUs."""
-    wanted = {"num_cpus": cpus_per_job(), "max_retries": 0}
+    wanted = {"num_cpus": settings.ray_cpus_per_job(), "max_retries": 0}
     if config.arch == "cnn" and ray.cluster_resources().get("GPU", 0) >= 1:
         wanted["num_gpus"] = 1
     return wanted
@@ -311,7 +310,7 @@ def train_on_worker(
     """The Ray task's body: train as the server would, posting progress; return the model as bytes."""
     import ray
 
-    from mnist_app.learning.model_store import model_bytes
+    from mnist_app.learning.model_files import model_bytes
     from mnist_app.learning.training import train as train_here
 
     placement = Placement(ray.get_runtime_context().get_node_id(), _host(), os.getpid())

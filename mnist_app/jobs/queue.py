@@ -18,26 +18,9 @@ from dataclasses import dataclass, field
 from mnist_app import settings
 from mnist_app.errors import UserError
 
-JOBS_PER_VISITOR_SETTING = "MNIST_APP_JOBS_PER_VISITOR"
-QUEUED_JOBS_SETTING = "MNIST_APP_MAX_QUEUED_JOBS"
-# The Train page starts one job per architecture, two at most: one such run at a time.
-DEFAULT_JOBS_PER_VISITOR = 2
-# Every visitor of a large class with both architectures waiting; past that, a flood.
-DEFAULT_MAX_QUEUED_JOBS = 100
-
 
 class QueueFull(UserError):
     """A visitor holds as many jobs as they may, or the whole line is full: say which."""
-
-
-def jobs_per_visitor() -> int:
-    """MNIST_APP_JOBS_PER_VISITOR: how many jobs one visitor may have queued or training."""
-    return settings.count(JOBS_PER_VISITOR_SETTING, DEFAULT_JOBS_PER_VISITOR)
-
-
-def max_queued_jobs() -> int:
-    """MNIST_APP_MAX_QUEUED_JOBS: how many jobs may wait for the trainer, all visitors together."""
-    return settings.count(QUEUED_JOBS_SETTING, DEFAULT_MAX_QUEUED_JOBS)
 
 
 @dataclass(order=True)
@@ -53,7 +36,8 @@ class _Place:
 class TrainingQueue:
     """A fixed number of slots for jobs that train; the rest wait their turn, visitor by visitor.
 
-    `per_visitor` and `most_waiting` default to their settings, read at each join.
+    `per_visitor` and `most_waiting` default to their settings (`settings.jobs_per_visitor`,
+    `settings.max_queued_jobs`), read at each join.
     """
 
     def __init__(self, slots: int, per_visitor: int | None = None, most_waiting: int | None = None):
@@ -84,7 +68,7 @@ class TrainingQueue:
 
     def _check_room(self, count: int, visitor: str) -> None:
         if visitor:
-            limit = jobs_per_visitor() if self._per_visitor is None else self._per_visitor
+            limit = settings.jobs_per_visitor() if self._per_visitor is None else self._per_visitor
             held = sum(place.visitor == visitor for place in self._waiting)
             held += sum(owner == visitor for owner in self._running.values())
             if held + count > limit:
@@ -93,7 +77,7 @@ class TrainingQueue:
                     f"this server lets one visitor have {limit} training job{'s' * (limit > 1)} queued "
                     f"or training at once; you have {held}{asked}: wait for one to end, or stop it"
                 )
-        most = max_queued_jobs() if self._most_waiting is None else self._most_waiting
+        most = settings.max_queued_jobs() if self._most_waiting is None else self._most_waiting
         if len(self._waiting) + count > most:
             raise QueueFull(
                 f"the trainer's queue is full ({len(self._waiting)} jobs wait): try again in a few minutes"

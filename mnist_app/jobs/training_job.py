@@ -3,44 +3,60 @@
 The job runs on its own thread, so a page that reruns or is left does not end it; the page
 only reads `snapshot()`. Jobs share the machine's cores through one queue: at most
 `MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn, visitor by
-visitor (`training_queue`). Where a Ray cluster is configured (`cluster`), the job trains
-there instead, and the queue holds as many at once as the cluster has room for.
+visitor (`queue`). Where a Ray cluster is configured (`cluster`), the job trains there
+instead, and the queue holds as many at once as the cluster has room for. Importing this
+starts nothing: the queue is made, and the exit hook registered, when first needed.
 """
 
 from __future__ import annotations
 
 import atexit
+import functools
 import logging
 import threading
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial
 
-from mnist_app.datasets.catalogue import Dataset
+from mnist_app import settings
+from mnist_app.datasets.dataset import Dataset
 from mnist_app.errors import UserError
 from mnist_app.jobs import cluster
 from mnist_app.jobs.queue import TrainingQueue
 from mnist_app.learning.curves import CurvePoint
-from mnist_app.learning.limits import count_setting
 from mnist_app.learning.training import Progress, TrainConfig, TrainResult, train
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 log = logging.getLogger("mnist_app")
-
-
-def training_slots() -> int:
-    """MNIST_APP_TRAINING_SLOTS: how many jobs train at once (default 1; bad values mean 1)."""
-    return count_setting("MNIST_APP_TRAINING_SLOTS")
-
-
-TRAINING_QUEUE = TrainingQueue(training_slots())
 WATCH_INTERVAL_S = 1.0
 EXIT_GRACE_S = 30.0
 _STARTED_JOBS: weakref.WeakSet[TrainingJob] = weakref.WeakSet()
+# Two sessions' first jobs at once must still make one queue and one exit hook.
+_FIRST_USE = threading.Lock()
 
 
-@atexit.register
+def training_queue() -> TrainingQueue:
+    """The queue this process's jobs share, made at first use with `settings.training_slots()` slots."""
+    with _FIRST_USE:
+        return _made_queue()
+
+
+@functools.cache
+def _made_queue() -> TrainingQueue:
+    return TrainingQueue(settings.training_slots())
+
+
+def _stop_jobs_at_exit_registered() -> None:
+    """Register `_stop_jobs_at_exit`, once a process, when its first job starts."""
+    with _FIRST_USE:
+        _register_exit_hook()
+
+
+@functools.cache
+def _register_exit_hook() -> None:
+    atexit.register(_stop_jobs_at_exit)
+
+
 def _stop_jobs_at_exit() -> None:
     """When Python exits, stop the jobs still queued or training and let them end.
 
@@ -82,7 +98,8 @@ class TrainingJob:
 
     `abandoned` is asked every second while the job waits or trains: once it says True
     (nobody is left to watch, say), the job stops as if Stop were pressed. `visitor` is
-    whose job it is, for the queue's turns and limits ("" for the command line).
+    whose job it is, for the queue's turns and limits ("" for the command line). `queue` is
+    the process's `training_queue()` unless given.
     """
 
     def __init__(
@@ -90,7 +107,7 @@ class TrainingJob:
         dataset: Dataset,
         config: TrainConfig,
         on_result: Callable[[TrainResult], str] | None = None,
-        queue: TrainingQueue = TRAINING_QUEUE,
+        queue: TrainingQueue | None = None,
         abandoned: Callable[[], bool] | None = None,
         visitor: str = "",
     ):
@@ -98,7 +115,7 @@ class TrainingJob:
         self.dataset = dataset
         self.config = config
         self.on_result = on_result
-        self.queue = queue
+        self.queue = training_queue() if queue is None else queue
         self.abandoned = abandoned
         self.visitor = visitor
         self._stop = threading.Event()
@@ -117,6 +134,7 @@ class TrainingJob:
         return start_together([self])[0]
 
     def _begin(self) -> None:
+        _stop_jobs_at_exit_registered()
         _STARTED_JOBS.add(self)
         self._thread.start()
         if self.abandoned is not None:
@@ -164,7 +182,7 @@ class TrainingJob:
         if not cluster.configured():
             return train
         self.queue.resize(cluster.capacity())
-        return partial(cluster.train, on_placed=self._on_placed)
+        return functools.partial(cluster.train, on_placed=self._on_placed)
 
     def _fail(self, error: Exception) -> None:
         if not isinstance(error, UserError):

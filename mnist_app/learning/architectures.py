@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import keras
-from keras import layers
-
-from mnist_app.datasets.catalogue import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.datasets.dataset import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.augment import Augmentation
 from mnist_app.learning.limits import check_architecture_name
 from mnist_app.learning.optimizers import OnePassAdam
+
+tensorflow_runtime.prepare()
+
+import keras  # noqa: E402
+from keras import layers  # noqa: E402
 
 INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from mnist_app.learning import tensorflow_runtime
+
 
 @dataclass(frozen=True)
 class Augmentation:
@@ -30,6 +32,7 @@ def random_affine(images, augmentation: Augmentation, seed=None):
     Pixels from outside the image come in black, as the canvas and MNIST's borders are.
     `seed` (a shape-[2] int tensor) makes it stateless: the same seed, the same digits.
     """
+    tensorflow_runtime.prepare()
     import tensorflow as tf
 
     batch = tf.shape(images)[0]
@@ -50,6 +53,7 @@ def random_affine(images, augmentation: Augmentation, seed=None):
 def affine(images, angle, scale, shift_x, shift_y):
     """Each image turned by `angle` (radians) and zoomed by `scale` about its centre, then
     shifted by (`shift_x`, `shift_y`) pixels; one value of each per image, bilinear."""
+    tensorflow_runtime.prepare()
     import tensorflow as tf
 
     height, width = images.shape[1], images.shape[2]

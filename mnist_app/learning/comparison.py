@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from mnist_app.errors import UserError
 from mnist_app.learning.evaluation import Evaluation, predict_probabilities
-from mnist_app.web.plain_text import literal
 
 TIMING_REPEATS = 30
 
@@ -141,46 +141,44 @@ def _ratio(a: float, b: float) -> float | None:
     return ratio if math.isfinite(ratio) and ratio > 0 else None
 
 
-def _bold(name: str) -> str:
-    """A model's name in bold, as the characters it is (it comes from a file)."""
-    return f"**{literal(name)}**"
-
-
 def _digits(count: int) -> str:
     return f"{count:,} digit{'' if count == 1 else 's'}"
 
 
-def summary(comparison: Comparison, i: int = 0, j: int = 1) -> list[str]:
+def summary(
+    comparison: Comparison, i: int = 0, j: int = 1, *, name: Callable[[str], str] = lambda n: n
+) -> list[str]:
     """Plain sentences about model j against model i, every figure computed from the two.
 
-    Markdown, shown as written: model j makes 3.1x fewer mistakes than model i ...; it has
-    0.3x the parameters ...; it took 4.5x longer to train ...
+    Model j makes 3.1x fewer mistakes than model i ...; it has 0.3x the parameters ...; it
+    took 4.5x longer to train ... Each model's name is written as `name` makes it (the
+    Compare page: in bold, its characters shown as they are); plain text otherwise.
     """
     first, second = comparison.contenders[i], comparison.contenders[j]
     sentences = []
     if first.mistakes == second.mistakes:
         sentences.append(
-            f"{_bold(second.name)} and {_bold(first.name)} make as many mistakes "
+            f"{name(second.name)} and {name(first.name)} make as many mistakes "
             f"({first.mistakes:,} of {comparison.n:,} test digits)"
         )
     else:
         better, worse = (second, first) if second.mistakes < first.mistakes else (first, second)
         if better.mistakes == 0:
             sentences.append(
-                f"{_bold(better.name)} makes no mistakes on the {comparison.n:,} test digits; "
-                f"{_bold(worse.name)} makes {worse.mistakes:,}"
+                f"{name(better.name)} makes no mistakes on the {comparison.n:,} test digits; "
+                f"{name(worse.name)} makes {worse.mistakes:,}"
             )
         else:
             sentences.append(
-                f"{_bold(better.name)} makes {worse.mistakes / better.mistakes:.1f}x fewer mistakes than "
-                f"{_bold(worse.name)} ({better.mistakes:,} against {worse.mistakes:,} of "
+                f"{name(better.name)} makes {worse.mistakes / better.mistakes:.1f}x fewer mistakes than "
+                f"{name(worse.name)} ({better.mistakes:,} against {worse.mistakes:,} of "
                 f"{comparison.n:,} test digits)"
             )
     ratio = _ratio(second.params, first.params)
     if ratio is not None:
         size = "about as many parameters as" if round(ratio, 1) == 1 else f"{ratio:.1f}x the parameters of"
         sentences.append(
-            f"{_bold(second.name)} has {size} {_bold(first.name)} ({second.params:,} against {first.params:,})"
+            f"{name(second.name)} has {size} {name(first.name)} ({second.params:,} against {first.params:,})"
         )
     ratio = _ratio(second.training_seconds or 0, first.training_seconds or 0)
     if ratio is not None:
@@ -189,13 +187,13 @@ def summary(comparison: Comparison, i: int = 0, j: int = 1) -> list[str]:
         else:
             pace = f"took {ratio:.1f}x longer" if ratio > 1 else f"took {1 / ratio:.1f}x less time"
         sentences.append(
-            f"{_bold(second.name)} {pace} to train "
+            f"{name(second.name)} {pace} to train "
             f"({second.training_seconds:.1f} s against {first.training_seconds:.1f} s)"
         )
     split = comparison.disagreements
     sentences.append(
-        f"{_bold(first.name)} alone reads {_digits(int(split[i, j]))} right, "
-        f"{_bold(second.name)} alone {_digits(int(split[j, i]))}"
+        f"{name(first.name)} alone reads {_digits(int(split[i, j]))} right, "
+        f"{name(second.name)} alone {_digits(int(split[j, i]))}"
     )
     return [sentence + "." for sentence in sentences]
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_app.datasets.catalogue import NUM_CLASSES, to_model_input
+from mnist_app.datasets.dataset import NUM_CLASSES, to_model_input
 from mnist_app.errors import UserError
 
 BATCH_SIZE = 1024

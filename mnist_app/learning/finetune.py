@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_app.datasets.catalogue import Dataset
+from mnist_app.datasets.dataset import Dataset
 from mnist_app.errors import UserError
 
 # A third of the usual step: it nudges what the model knows rather than overwriting it

@@ -12,12 +12,16 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass
 
-import keras
 import numpy as np
-import tensorflow as tf
 
-from mnist_app.datasets.catalogue import IMAGE_SIZE, to_model_input
+from mnist_app.datasets.dataset import IMAGE_SIZE, to_model_input
 from mnist_app.errors import UserError
+from mnist_app.learning import tensorflow_runtime
+
+tensorflow_runtime.prepare()
+
+import keras  # noqa: E402
+import tensorflow as tf  # noqa: E402
 
 METHODS = ("integrated-gradients", "grad-cam", "gradient")
 METHOD_TITLES = {

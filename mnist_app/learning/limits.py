@@ -4,24 +4,11 @@ A run of months, or one batch of a billion rows (allocated up front), is a typo,
 experiment.
 """
 
-import os
-
 from mnist_app import settings
 from mnist_app.errors import UserError
 
 MAX_EPOCHS = 10_000
 MAX_BATCH_SIZE = 65_536
-JOB_IMAGES_SETTING = "MNIST_APP_MAX_IMAGES_PER_JOB"
-# Fifty epochs of full MNIST, five times the lab's run; a 200-epoch run of it is refused.
-DEFAULT_MAX_IMAGES_PER_JOB = 3_000_000
-
-
-def count_setting(name: str) -> int:
-    """A count an operator sets in the environment: at least 1; unset or not a number means 1."""
-    try:
-        return max(1, int(os.environ.get(name, "1")))
-    except ValueError:
-        return 1
 
 
 def check_epochs_and_batch_size(epochs: int, batch_size: int) -> None:
@@ -50,18 +37,14 @@ def check_training_choices(arch: str, epochs: int, batch_size: int, learning_rat
         raise UserError(f"learning rate must lie in (0, 1], not {learning_rate}")
 
 
-def max_images_per_job() -> int:
-    """MNIST_APP_MAX_IMAGES_PER_JOB: the training images one job of the app may go through."""
-    return settings.count(JOB_IMAGES_SETTING, DEFAULT_MAX_IMAGES_PER_JOB)
-
-
 def check_job_work(epochs: int, training_images: int) -> None:
     """Refuse a job of the app's that would hold the trainer too long: epochs times images.
 
-    The bound is on a job's share of the trainer, which others queue for; the command line,
-    run by the machine's own user, is not held to it.
+    The bound (`settings.max_images_per_job`: by default fifty epochs of full MNIST, five times
+    the lab's run) is on a job's share of the trainer, which others queue for; the command
+    line, run by the machine's own user, is not held to it.
     """
-    limit = max_images_per_job()
+    limit = settings.max_images_per_job()
     if epochs * training_images <= limit:
         return
     most = limit // max(1, training_images)

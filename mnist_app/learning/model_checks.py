@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mnist_app.errors import UserError
+from mnist_app.learning import tensorflow_runtime
 
 # An MNIST network has a dozen layers or so (the app's CNN 11, LeNet-5 8); a Keras
 # configuration nests about 8 deep, a functional model inside another about 20.
@@ -112,6 +113,7 @@ def _dry_built(config: dict) -> Iterator:
 
     The variables this leaves pending are dropped again afterwards, so no later scope makes them.
     """
+    tensorflow_runtime.prepare()
     import keras
     from keras.src.backend.common import global_state
 
@@ -131,6 +133,7 @@ def model_cost(model) -> Cost:
     recurrent ones at every step of their input; layers without a kernel count no
     multiply-adds, their work being bounded by the layer and activation caps.
     """
+    tensorflow_runtime.prepare()
     import keras
 
     if not isinstance(model, keras.Model) or not model.built or not _graph(model):

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-import keras
-from keras import ops
+from mnist_app.learning import tensorflow_runtime
+
+tensorflow_runtime.prepare()
+
+import keras  # noqa: E402
+from keras import ops  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="mnist_app")
@@ -16,7 +20,7 @@ class OnePassAdam(keras.optimizers.Adam):
     step computes this batch's moments afresh from the old ones (the same formula, in an
     algebraically equal form that XLA's CSE does not merge with the stored one), so the
     three updates share their inputs and none feeds another: XLA's multi-output fusion
-    (turned on in `mnist_app/__init__.py`) makes them one loop, 7 passes. The stored moments
+    (turned on by `tensorflow_runtime.prepare`) makes them one loop, 7 passes. The stored moments
     are exactly Keras'; the step differs from Keras' by float rounding only (tested).
     Worth it only under XLA: without it, the extra arithmetic is extra passes.
     """

@@ -13,19 +13,24 @@ import os
 from functools import cache
 from pathlib import Path
 
+from mnist_app import settings
+from mnist_app.learning import tensorflow_runtime
+
+# The operator's choice (`settings.bfloat16`), by name: a Ray worker is given it too.
 SETTING = "MNIST_APP_BFLOAT16"
 CPU_FLAGS = {"amx_bf16", "avx512_bf16"}
 
 
 def bfloat16_training() -> bool:
     """True where training steps should compute in bfloat16 (weights stay float32)."""
-    chosen = os.environ.get(SETTING, "").strip()
-    if chosen in {"0", "1"}:
-        return chosen == "1"
+    chosen = settings.bfloat16()
+    if chosen is not None:
+        return chosen
     return os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0" and _cpu_has_bfloat16() and not _gpu_visible()
 
 
 def _gpu_visible() -> bool:
+    tensorflow_runtime.prepare()
     import tensorflow as tf
 
     return bool(tf.config.list_physical_devices("GPU"))

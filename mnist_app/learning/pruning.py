@@ -14,29 +14,13 @@ import contextlib
 from collections.abc import Callable
 
 from mnist_app import settings
-from mnist_app.learning.model_store import (
-    DEFAULT_MODEL_NAME,
-    ModelError,
-    ModelStore,
-    SavedModel,
-    shared_deployment,
-)
-
-DEFAULT_MAX_APP_MODELS = 50
-# A Train run of both architectures five times over: enough to compare, not to hoard.
-DEFAULT_MODELS_PER_VISITOR = 10
-
-
-def max_app_models() -> int:
-    """MNIST_APP_MAX_MODELS: how many models trained in the app are kept (default 50)."""
-    return settings.count("MNIST_APP_MAX_MODELS", DEFAULT_MAX_APP_MODELS)
+from mnist_app.learning.model_files import ModelError
+from mnist_app.learning.model_store import DEFAULT_MODEL_NAME, ModelStore, SavedModel
 
 
 def models_per_visitor() -> int:
-    """MNIST_APP_MODELS_PER_VISITOR: how many one visitor keeps on a shared server; elsewhere, the cap."""
-    if not shared_deployment():
-        return max_app_models()
-    return settings.count("MNIST_APP_MODELS_PER_VISITOR", DEFAULT_MODELS_PER_VISITOR)
+    """How many models one visitor keeps: their share on a shared server; elsewhere, the cap."""
+    return settings.models_per_visitor() if settings.shared() else settings.max_models()
 
 
 def _owner(model: SavedModel) -> str:
@@ -94,7 +78,7 @@ def prune(
         keep,
         owner,
         owner_active,
-        max_app_models() if limit is None else limit,
+        settings.max_models() if limit is None else limit,
         models_per_visitor() if share is None else share,
     )
     deleted = []

@@ -13,16 +13,20 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-import keras
 import numpy as np
 
-from mnist_app.datasets.catalogue import NUM_CLASSES, Dataset
+from mnist_app.datasets.dataset import NUM_CLASSES, Dataset
 from mnist_app.errors import UserError
+from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.architectures import ARCHITECTURES, build_model, float32_copy
 from mnist_app.learning.augment import Augmentation, random_affine
 from mnist_app.learning.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.learning.limits import check_training_choices
 from mnist_app.learning.precision import bfloat16_training
+
+tensorflow_runtime.prepare()
+
+import keras  # noqa: E402
 
 PROGRESS_INTERVAL_S = 0.1
 # Batches of 32 are tiny: run many per call into TensorFlow (one compiled loop), but few
@@ -289,7 +293,7 @@ def starting_model(config: TrainConfig, bfloat16: bool = False) -> keras.Model:
     """
     model = build_model(config.arch, config.learning_rate, bfloat16=bfloat16)
     if config.base:
-        from mnist_app.learning.model_store import load_model
+        from mnist_app.learning.model_files import load_model
 
         base = load_model(Path(config.base))
         try:

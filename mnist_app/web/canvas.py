@@ -6,7 +6,7 @@ was most of the wait between lifting the pen and the prediction (286 ms alone, 8
 without it; BENCHMARKS §6). A small component of this app's (`sketch_pad.js`) fetches the
 bundle from where Streamlit already serves it (under `server.baseUrlPath`), takes the
 debounce out and runs it. A release that builds its bundle differently runs as shipped,
-with a warning in the browser's console, and `tests/test_canvas.py` fails. The package's
+with a warning in the browser's console, and `tests/web/test_canvas.py` fails. The package's
 toolbar floats over the canvas's top edge and took a quick stroke begun there: this app's
 stylesheet (`sketch_pad.css`) puts it below, with Undo and Redo only.
 

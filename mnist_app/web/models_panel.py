@@ -5,8 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from mnist_app import settings
 from mnist_app.files import read_regular
-from mnist_app.learning.model_store import MAX_MODEL_BYTES, SUFFIX, ModelError, ModelStore, shared_deployment
+from mnist_app.learning.model_files import MAX_MODEL_BYTES, SUFFIX, ModelError
+from mnist_app.learning.model_store import ModelStore
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import MODEL_KEY, use_model
@@ -46,7 +48,7 @@ def show(store: ModelStore, saved: list) -> None:
     chosen_name = st.selectbox("Manage", names, key="manage_model")
     chosen = saved[names.index(chosen_name)]
     owner = visitor_token()
-    refused = chosen.change_refused(owner, shared_deployment())
+    refused = chosen.change_refused(owner, settings.shared())
     use, download, rename, delete = st.columns(4)
     use.button(
         "Use this model",

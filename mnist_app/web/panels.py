@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from mnist_app.datasets.catalogue import Dataset
+from mnist_app.datasets.dataset import Dataset
 from mnist_app.learning.curves import CurvePoint, frame
 from mnist_app.learning.evaluation import Evaluation
 from mnist_app.web import charts

@@ -8,7 +8,8 @@ every visitor's browser fetch that address. So the rule: a string from a file, a
 name, a model (its name, description or layers) or a visitor (a typed path, an upload's name)
 enters Markdown only through `literal`, and HTML only through `html.escape`. Select boxes'
 options, tables, charts, code and text boxes show text as it is; they take such strings
-unescaped. `tests/test_pages.py` names everything in Markdown and HTML and walks every page.
+unescaped. `tests/web/pages/test_odd_names.py` names everything in Markdown and HTML and
+walks every page.
 """
 
 from __future__ import annotations

@@ -12,15 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 import streamlit as st
 
-from mnist_app.datasets.catalogue import Dataset, datasets_in, load_dataset
-from mnist_app.learning.model_store import (
-    ModelError,
-    ModelStore,
-    SavedModel,
-    load_model,
-    models_dir,
-    shared_deployment,
-)
+from mnist_app import settings
+from mnist_app.datasets.catalogue import datasets_in, load_dataset
+from mnist_app.datasets.dataset import Dataset
+from mnist_app.learning.model_files import ModelError, load_model
+from mnist_app.learning.model_store import ModelStore, SavedModel
 
 if TYPE_CHECKING:
     from mnist_app.datasets.digit_store import DigitStore
@@ -31,7 +27,7 @@ def digit_store() -> DigitStore:
     from mnist_app.datasets.digit_store import DigitStore
     from mnist_app.web.visitors import visitor_token
 
-    return DigitStore(owner=visitor_token() if shared_deployment() else None)
+    return DigitStore(owner=visitor_token() if settings.shared() else None)
 
 
 def version(spec: str, root: str | None = None) -> object:
@@ -110,7 +106,7 @@ def _cleaned_store(root: str) -> ModelStore:
 
 def model_store() -> ModelStore:
     """The models folder, rid once per server start of what a killed save left behind."""
-    return _cleaned_store(str(models_dir()))
+    return _cleaned_store(str(settings.models_dir()))
 
 
 def dataset_figures(spec: str, root: str | None = None) -> dict:
@@ -172,7 +168,7 @@ def inspector(saved: SavedModel):
 
 @st.cache_resource(show_spinner="Timing the model on one digit…", max_entries=16)
 def _prediction_seconds(path: str, mtime_ns: int, size: int) -> float:
-    from mnist_app.datasets.catalogue import IMAGE_SIZE
+    from mnist_app.datasets.dataset import IMAGE_SIZE
     from mnist_app.learning.comparison import prediction_seconds
 
     return prediction_seconds(_model(path, mtime_ns, size), np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8))

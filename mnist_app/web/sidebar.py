@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.datasets.catalogue import NAMED_DATASETS, Dataset, data_dir, default_dataset_name
+from mnist_app import settings
+from mnist_app.datasets.catalogue import NAMED_DATASETS
+from mnist_app.datasets.dataset import Dataset
 from mnist_app.learning.model_store import SavedModel
 from mnist_app.web import resources
 from mnist_app.web.page_errors import attempt
@@ -27,7 +29,7 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
     A path typed here is a web visitor's: it is read inside the data folder only (`root`).
     The named datasets and the operator's MNIST_APP_DATASET are read as they are.
     """
-    default = default_dataset_name()
+    default = settings.dataset()
     options = list(NAMED_DATASETS)
     if default not in options:
         options.insert(0, default)
@@ -40,7 +42,7 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
             help="`auto` uses full MNIST when it can",
             persist_state="session",
         )
-        found = resources.datasets_found(str(data_dir()))
+        found = resources.datasets_found(str(settings.data_dir()))
         st.text_input(
             "…or one in the data folder",
             key=DATASET_PATH_KEY,
@@ -52,7 +54,7 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
             + (f". There now: {', '.join(map(literal, found))}" if found else ", which holds none now"),
         )
     typed = st.session_state[DATASET_PATH_KEY].strip()
-    choice = (typed, str(data_dir())) if typed else (st.session_state[DATASET_KEY], None)
+    choice = (typed, str(settings.data_dir())) if typed else (st.session_state[DATASET_KEY], None)
     data = attempt(
         lambda: resources.dataset(*choice), "Cannot open the dataset", "Choose another in the sidebar."
     )

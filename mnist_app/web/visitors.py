@@ -5,10 +5,16 @@ Each session gets a random token, stored in the models it trains (`owner` in the
 description) and the digits it saves. The token is not Streamlit's session id, which can
 resume a session and so must never be written where others can read it. Streamlit knows
 no visitor across tabs: each tab, and each reload, is a new session with a new token.
+
+Whether a session is still connected only Streamlit's runtime knows (`Runtime`, not a public
+API): where a release no longer tells, `session_connected` says so in the server's log and
+`tests/web/test_visitors.py` fails.
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import secrets
 
 import streamlit as st
@@ -16,6 +22,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 OWNER_KEY = "visitor_token"
+_log = logging.getLogger(__name__)
 
 
 # Every token this server handed out, and the session it belongs to. A plain dict, not a
@@ -36,4 +43,25 @@ def visitor_token() -> str:
 def visitor_present(token: str) -> bool:
     """Whether the session that owns `token` is still connected to this server."""
     session_id = _SESSIONS_BY_TOKEN.get(token)
-    return bool(session_id) and Runtime.exists() and Runtime.instance().is_active_session(session_id)
+    return bool(session_id) and session_connected(session_id) is True
+
+
+def session_connected(session_id: str) -> bool | None:
+    """Whether the browser session `session_id` is still connected to this server; None where
+    no server runs (a test's AppTest) or this Streamlit cannot tell (a warning in the log)."""
+    if not Runtime.exists():
+        return None
+    is_active_session = getattr(Runtime.instance(), "is_active_session", None)
+    if not callable(is_active_session):
+        _say_runtime_cannot_tell()
+        return None
+    return bool(is_active_session(session_id))
+
+
+@functools.cache
+def _say_runtime_cannot_tell() -> None:
+    _log.warning(
+        "This Streamlit's Runtime has no is_active_session: the app cannot tell when a visitor has "
+        "gone, so a page's training job no longer stops when its page is closed, and a visitor's "
+        "models are pruned as if they had left."
+    )

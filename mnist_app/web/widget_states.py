@@ -8,6 +8,10 @@ values arrive (`SessionState.set_widgets_from_proto`); this bounds their depth i
 place. A value nested too deep is replaced before it is kept: a component's state by
 `{REFUSED: ...}`, which the sketch pad reports as "Cannot read the drawing", and an event by
 none.
+
+`SessionState.set_widgets_from_proto` is Streamlit's own, not a public API: where a release
+renames or drops it, the guard cannot apply and says so in the server's log, and
+`tests/web/test_widget_states.py` fails.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import logging
 import re
 
 import numpy as np
+import streamlit
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.state.session_state import SessionState
 
@@ -29,6 +34,7 @@ REFUSAL = f"it is nested more than {MAX_DEPTH} levels deep"
 _OPENING, _CLOSING = np.frombuffer(b"[{", np.uint8), np.frombuffer(b"]}", np.uint8)
 # A JSON string, to its closing quote (or to the end, if it has none).
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"?', re.DOTALL)
+PATCHED = "set_widgets_from_proto"
 _log = logging.getLogger(__name__)
 
 
@@ -54,11 +60,18 @@ def bound_depth(widget_states: WidgetStates) -> None:
             state.ClearField("json_trigger_value")
 
 
-def bound_widget_values() -> None:
-    """Check every browser's widget values for depth before Streamlit keeps them (idempotent)."""
-    original = SessionState.set_widgets_from_proto
+def bound_widget_values() -> bool:
+    """Check every browser's widget values for depth before Streamlit keeps them (idempotent).
+
+    True if in place; False where this Streamlit keeps them otherwise (a warning in the log,
+    once per process).
+    """
+    original = getattr(SessionState, PATCHED, None)
     if getattr(original, "bounds_depth", False):
-        return
+        return True
+    if not callable(original):
+        _say_it_cannot_apply()
+        return False
 
     @functools.wraps(original)
     def set_widgets_from_proto(self: SessionState, widget_states: WidgetStates) -> None:
@@ -66,4 +79,15 @@ def bound_widget_values() -> None:
         original(self, widget_states)
 
     set_widgets_from_proto.bounds_depth = True
-    SessionState.set_widgets_from_proto = set_widgets_from_proto
+    setattr(SessionState, PATCHED, set_widgets_from_proto)
+    return True
+
+
+@functools.cache
+def _say_it_cannot_apply() -> None:
+    _log.warning(
+        "Streamlit %s has no SessionState.%s to guard: a widget value nested too deep is no longer "
+        "refused before Streamlit decodes it.",
+        streamlit.__version__,
+        PATCHED,
+    )

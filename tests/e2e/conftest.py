@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from benchmarks.browser import CHROMIUM_FLAGS, REPO, free_port
+from tests.support.browser import CHROMIUM_FLAGS, REPO, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.test_browser import open_page, see_curves_advance_then_stop
+from tests.support.browser_pages import open_page, see_curves_advance_then_stop
 
 pytestmark = pytest.mark.cluster
 

@@ -4,10 +4,10 @@ import json
 
 from playwright.sync_api import expect
 
-from benchmarks.browser import REPO, server
-from mnist_app.datasets.catalogue import DIGIT_NAMES
-from tests.e2e.test_browser import IDLE, open_page
-from tests.test_store import with_description
+from mnist_app.datasets.dataset import DIGIT_NAMES
+from tests.support.browser import REPO, server
+from tests.support.browser_pages import IDLE, open_page
+from tests.support.models import with_description
 
 # A file's name cannot hold "/"; Chromium reads "https:elsewhere.example" as "https://elsewhere.example/".
 NAMES = ["![x](https:elsewhere.example)", ":red[big] **bold** <img src=x onerror=alert(1)>"]

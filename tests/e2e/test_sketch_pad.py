@@ -13,7 +13,7 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from tests.e2e.test_browser import draw_stroke, open_page
+from tests.support.browser_pages import draw_stroke, open_page
 
 DEPTH = 3_000
 

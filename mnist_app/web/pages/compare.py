@@ -113,7 +113,8 @@ def show_table(comparison: Comparison) -> None:
 
 def show_summary(comparison: Comparison) -> None:
     for j in range(1, len(comparison.contenders)):
-        st.markdown("\n".join(f"- {sentence}" for sentence in summary(comparison, 0, j)))
+        sentences = summary(comparison, 0, j, name=lambda n: f"**{literal(n)}**")
+        st.markdown("\n".join(f"- {sentence}" for sentence in sentences))
     st.markdown(all_wrong_sentence(comparison))
 
 

@@ -5,7 +5,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
-from mnist_app.datasets.catalogue import DIGIT_NAMES
+from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.datasets.pictures import enlarge
 from mnist_app.datasets.preparation import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.timing import timed

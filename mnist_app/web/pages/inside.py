@@ -3,7 +3,7 @@
 import numpy as np
 import streamlit as st
 
-from mnist_app.datasets.catalogue import DIGIT_NAMES
+from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.datasets.pictures import (
     DIVERGING,
     attribution_scale,

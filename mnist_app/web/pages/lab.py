@@ -6,14 +6,12 @@ import streamlit as st
 from mnist_app.lab import steps as lab
 from mnist_app.lab.export import notebook, script
 from mnist_app.web import panels, resources
-from mnist_app.web.page_errors import attempt, show_unexpected
+from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset
 
 JOB_KEY = "lab_job"
 RESULTS_KEY = "lab_results"
-REFRESH_S = 0.25
-BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 FILE_STEM = "classification-models-with-keras"
 
 
@@ -69,6 +67,8 @@ def show_network(prepared) -> None:
 
 
 def choose_training(running: bool) -> tuple[int, int]:
+    from mnist_app.web.page_jobs import BATCH_SIZES
+
     left, right, _ = st.columns([1, 1, 2])
     epochs = left.number_input("Epochs", 1, 200, 10, key="lab_epochs", disabled=running)
     batch_size = right.selectbox("Batch size", BATCH_SIZES, index=1, key="lab_batch_size", disabled=running)
@@ -78,7 +78,7 @@ def choose_training(running: bool) -> tuple[int, int]:
 def show_training(data, epochs: int, batch_size: int) -> None:
     """Step 5's controls and its job: the lab's fit as the app's job, with curves and the lab's log."""
     from mnist_app.learning.training import TrainConfig
-    from mnist_app.web import page_jobs
+    from mnist_app.web import live_jobs, page_jobs
 
     job = st.session_state.get(JOB_KEY)
     running = job is not None and job.snapshot().active
@@ -96,30 +96,27 @@ def show_training(data, epochs: int, batch_size: int) -> None:
             st.session_state.pop(RESULTS_KEY, None)
             st.rerun()
     if job is not None:
-        st.fragment(run_every=REFRESH_S if running else None)(show_job)(job)
+        live_jobs.follow(
+            [job],
+            seen_key="lab_job_seen",
+            doing="Showing the lab's training",
+            live=lambda snapshots: show_curves(job, snapshots[0]),
+            outcome=lambda snapshots: show_outcome(snapshots[0]),
+        )
 
 
-def show_job(job) -> None:
-    try:
-        show_job_state(job)
-    except Exception as error:  # A fragment's failure would otherwise reach the page raw.
-        show_unexpected(error, "Showing the lab's training")
-
-
-def show_job_state(job) -> None:
-    from mnist_app.web import page_jobs
-
-    snapshot = job.snapshot()
-    page_jobs.progress_line(job, snapshot)
+def show_curves(job, snapshot) -> None:
     if snapshot.curve:
         panels.curves({"the lab's network": snapshot.curve}, key="lab_curves")
         log = lab.fit_log(snapshot.curve, job.config.epochs)
         if log:
             st.code("\n".join(log), language=None)
-    if snapshot.active:
-        return
-    page_jobs.rerun_once_ended("lab_job_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
-    if not page_jobs.said_why_nothing_came(snapshot) and snapshot.result.stopped_early:
+
+
+def show_outcome(snapshot) -> None:
+    from mnist_app.web.live_jobs import said_why_nothing_came
+
+    if not said_why_nothing_came(snapshot) and snapshot.result.stopped_early:
         st.warning(
             f"Stopped early after {snapshot.result.epochs_completed} epochs; steps 6 and 7 use that model."
         )

@@ -4,16 +4,16 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_app.datasets.catalogue import DIGIT_NAMES, NAMED_DATASETS
+from mnist_app.datasets.catalogue import NAMED_DATASETS
+from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.datasets.digit_store import DATASET_NAME
 from mnist_app.web import panels, resources
-from mnist_app.web.page_errors import attempt, show_unexpected
+from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_model
 
 JOB_KEY = "finetune_job"
 RESULT_KEY = "finetune_result"
-REFRESH_S = 0.25
 REPLAYS = [name for name in NAMED_DATASETS if name not in ("fashion-mnist", DATASET_NAME)]
 WRONG_SHOWN = 24
 
@@ -76,23 +76,27 @@ def start_teaching(saved, own, replay_name: str, epochs: int):
 
 
 def show_teaching(job, saved, replay_name: str) -> None:
-    try:
-        show_teaching_state(job, saved, replay_name)
-    except Exception as error:  # A fragment's failure would otherwise reach the page raw.
-        show_unexpected(error, "Showing the fine-tuning")
+    """The fine-tuning job live, then your digits and the replayed ones before and after."""
+    from mnist_app.web import live_jobs
+
+    live_jobs.follow(
+        [job],
+        seen_key="finetune_seen",
+        doing="Showing the fine-tuning",
+        live=lambda snapshots: show_curves(saved, snapshots[0]),
+        outcome=lambda snapshots: show_outcome(job, snapshots[0], saved, replay_name),
+    )
 
 
-def show_teaching_state(job, saved, replay_name: str) -> None:
-    from mnist_app.web import page_jobs
-
-    snapshot = job.snapshot()
-    page_jobs.progress_line(job, snapshot)
+def show_curves(saved, snapshot) -> None:
     if snapshot.curve:
         panels.curves({f"{saved.name}, fine-tuned": snapshot.curve}, key="finetune_curves")
-    if snapshot.active:
-        return
-    page_jobs.rerun_once_ended("finetune_seen", job, [snapshot.saved_as] if snapshot.saved_as else [])
-    if not page_jobs.said_why_nothing_came(snapshot, "Fine-tuning"):
+
+
+def show_outcome(job, snapshot, saved, replay_name: str) -> None:
+    from mnist_app.web.live_jobs import said_why_nothing_came
+
+    if not said_why_nothing_came(snapshot, "Fine-tuning"):
         show_before_and_after(job, snapshot, saved, replay_name)
 
 
@@ -169,7 +173,7 @@ def main() -> None:
     ) and (attempt(lambda: start_teaching(saved, data, replay_name, int(epochs)), "Cannot fine-tune")):
         st.rerun()
     if held is not None:
-        st.fragment(run_every=REFRESH_S if running else None)(show_teaching)(*held)
+        show_teaching(*held)
 
 
 main()

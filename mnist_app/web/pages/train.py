@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_app.web import models_panel as saved_models
 from mnist_app.web import panels, resources
-from mnist_app.web.page_errors import attempt, show_unexpected
+from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset, choose_model
 
@@ -14,29 +14,27 @@ with st.spinner("Starting TensorFlow…"):
     from mnist_app.jobs.training_job import FAILED, TrainingJob
     from mnist_app.learning.architectures import ARCHITECTURES
     from mnist_app.learning.training import TrainConfig
-    from mnist_app.web import page_jobs
+    from mnist_app.web import live_jobs, page_jobs
 
 JOBS_KEY = "training_jobs"
 # The models a run of several trained, for the Compare page to start from.
 COMPARE_NEXT_KEY = "compare_next"
-REFRESH_S = 0.25
-BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
 
 def show_jobs(jobs: list[TrainingJob]) -> None:
     """Status, progress and curves of this session's jobs; reruns the page when they end."""
-    try:
-        show_jobs_state(jobs)
-    except Exception as error:  # A fragment's failure would otherwise reach the page raw.
-        show_unexpected(error, "Showing the training jobs")
+    live_jobs.follow(
+        jobs,
+        seen_key="jobs_seen",
+        doing="Showing the training jobs",
+        live=lambda snapshots: show_curves(jobs, snapshots),
+        outcome=lambda snapshots: show_ended(jobs, snapshots),
+        on_end=compare_next,
+    )
 
 
-def show_jobs_state(jobs: list[TrainingJob]) -> None:
-    snapshots = [job.snapshot() for job in jobs]
-    active = any(snapshot.active for snapshot in snapshots)
-    for job, snapshot in zip(jobs, snapshots, strict=True):
-        page_jobs.progress_line(job, snapshot, active)
+def show_curves(jobs: list[TrainingJob], snapshots: list) -> None:
     runs = {run_name(job): snapshot.curve for job, snapshot in zip(jobs, snapshots, strict=True)}
     if any(runs.values()):
         if len(jobs) > 1:
@@ -45,12 +43,15 @@ def show_jobs_state(jobs: list[TrainingJob]) -> None:
                 "start, so the race against the clock is fair."
             )
         panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
-    if active:
-        return
-    saved = [snapshot.saved_as for snapshot in snapshots if snapshot.saved_as]
-    if len(saved) > 1 and st.session_state.get("jobs_seen") is not jobs:
+
+
+def compare_next(saved: list[str]) -> None:
+    """Several models just trained together: the Compare page starts from them."""
+    if len(saved) > 1:
         st.session_state[COMPARE_NEXT_KEY] = saved
-    page_jobs.rerun_once_ended("jobs_seen", jobs, saved)
+
+
+def show_ended(jobs: list[TrainingJob], snapshots: list) -> None:
     if len(jobs) == 1:
         show_outcome(snapshots[0])
     else:
@@ -62,7 +63,7 @@ def run_name(job: TrainingJob) -> str:
 
 
 def show_outcome(snapshot) -> None:
-    if page_jobs.said_why_nothing_came(snapshot):
+    if live_jobs.said_why_nothing_came(snapshot):
         return
     result = snapshot.result
     if result.stopped_early:
@@ -190,7 +191,12 @@ epochs = columns[1].number_input(
     "Epochs", 1, 200, 10, key="train_epochs", disabled=running, persist_state="session"
 )
 batch_size = columns[2].selectbox(
-    "Batch size", BATCH_SIZES, index=1, key="train_batch_size", disabled=running, persist_state="session"
+    "Batch size",
+    page_jobs.BATCH_SIZES,
+    index=1,
+    key="train_batch_size",
+    disabled=running,
+    persist_state="session",
 )
 learning_rate = columns[3].select_slider(
     "Learning rate",
@@ -224,7 +230,7 @@ elif buttons[0].button(
         st.rerun()
 
 if jobs:
-    st.fragment(run_every=REFRESH_S if running else None)(show_jobs)(jobs)
+    show_jobs(jobs)
 
 st.header("Saved models")
 saved_models.show(store, saved_list)

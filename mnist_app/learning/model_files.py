@@ -1,0 +1,275 @@
+"""A model's `.keras` file, which nothing trusts: its description, its checks, loading it safely.
+
+The description (architecture, dataset, accuracy, ...) travels inside the `.keras` zip as
+`mnist_app.json`, so a model and what it says about itself can never drift apart, and a
+save is one atomic rename. Models load with Keras' safe mode on, always.
+
+A file may come from anyone (the shared models folder, another machine's bytes), so a
+description is read with a size cap and checked, an archive is checked before Keras opens it
+(`model_checks` bounds what its configuration would build), and a model is checked for the
+shape the app feeds it. The folder of such files is `model_store`'s.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import math
+import os
+import re
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+from mnist_app.datasets.dataset import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.errors import UserError
+from mnist_app.file_names import escaped
+from mnist_app.files import open_regular, read_capped
+from mnist_app.learning import tensorflow_runtime
+from mnist_app.learning.model_checks import ConfigurationRefused, check_cost, planned_cost
+
+METADATA_ENTRY = "mnist_app.json"
+SUFFIX = ".keras"
+# The largest model here (the lab's MLP with Adam's state) is about 8 MB; fifty times that
+# is still a model, a bigger file is not one of ours.
+MAX_MODEL_BYTES = 400 * 1024 * 1024
+# A description with a whole training history is tens of kilobytes, a model's configuration
+# a few (Keras reads it whole into memory).
+MAX_METADATA_BYTES = 1024 * 1024
+MAX_CONFIG_BYTES = 4 * 1024 * 1024
+CONFIG_ENTRY = "config.json"
+# A file being written: hidden, beside its final place, never listed as a model.
+TEMP_PREFIX = "."
+TEMP_SUFFIX = ".tmp" + SUFFIX
+
+
+class ModelError(UserError):
+    """A model that cannot be found, read or trusted; the message is meant for the user."""
+
+
+@contextlib.contextmanager
+def _archive(path: Path) -> Iterator[zipfile.ZipFile]:
+    """A `.keras` zip opened for reading: a regular file under the size cap, or ModelError."""
+    try:
+        file = open_regular(path, MAX_MODEL_BYTES, ModelError)
+    except (
+        ModelError
+    ) as error:  # Named by the file's name: the models folder's place is the server's business.
+        raise ModelError(str(error).replace(str(path), escaped(path.name))) from None
+    with file:
+        try:
+            with zipfile.ZipFile(file) as archive:
+                yield archive
+        except ModelError:
+            raise
+        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
+            raise ModelError(f"{escaped(path.name)} is not a readable .keras file ({error})") from None
+
+
+def read_metadata(path: Path) -> dict:
+    """The description stored inside a `.keras` file, without loading the model."""
+    path = Path(path)
+    name = escaped(path.name)
+    with _archive(path) as archive:
+        if METADATA_ENTRY not in archive.namelist():
+            return {}
+        try:
+            with archive.open(METADATA_ENTRY) as entry:
+                raw = read_capped(entry, MAX_METADATA_BYTES, f"{name}'s {METADATA_ENTRY}", ModelError)
+            metadata = json.loads(raw)
+        except ModelError:
+            raise
+        # Encrypted entries raise RuntimeError, odd compressions NotImplementedError, JSON
+        # nested thousands deep RecursionError: all mean the description cannot be read.
+        except (
+            RuntimeError,
+            NotImplementedError,
+            ValueError,
+            zipfile.BadZipFile,
+            zlib.error,
+            EOFError,
+            OSError,
+        ) as error:
+            reason = type(error).__name__ if isinstance(error, RecursionError) else error
+            raise ModelError(f"{name} carries an unreadable {METADATA_ENTRY} ({reason})") from None
+    return check_metadata(metadata, name)
+
+
+def check_metadata(metadata: object, name: str) -> dict:
+    """The description, if it has the shape the pages rely on; ModelError saying what is off."""
+    if not isinstance(metadata, dict) or not isinstance(metadata.get("created", ""), str):
+        raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}")
+    for key in ("arch", "dataset", "saved_by", "owner"):
+        if not isinstance(metadata.get(key, ""), str):
+            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not text")
+    classes = metadata.get("classes")
+    if classes is not None and (
+        not isinstance(classes, list)
+        or len(classes) != NUM_CLASSES
+        or not all(isinstance(label, str) for label in classes)
+    ):
+        raise ModelError(
+            f"{name} says it reads classes {str(classes)[:60]}; the app reads {NUM_CLASSES} named classes"
+        )
+    for key in (
+        "test_accuracy",
+        "test_loss",
+        "training_seconds",
+        "learning_rate",
+        "epochs",
+        "epochs_completed",
+    ):
+        if not _plain_number(metadata.get(key, 0)):
+            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not a plain number")
+    return metadata
+
+
+def _plain_number(value: object) -> bool:
+    """A finite, non-negative number of a sane size: what a figure in a description must be.
+
+    JSON allows `Infinity`, `NaN` and integers of 400 digits; each would break a sum, a
+    ratio or a table column downstream.
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    try:
+        return math.isfinite(float(value)) and 0 <= value < 1e15
+    except OverflowError:
+        return False
+
+
+def _refuse_unsafe_archive(path: Path) -> None:
+    """Check a `.keras` zip before Keras opens it: whole, unencrypted, small when built.
+
+    Python's zipfile never yields more than an entry's declared size, so checking the
+    declared sizes bounds what loading can inflate; the configuration's layers are counted,
+    then it is built once without its weights to bound what the model would allocate and
+    compute (`model_checks`).
+    """
+    name = escaped(path.name)
+    with _archive(path) as archive:
+        entries = archive.infolist()
+        if any(entry.flag_bits & 0x1 for entry in entries):
+            raise ModelError(f"{name} holds encrypted entries; a .keras file has none")
+        methods = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+        if any(entry.compress_type not in methods for entry in entries):
+            raise ModelError(f"{name} uses a zip compression Keras does not write")
+        if sum(entry.file_size for entry in entries) > MAX_MODEL_BYTES:
+            raise ModelError(f"{name} inflates to more than {MAX_MODEL_BYTES:,} bytes")
+        if CONFIG_ENTRY not in archive.namelist():
+            raise ModelError(f"{name} has no {CONFIG_ENTRY}; it is not a Keras 3 model")
+        with archive.open(CONFIG_ENTRY) as entry:
+            raw = read_capped(entry, MAX_CONFIG_BYTES, f"{name}'s {CONFIG_ENTRY}", ModelError)
+    try:
+        cost = planned_cost(json.loads(raw))
+    except ConfigurationRefused as error:
+        raise ModelError(f"{name} {error}") from None
+    except Exception as error:  # What Keras would raise on loading it: the same refusal, earlier.
+        reason = "RecursionError" if isinstance(error, RecursionError) else error
+        raise ModelError(f"{name}: {_keras_refusal(reason)}") from None
+    try:
+        check_cost(cost)
+    except ConfigurationRefused as error:
+        raise ModelError(f"{name} {error}") from None
+
+
+def _keras_refusal(error: object) -> str:
+    """What Keras' refusal means to a user, in one line."""
+    text = str(error).strip()
+    code_layer = re.search(r"deserialization of a `(\w+)`", text)
+    if code_layer:
+        layer = code_layer.group(1)
+        kind = "Python code" if layer == "Lambda" else "code from outside the file"
+        return f"it asks to run {kind} (a {layer} layer), which is never done here"
+    return text.splitlines()[0][:300] if text else type(error).__name__
+
+
+def check_model_shape(model, name: str) -> None:
+    """Refuse a model that does not read one 28x28 image into one probability per class."""
+    inputs, outputs = list(model.inputs), list(model.outputs)
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelError(
+            f"{name} has {len(inputs)} inputs and {len(outputs)} outputs; the app needs one of each"
+        )
+    input_shape = tuple(inputs[0].shape[1:])
+    if input_shape != (IMAGE_SIZE, IMAGE_SIZE):
+        raise ModelError(f"{name} reads inputs of shape {input_shape}; the app gives it 28x28 images")
+    output_shape = tuple(outputs[0].shape[1:])
+    if output_shape != (NUM_CLASSES,):
+        raise ModelError(
+            f"{name} gives outputs of shape {output_shape}; the app needs {NUM_CLASSES} class probabilities"
+        )
+
+
+def load_model(path: Path | str | bytes):
+    """Load a `.keras` model with safe mode on: a file carrying code is refused, never run."""
+    tensorflow_runtime.prepare()
+    import keras
+
+    path = Path(os.fsdecode(path))
+    name = escaped(path.name)
+    if not path.exists():
+        raise ModelError(f"no such model file: {name}")
+    try:
+        read_metadata(path)  # A broken description is refused for every caller, as the list marks it.
+        _refuse_unsafe_archive(path)
+    except ModelError as error:
+        raise ModelError(f"cannot load model: {error}") from None
+    except OSError as error:
+        raise ModelError(f"cannot load model {name}: {error.strerror or type(error).__name__}") from None
+    try:
+        model = keras.models.load_model(path, safe_mode=True, compile=False)
+    except Exception as error:  # Keras raises many kinds for a bad file; all mean "unusable".
+        raise ModelError(f"cannot load model {name}: {_keras_refusal(error)}") from None
+    check_model_shape(model, name)
+    return model
+
+
+def model_bytes(model) -> bytes:
+    """The model as a `.keras` file's bytes, to send where the models folder is not."""
+    with tempfile.TemporaryDirectory(prefix="mnist-app-model-") as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def model_from_bytes(content: bytes):
+    """A model from `.keras` bytes another machine sent, loaded as a file would be: safely."""
+    with tempfile.TemporaryDirectory(prefix="mnist-app-model-") as folder:
+        path = Path(folder) / "model.keras"
+        path.write_bytes(content)
+        return load_model(path)
+
+
+@contextlib.contextmanager
+def temporary_model_file(model, folder: Path, stem: str, metadata: dict) -> Iterator[str]:
+    """The model and its description written whole to a hidden file beside its final place.
+
+    The writer holds a lock on the file while it lives, so the store's `clean_up` can tell a
+    file left by a killed writer (unlocked) from one being written (locked).
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{stem}.", suffix=TEMP_SUFFIX)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        model.save(tmp_name)
+        with zipfile.ZipFile(tmp_name, "a") as archive:
+            archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2))
+        os.fsync(fd)
+        os.chmod(tmp_name, 0o644)
+        yield tmp_name
+    finally:
+        os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+
+
+def save_model(model, path: Path, metadata: dict) -> Path:
+    """Write model and description to path atomically: a crash leaves the old file or the new."""
+    path = Path(path)
+    with temporary_model_file(model, path.parent, path.stem, metadata) as tmp_name:
+        os.replace(tmp_name, path)
+    return path

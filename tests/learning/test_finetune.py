@@ -1,0 +1,64 @@
+"""Fine-tuning on the learner's digits: better on their handwriting, no worse on MNIST."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mnist_app.datasets.dataset import Dataset
+from mnist_app.datasets.digit_store import split_of
+from mnist_app.errors import UserError
+from mnist_app.learning.finetune import LEARNING_RATE, MIN_REPLAY, before_and_after, mixed
+
+
+def slanted_handwriting(sample, count=300, seed=1) -> Dataset:
+    """Real digits as someone who writes them turned by 60 degrees would: a style MNIST lacks.
+
+    Split by the my-digits rule; taken from the sample's training split only, so the
+    sample's test split stays unseen.
+    """
+    rng = np.random.default_rng(seed)
+    picked = rng.choice(len(sample.y_train), count, replace=False)
+    images = np.stack([np.asarray(Image.fromarray(sample.x_train[i]).rotate(60)) for i in picked])
+    labels = sample.y_train[picked]
+    test = np.array([split_of(image) == "test" for image in images])
+    return Dataset("my-digits", "slanted", images[~test], labels[~test], images[test], labels[test])
+
+
+def test_the_mix_is_a_third_own_digits_and_tests_on_them(sample):
+    own = slanted_handwriting(sample)
+    mix = mixed(own, sample)
+    share = (len(mix.y_train) - MIN_REPLAY) / len(mix.y_train)
+    assert 0.25 < share < 0.45
+    np.testing.assert_array_equal(mix.x_test, own.x_test)
+    assert mix.name == "my-digits+mnist-sample"
+
+
+def test_a_mix_needs_digits_in_both_splits_and_the_same_classes(sample):
+    own = slanted_handwriting(sample, count=20)
+    empty = Dataset("my-digits", "x", own.x_train[:0], own.y_train[:0], own.x_test, own.y_test)
+    with pytest.raises(UserError, match="no training digits"):
+        mixed(empty, sample)
+    untested = Dataset("my-digits", "x", own.x_train, own.y_train, own.x_test[:0], own.y_test[:0])
+    with pytest.raises(UserError, match="no test digits"):
+        mixed(untested, sample)
+    fashion = Dataset(
+        "f", "f", sample.x_train, sample.y_train, sample.x_test, sample.y_test, tuple("abcdefghij")
+    )
+    with pytest.raises(UserError, match="other classes"):
+        mixed(own, fashion)
+
+
+def test_fine_tuning_reads_the_learners_style_and_keeps_mnist(sample, trained_mlp, tmp_path):
+    from mnist_app.learning.model_files import read_metadata, save_model
+    from mnist_app.learning.training import TrainConfig, train
+
+    base = save_model(trained_mlp.model, tmp_path / "base.keras", trained_mlp.metadata())
+    own = slanted_handwriting(sample)
+    tuned = train(mixed(own, sample), TrainConfig("mlp", 5, 32, LEARNING_RATE, base=str(base)), seed=0)
+    figures = before_and_after(trained_mlp.model, tuned.model, own, sample)
+    assert figures.own_before < 0.4, "the style is one the base model misreads"
+    assert figures.own_after > figures.own_before + 0.3
+    assert figures.replay_after >= figures.replay_before - 0.01, "within a point on the sample's test split"
+    saved = save_model(tuned.model, tmp_path / "tuned.keras", tuned.metadata())
+    assert read_metadata(saved)["fine_tuned_from"] == "base", "the model keeps its lineage"
+    assert trained_mlp.model.count_params() == tuned.model.count_params()

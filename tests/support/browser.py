@@ -1,0 +1,78 @@
+"""A Streamlit server started fresh and Debian's Chromium: for the browser tests and the benchmarks."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from tests.support import REPO
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def start_server(script: Path, port: int, env: dict | None = None, root: Path = REPO) -> subprocess.Popen:
+    """`streamlit run SCRIPT` on localhost, from the tree `root` (its settings), with its shipped models."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+         "--server.address", "127.0.0.1", "--server.headless", "true"],
+        cwd=root,
+        env={**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_MODELS_DIR": str(root / "models"), **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def wait_until_healthy(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as answer,
+        ):
+            if answer.status == 200:
+                return
+        time.sleep(0.02)
+    raise RuntimeError(f"no Streamlit server answered at {url}")
+
+
+@contextlib.contextmanager
+def server(script: Path, env: dict | None = None, root: Path = REPO):
+    """A fresh server for `script`, healthy; yields its URL and process, and stops it after."""
+    port = free_port()
+    process = start_server(script, port, env, root)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(url)
+        yield url, process
+    finally:
+        stop_server(process)
+
+
+def stop_server(process: subprocess.Popen) -> None:
+    """Ask the server to stop; kill it if TensorFlow's threads hold up its exit."""
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)

@@ -1,0 +1,154 @@
+"""The Draw page with Streamlit's AppTest: a drawing or an upload read by the model in use, whatever
+reaches it from a browser or the models folder refused in words."""
+
+import io
+import shutil
+
+import pytest
+from PIL import Image, ImageDraw
+
+from tests.support.pages import as_read, canvas_drawing, fake_canvas, page
+
+
+def test_draw_page_without_models_says_to_train_one(models_dir):
+    at = page("draw").run()
+    assert not at.exception
+    assert "train one on the Train page" in at.warning[0].value
+
+
+def test_draw_page_asks_for_a_digit_on_an_empty_canvas(default_model, monkeypatch):
+    fake_canvas(monkeypatch, canvas_drawing([]))
+    at = page("draw").run()
+    assert not at.exception
+    assert not at.metric
+    assert "Draw a digit" in at.info[0].value
+
+
+def test_draw_page_reads_a_drawn_seven(default_model, monkeypatch):
+    seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
+    fake_canvas(monkeypatch, seven)
+    at = page("draw").run()
+    assert not at.exception
+    prediction = next(m for m in at.metric if m.label == "Prediction")
+    assert prediction.value == "7"
+    assert "Confidence" in at.caption[-1].value
+    (bars,) = at.get("html")
+    assert "Probability of each class" in bars.proto.body
+    assert 'font-weight:700;">7</span>' in bars.proto.body, "the 7 is the bar in bold"
+    assert len(at.get("image")) == 1, "the 28x28 image the model saw is shown"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    ["data:image/png;base64,AAAA", ["not", "a", "picture"], "data:image/png;base64," + "A" * 3_000_000],
+    ids=["damaged-png", "list", "three-megabytes"],
+)
+@pytest.mark.parametrize("name", ["draw", "inside"])
+def test_a_forged_drawing_gets_a_message_and_the_page_keeps_working(
+    default_model, monkeypatch, name, payload
+):
+    """A session's websocket can send any value as the canvas's drawing: it is never decoded blindly."""
+    fake_canvas(monkeypatch, payload)
+    at = page(name).run()
+    assert not at.exception
+    assert any("Cannot read the drawing" in error.value for error in at.error)
+    assert not any(m.label == "Prediction" for m in at.metric)
+    assert any("Draw a digit" in info.value for info in at.info)
+
+
+def test_draw_page_reports_a_broken_model_file(models_dir):
+    (models_dir / "broken.keras").write_bytes(b"PK\x03\x04 torn")
+    at = page("draw").run()
+    assert not at.exception
+    assert "train one on the Train page" in at.warning[0].value
+
+
+def test_draw_page_refuses_a_hostile_model_and_keeps_working(hostile_model, models_dir, monkeypatch):
+    path, marker = hostile_model
+    shutil.copy(path, models_dir / "hostile.keras")
+    fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
+    at = page("draw").run()
+    assert not at.exception
+    assert "Python code" in at.error[0].value
+    assert not marker.exists()
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def test_draw_page_reads_an_uploaded_photo_of_dark_ink_on_paper(default_model, monkeypatch):
+    fake_canvas(monkeypatch, None)
+    photo = Image.new("L", (300, 400), 235)
+    ImageDraw.Draw(photo).line([(70, 90), (230, 90), (120, 330)], fill=30, width=24)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload("seven.png", png_bytes(photo), "image/png").run()
+    assert not at.exception
+    assert next(m for m in at.metric if m.label == "Prediction").value == "7"
+    assert "colours inverted" in at.get("image")[0].proto.imgs[0].caption
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.png", b"this is a text file, not a picture", "not a readable image"),
+        ("huge.png", png_bytes(Image.new("1", (20000, 20000))), "too many pixels"),
+    ],
+)
+def test_draw_page_refuses_a_bad_upload_and_keeps_working(default_model, monkeypatch, name, content, message):
+    fake_canvas(monkeypatch, None)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload(name, content, "image/png").run()
+    assert not at.exception
+    assert message in at.error[0].value and "Upload a PNG, JPEG" in at.error[0].value
+    assert at.button(key="clear_canvas") and at.selectbox(key="model_name").value == "default"
+
+
+def test_a_model_of_the_wrong_shape_is_refused_when_chosen(models_dir, monkeypatch):
+    import keras
+
+    from mnist_app.learning.model_files import save_model
+
+    three_classes = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
+    save_model(three_classes, models_dir / "three.keras", {})
+    fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
+    at = page("draw").run()
+    assert not at.exception
+    assert "Cannot use this model" in at.error[0].value and "(3,)" in as_read(at.error[0].value)
+    train = page("train").run()
+    assert not train.exception
+    assert "Cannot evaluate three" in train.error[0].value
+
+
+EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 10 10\nshowpage\n"
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [("digit.png", EPS), ("tiff.png", b"II*\x00" + b"\x00" * 64), ("empty.png", b"")],
+)
+def test_draw_page_refuses_hostile_uploads_and_keeps_working(default_model, monkeypatch, name, content):
+    fake_canvas(monkeypatch, None)
+    at = page("draw").run()
+    at.get("file_uploader")[0].upload(name, content, "image/png").run()
+    assert not at.exception
+    assert f"Cannot read {name}" in as_read(at.error[0].value)
+    assert at.button(key="clear_canvas")
+
+
+def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_model, data_dir, monkeypatch):
+    from mnist_app.datasets.digit_store import DigitStore
+
+    seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
+    fake_canvas(monkeypatch, seven)
+    at = page("draw").run()
+    picker = next(s for s in at.selectbox if s.key and s.key.startswith("keep_label_"))
+    assert picker.value == 7, "the prediction is the label offered"
+    picker.select(1).run()
+    at.button(key="keep_digit").click().run()
+    assert not at.exception
+    assert "labelled 1" in at.success[0].value
+    kept = DigitStore().read()
+    assert kept.labels.tolist() == [1] and kept.images[0].max() == 255

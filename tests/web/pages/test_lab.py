@@ -1,0 +1,43 @@
+"""The Lab page with Streamlit's AppTest: every step of the lab, its training, its downloads."""
+
+import re
+
+from tests.support.pages import app_page, wait_until
+
+
+def test_lab_page_walks_every_step_and_trains_with_the_labs_log(models_dir):
+    at = app_page("lab").run()
+    assert not at.exception
+    assert [h.value for h in at.header] == [
+        "1. Import Keras and load the data", "2. Look at the first image", "3. Prepare the data",
+        "4. Build the network", "5. Train", "6. Evaluate", "7. Save and load", "8. What next",
+    ]  # fmt: skip
+    codes = [c.value.rstrip() for c in at.code]
+    assert "(4000, 28, 28)\n(1000, 28, 28)" in codes, "step 1 prints the shapes"
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Pixels before"] == "0 to 255" and metrics["Pixels after"] == "0 to 1"
+    assert metrics["Parameters in all"] == "694,950"
+    assert len(at.get("imgs")) + len(at.get("image")) >= 1, "step 2's figure"
+    assert [i.value for i in at.info].count("Run step 5 first: this step uses the model it trains.") == 2
+    at.number_input(key="lab_epochs").set_value(2).run()
+    assert any("epochs=2, batch_size=32" in c.value for c in at.code), "the fit cell shows the choice"
+    at.button(key="lab_train").click().run()
+    wait_until(at, lambda at: any(c.value.startswith("Accuracy:") for c in at.code))
+    assert not at.exception
+    codes = [c.value.rstrip() for c in at.code]
+    log = next(c for c in codes if c.startswith("Epoch 1/2"))
+    assert re.fullmatch(
+        r"(Epoch \d/2 - \d+s - loss: [\d.]+ - acc: [\d.]+ - val_loss: [\d.]+ - val_acc: [\d.]+\n?){2}", log
+    )
+    assert re.fullmatch(
+        r"Accuracy: 0\.\d+ \n Error: 0\.\d+", next(c for c in codes if c.startswith("Accuracy:"))
+    )
+    assert "The loaded model gives the same predictions: True" in codes
+    assert [p.name for p in models_dir.glob("*.keras")] == ["mlp-mnist-sample.keras"]
+    assert {link.proto.label for link in at.get("page_link")} == {"Train the CNN", "Compare the two"}
+
+
+def test_lab_page_offers_the_notebook_and_the_script(models_dir):
+    at = app_page("lab").run()
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert labels == ["Download as notebook", "Download as script"]

@@ -1,0 +1,33 @@
+"""The My digits page with Streamlit's AppTest: the learner's digits read and fine-tuned on."""
+
+from tests.support.pages import app_page, wait_until
+
+
+def test_my_digits_page_reads_and_fine_tunes_on_the_learners_digits(
+    default_model, models_dir, data_dir, sample
+):
+    from mnist_app.datasets.digit_store import DigitStore
+
+    DigitStore().add_many(list(sample.x_train[:60]), [int(y) for y in sample.y_train[:60]])
+    at = app_page("my_digits").run()
+    assert not at.exception
+    assert [h.value for h in at.header] == [
+        "Your digits",
+        "How default reads them",
+        "Teach it your handwriting",
+    ]
+    assert at.metric[0].label.startswith("default on your")
+    at.number_input(key="finetune_epochs").set_value(1).run()
+    at.button(key="finetune_start").click().run()
+    wait_until(at, lambda at: any("Saved as" in s.value for s in at.success))
+    assert not at.exception and not at.error
+    assert "started from **default**" in at.success[-1].value
+    table = at.dataframe[-1].value
+    assert table["test split"].tolist() == ["your test digits", "mnist-sample test split"]
+    assert ((table[["before", "after"]] >= 0) & (table[["before", "after"]] <= 1)).all().all()
+
+
+def test_my_digits_page_without_digits_says_where_to_draw_them(default_model, data_dir):
+    at = app_page("my_digits").run()
+    assert not at.exception
+    assert "You have saved no digits yet" in at.info[0].value

@@ -1,0 +1,88 @@
+"""The sidebar's dataset picker on the pages that draw it: the data folder's names as a visitor sees them."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.support.files import write_idx
+from tests.support.pages import app_page, as_read, page
+
+
+@pytest.fixture
+def datasets_named_in_bytes(data_dir, sample):
+    """`caf\\xff.npz` and an IDX folder `scans\\xff` in the data folder, and a damaged `torn\\xff.npz`:
+    Linux names are bytes, and 0xff is never UTF-8 (Python holds it as `\\udcff`)."""
+    root = os.fsencode(data_dir)
+    with open(os.path.join(root, b"caf\xff.npz"), "wb") as file:
+        np.savez(
+            file,
+            x_train=sample.x_train[:20],
+            y_train=sample.y_train[:20],
+            x_test=sample.x_test[:8],
+            y_test=sample.y_test[:8],
+        )
+    os.mkdir(os.path.join(root, b"scans\xff"))
+    folder = Path(os.fsdecode(os.path.join(root, b"scans\xff")))
+    for split, images, labels in [
+        ("train", sample.x_train[:30], sample.y_train[:30]),
+        ("t10k", sample.x_test[:12], sample.y_test[:12]),
+    ]:
+        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
+        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+    with open(os.path.join(root, b"torn\xff.npz"), "wb") as file:
+        file.write(b"PK\x03\x04 torn")
+
+
+@pytest.mark.parametrize("name", ["explore", "lab", "train", "compare"])
+def test_every_page_lists_datasets_named_in_bytes_that_are_not_utf8_and_works(datasets_named_in_bytes, name):
+    at = app_page(name).run()
+
+    assert not at.exception and not at.error, [error.value for error in at.error]
+    listed = at.text_input(key="dataset_path").proto.help.replace("\\", "")
+    assert "cafxff.npz" in listed and "scansxff" in listed
+
+
+def test_explore_opens_datasets_named_in_bytes_that_are_not_utf8_as_listed(datasets_named_in_bytes):
+    at = page("explore").run()
+    for typed, train in [("caf\\xff.npz", "20"), ("scans\\xff", "30")]:
+        at.text_input(key="dataset_path").input(typed).run()
+        assert not at.exception and not at.error, [error.value for error in at.error]
+        assert {metric.label: metric.value for metric in at.metric}["Training images"] == train
+
+    at.text_input(key="dataset_path").input("torn\\xff.npz").run()
+
+    assert not at.exception
+    assert "tornxff.npz is not a readable .npz file" in at.error[0].value.replace("\\", "")
+
+
+@pytest.mark.parametrize("name", ["explore", "train"])
+def test_paths_outside_the_data_folder_are_refused_alike_whether_they_exist_or_not(name, data_dir, tmp_path):
+    (tmp_path / "secret.npz").write_bytes(b"PK")
+    (data_dir / "escape").symlink_to(tmp_path)
+    messages = []
+    for typed in [
+        "../secret.npz",
+        "../nothing.npz",
+        str(tmp_path / "secret.npz"),
+        "/no/such",
+        "escape/secret.npz",
+    ]:
+        at = page(name).run()
+        at.text_input(key="dataset_path").input(typed).run()
+        assert not at.exception
+        messages.append(as_read(at.error[0].value).replace(repr(typed), "PATH"))
+    assert len(set(messages)) == 1 and "inside the data folder" in messages[0]
+
+
+@pytest.mark.parametrize("name", ["explore", "train"])
+def test_a_bad_dataset_in_the_data_folder_gets_st_error_and_the_page_works(name, data_dir):
+    os.mkfifo(data_dir / "pipe.npz")
+    (data_dir / "torn.npz").write_bytes(b"PK\x03\x04 torn")
+    for typed, words in [("pipe.npz", "not a regular file"), ("torn.npz", "torn.npz"), ("absent", "absent")]:
+        at = page(name).run()
+        at.text_input(key="dataset_path").input(typed).run()
+        assert not at.exception
+        assert "Cannot open the dataset" in at.error[0].value and words in as_read(at.error[0].value)
+        assert at.title, "the page still renders"
