@@ -1,6 +1,5 @@
 """The house rules `lint-imports` cannot check: small modules, and a tree that says its layer."""
 
-
 from tests.support import REPO
 
 PACKAGE = REPO / "mnist_app"
