@@ -1,6 +1,6 @@
 """Training speed: the app's trainer against the lab's plain Keras code, side by side.
 
-    python benchmarks/training_speed.py [--arch mlp|cnn] [--dataset fashion-mnist] [--epochs 4] [--rounds 3]
+    python benchmarks/training_speed.py [--arch mlp|cnn] [--dataset fashion-mnist] [--epochs 4] [--rounds 3] [--baseline REV]
 
 Both train the same network with batch size 32 on the same data, validating on the test
 split every epoch as the lab does; the app's trainer has its live-curve callback attached.
@@ -16,6 +16,7 @@ model (measured matmul rate, in bfloat16 where the app trains in it).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import subprocess
@@ -26,6 +27,8 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.browser import checkout
 
 
 def plain_cnn(num_classes: int):
@@ -168,13 +171,16 @@ def child(kind: str, spec: str, epochs: int, arch: str) -> None:
     print(json.dumps(result))
 
 
-def measure(kind: str, spec: str, epochs: int, arch: str) -> dict:
-    """One run in a fresh process; `process` is its wall time, Python and TensorFlow start-up included."""
+def measure(kind: str, spec: str, epochs: int, arch: str, tree: Path | None = None) -> dict:
+    """One run in a fresh process; `process` is its wall time, Python and TensorFlow start-up included.
+
+    With `tree` (a baseline's checkout), that tree's own copy of this script runs its trainer.
+    """
     began = time.perf_counter()
     output = subprocess.run(
         [
             sys.executable,
-            __file__,
+            str(tree / "benchmarks" / "training_speed.py") if tree else __file__,
             "--child",
             kind,
             "--dataset",
@@ -187,6 +193,7 @@ def measure(kind: str, spec: str, epochs: int, arch: str) -> dict:
         capture_output=True,
         text=True,
         check=True,
+        cwd=tree,
     )
     return {**json.loads(output.stdout.strip().splitlines()[-1]), "process": time.perf_counter() - began}
 
@@ -197,17 +204,23 @@ def main() -> None:
     parser.add_argument("--dataset", default="fashion-mnist")
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--baseline", metavar="REV", help="also time the app's trainer of this commit")
     parser.add_argument("--child", choices=["lab", "app", "bound"], help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.dataset, args.epochs, args.arch)
         return
 
-    runs: dict[str, list[dict]] = {"lab": [], "app": []}
-    for round_number in range(args.rounds):
-        for kind in ("lab", "app"):
-            runs[kind].append(measure(kind, args.dataset, args.epochs, args.arch))
-            print(f"round {round_number + 1}/{args.rounds}: {kind} done", file=sys.stderr)
+    runs: dict[str, list[dict]] = {"lab": [], "app": [], "baseline": []}
+    with contextlib.ExitStack() as stack:
+        tree = stack.enter_context(checkout(args.baseline)) if args.baseline else None
+        for round_number in range(args.rounds):
+            for kind in ("lab", "app", "baseline") if tree else ("lab", "app"):
+                runs[kind].append(
+                    measure("app" if kind == "baseline" else kind, args.dataset, args.epochs, args.arch,
+                            tree if kind == "baseline" else None)
+                )  # fmt: skip
+                print(f"round {round_number + 1}/{args.rounds}: {kind} done", file=sys.stderr)
 
     # In a process of its own, so that neither trainer's timings include it.
     machine = measure("bound", args.dataset, args.epochs, args.arch)
@@ -239,6 +252,12 @@ def main() -> None:
     print(f"| whole run (s) | {lab_total:.1f} | {app_total:.1f} | {lab_total / app_total:.1f}x |")
     print(f"| whole process (s) | {lab_process:.1f} | {app_process:.1f} | {lab_process / app_process:.1f}x |")
     print(f"| test accuracy | {median('lab', 'accuracy'):.4f} | {median('app', 'accuracy'):.4f} | |")
+    if runs["baseline"]:
+        base_epoch = statistics.median(steady_epochs("baseline"))
+        print(
+            f"| steady epoch of the app at {args.baseline} (s) | | {base_epoch:.2f} | "
+            f"app {app_epoch / base_epoch:.2f}x of it |"
+        )
     print(f"| curve updates per epoch | 0 | {median('app', 'updates') / args.epochs:.0f} | |")
     print(
         f"FLOP bound: {bound:.2f} s an epoch at {rate:.0f} GFLOP/s "
