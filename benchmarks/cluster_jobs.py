@@ -59,12 +59,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
 
+    from mnist_app import settings
     from mnist_app.datasets.catalogue import load_dataset
-    from mnist_app.jobs import cluster
 
     dataset = load_dataset("mnist-sample")
     rows = []
-    os.environ.pop(cluster.SETTING, None)
+    os.environ.pop(settings.RAY_ADDRESS, None)
     for round_number in range(args.rounds):
         rows.append(
             ("in-process queue (1 at a time)", round_number + 1, run_jobs(dataset, args.jobs, args.epochs))
@@ -74,7 +74,7 @@ def main() -> None:
         import ray
 
         ray_cluster, _ = local_cluster(nodes)
-        os.environ[cluster.SETTING] = ray_cluster.address
+        os.environ[settings.RAY_ADDRESS] = ray_cluster.address
         try:
             for round_number in range(args.rounds):
                 figures = run_jobs(dataset, args.jobs, args.epochs)
@@ -83,7 +83,7 @@ def main() -> None:
         finally:
             ray.shutdown()
             ray_cluster.shutdown()
-            os.environ.pop(cluster.SETTING)
+            os.environ.pop(settings.RAY_ADDRESS)
 
     baseline = rows[args.rounds - 1][2]["finished_by"]
     print(f"{args.jobs} MLP jobs of {args.epochs} epochs on mnist-sample, submitted at once")

@@ -35,8 +35,8 @@ from mnist_app.jobs.training_job import TrainingJob, TrainingQueue  # noqa: E402
 from mnist_app.learning.evaluation import predict_probabilities  # noqa: E402
 from mnist_app.learning.model_files import load_model  # noqa: E402
 from mnist_app.learning.training import TrainConfig  # noqa: E402
-from tests.digit_strokes import DIGIT_STROKES  # noqa: E402
 from tests.support.browser import REPO  # noqa: E402
+from tests.support.digit_strokes import DIGIT_STROKES  # noqa: E402
 
 
 def canvas_png(digit: int, size: int = 280) -> str:

@@ -3,17 +3,19 @@
 A path may name a FIFO (opening it for reading blocks until someone writes), a device, a
 50 GB sparse file, or a small archive that inflates to gigabytes. Everything here checks
 before it reads, reads no more than it was allowed, and raises the caller's own error type.
-Files are written whole or not at all (`atomic_write`).
+Files are written whole or not at all: always through `staged_file` (hidden beside its place,
+synced, then renamed or linked there), most simply through `atomic_write`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -99,27 +101,86 @@ def resolve_inside(root: Path, typed: str, error: type[UserError] = UserError) -
     return resolved
 
 
+class StagedFile:
+    """A hidden file being written beside its final place, locked by its writer while it lives."""
+
+    def __init__(self, path: Path, fd: int):
+        self.path, self.fd = path, fd
+        self._synced = self._replaced = False
+
+    def _sync(self) -> None:
+        if not self._synced:
+            os.fsync(self.fd)
+            os.chmod(self.path, 0o644)
+            self._synced = True
+
+    def replace(self, target: Path) -> None:
+        """Sync the file and rename it over `target`: readers see the old file or the whole new one."""
+        self._sync()
+        os.replace(self.path, target)
+        self._replaced = True
+
+    def link(self, target: Path) -> None:
+        """Sync the file and link it as `target` too; FileExistsError if that name is taken.
+
+        For claiming a free name: two writers linking at once never overwrite each other.
+        """
+        self._sync()
+        os.link(self.path, target)
+
+
+@contextlib.contextmanager
+def staged_file(path: Path, suffix: str = ".tmp") -> Iterator[StagedFile]:
+    """A hidden file beside `path` for the caller to fill and then `replace` or `link` into place.
+
+    Removed at the end unless renamed. It is locked while it lives, so `remove_abandoned` can
+    tell a file a killed writer left (unlocked) from one being written. OSError comes as it is:
+    each caller names the file its own way.
+    """
+    path = Path(path)
+    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:32]}.", suffix=suffix)
+    staged = StagedFile(Path(name), fd)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield staged
+    finally:
+        os.close(fd)
+        if not staged._replaced:
+            with contextlib.suppress(OSError):
+                os.unlink(name)
+
+
+def remove_abandoned(folder: Path, pattern: str) -> list[str]:
+    """Remove the staged files matching `pattern` in `folder` that no writer holds; their names."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for path in Path(folder).glob(pattern):
+            try:
+                fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                path.unlink()
+                removed.append(path.name)
+            except OSError:
+                continue
+            finally:
+                os.close(fd)
+    return removed
+
+
 def atomic_write(path: Path, write: Callable[[BinaryIO], object], error: type[UserError] = UserError) -> None:
-    """Write `path` whole or not at all: `write` fills a hidden file beside it, synced, then renamed.
+    """Write `path` whole or not at all: `write` fills a staged file, which then replaces it.
 
     A crash or a full disk leaves the old file (or none), never half of a new one; the
     hidden file is removed on any failure, and the error names the file being written.
     """
     path = Path(path)
     try:
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:32]}.", suffix=".tmp")
+        with staged_file(path) as staged:
+            with open(staged.fd, "wb", closefd=False) as file:
+                write(file)
+            staged.replace(path)
     except OSError as cause:
         raise error(f"cannot write {path}: {_reason(cause)}") from None
-    try:
-        with open(fd, "wb") as file:
-            write(file)
-            file.flush()
-            os.fsync(file.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException as cause:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(cause, OSError):
-            raise error(f"cannot write {path}: {_reason(cause)}") from None
-        raise

@@ -1,9 +1,11 @@
 """Every `MNIST_APP_*` setting the operator can give, read in one place, by one rule each.
 
 Read when asked, never at import: tests and the command line change the environment between
-calls. A yes/no is on for `1`, `true`, `yes` or `on` (any case) and off for anything else; a
-count that is unset, not a whole number or below its floor takes its default or floor. The
-README's tables ("Data", "A shared server") say what each one is for.
+calls. A yes/no is on for `1`, `true`, `yes` or `on` (any case) and off for anything else;
+one that may also be left to the app (`bfloat16`) is off only for `0`, `false`, `no` or `off`,
+and guessed for anything else. A count that is unset, not a whole number or below its floor
+takes its default or floor. The README's tables ("Data", "A shared server") say what each one
+is for. A name other modules pass on or print is a constant here.
 """
 
 from __future__ import annotations
@@ -13,6 +15,10 @@ from pathlib import Path
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 _YES = frozenset({"1", "true", "yes", "on"})
+_NO = frozenset({"0", "false", "no", "off"})
+BFLOAT16 = "MNIST_APP_BFLOAT16"
+RAY_ADDRESS = "MNIST_APP_RAY_ADDRESS"
+RAY_CPUS_PER_JOB = "MNIST_APP_RAY_CPUS_PER_JOB"
 
 
 def text(name: str, default: str = "") -> str:
@@ -24,6 +30,12 @@ def flag(name: str, default: bool = False) -> bool:
     """A yes/no setting; `default` when unset or blank."""
     value = text(name)
     return value.lower() in _YES if value else default
+
+
+def yes_no(name: str) -> bool | None:
+    """A yes/no setting that may be left to the app: None unless it says yes or no."""
+    value = text(name).lower()
+    return True if value in _YES else False if value in _NO else None
 
 
 def count(name: str, default: int, minimum: int = 1) -> int:
@@ -91,9 +103,8 @@ def models_per_visitor() -> int:
 
 
 def bfloat16() -> bool | None:
-    """MNIST_APP_BFLOAT16: `1` or `0` to train the CNN's steps in bfloat16 or not; None to guess."""
-    chosen = text("MNIST_APP_BFLOAT16")
-    return chosen == "1" if chosen in {"0", "1"} else None
+    """MNIST_APP_BFLOAT16: train the CNN's steps in bfloat16 (yes) or not (no); None to guess."""
+    return yes_no(BFLOAT16)
 
 
 # Training jobs
@@ -121,12 +132,12 @@ def max_images_per_job() -> int:
 
 def ray_address() -> str:
     """MNIST_APP_RAY_ADDRESS: the Ray cluster every job trains on; "" for this server."""
-    return text("MNIST_APP_RAY_ADDRESS")
+    return text(RAY_ADDRESS)
 
 
 def ray_cpus_per_job() -> int:
     """MNIST_APP_RAY_CPUS_PER_JOB: the CPUs a job asks the cluster for."""
-    return count("MNIST_APP_RAY_CPUS_PER_JOB", 1)
+    return count(RAY_CPUS_PER_JOB, 1)
 
 
 # Measuring

@@ -90,18 +90,18 @@ def ray_cluster():
         )
     import ray
 
-    from mnist_app.jobs import cluster as app_cluster
+    from mnist_app import settings
     from tests.support.ray_cluster import local_cluster
 
     head, workers = local_cluster(2)
-    previous = os.environ.get(app_cluster.SETTING)
-    os.environ[app_cluster.SETTING] = head.address
+    previous = os.environ.get(settings.RAY_ADDRESS)
+    os.environ[settings.RAY_ADDRESS] = head.address
     try:
         yield head, {worker.node_id for worker in workers}
     finally:
         ray.shutdown()
         head.shutdown()
         if previous is None:
-            os.environ.pop(app_cluster.SETTING, None)
+            os.environ.pop(settings.RAY_ADDRESS, None)
         else:
-            os.environ[app_cluster.SETTING] = previous
+            os.environ[settings.RAY_ADDRESS] = previous

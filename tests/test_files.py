@@ -13,7 +13,15 @@ from pathlib import Path
 import pytest
 
 from mnist_app.errors import UserError
-from mnist_app.files import atomic_write, open_regular, read_capped, read_regular, resolve_inside
+from mnist_app.files import (
+    atomic_write,
+    open_regular,
+    read_capped,
+    read_regular,
+    remove_abandoned,
+    resolve_inside,
+    staged_file,
+)
 
 MiB = 2**20
 
@@ -340,3 +348,23 @@ def test_atomic_write_removes_its_temporary_file_on_any_failure(tmp_path, monkey
     with pytest.raises(UserError, match="x.png: Input/output error"):
         atomic_write(tmp_path / "x.png", lambda file: file.write(b"whole"))
     assert os.listdir(tmp_path) == []
+
+
+def test_a_staged_file_claims_a_free_name_by_link_and_never_overwrites_a_taken_one(tmp_path):
+    taken = tmp_path / "taken.keras"
+    taken.write_bytes(b"someone else's")
+    with staged_file(tmp_path / "mine.keras") as staged:
+        os.write(staged.fd, b"mine")
+        with pytest.raises(FileExistsError):
+            staged.link(taken)
+        staged.link(tmp_path / "free.keras")
+    assert taken.read_bytes() == b"someone else's" and (tmp_path / "free.keras").read_bytes() == b"mine"
+    assert sorted(os.listdir(tmp_path)) == ["free.keras", "taken.keras"], "the staged file is gone"
+
+
+def test_remove_abandoned_leaves_a_file_being_written_and_removes_one_left_behind(tmp_path):
+    left = tmp_path / ".old.keras.x.tmp"
+    left.write_bytes(b"a writer was killed")
+    with staged_file(tmp_path / "new.keras") as staged:
+        assert remove_abandoned(tmp_path, ".*.tmp") == [left.name]
+        assert staged.path.exists()

@@ -1,12 +1,11 @@
-"""The files a command writes, checked before its work: a name that is UTF-8, a folder it can
-write into, and a failed write as one line that names the file."""
+"""The files a command writes, checked before its work: a name that is UTF-8 and a folder it
+can write into. A failed write names the file by itself (`files.atomic_write`,
+`model_files.save_model`)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 from mnist_app.errors import UserError
@@ -30,12 +29,3 @@ def check_writable(folder: Path, what: str = "a model") -> None:
             pass
     except OSError as error:
         raise UserError(f"cannot write {what} into {folder}: {error.strerror or error}") from None
-
-
-@contextlib.contextmanager
-def writing(path: Path) -> Iterator[None]:
-    """A failed write (a full disk, a folder gone) as one line that names the file."""
-    try:
-        yield
-    except OSError as error:
-        raise UserError(f"cannot write {path}: {error.strerror or type(error).__name__}") from None

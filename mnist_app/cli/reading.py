@@ -8,7 +8,7 @@ from mnist_app.cli.images import prepared
 from mnist_app.cli.models import model_description, model_path, outputs_of
 from mnist_app.cli.output import print_json
 from mnist_app.cli.paths import check_text_name, check_writable
-from mnist_app.datasets.dataset import NUM_CLASSES
+from mnist_app.datasets.digit_arrays import NUM_CLASSES
 from mnist_app.errors import UserError
 from mnist_app.files import atomic_write
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from mnist_app import settings
 from mnist_app.cli.models import model_description
 from mnist_app.cli.output import print_json, print_progress
-from mnist_app.cli.paths import check_text_name, check_writable, writing
+from mnist_app.cli.paths import check_text_name, check_writable
 from mnist_app.datasets.catalogue import load_dataset
 from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.errors import UserError
@@ -54,8 +54,7 @@ def train_command(args) -> int:
     if output is None:
         output = ModelStore().save_new(result.model, name_from(config.arch, trained_on.name), metadata).path
     else:
-        with writing(output):
-            save_model(result.model, output, metadata)
+        save_model(result.model, output, metadata)
     summary = {"model_path": str(output), **result.metadata()}
     if base and replay is not None:
         from mnist_app.learning.model_files import load_model

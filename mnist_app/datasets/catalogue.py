@@ -15,8 +15,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from mnist_app import settings
-from mnist_app.datasets.dataset import Dataset, DatasetError
-from mnist_app.datasets.digit_arrays import as_text
+from mnist_app.datasets.dataset import Dataset
+from mnist_app.datasets.digit_arrays import DatasetError, as_text
 from mnist_app.datasets.digit_store import DigitStore
 from mnist_app.datasets.sources import (
     find_idx,

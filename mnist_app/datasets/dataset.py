@@ -2,8 +2,7 @@
 
 Every source (`sources`), the learner's own digits (`digit_store`) and the layers above
 share it. `checked_dataset` builds one from arrays of any numeric type, checked; the
-shape of a digit, the number of classes and the layer's error are re-exported from
-`digit_arrays` (`import X as X`), so a caller finds all it needs about a dataset here.
+shape of a digit, the number of classes and the layer's error live in `digit_arrays`.
 """
 
 from __future__ import annotations
@@ -12,10 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mnist_app.datasets.digit_arrays import IMAGE_SIZE as IMAGE_SIZE
-from mnist_app.datasets.digit_arrays import NUM_CLASSES as NUM_CLASSES
-from mnist_app.datasets.digit_arrays import DatasetError as DatasetError
-from mnist_app.datasets.digit_arrays import all_within, as_text
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES, DatasetError, all_within, as_text
 
 DIGIT_NAMES = tuple(str(digit) for digit in range(NUM_CLASSES))
 FASHION_NAMES = (

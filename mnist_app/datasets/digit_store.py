@@ -27,7 +27,8 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app import settings
-from mnist_app.datasets.dataset import DIGIT_NAMES, IMAGE_SIZE, NUM_CLASSES, Dataset, DatasetError
+from mnist_app.datasets.dataset import DIGIT_NAMES, Dataset
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES, DatasetError
 
 DATASET_NAME = "my-digits"
 FILE_NAME = "my-digits.sqlite3"

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_app.datasets.dataset import IMAGE_SIZE, Dataset
+from mnist_app.datasets.dataset import Dataset
 from mnist_app.datasets.decoded import kept_beside
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 
 CHUNK_PIXELS = 1 << 20
 # A new layout of the figures gets a new name, so a kept file of the old one is never misread.

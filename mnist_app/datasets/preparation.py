@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from mnist_app.datasets.dataset import IMAGE_SIZE
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.files import read_regular
 

@@ -18,15 +18,9 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app import settings
-from mnist_app.datasets.dataset import (
-    FASHION_NAMES,
-    IMAGE_SIZE,
-    NUM_CLASSES,
-    Dataset,
-    DatasetError,
-    checked_dataset,
-)
+from mnist_app.datasets.dataset import FASHION_NAMES, Dataset, checked_dataset
 from mnist_app.datasets.decoded import decoded
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES, DatasetError
 from mnist_app.datasets.idx import read_idx_split
 from mnist_app.datasets.npz import read_npz
 from mnist_app.files import atomic_write, resolve_inside

@@ -7,8 +7,8 @@ imports Ray and training stays in the server's process.
 A job is one Ray task. The dataset travels with it through Ray's object store, and a saved
 model to fine-tune as bytes, so workers need neither the data nor the server's disk. Curve
 points and the Stop request go through one small actor per server process (`mailbox`), which
-both sides poll a few times a second. The trained model comes back as `.keras` bytes that the server loads with Keras' safe
-mode on and saves itself. A worker that dies, a node that leaves, a cluster that cannot be
+both sides poll a few times a second. The trained model comes back as `.keras` bytes that the
+server loads with Keras' safe mode on and saves itself. A worker that dies, a node that leaves, a cluster that cannot be
 reached: each ends the job with a `ClusterError` that says so; there is no quiet fallback to
 training on the server.
 """
@@ -30,14 +30,11 @@ from typing import TYPE_CHECKING
 from mnist_app import settings
 from mnist_app.errors import UserError
 from mnist_app.jobs.mailbox import PostOffice
-from mnist_app.learning import precision
 
 if TYPE_CHECKING:  # Checking the setting must not wait for TensorFlow.
     from mnist_app.datasets.dataset import Dataset
     from mnist_app.learning.training import Progress, TrainConfig, TrainResult
 
-SETTING = "MNIST_APP_RAY_ADDRESS"
-CPUS_SETTING = "MNIST_APP_RAY_CPUS_PER_JOB"
 NAMESPACE = "mnist-app"
 POLL_S = 0.2
 # How long a call to the cluster may take before the cluster counts as gone.
@@ -146,7 +143,7 @@ def connect():
 def _runtime_env() -> dict:
     """The app's code for every worker, and the server's choices that change how a job trains."""
     bfloat16 = settings.bfloat16()
-    passed_on = {} if bfloat16 is None else {precision.SETTING: "1" if bfloat16 else "0"}
+    passed_on = {} if bfloat16 is None else {settings.BFLOAT16: "1" if bfloat16 else "0"}
     if ONEDNN_SETTING in os.environ:
         passed_on[ONEDNN_SETTING] = os.environ[ONEDNN_SETTING]
     return {"py_modules": [str(PACKAGE_DIR)], "excludes": ["__pycache__"], "env_vars": passed_on}
@@ -167,7 +164,9 @@ def _check_reachable(where: str) -> None:
             connection.sendall(HTTP2_GREETING)
             reply = connection.recv(9)
     except ValueError:
-        raise ClusterError(f"{SETTING}={where!r} is not host:port, ray://host:port or auto") from None
+        raise ClusterError(
+            f"{settings.RAY_ADDRESS}={where!r} is not host:port, ray://host:port or auto"
+        ) from None
     except OSError as error:
         raise ClusterError(f"cannot reach the Ray cluster at {where}: {error.strerror or error}") from None
     if len(reply) < 9 or reply[3] != HTTP2_SETTINGS:
@@ -192,7 +191,7 @@ def capacity() -> int:
     if room == 0:
         raise ClusterError(
             f"no node of the Ray cluster at {settings.ray_address()} has the {per_job} CPU{'s' * (per_job > 1)} "
-            f"a job asks for ({CPUS_SETTING})"
+            f"a job asks for ({settings.RAY_CPUS_PER_JOB})"
         )
     return room
 

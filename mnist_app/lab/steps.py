@@ -19,6 +19,7 @@ import numpy as np
 
 from mnist_app.datasets.catalogue import NAMED_DATASETS
 from mnist_app.errors import UserError
+from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.limits import check_epochs_and_batch_size
 
 LAB_TITLE = "Classification Models with Keras"
@@ -259,7 +260,11 @@ def steps(name: str, spec: str, epochs: int = 10, batch_size: int = 32) -> list[
 
 
 def run_cell(code: str, namespace: dict) -> str:
-    """Run one cell of the lab's own code in `namespace`, as a notebook would; what it printed."""
+    """Run one cell of the lab's own code in `namespace`, as a notebook would; what it printed.
+
+    TensorFlow is prepared first: the lab's cells import Keras, and may be the first to.
+    """
+    tensorflow_runtime.prepare()
     printed = io.StringIO()
     with CELL_LOCK, contextlib.redirect_stdout(printed):
         exec(compile(code, "<lab cell>", "exec"), namespace)  # the lab's own fixed code, never a visitor's
@@ -344,6 +349,7 @@ def evaluate_and_save(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[st
 
     The model file goes to a temporary folder, not the server's working folder, and is gone after.
     """
+    tensorflow_runtime.prepare()
     import keras
 
     namespace = {"model": model, "X_test": x_test.astype("float32") / 255,

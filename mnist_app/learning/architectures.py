@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from mnist_app.datasets.dataset import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.augment import Augmentation
 from mnist_app.learning.limits import check_architecture_name

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_app.datasets.dataset import NUM_CLASSES, to_model_input
+from mnist_app.datasets.dataset import to_model_input
+from mnist_app.datasets.digit_arrays import NUM_CLASSES
 from mnist_app.errors import UserError
 
 BATCH_SIZE = 1024

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mnist_app.datasets.dataset import IMAGE_SIZE, to_model_input
+from mnist_app.datasets.dataset import to_model_input
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
 

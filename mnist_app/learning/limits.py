@@ -9,6 +9,8 @@ from mnist_app.errors import UserError
 
 MAX_EPOCHS = 10_000
 MAX_BATCH_SIZE = 65_536
+# The batch sizes the pages that train offer (the lab's is 32); any up to the cap is allowed.
+BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 
 
 def check_epochs_and_batch_size(epochs: int, batch_size: int) -> None:
@@ -19,7 +21,7 @@ def check_epochs_and_batch_size(epochs: int, batch_size: int) -> None:
         raise UserError(f"batch size must lie in 1..{MAX_BATCH_SIZE:,}, not {batch_size}")
 
 
-# The networks `models.ARCHITECTURES` builds, named here so a choice is checked without Keras.
+# The networks `architectures.ARCHITECTURES` builds, named here so a choice is checked without Keras.
 ARCHITECTURE_NAMES = ("mlp", "cnn")
 
 

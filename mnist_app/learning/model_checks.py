@@ -6,17 +6,22 @@ few kilobytes can describe thousands of layers (minutes to build), or twenty wei
 blow one digit up into hundreds of thousands of numbers (gigabytes for a batch of test
 images). Each is bounded here, from the configuration, far above any MNIST network; a network
 builder can ask `planned_cost` what a design would cost before it builds it.
+
+What Keras keeps privately and counting reads (its pending variables, a model's layer calls)
+is reached through `keras_internals`, which says so by name when a release drops it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
+from mnist_app.learning.keras_internals import global_state, layer_calls_by_depth
 
 # An MNIST network has a dozen layers or so (the app's CNN 11, LeNet-5 8); a Keras
 # configuration nests about 8 deep, a functional model inside another about 20.
@@ -31,6 +36,86 @@ MAX_ACTIVATION = 150_000
 # Ten times the app's CNN (9,837,952 multiply-adds per image; the lab's MLP 694,056).
 MAX_MULTIPLY_ADDS = 100_000_000
 
+# The layer kinds whose cost is counted exactly, by kind: any other (attention, a wrapper
+# such as TimeDistributed, anything custom) does work its configuration does not show, and
+# is refused. Each kind's work is its kernel at every position it applies it (Dense,
+# convolutions, recurrent layers per step), its window at every output (pooling), or one
+# step per number it reads or makes (the rest), which the activation and layer caps bound.
+LOADED_LAYER_KINDS = {
+    "input": ("InputLayer",),
+    "dense and convolution": (
+        "Dense",
+        "Conv1D",
+        "Conv2D",
+        "Conv3D",
+        "SeparableConv1D",
+        "SeparableConv2D",
+        "DepthwiseConv1D",
+        "DepthwiseConv2D",
+        "Conv1DTranspose",
+        "Conv2DTranspose",
+        "Conv3DTranspose",
+    ),
+    "pooling": (
+        "MaxPooling1D",
+        "MaxPooling2D",
+        "MaxPooling3D",
+        "AveragePooling1D",
+        "AveragePooling2D",
+        "AveragePooling3D",
+        "GlobalMaxPooling1D",
+        "GlobalMaxPooling2D",
+        "GlobalMaxPooling3D",
+        "GlobalAveragePooling1D",
+        "GlobalAveragePooling2D",
+        "GlobalAveragePooling3D",
+    ),
+    "reshaping": (
+        "Flatten",
+        "Reshape",
+        "Permute",
+        "ZeroPadding1D",
+        "ZeroPadding2D",
+        "ZeroPadding3D",
+        "Cropping1D",
+        "Cropping2D",
+        "Cropping3D",
+        "UpSampling1D",
+        "UpSampling2D",
+        "UpSampling3D",
+    ),
+    "dropout and normalization": (
+        "Dropout",
+        "SpatialDropout1D",
+        "SpatialDropout2D",
+        "SpatialDropout3D",
+        "GaussianDropout",
+        "GaussianNoise",
+        "AlphaDropout",
+        "ActivityRegularization",
+        "BatchNormalization",
+        "LayerNormalization",
+    ),
+    "activation": ("Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU", "Rescaling"),
+    "merging": ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"),
+    "recurrent": ("SimpleRNN", "LSTM", "GRU", "Bidirectional"),
+    "augmentation": (
+        "RandomFlip",
+        "RandomRotation",
+        "RandomTranslation",
+        "RandomZoom",
+        "RandomContrast",
+        "RandomBrightness",
+        "RandomCrop",
+    ),
+}
+_RECURRENT = ("SimpleRNN", "LSTM", "GRU")
+_LOADED_IN_WORDS = (
+    "Dense, convolution, pooling, Flatten, Reshape, padding, cropping, UpSampling, Dropout, "
+    "normalization, activation, Rescaling, merging, SimpleRNN, LSTM, GRU, Bidirectional and "
+    "Random augmentation layers, in Sequential or functional models"
+)
+
 
 class ConfigurationRefused(UserError):
     """A model configuration that asks too much; the message says what, and the cap."""
@@ -44,6 +129,8 @@ class Cost:
     multiply_adds: int
     largest_activation: int
     largest_layer: str
+    # Work beside multiply-adds: a pooling window's comparisons or sums at every output.
+    window_operations: int = 0
 
 
 def check_structure(config: object) -> None:
@@ -100,10 +187,11 @@ def check_cost(cost: Cost) -> None:
             f"{cost.largest_layer}; models making at most {MAX_ACTIVATION:,} in a layer are loaded "
             "(the app's CNN makes 21,632)"
         )
-    if cost.multiply_adds > MAX_MULTIPLY_ADDS:
+    if cost.multiply_adds + cost.window_operations > MAX_MULTIPLY_ADDS:
+        windows = f" and {cost.window_operations:,} pooling operations" if cost.window_operations else ""
         raise ConfigurationRefused(
-            f"would take {cost.multiply_adds:,} multiply-adds per image; models of up to "
-            f"{MAX_MULTIPLY_ADDS:,} are loaded (the app's CNN takes 9,837,952)"
+            f"would take {cost.multiply_adds:,} multiply-adds per image{windows}; models of up to "
+            f"{MAX_MULTIPLY_ADDS:,} operations are loaded (the app's CNN takes 9,837,952 multiply-adds)"
         )
 
 
@@ -115,32 +203,39 @@ def _dry_built(config: dict) -> Iterator:
     """
     tensorflow_runtime.prepare()
     import keras
-    from keras.src.backend.common import global_state
 
-    pending = list(global_state.get_global_attribute("uninitialized_variables") or [])
+    state = global_state()
+    pending = list(state.get_global_attribute("uninitialized_variables") or [])
     try:
         with keras.StatelessScope(initialize_variables=False):
             # Loaded without compiling, as `load_model` does: no optimizer to make.
             yield keras.saving.deserialize_keras_object({**config, "compile_config": None}, safe_mode=True)
     finally:
-        global_state.set_global_attribute("uninitialized_variables", pending)
+        state.set_global_attribute("uninitialized_variables", pending)
 
 
 def model_cost(model) -> Cost:
     """The cost of a built model (symbolically built will do): weights, work and memory per image.
 
-    Dense and convolution layers count exactly (a kernel applied at every output position),
-    recurrent ones at every step of their input; layers without a kernel count no
-    multiply-adds, their work being bounded by the layer and activation caps.
+    Only layers of the kinds in `LOADED_LAYER_KINDS` are counted, and only tensors of a size
+    known before the model runs; any other is refused (ConfigurationRefused, naming it).
+    Dense and convolution layers count exactly (a kernel applied at every output position,
+    a transposed one at every input position), recurrent ones at every step of their input,
+    pooling its window at every output; the rest do a step or so per number they read or
+    make, which the layer and activation caps bound.
     """
     tensorflow_runtime.prepare()
     import keras
 
-    if not isinstance(model, keras.Model) or not model.built or not _graph(model):
+    if not isinstance(model, keras.Model) or not model.built or not layer_calls_by_depth(model):
         raise ConfigurationRefused("does not say what input it reads; the app needs a model of 28x28 images")
-    multiply_adds, largest, largest_layer = 0, 0, ""
+    _check_kind(model)
+    multiply_adds, windows, largest, largest_layer = 0, 0, 0, ""
     for node in _calls(model):
         layer = node.operation
+        _check_kind(layer)
+        for tensor in [*node.input_tensors, *node.output_tensors]:
+            _check_sized(layer, tensor)
         for tensor in node.output_tensors:
             numbers = _per_image(tensor.shape[1:])
             if numbers > largest:
@@ -148,45 +243,107 @@ def model_cost(model) -> Cost:
         kernels = sum(math.prod(v.shape) for v in layer.weights if v.name.endswith("kernel"))
         if kernels:
             multiply_adds += kernels * _positions(layer, node)
+        windows += _window_operations(layer, node)
     parameters = sum(math.prod(variable.shape) for variable in model.variables)
-    return Cost(parameters, multiply_adds, largest, largest_layer)
+    return Cost(parameters, multiply_adds, largest, largest_layer, windows)
 
 
-def _graph(model) -> dict:
-    """A built model's layer calls by depth; a Sequential model keeps them in its functional twin."""
-    graph = getattr(model, "_functional", None) or model
-    return getattr(graph, "_nodes_by_depth", None) or {}
+@functools.cache
+def _loaded_classes() -> dict[type, str]:
+    """The classes of `LOADED_LAYER_KINDS` this Keras has, each with its kind."""
+    import keras
+
+    return {
+        getattr(keras.layers, name): kind
+        for kind, names in LOADED_LAYER_KINDS.items()
+        for name in names
+        if hasattr(keras.layers, name)
+    }
+
+
+def _kind_refused(layer, around: str = "") -> ConfigurationRefused:
+    return ConfigurationRefused(
+        f"has a layer {layer.name} ({type(layer).__name__}{around}), a kind whose work the app cannot "
+        f"count before it runs; it loads models of {_LOADED_IN_WORDS}"
+    )
+
+
+def _check_kind(layer) -> None:
+    """Refuse a layer whose class is not one whose cost is counted (a subclass of one is not)."""
+    import keras
+
+    kind = type(layer)
+    if isinstance(layer, keras.Model):
+        # A functional model is Keras' own Function and Model both; a subclass of either runs its own code.
+        functional = isinstance(layer, keras.Function) and kind.__module__.startswith("keras.")
+        if kind is not keras.Sequential and not functional:
+            raise _kind_refused(layer)
+        return
+    if kind not in _loaded_classes():
+        raise _kind_refused(layer)
+    if kind is keras.layers.Bidirectional:
+        recurrent = {getattr(keras.layers, name) for name in _RECURRENT}
+        for inner in (layer.forward_layer, layer.backward_layer):
+            if type(inner) not in recurrent:
+                raise _kind_refused(layer, f" around a {type(inner).__name__}")
+
+
+def _check_sized(layer, tensor) -> None:
+    """Refuse a tensor of a size unknown before the model runs: what it would cost is unknown too."""
+    shape = tuple(tensor.shape[1:])
+    if any(size is None for size in shape):
+        raise ConfigurationRefused(
+            f"has a layer {layer.name} ({type(layer).__name__}) whose tensor of shape "
+            f"{shape} cannot be sized before it runs; the app loads models whose every layer's "
+            "size follows from the 28x28 image"
+        )
+
+
+def _window_operations(layer, node) -> int:
+    """A pooling layer's work: its window at every output number; a global one reads each input once."""
+    kind = type(layer).__name__
+    if kind not in LOADED_LAYER_KINDS["pooling"]:
+        return 0
+    if kind.startswith("Global"):
+        return sum(_per_image(t.shape[1:]) for t in node.input_tensors)
+    window = math.prod(layer.pool_size)
+    return sum(_per_image(t.shape[1:]) for t in node.output_tensors) * window
 
 
 def _calls(model) -> Iterator:
     """Every layer call in the model, those inside a model within it included."""
     import keras
 
-    for nodes in _graph(model).values():
-        for node in nodes:
+    graph = layer_calls_by_depth(model)
+    for depth in sorted(graph, reverse=True):  # From the input on: the first layer that is refused is named.
+        for node in graph[depth]:
             if isinstance(node.operation, keras.Model):
+                _check_kind(node.operation)
                 yield from _calls(node.operation)
             else:
                 yield node
 
 
 def _positions(layer, node) -> int:
-    """Where a layer applies its kernel once: each output pixel or row, or each step of a sequence."""
+    """Where a layer applies its kernel once: each output pixel or row, or each step of a sequence.
+
+    A transposed convolution spreads its kernel from each input position.
+    """
     import keras
 
     if isinstance(layer, keras.layers.RNN | keras.layers.Bidirectional):
         return max((_per_image(t.shape[1:-1]) for t in node.input_tensors), default=1)
+    transposed = type(layer).__name__.endswith("Transpose")
     channels_first = getattr(layer, "data_format", None) == "channels_first"
     return max(
-        (_per_image(t.shape[2:] if channels_first else t.shape[1:-1]) for t in node.output_tensors),
+        (
+            _per_image(t.shape[2:] if channels_first else t.shape[1:-1])
+            for t in (node.input_tensors if transposed else node.output_tensors)
+        ),
         default=1,
     )
 
 
 def _per_image(shape) -> int:
-    """The numbers in a shape without its batch axis; an axis of unknown size counts as 1.
-
-    Only the input's size can be unknown, and a model that does not read 28x28 is refused
-    before it reads an image.
-    """
-    return math.prod(size or 1 for size in shape)
+    """The numbers in a shape without its batch axis, every axis known (`_check_sized`)."""
+    return math.prod(shape)

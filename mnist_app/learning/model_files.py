@@ -13,7 +13,6 @@ shape the app feeds it. The folder of such files is `model_store`'s.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import math
 import os
@@ -24,11 +23,12 @@ import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
-from mnist_app.datasets.dataset import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES
 from mnist_app.errors import UserError
 from mnist_app.file_names import escaped
-from mnist_app.files import open_regular, read_capped
+from mnist_app.files import StagedFile, open_regular, read_capped, staged_file
 from mnist_app.learning import tensorflow_runtime
+from mnist_app.learning.limits import MAX_BATCH_SIZE
 from mnist_app.learning.model_checks import ConfigurationRefused, check_cost, planned_cost
 
 METADATA_ENTRY = "mnist_app.json"
@@ -41,7 +41,7 @@ MAX_MODEL_BYTES = 400 * 1024 * 1024
 MAX_METADATA_BYTES = 1024 * 1024
 MAX_CONFIG_BYTES = 4 * 1024 * 1024
 CONFIG_ENTRY = "config.json"
-# A file being written: hidden, beside its final place, never listed as a model.
+# A file being written (`files.staged_file`): hidden, beside its final place, never listed as a model.
 TEMP_PREFIX = "."
 TEMP_SUFFIX = ".tmp" + SUFFIX
 
@@ -98,13 +98,41 @@ def read_metadata(path: Path) -> dict:
     return check_metadata(metadata, name)
 
 
+# The description's fields of a known type. Each is optional (older files lack some); any
+# other field is free, but every number anywhere in a description must be `_plain_number`.
+_TEXT_FIELDS = {
+    "arch": 200,
+    "dataset": 200,
+    "saved_by": 200,
+    "owner": 200,
+    "created": 200,
+    "fine_tuned_from": 1_000,
+    "command": 10_000,
+}
+_BOOLEAN_FIELDS = ("stopped_early",)
+
+
 def check_metadata(metadata: object, name: str) -> dict:
-    """The description, if it has the shape the pages rely on; ModelError saying what is off."""
-    if not isinstance(metadata, dict) or not isinstance(metadata.get("created", ""), str):
+    """The description, if it has the shape the pages rely on; ModelError saying what is off.
+
+    One rule over the whole of it: every number, at the top or inside a list or mapping (a
+    curve), is a plain one (`_plain_number`); the fields of a known type have that type.
+    """
+    if not isinstance(metadata, dict):
         raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}")
-    for key in ("arch", "dataset", "saved_by", "owner"):
-        if not isinstance(metadata.get(key, ""), str):
-            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not text")
+
+    def malformed(what: str) -> ModelError:
+        return ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {what}")
+
+    for key, longest in _TEXT_FIELDS.items():
+        value = metadata.get(key, "")
+        if not isinstance(value, str):
+            raise malformed(f"{key!r} is not text")
+        if len(value) > longest:
+            raise malformed(f"{key!r} is longer than {longest:,} characters")
+    for key in _BOOLEAN_FIELDS:
+        if not isinstance(metadata.get(key, False), bool):
+            raise malformed(f"{key!r} is not true or false")
     classes = metadata.get("classes")
     if classes is not None and (
         not isinstance(classes, list)
@@ -114,6 +142,40 @@ def check_metadata(metadata: object, name: str) -> dict:
         raise ModelError(
             f"{name} says it reads classes {str(classes)[:60]}; the app reads {NUM_CLASSES} named classes"
         )
+    batch_size = metadata.get("batch_size", 1)
+    if _plain_number(batch_size) and not (isinstance(batch_size, int) and 1 <= batch_size <= MAX_BATCH_SIZE):
+        raise malformed(f"'batch_size' is not a whole number in 1..{MAX_BATCH_SIZE:,}")
+    epoch_seconds = metadata.get("epoch_seconds", [])
+    if not isinstance(epoch_seconds, list) or not all(map(_plain_number, epoch_seconds)):
+        raise malformed("'epoch_seconds' is not a list of plain numbers")
+    for where in _numbers_not_plain(metadata):
+        raise malformed(f"{where} is not a plain number")
+    return metadata
+
+
+def _numbers_not_plain(metadata: dict) -> Iterator[str]:
+    """Where the description holds a number that is not plain, or a figure field holds no number.
+
+    Walked without recursion (a parsed description may nest hundreds deep). A top-level
+    field is named as `'key'`, a value inside one by its path (`'curve'.loss[3]`).
+    """
+    pending: list[tuple[str, object]] = [(repr(key)[:200], value) for key, value in metadata.items()]
+    while pending:
+        where, value = pending.pop()
+        # Paths are cut short as they grow, so a deep description cannot make long ones.
+        if isinstance(value, dict):
+            pending.extend((f"{where}.{str(key)[:200]}"[:200], item) for key, item in value.items())
+        elif isinstance(value, list):
+            pending.extend((f"{where}[{index}]"[:200], item) for index, item in enumerate(value))
+        elif not _plain_number(value):
+            is_number = isinstance(value, int | float) and not isinstance(value, bool)
+            if is_number or where in _NUMBER_FIELDS:
+                yield where
+
+
+# Fields a figure must fill: text or null there is as wrong as `Infinity`.
+_NUMBER_FIELDS = {
+    repr(key)
     for key in (
         "test_accuracy",
         "test_loss",
@@ -121,10 +183,9 @@ def check_metadata(metadata: object, name: str) -> dict:
         "learning_rate",
         "epochs",
         "epochs_completed",
-    ):
-        if not _plain_number(metadata.get(key, 0)):
-            raise ModelError(f"{name} carries a malformed {METADATA_ENTRY}: {key!r} is not a plain number")
-    return metadata
+        "batch_size",
+    )
+}
 
 
 def _plain_number(value: object) -> bool:
@@ -245,31 +306,27 @@ def model_from_bytes(content: bytes):
 
 
 @contextlib.contextmanager
-def temporary_model_file(model, folder: Path, stem: str, metadata: dict) -> Iterator[str]:
-    """The model and its description written whole to a hidden file beside its final place.
+def staged_model(model, path: Path, metadata: dict) -> Iterator[StagedFile]:
+    """The model and its description written whole to a staged file beside `path`.
 
-    The writer holds a lock on the file while it lives, so the store's `clean_up` can tell a
-    file left by a killed writer (unlocked) from one being written (locked).
+    The caller moves it into place (`StagedFile.replace` or `.link`); hidden until then, never
+    listed as a model, removed by the store's `clean_up` if its writer was killed. OSError
+    comes as it is, for the caller to name the file its own way.
     """
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=folder, prefix=f"{TEMP_PREFIX}{stem}.", suffix=TEMP_SUFFIX)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        model.save(tmp_name)
-        with zipfile.ZipFile(tmp_name, "a") as archive:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with staged_file(path, suffix=TEMP_SUFFIX) as staged:
+        model.save(staged.path)
+        with zipfile.ZipFile(staged.path, "a") as archive:
             archive.writestr(METADATA_ENTRY, json.dumps(metadata, indent=2))
-        os.fsync(fd)
-        os.chmod(tmp_name, 0o644)
-        yield tmp_name
-    finally:
-        os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp_name)
+        yield staged
 
 
 def save_model(model, path: Path, metadata: dict) -> Path:
     """Write model and description to path atomically: a crash leaves the old file or the new."""
     path = Path(path)
-    with temporary_model_file(model, path.parent, path.stem, metadata) as tmp_name:
-        os.replace(tmp_name, path)
+    try:
+        with staged_model(model, path, metadata) as staged:
+            staged.replace(path)
+    except OSError as error:
+        raise ModelError(f"cannot write {path}: {error.strerror or type(error).__name__}") from None
     return path

@@ -19,14 +19,14 @@ from pathlib import Path
 
 from mnist_app import settings
 from mnist_app.file_names import escaped, unescaped
+from mnist_app.files import remove_abandoned
 from mnist_app.learning.model_files import (
     SUFFIX,
     TEMP_PREFIX,
     TEMP_SUFFIX,
     ModelError,
     read_metadata,
-    save_model,
-    temporary_model_file,
+    staged_model,
 )
 
 DEFAULT_MODEL_NAME = "default"
@@ -159,8 +159,9 @@ class ModelStore:
 
     def save(self, model, name: str, metadata: dict) -> SavedModel:
         """Save under `name`, replacing a model of that name (the command line's `--output`)."""
-        with _folder_refusal("save", name):
-            path = save_model(model, self.path(name), metadata)
+        path = self.path(name)
+        with _folder_refusal("save", name), staged_model(model, path, metadata) as staged:
+            staged.replace(path)
         return SavedModel(path.stem, path, metadata)
 
     def save_new(self, model, base: str, metadata: dict) -> SavedModel:
@@ -169,13 +170,10 @@ class ModelStore:
         The name is claimed by linking the finished file into place, which fails if the
         name was taken meanwhile: two saves at the same moment both survive.
         """
-        with (
-            _folder_refusal("save", base),
-            temporary_model_file(model, self.root, base, metadata) as tmp_name,
-        ):
+        with _folder_refusal("save", base), staged_model(model, self.path(base), metadata) as staged:
             for name in _numbered(base):
                 try:
-                    os.link(tmp_name, self.path(name))
+                    staged.link(self.path(name))
                 except FileExistsError:
                     continue
                 return SavedModel(name, self.path(name), metadata)
@@ -233,22 +231,7 @@ class ModelStore:
 
     def clean_up(self) -> list[str]:
         """Remove temporary files left by a save that was killed (no writer holds their lock)."""
-        removed = []
-        with contextlib.suppress(OSError):
-            for path in self.root.glob(f"{TEMP_PREFIX}*{TEMP_SUFFIX}"):
-                try:
-                    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-                except OSError:
-                    continue
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    path.unlink()
-                    removed.append(path.name)
-                except OSError:
-                    continue
-                finally:
-                    os.close(fd)
-        return removed
+        return remove_abandoned(self.root, f"{TEMP_PREFIX}*{TEMP_SUFFIX}")
 
 
 def _numbered(base: str) -> Iterator[str]:

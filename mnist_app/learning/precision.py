@@ -3,8 +3,8 @@
 On a CPU with AMX or AVX-512 BF16, TensorFlow's oneDNN convolutions in bfloat16 train the CNN
 about 1.6x as fast as in float32 to the same accuracy; on a CPU without them, or with oneDNN
 turned off, the same graph runs some 20x slower. So it is on only where both are there and
-no GPU is (a GPU's own choice is TensorFlow's), and `MNIST_APP_BFLOAT16=0` (or `1`)
-overrides the guess.
+no GPU is (a GPU's own choice is TensorFlow's), and `MNIST_APP_BFLOAT16` set to a yes or a
+no (`settings.bfloat16`) overrides the guess.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ from pathlib import Path
 from mnist_app import settings
 from mnist_app.learning import tensorflow_runtime
 
-# The operator's choice (`settings.bfloat16`), by name: a Ray worker is given it too.
-SETTING = "MNIST_APP_BFLOAT16"
 CPU_FLAGS = {"amx_bf16", "avx512_bf16"}
 
 

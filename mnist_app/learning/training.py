@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app.datasets.dataset import NUM_CLASSES, Dataset
+from mnist_app.datasets.dataset import Dataset
+from mnist_app.datasets.digit_arrays import NUM_CLASSES
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.architectures import ARCHITECTURES, build_model, float32_copy
@@ -134,7 +135,7 @@ class StepLoop:
         self._train = tf.constant(dataset.x_train), tf.constant(dataset.y_train.astype(np.int32))
         self._test = tf.constant(dataset.x_test), tf.constant(dataset.y_test.astype(np.int32))
         self._test_batches = padded_batches(len(dataset.y_test), VALIDATION_BATCH_SIZE)
-        # XLA or not, as the architecture's model was compiled (`models.build_model`).
+        # XLA or not, as the architecture's model was compiled (`architectures.build_model`).
         self._run = tf.function(self._steps, jit_compile=model.jit_compile, reduce_retracing=True)
         self._validate = tf.function(self._validation, jit_compile=model.jit_compile)
 
@@ -184,7 +185,7 @@ class StepLoop:
 
 
 def _batch(images, labels, rows):
-    """The model's input for some rows: scaled like `data.to_model_input`, labels one-hot."""
+    """The model's input for some rows: scaled like `dataset.to_model_input`, labels one-hot."""
     import tensorflow as tf
 
     scaled = tf.cast(tf.gather(images, rows), tf.float32) / 255.0

@@ -12,7 +12,7 @@ stylesheet (`sketch_pad.css`) puts it below, with Undo and Redo only.
 
 The drawing comes back as its PNG data URL alone, a string (the package's bundle sends its
 fabric.js scene beside it, nested as deep as the scene), decoded with the checks an upload
-gets (`preprocessing.canvas_png_to_rgba`): a session's websocket can carry anything, and a
+gets (`preparation.canvas_png_to_rgba`): a session's websocket can carry anything, and a
 value nested too deep for Streamlit to decode is refused before it is kept
 (`widget_states`).
 """

@@ -9,20 +9,19 @@ page's live refresh and a training job beside it tenfold, and it resets state th
 running job uses. Matplotlib's clean-up, the other half of that function, is kept.
 
 The function is private to Streamlit: where a release renames or drops it, the patch cannot
-apply and says so in the server's log (`tests/web/test_keras_session.py` fails then too).
+apply and says so in the server's log (`patches`; `tests/web/test_keras_session.py` fails
+then too).
 """
 
 from __future__ import annotations
 
-import functools
-import logging
 import sys
 
-import streamlit
 from streamlit.runtime.scriptrunner import script_runner
 
+from mnist_app.web.patches import replace_once
+
 PATCHED = "_clean_problem_modules"
-_log = logging.getLogger(__name__)
 
 
 def keep_keras_session() -> bool:
@@ -31,29 +30,21 @@ def keep_keras_session() -> bool:
     True if in place; False where this Streamlit has no such clean-up (a warning in the log,
     once per process).
     """
-    streamlits_own = getattr(script_runner, PATCHED, None)
-    if getattr(streamlits_own, "keeps_keras_session", False):
-        return True
-    if not callable(streamlits_own):
-        _say_it_cannot_apply()
-        return False
+    return replace_once(
+        script_runner,
+        PATCHED,
+        _leaving_keras_alone,
+        "Keras' session may be cleared after every script run, slowing the pages and any "
+        "training job beside them.",
+    )
 
-    @functools.wraps(streamlits_own)  # Streamlit's own stays at `__wrapped__`, for the tests.
+
+def _leaving_keras_alone(streamlits_own):
+    """Streamlit's clean-up, its matplotlib half only."""
+
     def close_matplotlib_figures() -> None:
         pyplot = sys.modules.get("matplotlib.pyplot")
         if pyplot is not None:
             pyplot.close("all")
 
-    close_matplotlib_figures.keeps_keras_session = True
-    setattr(script_runner, PATCHED, close_matplotlib_figures)
-    return True
-
-
-@functools.cache
-def _say_it_cannot_apply() -> None:
-    _log.warning(
-        "Streamlit %s has no script_runner.%s to replace: Keras' session may be cleared after "
-        "every script run, slowing the pages and any training job beside them.",
-        streamlit.__version__,
-        PATCHED,
-    )
+    return close_matplotlib_figures

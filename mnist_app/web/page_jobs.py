@@ -14,8 +14,6 @@ from mnist_app.learning.model_store import ModelStore, name_from
 from mnist_app.learning.training import TrainConfig
 from mnist_app.web.visitors import session_connected, visitor_present, visitor_token
 
-# The batch sizes the pages that train offer (the lab's is 32).
-BATCH_SIZES = [16, 32, 64, 128, 256, 512]
 # How long a job outlives its page (a reload, a closed tab) before it stops; long enough for
 # a network blip to reconnect, short enough that the trainer is not held for nobody.
 ORPHAN_GRACE_S = 10.0

@@ -168,7 +168,7 @@ def inspector(saved: SavedModel):
 
 @st.cache_resource(show_spinner="Timing the model on one digit…", max_entries=16)
 def _prediction_seconds(path: str, mtime_ns: int, size: int) -> float:
-    from mnist_app.datasets.dataset import IMAGE_SIZE
+    from mnist_app.datasets.digit_arrays import IMAGE_SIZE
     from mnist_app.learning.comparison import prediction_seconds
 
     return prediction_seconds(_model(path, mtime_ns, size), np.zeros((IMAGE_SIZE, IMAGE_SIZE), np.uint8))

@@ -10,21 +10,21 @@ place. A value nested too deep is replaced before it is kept: a component's stat
 none.
 
 `SessionState.set_widgets_from_proto` is Streamlit's own, not a public API: where a release
-renames or drops it, the guard cannot apply and says so in the server's log, and
+renames or drops it, the guard cannot apply and says so in the server's log (`patches`), and
 `tests/web/test_widget_states.py` fails.
 """
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import re
 
 import numpy as np
-import streamlit
 from streamlit.proto.WidgetStates_pb2 import WidgetStates
 from streamlit.runtime.state.session_state import SessionState
+
+from mnist_app.web.patches import replace_once
 
 # Far deeper than any value this app's widgets send (the sketch pad's is one level), far
 # shallower than the interpreter's recursion limit.
@@ -66,28 +66,19 @@ def bound_widget_values() -> bool:
     True if in place; False where this Streamlit keeps them otherwise (a warning in the log,
     once per process).
     """
-    original = getattr(SessionState, PATCHED, None)
-    if getattr(original, "bounds_depth", False):
-        return True
-    if not callable(original):
-        _say_it_cannot_apply()
-        return False
+    return replace_once(
+        SessionState,
+        PATCHED,
+        _bounding_depth,
+        "a widget value nested too deep is no longer refused before Streamlit decodes it.",
+    )
 
-    @functools.wraps(original)
+
+def _bounding_depth(original):
+    """Streamlit's own, given only values of a bounded depth."""
+
     def set_widgets_from_proto(self: SessionState, widget_states: WidgetStates) -> None:
         bound_depth(widget_states)
         original(self, widget_states)
 
-    set_widgets_from_proto.bounds_depth = True
-    setattr(SessionState, PATCHED, set_widgets_from_proto)
-    return True
-
-
-@functools.cache
-def _say_it_cannot_apply() -> None:
-    _log.warning(
-        "Streamlit %s has no SessionState.%s to guard: a widget value nested too deep is no longer "
-        "refused before Streamlit decodes it.",
-        streamlit.__version__,
-        PATCHED,
-    )
+    return set_widgets_from_proto

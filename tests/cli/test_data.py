@@ -6,15 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-
 from tests.support import REPO
 from tests.support.command_line import (
     assert_usage_error,
     last_json,
     run_cli,
 )
-from tests.support.files import write_idx
+from tests.support.datasets import write_npz, write_split
 
 
 def test_data_prints_the_dataset_figures_as_json():
@@ -35,13 +33,10 @@ def test_data_auto_falls_back_to_the_sample_offline():
 
 
 def test_truncated_idx_files_exit_2(tmp_path, sample):
-    write_idx(tmp_path / "t10k-images-idx3-ubyte.gz", sample.x_test[:10])
+    write_split(tmp_path, "t10k", sample.x_test[:10], sample.y_test[:10])
     labels = tmp_path / "t10k-labels-idx1-ubyte.gz"
-    write_idx(labels, sample.y_test[:10])
     labels.write_bytes(gzip.compress(gzip.decompress(labels.read_bytes())[:-3]))
-    for split in ("train",):
-        write_idx(tmp_path / f"{split}-images-idx3-ubyte.gz", sample.x_train[:10])
-        write_idx(tmp_path / f"{split}-labels-idx1-ubyte.gz", sample.y_train[:10])
+    write_split(tmp_path, "train", sample.x_train[:10], sample.y_train[:10])
     assert_usage_error(run_cli("data", "--dataset", tmp_path), "truncated")
 
 
@@ -53,11 +48,10 @@ def test_data_and_digits_import_read_datasets_whose_names_are_not_utf8(tmp_path,
         ("train", sample.x_train[:30], sample.y_train[:30]),
         ("t10k", sample.x_test[:12], sample.y_test[:12]),
     ]:
-        write_idx(Path(os.fsdecode(folder)) / f"{split}-images-idx3-ubyte.gz", images)
-        write_idx(Path(os.fsdecode(folder)) / f"{split}-labels-idx1-ubyte.gz", labels)
+        write_split(Path(os.fsdecode(folder)), split, images, labels)
     archive = os.path.join(os.fsencode(tmp_path), b"mine\xff.npz")
     with open(archive, "wb") as file:
-        np.savez(
+        write_npz(
             file,
             x_train=sample.x_train[:20],
             y_train=sample.y_train[:20],

@@ -16,7 +16,9 @@ from tests.support.command_line import (
     run_cli,
     run_cli_watching_imports,
 )
-from tests.support.files import ONE, draw_digit_image
+from tests.support.datasets import write_npz
+from tests.support.digit_strokes import ONE
+from tests.support.files import draw_digit_image
 
 
 @pytest.mark.parametrize(
@@ -60,7 +62,7 @@ def hostile_inputs(folder: Path) -> list[tuple[list, str]]:
         (overflow / f"{split}-images-idx3-ubyte").write_bytes(struct.pack(">IIII", 0x0803, 2**31, 2**31, 4))
         (overflow / f"{split}-labels-idx1-ubyte").write_bytes(struct.pack(">II", 0x0801, 2**31))
     strings = folder / "strings.npz"
-    np.savez(
+    write_npz(
         strings, x_train=np.array(["a"] * 4), y_train=np.zeros(4), x_test=np.array(["b"]), y_test=np.zeros(1)
     )
     escape = folder / "\x1b[31mred\nline.png"

@@ -12,7 +12,8 @@ from tests.support.command_line import (
     run_cli,
     run_cli_watching_imports,
 )
-from tests.support.files import ONE, draw_digit_image
+from tests.support.digit_strokes import ONE
+from tests.support.files import draw_digit_image
 
 
 def test_corrupt_model_file_exits_2(tmp_path):
@@ -61,6 +62,7 @@ BROKEN_DESCRIPTIONS = {
     "infinite": ('{"test_accuracy": Infinity}', "'test_accuracy' is not a plain number"),
     "huge": ('{"epochs": ' + "9" * 400 + "}", "'epochs' is not a plain number"),
     "five": ('{"classes": 5}', "says it reads classes 5"),
+    "batch-size": ('{"batch_size": Infinity}', "'batch_size' is not a plain number"),
 }
 
 

@@ -11,7 +11,8 @@ from tests.support.command_line import (
     last_json,
     run_cli,
 )
-from tests.support.files import ONE, SEVEN, draw_digit_image
+from tests.support.digit_strokes import ONE, SEVEN
+from tests.support.files import draw_digit_image
 
 
 def test_predict_reads_drawn_digits_with_the_shipped_default_model(tmp_path):

@@ -14,7 +14,7 @@ from tests.support.command_line import (
     no_space_left,
     run_cli,
 )
-from tests.support.files import write_idx
+from tests.support.datasets import write_split
 
 
 def test_train_evaluate_predict_round_trip(tmp_path, sample):
@@ -33,8 +33,7 @@ def test_train_evaluate_predict_round_trip(tmp_path, sample):
 
     test_only = tmp_path / "t10k"
     test_only.mkdir()
-    write_idx(test_only / "t10k-images-idx3-ubyte.gz", sample.x_test)
-    write_idx(test_only / "t10k-labels-idx1-ubyte.gz", sample.y_test)
+    write_split(test_only, "t10k", sample.x_test, sample.y_test)
     evaluated = run_cli("evaluate", "--model", output, "--dataset", test_only)
     assert evaluated.returncode == 0, evaluated.stderr
     figures = last_json(evaluated.stdout)

@@ -8,7 +8,7 @@ import pytest
 
 from mnist_app import settings
 from mnist_app.datasets.catalogue import MAX_LISTED_DATASETS, NAMED_DATASETS, datasets_in, load_dataset
-from mnist_app.datasets.dataset import DatasetError
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.datasets.sources import load_npz
 from tests.support import REPO
 from tests.support.datasets import digit_labels, fails_fast, random_images, write_npz, write_split

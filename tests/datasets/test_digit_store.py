@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from mnist_app.datasets.catalogue import load_dataset
-from mnist_app.datasets.dataset import DatasetError
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.datasets.digit_store import DigitStore, split_of
 
 

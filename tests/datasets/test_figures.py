@@ -3,15 +3,15 @@
 import numpy as np
 import pytest
 
-from mnist_app.datasets import figures as summaries
+from mnist_app.datasets import figures
 from mnist_app.datasets.catalogue import load_dataset
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.datasets.figures import figures, pixel_histogram
+from mnist_app.datasets.figures import pixel_histogram
 from tests.support.datasets import write_split
 
 
 def test_figures_equal_the_plain_computation(sample):
-    got = figures(sample)
+    got = figures.figures(sample)
     np.testing.assert_array_equal(got["histogram"], np.bincount(sample.x_train.ravel(), minlength=256))
     np.testing.assert_array_equal(got["train_counts"], np.bincount(sample.y_train, minlength=10))
     np.testing.assert_array_equal(got["test_counts"], np.bincount(sample.y_test, minlength=10))
@@ -25,11 +25,11 @@ def test_figures_equal_the_plain_computation(sample):
 def test_a_class_without_images_has_no_mean_and_an_empty_split_no_pixels():
     images = np.zeros((3, 28, 28), np.uint8)
     empty = Dataset("x", "x", images, np.array([1, 1, 2], np.uint8), images[:0], np.zeros(0, np.uint8))
-    got = figures(empty)
+    got = figures.figures(empty)
     assert got["train_counts"][0] == 0 and not got["mean_images"][0].any()
     assert got["mean_images"][1].shape == (28, 28)
     none = Dataset("x", "x", images[:0], np.zeros(0, np.uint8), images[:0], np.zeros(0, np.uint8))
-    assert figures(none)["mean"] == 0.0 and pixel_histogram(images[:0]).sum() == 0
+    assert figures.figures(none)["mean"] == 0.0 and pixel_histogram(images[:0]).sum() == 0
 
 
 @pytest.fixture
@@ -65,11 +65,11 @@ def test_a_cached_datasets_figures_are_kept_beside_its_arrays_and_read_after_a_r
     cached_idx, monkeypatch
 ):
     data = load_dataset(str(cached_idx))
-    first = summaries.kept_figures(data)
+    first = figures.kept_figures(data)
     assert len(kept_files(cached_idx)) == 1
-    monkeypatch.setattr(summaries, "figures", lambda data: pytest.fail("computed again"))
+    monkeypatch.setattr(figures, "figures", lambda data: pytest.fail("computed again"))
 
-    again = summaries.kept_figures(load_dataset(str(cached_idx)))
+    again = figures.kept_figures(load_dataset(str(cached_idx)))
 
     assert_same_figures(again, first)
     assert again["train_counts"][9] == 0 and not again["mean_images"][9].any()
@@ -98,35 +98,35 @@ def test_a_cached_datasets_figures_are_kept_beside_its_arrays_and_read_after_a_r
 )  # fmt: skip
 def test_damaged_kept_figures_are_computed_again_and_replaced(cached_idx, damage, monkeypatch):
     data = load_dataset(str(cached_idx))
-    wanted = summaries.figures(data)
-    summaries.kept_figures(data)
+    wanted = figures.figures(data)
+    figures.kept_figures(data)
     (kept,) = kept_files(cached_idx)
     damage(kept)
 
-    assert_same_figures(summaries.kept_figures(data), wanted)
-    monkeypatch.setattr(summaries, "figures", lambda data: pytest.fail("computed again"))
-    assert_same_figures(summaries.kept_figures(data), wanted)
+    assert_same_figures(figures.kept_figures(data), wanted)
+    monkeypatch.setattr(figures, "figures", lambda data: pytest.fail("computed again"))
+    assert_same_figures(figures.kept_figures(data), wanted)
     assert kept_files(cached_idx) == [kept] and not list((cached_idx / "cache").glob("*/.*"))
 
 
 def test_figures_of_arrays_not_from_the_cache_are_computed_and_kept_nowhere(sample, tmp_path, monkeypatch):
     monkeypatch.setenv("MNIST_APP_CACHE_DIR", str(tmp_path / "cache"))
 
-    assert_same_figures(summaries.kept_figures(sample), summaries.figures(sample))
+    assert_same_figures(figures.kept_figures(sample), figures.figures(sample))
     assert not kept_files(tmp_path)
 
 
 def test_the_figures_as_computed_pass_their_own_check_and_other_datasets_figures_do_not(sample):
-    computed = figures(sample)
-    assert summaries.looks_like_figures(computed, sample)
-    assert not summaries.looks_like_figures({**computed, "test_counts": computed["test_counts"] * 2}, sample)
+    computed = figures.figures(sample)
+    assert figures.looks_like_figures(computed, sample)
+    assert not figures.looks_like_figures({**computed, "test_counts": computed["test_counts"] * 2}, sample)
 
 
 def test_a_slice_of_a_cached_dataset_is_not_filed_under_the_whole(cached_idx):
     data = load_dataset(str(cached_idx))
     part = Dataset("part", "part", data.x_train[:10], data.y_train[:10], data.x_test, data.y_test)
 
-    assert_same_figures(summaries.kept_figures(part), summaries.figures(part))
+    assert_same_figures(figures.kept_figures(part), figures.figures(part))
     assert not kept_files(cached_idx)
 
 
@@ -138,13 +138,13 @@ def test_a_kept_file_that_cannot_be_written_or_is_not_a_file_only_costs_the_comp
     (entry,) = (cached_idx / "cache").iterdir()
     outside = tmp_path / "outside.npz"
     if plant == "link":
-        (entry / f"{summaries.KEPT_AS}.npz").symlink_to(outside)
+        (entry / f"{figures.KEPT_AS}.npz").symlink_to(outside)
     elif plant == "folder":
-        (entry / f"{summaries.KEPT_AS}.npz").mkdir()
+        (entry / f"{figures.KEPT_AS}.npz").mkdir()
     else:
         entry.chmod(0o500)
     try:
-        assert_same_figures(summaries.kept_figures(data), summaries.figures(data))
+        assert_same_figures(figures.kept_figures(data), figures.figures(data))
     finally:
         entry.chmod(0o700)
     assert not outside.exists(), "nothing is written through a planted link"
@@ -153,5 +153,5 @@ def test_a_kept_file_that_cannot_be_written_or_is_not_a_file_only_costs_the_comp
 
 def test_kept_figures_are_read_only(cached_idx):
     data = load_dataset(str(cached_idx))
-    for kept in (summaries.kept_figures(data), summaries.kept_figures(data)):
+    for kept in (figures.kept_figures(data), figures.kept_figures(data)):
         assert not any(array.flags.writeable for array in kept.values())

@@ -9,8 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mnist_app.datasets.dataset import DatasetError
-from mnist_app.datasets.digit_arrays import MAX_SPLIT_IMAGES
+from mnist_app.datasets.digit_arrays import MAX_SPLIT_IMAGES, DatasetError
 from mnist_app.datasets.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, read_idx
 from mnist_app.datasets.sources import load_idx_dir, load_npz
 from tests.support.datasets import (

@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mnist_app.datasets.catalogue import load_dataset
-from mnist_app.datasets.dataset import DatasetError
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.datasets.npz import NPZ_KEYS
 from mnist_app.datasets.sources import load_npz
 from tests.support.datasets import (

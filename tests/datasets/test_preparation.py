@@ -17,7 +17,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from PIL import EpsImagePlugin, Image, ImageDraw
 
-from mnist_app.datasets import preparation as preprocessing
+from mnist_app.datasets import preparation
 from mnist_app.datasets.preparation import (
     MAX_DRAWING_CHARS,
     ImageError,
@@ -301,7 +301,7 @@ def test_decoded_drawing_of_dark_ink_on_paper_is_prepared_as_inverted_digit():
 def test_decode_image_shrinks_a_large_photo_to_max_side():
     grey = decode_image(encode(drawing("RGB", size=(1600, 1200)), "JPEG"))
 
-    assert max(grey.shape) <= preprocessing.MAX_SIDE
+    assert max(grey.shape) <= preparation.MAX_SIDE
     assert grey.shape[1] > grey.shape[0], "the landscape shape is kept"
 
 
@@ -315,7 +315,7 @@ def test_decode_image_rejects_a_text_file():
 def test_decode_image_rejects_bytes_over_the_upload_limit():
     """The size is checked before decoding, so any bytes over the limit are refused."""
     data = encode(drawing(), "PNG")
-    oversized = data + b"\0" * (preprocessing.MAX_UPLOAD_BYTES + 1 - len(data))
+    oversized = data + b"\0" * (preparation.MAX_UPLOAD_BYTES + 1 - len(data))
 
     with pytest.raises(ImageError, match="images up to"):
         decode_image(oversized)
@@ -324,14 +324,14 @@ def test_decode_image_rejects_bytes_over_the_upload_limit():
 def test_decode_image_rejects_an_image_with_more_than_max_pixels():
     """An 8000x8000 bilevel PNG has 64 million pixels but compresses to a few KiB."""
     data = encode(Image.new("1", (8000, 8000)), "PNG")
-    assert len(data) < preprocessing.MAX_UPLOAD_BYTES
+    assert len(data) < preparation.MAX_UPLOAD_BYTES
 
     with pytest.raises(ImageError, match="8000x8000"):
         decode_image(data)
 
 
 def test_decode_image_honours_a_lowered_max_pixels(monkeypatch):
-    monkeypatch.setattr(preprocessing, "MAX_PIXELS", 100 * 100)
+    monkeypatch.setattr(preparation, "MAX_PIXELS", 100 * 100)
 
     assert decode_image(encode(drawing(size=(100, 100)), "PNG")).shape == (100, 100)
     with pytest.raises(ImageError, match="101x100"):
@@ -573,7 +573,7 @@ def test_mutated_images_give_a_grey_image_or_an_image_error_and_nothing_else(nam
         return
     event("decoded")
     assert grey.ndim == 2
-    assert max(grey.shape) <= preprocessing.MAX_SIDE
+    assert max(grey.shape) <= preparation.MAX_SIDE
     assert np.isfinite(grey).all()
     assert grey.min() >= 0.0
     assert grey.max() <= 1.0
@@ -632,7 +632,7 @@ def test_an_rgba_png_at_the_pixel_cap_is_read_with_two_full_size_copies_at_most(
 def test_a_burst_of_decodes_runs_a_few_at_a_time(monkeypatch):
     running, most = 0, 0
     lock = threading.Lock()
-    decode = preprocessing._decode
+    decode = preparation._decode
 
     def counted(image):
         nonlocal running, most
@@ -644,7 +644,7 @@ def test_a_burst_of_decodes_runs_a_few_at_a_time(monkeypatch):
             running -= 1
         return decode(image)
 
-    monkeypatch.setattr(preprocessing, "_decode", counted)
+    monkeypatch.setattr(preparation, "_decode", counted)
     data = encode(drawing(), "PNG")
     results = []
     threads = [threading.Thread(target=lambda: results.append(decode_image(data))) for _ in range(12)]
@@ -654,7 +654,7 @@ def test_a_burst_of_decodes_runs_a_few_at_a_time(monkeypatch):
         thread.join()
 
     assert len(results) == 12
-    assert most <= preprocessing.DECODE_THREADS
+    assert most <= preparation.DECODE_THREADS
 
 
 def test_jpeg_is_decoded_at_reduced_size_so_a_large_photo_is_within_the_pixel_cap():
@@ -800,7 +800,7 @@ def test_load_image_file_refuses_a_file_over_the_upload_limit_without_reading_it
     path = tmp_path / "huge.png"
     with path.open("wb") as file:
         file.truncate(64 * 1024**3)  # sparse: 64 GiB that take no disk
-    monkeypatch.setattr(preprocessing, "decode_image", lambda data: pytest.fail("decoded"))
+    monkeypatch.setattr(preparation, "decode_image", lambda data: pytest.fail("decoded"))
 
     with pytest.raises(ImageError, match=rf"{path} is 68,719,476,736 bytes; at most 10,485,760"):
         load_image_file(path)

@@ -8,7 +8,8 @@ import pytest
 
 from mnist_app.datasets import sources
 from mnist_app.datasets.catalogue import load_dataset
-from mnist_app.datasets.dataset import DIGIT_NAMES, FASHION_NAMES, DatasetError
+from mnist_app.datasets.dataset import DIGIT_NAMES, FASHION_NAMES
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.datasets.sources import DOWNLOAD_ROOT, MNIST_SHA256, load_idx_dir
 from tests.support.datasets import assert_frozen_uint8, digit_labels, random_images, write_npz, write_split
 

@@ -4,7 +4,6 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.digit_strokes import DIGIT_STROKES
 from tests.support.browser_pages import (
     IDLE,
     draw_stroke,
@@ -12,6 +11,7 @@ from tests.support.browser_pages import (
     see_curves_advance_then_stop,
     start_training,
 )
+from tests.support.digit_strokes import DIGIT_STROKES
 
 
 def test_explore_page_shows_real_digits_and_the_offline_notice(page, app_url):

@@ -13,6 +13,7 @@ import time
 
 import pytest
 
+from mnist_app import settings
 from mnist_app.datasets.dataset import Dataset
 
 pytestmark = pytest.mark.cluster
@@ -161,7 +162,7 @@ def test_without_the_setting_ray_is_never_imported():
 def test_a_malformed_address_is_named_in_the_message(monkeypatch, setting):
     from mnist_app.jobs import cluster
 
-    monkeypatch.setenv(cluster.SETTING, setting)
+    monkeypatch.setenv(settings.RAY_ADDRESS, setting)
     with pytest.raises(cluster.ClusterError, match="MNIST_APP_RAY_ADDRESS|cannot reach"):
         cluster._check_reachable(setting)
 
@@ -169,7 +170,7 @@ def test_a_malformed_address_is_named_in_the_message(monkeypatch, setting):
 def test_a_job_no_node_has_room_for_is_refused_at_once(ray_cluster, monkeypatch):
     from mnist_app.jobs import cluster
 
-    monkeypatch.setenv(cluster.CPUS_SETTING, "2")
+    monkeypatch.setenv(settings.RAY_CPUS_PER_JOB, "2")
     with pytest.raises(cluster.ClusterError, match="no node of the Ray cluster .* has the 2 CPUs"):
         cluster.capacity()
 
@@ -276,7 +277,7 @@ def ray_that_never_connects(monkeypatch, not_ray):
     ray.is_initialized = lambda: bool(calls) and release.is_set()
     ray.init = lambda **options: calls.append(options) or release.wait()
     monkeypatch.setitem(sys.modules, "ray", ray)
-    monkeypatch.setenv(cluster.SETTING, not_ray)
+    monkeypatch.setenv(settings.RAY_ADDRESS, not_ray)
     monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
     monkeypatch.setattr(cluster, "_attempts", [])
     yield ray, release, calls
@@ -327,7 +328,7 @@ def test_a_listener_that_greets_like_ray_but_is_not_fails_the_command_within_the
     """Real Ray against it: the probe passes, and Ray's connection would retry for minutes."""
     from mnist_app.jobs import cluster
 
-    env = {**os.environ, cluster.SETTING: not_ray, "MNIST_APP_MODELS_DIR": str(tmp_path)}
+    env = {**os.environ, settings.RAY_ADDRESS: not_ray, "MNIST_APP_MODELS_DIR": str(tmp_path)}
     began = time.monotonic()
     done = subprocess.run(
         [sys.executable, "-m", "mnist_app", "train", "--dataset", "mnist-sample", "--epochs", "1"],

@@ -30,7 +30,7 @@ def run_through(queue, waiting):
     return started
 
 
-def test_the_issues_case_a_victims_one_job_waits_one_turn_per_visitor_not_behind_every_job():
+def test_a_visitors_one_job_waits_one_turn_per_visitor_ahead_not_behind_every_queued_job():
     """Four tabs with two long jobs each, the first training: the victim's job is not number 7."""
     queue = TrainingQueue(1, per_visitor=2)
     tabs = {tab: [f"{tab}-a", f"{tab}-b"] for tab in ("t1", "t2", "t3", "t4")}

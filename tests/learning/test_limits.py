@@ -6,7 +6,7 @@ from mnist_app.errors import UserError
 from mnist_app.learning.limits import check_job_work
 
 
-def test_the_issues_200_epochs_of_fashion_mnist_are_refused_with_what_to_choose():
+def test_a_job_over_the_image_cap_is_refused_with_the_most_epochs_that_fit():
     with pytest.raises(
         UserError, match=r"200 epochs of 60,000 training images is 12,000,000 images"
     ) as refused:

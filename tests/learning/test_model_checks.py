@@ -134,6 +134,103 @@ def test_a_model_of_too_many_multiply_adds_is_refused_saying_so():
         check_cost(cost)
 
 
+def test_pooling_counts_its_window_and_a_transposed_convolution_its_input_positions():
+    cost = planned_cost(config_of(lenet5()))
+    assert cost.window_operations == 14 * 14 * 6 * 2 * 2 + 5 * 5 * 16 * 2 * 2
+    inputs = keras.Input((28, 28))
+    x = layers.Reshape((7, 7, 16))(inputs)
+    x = layers.Conv2DTranspose(4, 3, strides=2, padding="same")(x)
+    model = keras.Model(inputs, layers.Dense(10)(layers.GlobalMaxPooling2D()(x)))
+    cost = planned_cost(config_of(model))
+    assert cost.multiply_adds == 7 * 7 * 3 * 3 * 16 * 4 + 4 * 10
+    assert cost.window_operations == 14 * 14 * 4
+
+
+# --- Twenty weights that blow up at run time, each refused by a rule, not by name ------------
+
+
+def test_attention_whose_scores_are_no_layer_output_is_refused_by_kind():
+    """T x T scores per image (89 GB for one image here) are never a layer's output: the
+    check counts only layer kinds whose work it knows, and Attention is not one."""
+    inputs = keras.Input((28, 28))
+    x = layers.Reshape((784, 1))(inputs)
+    x = layers.UpSampling1D(190)(x)
+    x = layers.Attention(name="scores")([x, x])
+    x = layers.GlobalAveragePooling1D()(x)
+    bomb = keras.Model(inputs, layers.Dense(10, activation="softmax")(x))
+    with pytest.raises(
+        ConfigurationRefused, match=r"layer scores \(Attention\).*it loads models of Dense, convolution"
+    ):
+        planned_cost(config_of(bomb))
+
+
+def test_an_inner_model_of_unknown_input_size_is_refused_not_counted_as_one():
+    inner_inputs = keras.Input((None, None, 1), name="any_size")
+    x = layers.UpSampling2D(20)(inner_inputs)
+    x = layers.Conv2D(64, 3)(x)
+    x = layers.Conv2D(64, 3)(x)
+    inner = keras.Model(inner_inputs, layers.GlobalAveragePooling2D()(x))
+    inputs = keras.Input((28, 28))
+    features = inner(layers.Reshape((28, 28, 1))(inputs))
+    bomb = keras.Model(inputs, layers.Dense(10, activation="softmax")(features))
+    with pytest.raises(
+        ConfigurationRefused, match=r"layer any_size \(InputLayer\).*cannot be sized before it runs"
+    ):
+        planned_cost(config_of(bomb))
+
+
+def test_a_wrapper_that_hides_its_model_is_refused_by_kind():
+    inner = keras.Sequential(
+        [
+            keras.Input((28, 1, 1)),
+            layers.UpSampling2D((40, 400)),
+            layers.Conv2D(1, 3),
+            layers.GlobalAveragePooling2D(),
+        ]
+    )
+    bomb = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            layers.Reshape((28, 28, 1, 1)),
+            layers.TimeDistributed(inner, name="every_row"),
+            layers.Flatten(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    with pytest.raises(ConfigurationRefused, match=r"layer every_row \(TimeDistributed\)"):
+        planned_cost(config_of(bomb))
+
+
+def test_a_pooling_window_the_size_of_the_image_at_every_pixel_counts_its_work():
+    bomb = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            layers.Reshape((28, 28, 1)),
+            layers.UpSampling2D(13),
+            layers.MaxPooling2D(pool_size=364, strides=1, padding="same"),
+            layers.GlobalAveragePooling2D(),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    cost = planned_cost(config_of(bomb))
+    assert cost.parameters == 20 and cost.largest_activation <= MAX_ACTIVATION
+    assert cost.window_operations >= 364 * 364 * 364 * 364
+    with pytest.raises(ConfigurationRefused, match=r"and [\d,]+ pooling operations"):
+        check_cost(cost)
+
+
+def test_a_bomb_file_is_refused_on_loading_naming_the_layer(tmp_path):
+    from mnist_app.learning.model_files import ModelError, load_model, save_model
+
+    inputs = keras.Input((28, 28))
+    x = layers.Reshape((784, 1))(inputs)
+    x = layers.MultiHeadAttention(1, 1, name="heads")(x, x)
+    bomb = keras.Model(inputs, layers.Dense(10, activation="softmax")(layers.Flatten()(x)))
+    path = save_model(bomb, tmp_path / "heads.keras", {})
+    with pytest.raises(ModelError, match=r"heads.keras has a layer heads \(MultiHeadAttention\)"):
+        load_model(path)
+
+
 def never_deserialise(*args, **kwargs):
     raise AssertionError("Keras was asked to build the configuration")
 

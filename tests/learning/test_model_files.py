@@ -1,6 +1,7 @@
 """A model's `.keras` file: saved whole even by a process killed with SIGKILL, loaded safely,
 refused with the reason when it is broken, hostile or of the wrong shape."""
 
+import errno
 import json
 import os
 import re
@@ -128,10 +129,10 @@ def test_failed_save_leaves_the_previous_file_whole(trained_mlp, models_dir, mon
     def crash_half_way(filepath, *args, **kwargs):
         with open(filepath, "wb") as partial:
             partial.write(b"PK\x03\x04 torn")
-        raise OSError("disk full")
+        raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(trained_mlp.model, "save", crash_half_way)
-    with pytest.raises(OSError):
+    with pytest.raises(ModelError, match=re.escape(f"cannot write {path}: No space left on device")):
         save_model(trained_mlp.model, path, {"version": 2})
     assert path.read_bytes() == before
     assert sorted(p.name for p in models_dir.iterdir()) == ["keep.keras"]
@@ -349,8 +350,39 @@ def test_a_configuration_of_thousands_of_layers_is_refused_before_keras_reads_it
         ('{"test_accuracy": Infinity}', "'test_accuracy' is not a plain number"),
         ('{"epochs": ' + "9" * 400 + "}", "'epochs' is not a plain number"),
         ('{"classes": 5}', "says it reads classes 5"),
+        ('{"batch_size": Infinity}', "'batch_size' is not a plain number"),
+        ('{"batch_size": ' + "9" * 400 + "}", "'batch_size' is not a plain number"),
+        ('{"batch_size": -1e308}', "'batch_size' is not a plain number"),
+        ('{"batch_size": "**32** [x](http://x)"}', "'batch_size' is not a plain number"),
+        ('{"batch_size": 0}', "'batch_size' is not a whole number in 1..65,536"),
+        ('{"batch_size": 32.5}', "'batch_size' is not a whole number in 1..65,536"),
+        ('{"epoch_seconds": [1.5, Infinity]}', "'epoch_seconds' is not a list of plain numbers"),
+        ('{"epoch_seconds": "# fast"}', "'epoch_seconds' is not a list of plain numbers"),
+        ('{"stopped_early": "no"}', "'stopped_early' is not true or false"),
+        ('{"fine_tuned_from": 1e300}', "'fine_tuned_from' is not text"),
+        ('{"command": "' + "x" * 20_000 + '"}', "'command' is longer than 10,000 characters"),
+        ('{"curve": {"loss": [0.5, null, -1e308]}}', "'curve'.loss[2] is not a plain number"),
+        ('{"anything": {"deep": [[1e999]]}}', "'anything'.deep[0][0] is not a plain number"),
     ],
-    ids=["deep", "infinite", "400-digits", "classes-5"],
+    ids=[
+        "deep",
+        "infinite",
+        "400-digits",
+        "classes-5",
+        "batch-infinite",
+        "batch-400-digits",
+        "batch-negative",
+        "batch-markdown",
+        "batch-zero",
+        "batch-fraction",
+        "epoch-seconds-infinite",
+        "epoch-seconds-text",
+        "stopped-early-text",
+        "fine-tuned-from-number",
+        "command-too-long",
+        "curve-negative",
+        "any-number-anywhere",
+    ],
 )
 def test_load_model_refuses_a_description_the_list_marks_broken(model_file, tmp_path, description, words):
     """One check for every command and page: what the list calls broken, no caller loads."""
@@ -360,3 +392,13 @@ def test_load_model_refuses_a_description_the_list_marks_broken(model_file, tmp_
     with pytest.raises(ModelError, match="^cannot load model: broken.keras ") as refused:
         load_model(broken)
     assert words in str(refused.value)
+
+
+def test_a_description_training_writes_passes_the_check(trained_mlp):
+    """The one rule over every number and typed field fits what the app and the CLI save."""
+    from mnist_app.learning.model_files import check_metadata
+
+    for extra in [{"saved_by": "app", "owner": "ann"}, {"command": "python -m mnist_app train --epochs 2"}]:
+        description = json.loads(json.dumps(trained_mlp.metadata(**extra)))
+        assert check_metadata(description, "m.keras") == description
+    assert check_metadata({**description, "fine_tuned_from": "mlp-1"}, "m.keras")

@@ -2,6 +2,7 @@
 
 import pytest
 
+from mnist_app import settings
 from mnist_app.learning import precision
 
 
@@ -13,14 +14,14 @@ def test_bfloat16_needs_a_cpu_flag_for_it(flags, has):
     assert precision.cpu_flags_have_bfloat16(flags) is has
 
 
-@pytest.mark.parametrize(("setting", "wanted"), [("0", False), ("1", True)])
+@pytest.mark.parametrize(("setting", "wanted"), [("0", False), ("1", True), ("off", False), ("Yes", True)])
 def test_the_setting_overrides_the_guess(monkeypatch, setting, wanted):
-    monkeypatch.setenv(precision.SETTING, setting)
+    monkeypatch.setenv(settings.BFLOAT16, setting)
     assert precision.bfloat16_training() is wanted
 
 
 def test_without_onednn_the_guess_is_no(monkeypatch):
-    monkeypatch.delenv(precision.SETTING, raising=False)
+    monkeypatch.delenv(settings.BFLOAT16, raising=False)
     monkeypatch.setenv("TF_ENABLE_ONEDNN_OPTS", "0")
     assert precision.bfloat16_training() is False
 
@@ -29,7 +30,7 @@ def test_without_onednn_the_guess_is_no(monkeypatch):
     ("flags", "gpu", "wanted"), [({"amx_bf16"}, False, True), ({"amx_bf16"}, True, False)]
 )
 def test_the_guess_wants_the_cpu_flag_and_no_gpu(monkeypatch, flags, gpu, wanted):
-    monkeypatch.delenv(precision.SETTING, raising=False)
+    monkeypatch.delenv(settings.BFLOAT16, raising=False)
     monkeypatch.delenv("TF_ENABLE_ONEDNN_OPTS", raising=False)
     monkeypatch.setattr(precision, "_cpu_flags", lambda: flags)
     monkeypatch.setattr(precision, "_gpu_visible", lambda: gpu)

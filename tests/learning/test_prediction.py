@@ -6,7 +6,7 @@ from PIL import Image, ImageDraw
 
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
 from mnist_app.learning.evaluation import predict_probabilities
-from tests.digit_strokes import DIGIT_STROKES
+from tests.support.digit_strokes import DIGIT_STROKES
 
 
 def draw(strokes, size=280, width=22, box=(0.0, 0.0, 1.0, 1.0)) -> np.ndarray:

@@ -1,7 +1,7 @@
 """Dataset files written for tests (IDX, .npz), and the checks that a bad one fails fast.
 
-Shared by the datasets tests and by the pages' tests that need an IDX folder (`write_split`);
-`support.files.write_idx` writes one gzipped file as the command line's tests give it.
+Shared by the datasets tests and by every test that needs an IDX folder (`write_split`) or an
+`.npz` (`write_npz`).
 """
 
 import contextlib
@@ -16,7 +16,7 @@ import numpy as np
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
-from mnist_app.datasets.dataset import DatasetError
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.datasets.idx import IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC
 
 

@@ -12,14 +12,19 @@ from PIL import Image, ImageDraw
 from streamlit.testing.v1 import AppTest
 
 from mnist_app.web import canvas
+from mnist_app.web.keras_session import keep_keras_session
 from tests.support import REPO
 
 PAGES = REPO / "mnist_app" / "web" / "pages"
-# A seven as three points of one stroke, on the canvas's 280x280.
-SEVEN = [[(60, 60), (220, 60), (120, 240)]]
 
 
 def page(name: str) -> AppTest:
+    """A page run on its own, with Streamlit adjusted as app.py adjusts it before every page.
+
+    Without `keep_keras_session`, Streamlit clears Keras' session after each run, and a job
+    building its model on another thread meanwhile can fail with duplicate layer names.
+    """
+    keep_keras_session()
     return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
 
 

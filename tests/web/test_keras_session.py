@@ -11,9 +11,10 @@ import sys
 
 from streamlit.runtime.scriptrunner import script_runner
 
-from mnist_app.web import keras_session
+from mnist_app.web import keras_session, patches
 from tests.support import REPO
-from tests.support.pages import SEVEN, app_page, canvas_drawing, fake_canvas
+from tests.support.digit_strokes import SEVEN
+from tests.support.pages import app_page, canvas_drawing, fake_canvas
 
 PROBE = "keras_session_probe"
 
@@ -25,7 +26,7 @@ def test_the_patch_finds_streamlits_clean_up_and_replaces_it():
     )
     assert keras_session.keep_keras_session(), "idempotent: every page run of app.py calls it"
     patched = getattr(script_runner, keras_session.PATCHED)
-    assert not getattr(patched.__wrapped__, "keeps_keras_session", False), "replaced once, not wrapped twice"
+    assert not getattr(patched.__wrapped__, patches.MARK, False), "replaced once, not wrapped twice"
 
 
 def test_keras_keeps_its_session_and_a_loaded_model_across_script_runs(default_model, monkeypatch):
@@ -58,7 +59,7 @@ def test_without_the_patch_streamlit_clears_keras_session_after_every_run():
 import keras
 from streamlit.runtime.scriptrunner import script_runner
 from streamlit.testing.v1 import AppTest
-from mnist_app.web import keras_session
+from mnist_app.web import keras_session, patches
 
 keras_session.keep_keras_session()
 streamlits_own = getattr(script_runner, keras_session.PATCHED).__wrapped__
@@ -75,10 +76,8 @@ print(keras.backend.get_uid({PROBE!r}))
 
 def test_the_patch_says_in_the_log_when_streamlit_has_nothing_to_replace(monkeypatch, caplog):
     monkeypatch.delattr(script_runner, keras_session.PATCHED)
-    keras_session._say_it_cannot_apply.cache_clear()
-    with caplog.at_level(logging.WARNING, logger=keras_session.__name__):
+    patches._say_it_cannot_apply.cache_clear()
+    with caplog.at_level(logging.WARNING, logger=patches.__name__):
         assert keras_session.keep_keras_session() is False
-        assert keras_session.keep_keras_session() is False
-    keras_session._say_it_cannot_apply.cache_clear()
-    (record,) = caplog.records
-    assert f"no script_runner.{keras_session.PATCHED} to replace" in record.getMessage()
+    patches._say_it_cannot_apply.cache_clear()
+    assert f"no script_runner.{keras_session.PATCHED} to replace" in caplog.text

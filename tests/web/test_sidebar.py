@@ -3,10 +3,9 @@
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
-from tests.support.files import write_idx
+from tests.support.datasets import write_npz, write_split
 from tests.support.pages import app_page, as_read, page
 
 
@@ -16,7 +15,7 @@ def datasets_named_in_bytes(data_dir, sample):
     Linux names are bytes, and 0xff is never UTF-8 (Python holds it as `\\udcff`)."""
     root = os.fsencode(data_dir)
     with open(os.path.join(root, b"caf\xff.npz"), "wb") as file:
-        np.savez(
+        write_npz(
             file,
             x_train=sample.x_train[:20],
             y_train=sample.y_train[:20],
@@ -29,8 +28,7 @@ def datasets_named_in_bytes(data_dir, sample):
         ("train", sample.x_train[:30], sample.y_train[:30]),
         ("t10k", sample.x_test[:12], sample.y_test[:12]),
     ]:
-        write_idx(folder / f"{split}-images-idx3-ubyte.gz", images)
-        write_idx(folder / f"{split}-labels-idx1-ubyte.gz", labels)
+        write_split(folder, split, images, labels)
     with open(os.path.join(root, b"torn\xff.npz"), "wb") as file:
         file.write(b"PK\x03\x04 torn")
 

@@ -14,7 +14,7 @@ from streamlit.runtime.state.common import WidgetMetadata, unpack_widget_state_v
 from streamlit.runtime.state.session_state import SessionState
 from streamlit.testing.v1 import AppTest
 
-from mnist_app.web import widget_states
+from mnist_app.web import patches, widget_states
 from mnist_app.web.widget_states import MAX_DEPTH, REFUSED, bound_depth, too_deep
 
 DEPTH = 3_000
@@ -93,7 +93,7 @@ def bounded(monkeypatch):
     monkeypatch.setattr(SessionState, "set_widgets_from_proto", SessionState.set_widgets_from_proto)
     widget_states.bound_widget_values()
     widget_states.bound_widget_values()  # Twice, as every page run of app.py does: once in effect.
-    assert not getattr(SessionState.set_widgets_from_proto.__wrapped__, "bounds_depth", False)
+    assert not getattr(SessionState.set_widgets_from_proto.__wrapped__, patches.MARK, False)
 
 
 def session_with_a_pad() -> SessionState:
@@ -151,10 +151,8 @@ def test_every_script_run_passes_what_the_browser_sent_through_the_guard(bounded
 
 def test_the_guard_says_in_the_log_when_streamlit_has_nothing_to_guard(monkeypatch, caplog):
     monkeypatch.delattr(SessionState, widget_states.PATCHED)
-    widget_states._say_it_cannot_apply.cache_clear()
-    with caplog.at_level(logging.WARNING, logger=widget_states.__name__):
+    patches._say_it_cannot_apply.cache_clear()
+    with caplog.at_level(logging.WARNING, logger=patches.__name__):
         assert widget_states.bound_widget_values() is False
-        assert widget_states.bound_widget_values() is False
-    widget_states._say_it_cannot_apply.cache_clear()
-    (record,) = caplog.records
-    assert f"no SessionState.{widget_states.PATCHED} to guard" in record.getMessage()
+    patches._say_it_cannot_apply.cache_clear()
+    assert f"no SessionState.{widget_states.PATCHED} to replace" in caplog.text

@@ -3,8 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_app.lab import steps as lab
+from mnist_app.lab import steps
 from mnist_app.lab.export import notebook, script
+from mnist_app.learning.limits import BATCH_SIZES
 from mnist_app.web import panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -15,14 +16,14 @@ RESULTS_KEY = "lab_results"
 FILE_STEM = "classification-models-with-keras"
 
 
-def show_cells(step: lab.Step) -> None:
+def show_cells(step: steps.Step) -> None:
     for code in step.cells:
         st.code(code, language="python")
     if step.today:
         st.caption(f"Keras 3: {step.today}", help="Where the 2018 lab's code was changed, and why.")
 
 
-def heading(number: int, step: lab.Step) -> None:
+def heading(number: int, step: steps.Step) -> None:
     st.header(f"{number}. {step.title}")
     st.write(step.words)
 
@@ -40,7 +41,7 @@ def show_loading(data, prepared) -> None:
 
 def show_first_image(prepared) -> None:
     left, _ = st.columns([1, 2])
-    with left, lab.CELL_LOCK:
+    with left, steps.CELL_LOCK:
         st.pyplot(prepared.first_image, clear_figure=False)
 
 
@@ -67,8 +68,6 @@ def show_network(prepared) -> None:
 
 
 def choose_training(running: bool) -> tuple[int, int]:
-    from mnist_app.web.page_jobs import BATCH_SIZES
-
     left, right, _ = st.columns([1, 1, 2])
     epochs = left.number_input("Epochs", 1, 200, 10, key="lab_epochs", disabled=running)
     batch_size = right.selectbox("Batch size", BATCH_SIZES, index=1, key="lab_batch_size", disabled=running)
@@ -108,7 +107,7 @@ def show_training(data, epochs: int, batch_size: int) -> None:
 def show_curves(job, snapshot) -> None:
     if snapshot.curve:
         panels.curves({"the lab's network": snapshot.curve}, key="lab_curves")
-        log = lab.fit_log(snapshot.curve, job.config.epochs)
+        log = steps.fit_log(snapshot.curve, job.config.epochs)
         if log:
             st.code("\n".join(log), language=None)
 
@@ -135,7 +134,7 @@ def trained_results(data):
     if held is None or held[0] is not job:
         with st.spinner("Evaluating, saving and loading the model…"):
             outputs = attempt(
-                lambda: lab.evaluate_and_save(result.model, data.x_test, data.y_test),
+                lambda: steps.evaluate_and_save(result.model, data.x_test, data.y_test),
                 "Cannot run steps 6 and 7",
             )
         if outputs is None:
@@ -166,7 +165,7 @@ def show_downloads(data, spec: str, epochs: int, batch_size: int) -> None:
 def main() -> None:
     st.title("The lab, step by step")
     st.caption(
-        f'"{lab.LAB_TITLE}", the lab this app grows from: each step\'s code, and what it gives '
+        f'"{steps.LAB_TITLE}", the lab this app grows from: each step\'s code, and what it gives '
         "on the data in use. Take it home as a notebook that runs on its own."
     )
     choice, data = choose_dataset()
@@ -185,7 +184,7 @@ def main() -> None:
     # The choices step 5 draws, read ahead: the fit cell and the downloads show them already.
     epochs = int(st.session_state.get("lab_epochs", 10))
     batch_size = int(st.session_state.get("lab_batch_size", 32))
-    steps = lab.steps(data.name, choice[0], epochs, batch_size)
+    lab_steps = steps.steps(data.name, choice[0], epochs, batch_size)
     show_downloads(data, choice[0], epochs, batch_size)
 
     renderers = [
@@ -194,18 +193,18 @@ def main() -> None:
         lambda: show_preparation(prepared),
         lambda: show_network(prepared),
     ]
-    for number, (step, render) in enumerate(zip(steps[:4], renderers, strict=True), start=1):
+    for number, (step, render) in enumerate(zip(lab_steps[:4], renderers, strict=True), start=1):
         heading(number, step)
         show_cells(step)
         render()
 
-    heading(5, steps[4])
+    heading(5, lab_steps[4])
     epochs, batch_size = choose_training(running)
-    show_cells(steps[4])
+    show_cells(lab_steps[4])
     show_training(data, epochs, batch_size)
 
     results = trained_results(data)
-    for number, step, index in ((6, steps[5], 0), (7, steps[6], 1)):
+    for number, step, index in ((6, lab_steps[5], 0), (7, lab_steps[6], 1)):
         heading(number, step)
         show_cells(step)
         if results is None:
@@ -215,7 +214,7 @@ def main() -> None:
     if results is not None and results[2]:
         st.success(f"The trained model is also saved in models/ as **{literal(results[2])}** and now in use.")
 
-    heading(8, steps[7])
+    heading(8, lab_steps[7])
     left, right, _ = st.columns([1, 1, 2])
     left.page_link("mnist_app/web/pages/train.py", label="Train the CNN", icon=":material/model_training:")
     right.page_link("mnist_app/web/pages/compare.py", label="Compare the two", icon=":material/compare:")

@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from mnist_app.web import models_panel as saved_models
-from mnist_app.web import panels, resources
+from mnist_app.learning.limits import BATCH_SIZES
+from mnist_app.web import models_panel, panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset, choose_model
@@ -192,7 +192,7 @@ epochs = columns[1].number_input(
 )
 batch_size = columns[2].selectbox(
     "Batch size",
-    page_jobs.BATCH_SIZES,
+    BATCH_SIZES,
     index=1,
     key="train_batch_size",
     disabled=running,
@@ -233,7 +233,7 @@ if jobs:
     show_jobs(jobs)
 
 st.header("Saved models")
-saved_models.show(store, saved_list)
+models_panel.show(store, saved_list)
 
 if in_use is not None and data is not None:
     st.header("How the model in use reads the test split")

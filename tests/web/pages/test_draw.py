@@ -7,6 +7,7 @@ import shutil
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.support.digit_strokes import ONE, SEVEN
 from tests.support.pages import as_read, canvas_drawing, fake_canvas, page
 
 
@@ -25,7 +26,7 @@ def test_draw_page_asks_for_a_digit_on_an_empty_canvas(default_model, monkeypatc
 
 
 def test_draw_page_reads_a_drawn_seven(default_model, monkeypatch):
-    seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
+    seven = canvas_drawing(SEVEN)
     fake_canvas(monkeypatch, seven)
     at = page("draw").run()
     assert not at.exception
@@ -66,7 +67,7 @@ def test_draw_page_reports_a_broken_model_file(models_dir):
 def test_draw_page_refuses_a_hostile_model_and_keeps_working(hostile_model, models_dir, monkeypatch):
     path, marker = hostile_model
     shutil.copy(path, models_dir / "hostile.keras")
-    fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
+    fake_canvas(monkeypatch, canvas_drawing(ONE))
     at = page("draw").run()
     assert not at.exception
     assert "Python code" in at.error[0].value
@@ -113,7 +114,7 @@ def test_a_model_of_the_wrong_shape_is_refused_when_chosen(models_dir, monkeypat
 
     three_classes = keras.Sequential([keras.Input((28, 28)), keras.layers.Flatten(), keras.layers.Dense(3)])
     save_model(three_classes, models_dir / "three.keras", {})
-    fake_canvas(monkeypatch, canvas_drawing([[(140, 40), (140, 240)]]))
+    fake_canvas(monkeypatch, canvas_drawing(ONE))
     at = page("draw").run()
     assert not at.exception
     assert "Cannot use this model" in at.error[0].value and "(3,)" in as_read(at.error[0].value)
@@ -141,7 +142,7 @@ def test_draw_page_refuses_hostile_uploads_and_keeps_working(default_model, monk
 def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_model, data_dir, monkeypatch):
     from mnist_app.datasets.digit_store import DigitStore
 
-    seven = canvas_drawing([[(60, 60), (220, 60), (120, 240)]])
+    seven = canvas_drawing(SEVEN)
     fake_canvas(monkeypatch, seven)
     at = page("draw").run()
     picker = next(s for s in at.selectbox if s.key and s.key.startswith("keep_label_"))

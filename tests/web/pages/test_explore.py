@@ -6,6 +6,7 @@ import sys
 import numpy as np
 
 from tests.support import REPO
+from tests.support.datasets import write_npz
 from tests.support.pages import PAGES, as_read, page
 
 
@@ -67,7 +68,7 @@ def test_explore_reports_a_bad_dataset_path_with_st_error(tmp_path):
 
 
 def test_a_dataset_in_the_data_folder_opens_from_the_browser(data_dir, sample):
-    np.savez(
+    write_npz(
         data_dir / "mine.npz",
         x_train=sample.x_train[:50],
         y_train=sample.y_train[:50],

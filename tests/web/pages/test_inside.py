@@ -4,7 +4,8 @@ import shutil
 
 import pytest
 
-from tests.support.pages import SEVEN, canvas_drawing, fake_canvas, page
+from tests.support.digit_strokes import SEVEN
+from tests.support.pages import canvas_drawing, fake_canvas, page
 
 
 @pytest.mark.parametrize(

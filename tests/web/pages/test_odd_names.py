@@ -8,7 +8,8 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_app.web.plain_text import literal
 from tests.support import REPO
-from tests.support.pages import SEVEN, app_page, canvas_drawing, fake_canvas, page, progress_texts, wait_until
+from tests.support.digit_strokes import SEVEN
+from tests.support.pages import app_page, canvas_drawing, fake_canvas, page, progress_texts, wait_until
 
 # Markdown and HTML that a file, a folder, a model or a visitor may name. A file's name cannot
 # hold "/"; browsers read "https:elsewhere.example" as "https://elsewhere.example/".

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from tests.support import REPO
+from tests.support.digit_strokes import SEVEN
 from tests.support.pages import (
     app_page,
     as_read,
@@ -163,7 +164,7 @@ def test_odd_files_in_the_models_folder_are_listed_as_broken_and_the_pages_work(
     assert problems["my model (copy)"] == ""
     assert str(models_dir) not in " ".join(problems), "the server's paths stay on the server"
     assert float({m.label: m.value for m in at.metric}["Accuracy"]) > 0.9
-    fake_canvas(monkeypatch, canvas_drawing([[(60, 60), (220, 60), (120, 240)]]))
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
     draw = page("draw").run()
     assert not draw.exception
     assert next(m for m in draw.metric if m.label == "Prediction").value == "7"

@@ -1,7 +1,9 @@
-"""The ten digits as pen strokes, the way a person draws them, in fractions of a square canvas.
+"""Digits as pen strokes, the way a person draws them.
 
-Shared by the tests that draw digits with Pillow and the browser test that draws them with
-the mouse, so both draw the same thing.
+`DIGIT_STROKES`, the ten in fractions of a square canvas, is shared by the tests that draw
+digits with Pillow and the browser test that draws them with the mouse, so both draw the same
+thing. `ONE` and `SEVEN` are in pixels of the Draw page's 280x280 canvas, for the tests that
+need one digit drawn (`support.pages.canvas_drawing`, `support.files.draw_digit_image`).
 """
 
 import math
@@ -30,3 +32,6 @@ DIGIT_STROKES = {
     8: [_loop(0.5, 0.31, 0.15, 0.16, start=math.pi / 2) + _loop(0.5, 0.67, 0.18, 0.19, start=-math.pi / 2)],
     9: [_loop(0.5, 0.32, 0.16, 0.17, start=0.0), [(0.66, 0.32), (0.62, 0.86)]],
 }  # fmt: skip
+
+ONE = [[(140, 40), (140, 240)]]
+SEVEN = [[(60, 60), (220, 60), (120, 240)]]
