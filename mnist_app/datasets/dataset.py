@@ -39,7 +39,8 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     class_names: tuple[str, ...] = DIGIT_NAMES
-    notice: str = field(default="", compare=False)
+    notice: str = field(default="", compare=False)  # for the learner: what the data is
+    operator_help: str = field(default="", compare=False)  # for whoever runs the server
 
     def __post_init__(self) -> None:
         # Both are printed and shown: a file name in them that is not UTF-8 must not break either.

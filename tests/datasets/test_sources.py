@@ -111,7 +111,20 @@ def test_mnist_sample_has_4000_train_and_1000_test_digits_400_and_100_per_class(
     np.testing.assert_array_equal(np.bincount(sample.y_test, minlength=10), [100] * 10)
     assert sample.class_names == tuple(str(digit) for digit in range(10))
     assert sample.x_train.max() > 200, "real digits have bright ink"
-    assert sample.notice == ""
+    assert sample.notice == "" and sample.operator_help == ""
+
+
+def test_mnist_sample_keeps_the_last_100_of_each_digit_for_test_in_a_fixed_mixed_order(sample):
+    """The CSV is sorted by digit; each split is shuffled the same way every time."""
+    rows = np.loadtxt(sources.mnist_sample_path(), delimiter=",", dtype=np.uint8)
+    images, labels = rows[:, :-1].reshape(-1, 28, 28), rows[:, -1]
+    last = np.concatenate([np.flatnonzero(labels == digit)[-100:] for digit in range(10)])
+    as_bytes = {image.tobytes() for image in images[last]}
+    assert {image.tobytes() for image in sample.x_test} == as_bytes, "the same test digits as before"
+    assert len(set(sample.y_train[:5].tolist())) >= 3, "the first training labels are mixed"
+    again = sources.load_mnist_sample()
+    np.testing.assert_array_equal(again.y_train, sample.y_train)
+    np.testing.assert_array_equal(again.x_test, sample.x_test)
 
 
 def test_auto_falls_back_to_sample_with_notice_when_download_fails(empty_keras_cache, monkeypatch):
@@ -124,9 +137,13 @@ def test_auto_falls_back_to_sample_with_notice_when_download_fails(empty_keras_c
 
     assert dataset.name == "mnist-sample"
     assert dataset.summary()["train"] == 4000
-    assert "download failed: test" in dataset.notice
-    assert "mnist.npz" in dataset.notice
-    assert "MNIST_APP_DATASET" in dataset.notice
+    assert dataset.notice == (
+        "You are looking at 5,000 real MNIST digits that come with the app "
+        "(4,000 to train on, 1,000 to test); the full MNIST has 70,000."
+    )
+    assert "download failed: test" in dataset.operator_help
+    assert "mnist.npz" in dataset.operator_help
+    assert "MNIST_APP_DATASET" in dataset.operator_help
 
 
 def test_auto_uses_full_mnist_from_keras_cache_when_present(empty_keras_cache, monkeypatch):

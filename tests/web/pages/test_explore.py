@@ -13,7 +13,11 @@ from tests.support.pages import PAGES, as_read, page
 def test_explore_shows_the_sample_and_says_why():
     at = page("explore").run()
     assert not at.exception
-    assert "embedded sample" in at.info[0].value and "full MNIST" in at.info[0].value
+    said = as_read(at.info[0].value)
+    assert said == (
+        "You are looking at 5,000 real MNIST digits that come with the app "
+        "(4,000 to train on, 1,000 to test); the full MNIST has 70,000."
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Training images"] == "4,000" and metrics["Test images"] == "1,000"
     assert [h.value for h in at.header] == [
@@ -26,6 +30,28 @@ def test_explore_shows_the_sample_and_says_why():
     balance, histogram = (element.proto.body for element in at.get("html"))
     assert "0: 400 train, 100 test;" in balance, "the sample's 400/100 a class"
     assert 'class="histogram"' in histogram and "the tallest column is" in histogram
+
+
+def shown_text(node) -> list[str]:
+    """The titles, headers, Markdown, notes and captions in page order, outside any fold."""
+    if node.type == "expander":
+        return []
+    if hasattr(node, "children"):
+        return [text for child in node.children.values() for text in shown_text(child)]
+    if node.type in {"title", "header", "subheader", "markdown", "info", "warning", "caption"}:
+        return [as_read(node.value)]
+    return []
+
+
+def test_explore_opens_in_the_learners_words_with_the_operators_how_to_in_a_fold():
+    at = page("explore").run()
+    assert not at.exception
+    opening = " ".join(shown_text(at.main))[:300]
+    assert "MNIST_APP_" not in opening and "real MNIST digits" in opening, opening
+    (fold,) = at.expander
+    assert fold.label == "How to get full MNIST on this server"
+    how_to = " ".join(as_read(text.value) for text in fold.markdown)
+    assert "mnist.npz" in how_to and "MNIST_APP_DATASET" in how_to
 
 
 def test_the_first_page_imports_neither_pandas_nor_altair():
