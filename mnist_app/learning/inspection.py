@@ -18,6 +18,7 @@ from mnist_app.datasets.dataset import to_model_input
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
+from mnist_app.learning.model_checks import IDENTITY_AT_INFERENCE
 
 tensorflow_runtime.prepare()
 
@@ -40,22 +41,7 @@ METHOD_HELP = {
 }
 
 # Layers that are the identity at inference, or only rearrange numbers: nothing to show.
-HIDDEN_KINDS = frozenset(
-    {
-        "InputLayer",
-        "Reshape",
-        "Flatten",
-        "Permute",
-        "Dropout",
-        "SpatialDropout1D",
-        "SpatialDropout2D",
-        "SpatialDropout3D",
-        "GaussianDropout",
-        "GaussianNoise",
-        "AlphaDropout",
-        "ActivityRegularization",
-    }
-)
+HIDDEN_KINDS = frozenset({"InputLayer", "Reshape", "Flatten", "Permute", *IDENTITY_AT_INFERENCE})
 CONV_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
 IMAGE_SPEC = tf.TensorSpec([IMAGE_SIZE, IMAGE_SIZE], tf.float32)
 IMAGES_SPEC = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.float32)

@@ -36,6 +36,17 @@ MAX_ACTIVATION = 150_000
 # Ten times the app's CNN (9,837,952 multiply-adds per image; the lab's MLP 694,056).
 MAX_MULTIPLY_ADDS = 100_000_000
 
+# Layers that are the identity when a model reads a digit (they act only while training).
+IDENTITY_AT_INFERENCE = (
+    "Dropout",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+    "SpatialDropout3D",
+    "GaussianDropout",
+    "GaussianNoise",
+    "AlphaDropout",
+    "ActivityRegularization",
+)
 # The layer kinds whose cost is counted exactly, by kind: any other (attention, a wrapper
 # such as TimeDistributed, anything custom) does work its configuration does not show, and
 # is refused. Each kind's work is its kernel at every position it applies it (Dense,
@@ -84,18 +95,7 @@ LOADED_LAYER_KINDS = {
         "UpSampling2D",
         "UpSampling3D",
     ),
-    "dropout and normalization": (
-        "Dropout",
-        "SpatialDropout1D",
-        "SpatialDropout2D",
-        "SpatialDropout3D",
-        "GaussianDropout",
-        "GaussianNoise",
-        "AlphaDropout",
-        "ActivityRegularization",
-        "BatchNormalization",
-        "LayerNormalization",
-    ),
+    "dropout and normalization": (*IDENTITY_AT_INFERENCE, "BatchNormalization", "LayerNormalization"),
     "activation": ("Activation", "ReLU", "Softmax", "LeakyReLU", "ELU", "PReLU", "Rescaling"),
     "merging": ("Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum", "Concatenate"),
     "recurrent": ("SimpleRNN", "LSTM", "GRU", "Bidirectional"),

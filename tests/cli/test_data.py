@@ -12,7 +12,7 @@ from tests.support.command_line import (
     last_json,
     run_cli,
 )
-from tests.support.datasets import write_npz, write_split
+from tests.support.datasets import write_sample_npz, write_split
 
 
 def test_data_prints_the_dataset_figures_as_json():
@@ -50,14 +50,7 @@ def test_data_and_digits_import_read_datasets_whose_names_are_not_utf8(tmp_path,
     ]:
         write_split(Path(os.fsdecode(folder)), split, images, labels)
     archive = os.path.join(os.fsencode(tmp_path), b"mine\xff.npz")
-    with open(archive, "wb") as file:
-        write_npz(
-            file,
-            x_train=sample.x_train[:20],
-            y_train=sample.y_train[:20],
-            x_test=sample.x_test[:8],
-            y_test=sample.y_test[:8],
-        )
+    write_sample_npz(archive, sample)
 
     for path, counts in [(folder, (30, 12)), (archive, (20, 8))]:
         result = run_cli("data", "--dataset", os.fsdecode(path))

@@ -65,6 +65,18 @@ def write_npz(path: Path, *, compressed: bool = False, **arrays) -> Path:
     return path
 
 
+def write_sample_npz(path, sample, train: int = 20, test: int = 8) -> None:
+    """The first digits of `sample` as an .npz at `path` (a str or bytes path: Linux names are bytes)."""
+    with open(path, "wb") as file:
+        write_npz(
+            file,
+            x_train=sample.x_train[:train],
+            y_train=sample.y_train[:train],
+            x_test=sample.x_test[:test],
+            y_test=sample.y_test[:test],
+        )
+
+
 def assert_frozen_uint8(array: np.ndarray, shape: tuple) -> None:
     assert array.dtype == np.uint8
     assert array.shape == shape

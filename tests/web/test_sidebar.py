@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.datasets import write_npz, write_split
+from tests.support.datasets import write_sample_npz, write_split
 from tests.support.pages import app_page, as_read, page
 
 
@@ -14,14 +14,7 @@ def datasets_named_in_bytes(data_dir, sample):
     """`caf\\xff.npz` and an IDX folder `scans\\xff` in the data folder, and a damaged `torn\\xff.npz`:
     Linux names are bytes, and 0xff is never UTF-8 (Python holds it as `\\udcff`)."""
     root = os.fsencode(data_dir)
-    with open(os.path.join(root, b"caf\xff.npz"), "wb") as file:
-        write_npz(
-            file,
-            x_train=sample.x_train[:20],
-            y_train=sample.y_train[:20],
-            x_test=sample.x_test[:8],
-            y_test=sample.y_test[:8],
-        )
+    write_sample_npz(os.path.join(root, b"caf\xff.npz"), sample)
     os.mkdir(os.path.join(root, b"scans\xff"))
     folder = Path(os.fsdecode(os.path.join(root, b"scans\xff")))
     for split, images, labels in [
