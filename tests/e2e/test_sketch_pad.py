@@ -4,7 +4,6 @@ session whose websocket messages are written by hand, as anyone can write them."
 import base64
 import io
 import json
-import time
 
 import pytest
 from PIL import Image, ImageDraw
@@ -28,13 +27,10 @@ def test_a_stroke_begun_at_the_top_edge_the_moment_the_pen_arrives_is_drawn(page
     box = canvas.bounding_box()
     x = box["x"] + across * box["width"]
     page.mouse.move(x, box["y"] - 60)
-    entered = time.monotonic()
     page.mouse.move(x, box["y"] + 4)
-    page.mouse.down()
-    pressed = time.monotonic()
+    page.mouse.down()  # at once: no hover over the canvas before the press
     page.mouse.move(x, box["y"] + 0.88 * box["height"], steps=12)
     page.mouse.up()
-    assert pressed - entered < 0.05, "the pen went down within 50 ms of entering the canvas"
     expect(page.locator("[data-testid='stMetric']").filter(has_text="Prediction")).to_be_visible()
 
 

@@ -266,7 +266,7 @@ def not_ray():
 @pytest.fixture
 def ray_that_never_connects(monkeypatch, not_ray):
     """A `ray` whose `init` blocks until the test releases it (the real one, past the probe,
-    once retried for minutes), pointed at the listener; the deadline cut to a second.
+    once retried for minutes), pointed at the listener; the deadline cut to three seconds.
     Yields (the module, the release, the calls to init)."""
     import types
 
@@ -278,7 +278,7 @@ def ray_that_never_connects(monkeypatch, not_ray):
     ray.init = lambda **options: calls.append(options) or release.wait()
     monkeypatch.setitem(sys.modules, "ray", ray)
     monkeypatch.setenv(settings.RAY_ADDRESS, not_ray)
-    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 3.0)
     monkeypatch.setattr(cluster, "_attempts", [])
     yield ray, release, calls
     release.set()
@@ -292,15 +292,15 @@ def test_a_connection_ray_never_completes_fails_at_its_deadline_and_is_not_start
     ray, release, calls = ray_that_never_connects
     began = time.monotonic()
     with pytest.raises(
-        cluster.ClusterError, match=f"cannot reach the Ray cluster at {not_ray}: .* within 1 s"
+        cluster.ClusterError, match=f"cannot reach the Ray cluster at {not_ray}: .* within 3 s"
     ):
         cluster.connect()
-    assert time.monotonic() - began < 2, "at the deadline, not when Ray gives up"
+    assert time.monotonic() - began < 10, "at the deadline, not when Ray gives up after minutes"
 
     began = time.monotonic()
     with pytest.raises(cluster.ClusterError, match="did not connect within"):
         cluster.capacity()
-    assert time.monotonic() - began < 0.5, "the attempt past its deadline is not waited on again"
+    assert time.monotonic() - began < 2, "the attempt past its deadline is not waited on again"
     assert len(calls) == 1 and calls[0]["address"] == not_ray, "nor started again beside it"
 
     release.set()
@@ -317,11 +317,11 @@ def test_a_job_whose_cluster_ray_cannot_connect_to_fails_at_the_deadline(
 
     began = time.monotonic()
     job = TrainingJob(small, TrainConfig("mlp", epochs=1)).start()
-    while job.snapshot().active and time.monotonic() - began < 10:
+    while job.snapshot().active and time.monotonic() - began < 60:
         time.sleep(0.05)
     snapshot = job.snapshot()
     assert snapshot.state == FAILED and f"cannot reach the Ray cluster at {not_ray}" in snapshot.error
-    assert time.monotonic() - began < 3
+    assert time.monotonic() - began < 15, "at the deadline, not when Ray gives up after minutes"
 
 
 def test_a_listener_that_greets_like_ray_but_is_not_fails_the_command_within_the_deadline(not_ray, tmp_path):
