@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.augment import Augmentation
+from mnist_app.learning.design_plan import OUTPUT_NAME, plan
+from mnist_app.learning.designs import DesignError, Layer
 from mnist_app.learning.limits import check_architecture_name
 from mnist_app.learning.optimizers import OnePassAdam
 
@@ -144,3 +146,21 @@ def compile_model(model: keras.Model, arch: str, learning_rate: float = 1e-3) ->
         jit_compile=architecture.xla,
     )
     return model
+
+
+def build_designed(design: tuple[Layer, ...], dtype: str | None = None) -> keras.Sequential:
+    """The network a learner designed on Build, from the same calls its Keras code shows.
+
+    `dtype` as for `build_cnn`; the output's probabilities always come out in float32.
+    """
+    planned = plan(design)
+    if not planned.ok:
+        first = planned.problems[0]
+        where = f"layer {first.position}: " if first.position else ""
+        raise DesignError(f"{where}{first.message}")
+    built = []
+    for row in planned.rows:
+        layer_dtype = "float32" if row.name == OUTPUT_NAME else dtype
+        options = {**row.call.kwargs, **({"dtype": layer_dtype} if layer_dtype else {})}
+        built.append(getattr(layers, row.call.layer)(*row.call.args, **options))
+    return keras.Sequential([keras.Input(shape=INPUT_SHAPE), *built], name="built")
