@@ -153,6 +153,12 @@ def parse_json(text: str | bytes) -> tuple[Layer, ...]:
         items = json.loads(text)
     except (ValueError, RecursionError) as error:
         raise DesignError(f"the layer list is not JSON ({type(error).__name__})") from None
+    return from_dicts(items)
+
+
+def from_dicts(items: object) -> tuple[Layer, ...]:
+    """The layers of a parsed JSON design (a list of objects, as `Layer.as_dict` makes them):
+    a JSON file, or the layer list a saved model's description keeps."""
     if not isinstance(items, list):
         raise DesignError("the layer list must be a JSON list of layers, one object each")
     if len(items) > MAX_LAYERS:
