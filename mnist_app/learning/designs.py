@@ -141,7 +141,9 @@ def parse_text(text: str) -> tuple[Layer, ...]:
         kind = _kind(kind, position)
         names = _TEXT_FIELDS.get(kind, ())
         if len(values) > len(names) or len(values) < _REQUIRED.get(kind, 0):
-            raise DesignError(f"layer {position} ({part[:40]!r}): {_text_form(kind)}")
+            raise DesignError(
+                f"layer {position} ({KIND_TITLES[kind]}): {_text_form(kind)}, not {part[:40]!r}"
+            )
         layers.append(_layer(kind, dict(zip(names, values, strict=False)), position))
     return tuple(layers)
 
