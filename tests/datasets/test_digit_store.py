@@ -11,33 +11,59 @@ import time
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mnist_app.datasets.catalogue import load_dataset
 from mnist_app.datasets.digit_arrays import DatasetError
-from mnist_app.datasets.digit_store import DigitStore, split_of
+from mnist_app.datasets.digit_store import DigitStore, splits_by_label
 
 
 def digit(seed: int) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (28, 28), dtype=np.uint8)
 
 
-def test_digits_come_back_as_a_dataset_split_by_their_pixels(data_dir):
+def test_digits_come_back_as_a_dataset_split_by_label(data_dir):
     store = DigitStore()
     kept = store.add_many([digit(i) for i in range(40)], [i % 10 for i in range(40)])
-    assert [split for _, split in kept] == [split_of(digit(i)) for i in range(40)]
-    assert {"train", "test"} == {split for _, split in kept}, "forty digits fill both splits"
+    # Four of each label, drawn in turn: the second of each (digits 10 to 19) is its test digit.
+    assert [split for _, split in kept] == ["test" if 10 <= i < 20 else "train" for i in range(40)]
     data = load_dataset("my-digits")
-    train = [i for i in range(40) if split_of(digit(i)) == "train"]
+    train = [i for i in range(40) if not 10 <= i < 20]
     np.testing.assert_array_equal(data.x_train, np.stack([digit(i) for i in train]))
     np.testing.assert_array_equal(data.y_train, [i % 10 for i in train])
-    assert len(data.y_train) + len(data.y_test) == 40 and data.name == "my-digits"
+    assert sorted(data.y_test.tolist()) == list(range(10)), "a test digit of every label"
+    assert data.name == "my-digits"
 
 
-def test_the_split_rule_is_stable_and_sends_copies_together():
-    image = digit(7)
-    assert split_of(image) == split_of(image.copy())
-    shares = [split_of(digit(i)) == "test" for i in range(2000)]
-    assert 0.15 < np.mean(shares) < 0.25, "about one in five is kept for testing"
+def test_two_digits_of_each_label_keep_a_test_digit_of_each_label():
+    labels = [label for label in range(10) for _ in range(2)]
+    splits = splits_by_label(labels, [digit(i).tobytes() for i in range(20)])
+    assert sorted(label for label, split in zip(labels, splits, strict=True) if split == "test") == list(
+        range(10)
+    )
+
+
+@given(st.lists(st.integers(0, 9), max_size=300))
+def test_one_in_five_of_each_label_is_tested_and_copies_go_together(labels):
+    pixels = [bytes([n % 251, n // 251]) for n in range(len(labels))]
+    splits = splits_by_label(labels, pixels)
+    for label in range(10):
+        mine = [split for value, split in zip(labels, splits, strict=True) if value == label]
+        assert mine.count("test") == (len(mine) + 3) // 5, "the 2nd, 7th, 12th, ..."
+    doubled = splits_by_label(labels + labels, pixels + pixels)
+    assert doubled == splits + splits, "a copy of a drawing lands in its first copy's split"
+
+
+def test_relabelling_keeps_the_rule_for_the_collection_as_it_is_now(data_dir):
+    store = DigitStore()
+    _, (second, split) = store.add_many([digit(1), digit(2)], [4, 4])
+    assert split == "test"
+    store.relabel(second, 7)
+    digits = store.read()
+    assert digits.counts()["test"][4] == 0 and digits.counts()["train"][7] == 1
+    store.add(digit(3), 4)
+    assert store.read().counts()["test"][4] == 1
 
 
 def test_floats_in_0_1_are_kept_as_mnist_bytes(data_dir):
@@ -277,7 +303,7 @@ def test_a_file_from_before_owners_is_read_as_nobodys_and_migrated_whole_in_one_
         for n in (1, 2):
             connection.execute(
                 "INSERT INTO digits (label, split, pixels, drawn_at) VALUES (?, ?, ?, 'then')",
-                (n, split_of(digit(n)), digit(n).tobytes()),
+                (n, "train", digit(n).tobytes()),
             )
     assert DigitStore().read().labels.tolist() == [1, 2] and owner_column(path) == 0, "read, not changed"
     with pytest.raises(DatasetError, match="holds no digits yet"):

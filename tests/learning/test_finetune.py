@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.datasets.digit_store import split_of
+from mnist_app.datasets.digit_store import splits_by_label
 from mnist_app.errors import UserError
 from mnist_app.learning.finetune import LEARNING_RATE, MIN_REPLAY, before_and_after, mixed
 
@@ -20,7 +20,7 @@ def slanted_handwriting(sample, count=300, seed=1) -> Dataset:
     picked = rng.choice(len(sample.y_train), count, replace=False)
     images = np.stack([np.asarray(Image.fromarray(sample.x_train[i]).rotate(60)) for i in picked])
     labels = sample.y_train[picked]
-    test = np.array([split_of(image) == "test" for image in images])
+    test = np.array(splits_by_label(labels, [image.tobytes() for image in images])) == "test"
     return Dataset("my-digits", "slanted", images[~test], labels[~test], images[test], labels[test])
 
 
