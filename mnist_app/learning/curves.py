@@ -100,9 +100,91 @@ def from_history(saved: object) -> list[CurvePoint] | None:
     return points
 
 
+# How many of the latest stretches between training points one plotted point averages.
+RECENT_STRETCHES = 3
+
+
+def recent(curve: list[CurvePoint]) -> list[CurvePoint]:
+    """The training points as averages over the latest batches, carried across epochs.
+
+    Keras reports a training figure as the average of the epoch so far, which restarts at
+    every epoch: plotted as it is, the curve drops off a cliff at each whole epoch. Two
+    points of one epoch give the average of the batches between them (`a` over the first
+    fraction `f` of the epoch and `b` over `g` make `(b*g - a*f) / (g - f)` between), and
+    each plotted point averages the latest `RECENT_STRETCHES` such stretches, whichever
+    epoch they fell in. Thinned points (a saved history) still give exact averages.
+    """
+    out, stretches, last = [], [], (-1, 0.0, 0.0, 0.0)  # (epoch index, fraction, loss, accuracy)
+    for point in curve:
+        if point.split == "validation":
+            out.append(point)
+            continue
+        index = math.ceil(point.epoch) - 1
+        fraction = point.epoch - index
+        start = last if last[0] == index else (index, 0.0, 0.0, 0.0)
+        width = fraction - start[1]
+        if width <= 1e-9:
+            continue
+        loss = (point.loss * fraction - start[2] * start[1]) / width
+        accuracy = (point.accuracy * fraction - start[3] * start[1]) / width
+        stretches = [*stretches[-(RECENT_STRETCHES - 1) :], (width, loss, accuracy)]
+        total = sum(w for w, _, _ in stretches)
+        out.append(
+            CurvePoint(
+                point.epoch,
+                point.split,
+                sum(w * v for w, v, _ in stretches) / total,
+                min(1.0, max(0.0, sum(w * a for w, _, a in stretches) / total)),
+                point.seconds,
+            )
+        )
+        last = (index, fraction, point.loss, point.accuracy)
+    return out
+
+
+def gap(curve: list[CurvePoint]) -> float | None:
+    """The latest validation accuracy minus the training accuracy around it (`recent`), or None."""
+    validation = [p for p in curve if p.split == "validation" and not math.isnan(p.accuracy)]
+    if not validation:
+        return None
+    last = validation[-1]
+    train = [
+        p
+        for p in recent(curve)
+        if p.split == "train" and p.epoch <= last.epoch and not math.isnan(p.accuracy)
+    ]
+    return last.accuracy - train[-1].accuracy if train else None
+
+
+def gap_sentences(runs: dict[str, list[CurvePoint]]) -> list[str]:
+    """What a gap between a run's training and validation accuracy means, in a learner's words."""
+    sentences = []
+    for name, curve in runs.items():
+        difference = gap(curve)
+        if difference is None:
+            continue
+        if difference > 0.03:
+            sentences.append(
+                f"{name} scores {difference:.0%} higher on the test digits than while it trains: "
+                "in training, dropout switches part of the network off and (for a convolutional network) "
+                "the digits are turned and shifted at random, which makes training harder on purpose; "
+                "the test reads plain digits with the whole network."
+            )
+        elif difference < -0.05:
+            sentences.append(
+                f"{name} scores {-difference:.0%} higher on its training digits than on the test digits: "
+                "it is starting to learn its training images by heart (over-fitting). More images, "
+                "dropout or augmentation close that gap."
+            )
+    return sentences
+
+
 def frame(runs: dict[str, list[CurvePoint]]) -> pd.DataFrame:
-    """One long table of several runs' curves, for charts coloured by run and dashed by split."""
+    """One long table of several runs' curves, for charts coloured by run and dashed by split;
+    training figures as averages over the latest batches (`recent`), with no cliff at each epoch."""
     rows = [
-        (name, p.split, p.epoch, p.seconds, p.loss, p.accuracy) for name, curve in runs.items() for p in curve
+        (name, p.split, p.epoch, p.seconds, p.loss, p.accuracy)
+        for name, curve in runs.items()
+        for p in recent(curve)
     ]
     return pd.DataFrame(rows, columns=["model", "split", "epoch", "seconds", "loss", "accuracy"])

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.learning.curves import CurvePoint, frame
+from mnist_app.learning.curves import CurvePoint, frame, gap_sentences
 from mnist_app.learning.evaluation import Evaluation
 from mnist_app.web import charts
 from mnist_app.web.plain_text import literal
@@ -34,14 +34,15 @@ def curves(runs: dict[str, list[CurvePoint]], key: str, models: list[str] | None
         "Seconds count from each run's own start.",
     )
     table = frame(runs)
+    st.markdown(
+        "Solid lines: how the network does on the digits it trains on, averaged over its latest "
+        "batches. Dashed lines: the test digits it never trains on, measured at the end of each epoch."
+    )
+    for sentence in gap_sentences({literal(name): curve for name, curve in runs.items()}):
+        st.markdown(sentence)
     left, right = st.columns(2)
     left.altair_chart(charts.curve(table, axis or "epochs", "loss", models), width="stretch")
     right.altair_chart(charts.curve(table, axis or "epochs", "accuracy", models), width="stretch")
-    st.caption(
-        "Solid: training figures, averaged over the epoch so far while the network still learns "
-        "(a CNN's with its dropout and random shifts on, so they sit below its validation "
-        "figures). Dashed: validation, measured on the test split at each epoch's end."
-    )
 
 
 def selected_cell(selection, size: int) -> tuple[int, int] | None:

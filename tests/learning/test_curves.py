@@ -1,11 +1,21 @@
 """Curve points, and the history a saved model keeps of them."""
 
+import itertools
 import json
 import math
+import statistics
 
 import pytest
 
-from mnist_app.learning.curves import MAX_HISTORY_POINTS, CurvePoint, frame, from_history, history
+from mnist_app.learning.curves import (
+    MAX_HISTORY_POINTS,
+    CurvePoint,
+    frame,
+    from_history,
+    gap_sentences,
+    history,
+    recent,
+)
 
 
 def curve(epochs: int, per_epoch: int = 10) -> list[CurvePoint]:
@@ -72,3 +82,52 @@ def test_the_frame_holds_every_run_by_name():
     table = frame({"a": curve(1), "b": curve(2)})
     assert list(table.columns) == ["model", "split", "epoch", "seconds", "loss", "accuracy"]
     assert table.groupby("model").size().to_dict() == {"a": 11, "b": 22}
+
+
+def keras_running_averages(batch_losses: list[list[float]], reports_per_epoch: int) -> list[CurvePoint]:
+    """Training points as Keras reports them: each the average of its epoch so far."""
+    points = []
+    for epoch, losses in enumerate(batch_losses):
+        per_report = len(losses) // reports_per_epoch
+        for report in range(1, reports_per_epoch + 1):
+            seen = losses[: report * per_report]
+            average = sum(seen) / len(seen)
+            points.append(CurvePoint(epoch + report / reports_per_epoch, "train", average, 1 - average / 2))
+        points.append(CurvePoint(epoch + 1, "validation", losses[-1], 1 - losses[-1] / 2))
+    return points
+
+
+def test_training_curves_have_no_cliff_at_a_whole_epoch():
+    """The issue's curves dropped at every whole epoch: the epoch's average restarted."""
+    batches, epochs = 100, 4
+    loss = [[1.8 * 0.7 ** ((e * batches + b) / batches) for b in range(batches)] for e in range(epochs)]
+    raw = keras_running_averages(loss, reports_per_epoch=10)
+    shown = [p for p in recent(raw) if p.split == "train"]
+    raw_train = [p for p in raw if p.split == "train"]
+    raw_steps = [b.loss - a.loss for a, b in itertools.pairwise(raw_train)]
+    steps = [b.loss - a.loss for a, b in itertools.pairwise(shown)]
+    assert min(raw_steps) < 3 * statistics.median(raw_steps), "Keras' own figures do drop at each epoch"
+    assert all(step < 0 for step in steps), "the loss the batches saw only fell"
+    assert max(abs(step) for step in steps) < 2 * statistics.median(abs(step) for step in steps)
+    thinned = [p for i, p in enumerate(raw) if i % 3 == 0 or p.split == "validation"]
+    assert all(
+        b.loss < a.loss for a, b in itertools.pairwise(p for p in recent(thinned) if p.split == "train")
+    )
+
+
+def test_a_gap_between_training_and_test_is_explained_in_words():
+    dropout = [
+        CurvePoint(0.5, "train", 0.6, 0.86),
+        CurvePoint(1, "train", 0.5, 0.88),
+        CurvePoint(1, "validation", 0.1, 0.97),
+    ]
+    (sentence,) = gap_sentences({"CNN": dropout})
+    assert (
+        sentence.startswith("CNN scores 9% higher on the test digits than while it trains")
+        and "dropout" in sentence
+    )
+    memorised = [CurvePoint(1, "train", 0.01, 1.0), CurvePoint(1, "validation", 0.9, 0.8)]
+    (sentence,) = gap_sentences({"MLP": memorised})
+    assert "by heart (over-fitting)" in sentence
+    close = [CurvePoint(1, "train", 0.1, 0.97), CurvePoint(1, "validation", 0.1, 0.975)]
+    assert gap_sentences({"MLP": close}) == []

@@ -37,10 +37,10 @@ def show_jobs(jobs: list[TrainingJob]) -> None:
 def show_curves(jobs: list[TrainingJob], snapshots: list) -> None:
     runs = {run_name(job): snapshot.curve for job, snapshot in zip(jobs, snapshots, strict=True)}
     if any(runs.values()):
-        if len(jobs) > 1:
-            st.caption(
-                "The networks take turns on the trainer; each curve's seconds count from its own "
-                "start, so the race against the clock is fair."
+        if len(jobs) > 1 and sum(snapshot.active for snapshot in snapshots) > 1:
+            st.markdown(
+                "The networks take turns on the trainer: the one waiting starts when the one "
+                "training ends. Each curve's seconds count from its own start."
             )
         panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
 
@@ -172,10 +172,12 @@ in_use = choose_model(saved_list)
 jobs = st.session_state.get(JOBS_KEY, [])
 running = any(job.snapshot().active for job in jobs)
 
-st.caption(
-    "The lab trains its dense network for 10 epochs with batch size 32 and Adam's "
-    "default learning rate; a convolutional network reads digits better. Choose both to "
-    "train them on the same data and watch their curves race."
+st.markdown(
+    "The lab trains its dense network for 10 epochs with batch size 32 and Adam's default "
+    "learning rate; a convolutional network reads digits better. Choose both to train them on "
+    "the same data: they take turns on this server's trainer, one after the other, and their "
+    "curves count epochs and seconds from each one's own start, so they compare fairly. To "
+    "design a network of your own, open **Build**."
 )
 columns = st.columns([2, 1, 1, 1])
 archs = columns[0].multiselect(

@@ -195,6 +195,7 @@ def test_train_page_trains_both_architectures_on_one_pair_of_charts(models_dir):
     at.button(key="start_training").click().run()
     assert not at.exception
     assert len(progress_texts(at)) == 2, "a progress line per network"
+    assert any("they take turns on this server's trainer" in m.value for m in at.markdown), "no race promised"
     wait_until(at, lambda at: any("Saved as" in s.value for s in at.success))
     assert not at.exception
     table = at.dataframe[0].value
