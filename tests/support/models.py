@@ -65,3 +65,44 @@ def refuse_folder_changes(monkeypatch) -> None:
 
     for name in ("link", "unlink", "replace", "rename"):
         monkeypatch.setattr(os, name, refuse)
+
+
+# A design holding every layer kind Build offers: a strided "same" convolution, normalisation
+# of the raw image and of feature maps, both poolings, dropout, global average pooling, Dense
+# and Flatten.
+EVERY_KIND = (
+    "batchnorm,conv:8:3:relu:2:same,batchnorm,avgpool:2,conv:8:3:elu,pool:2,dropout:0.2,"
+    "gap,dense:16:gelu,dropout:0.1,flatten,dense:12:tanh"
+)
+
+
+def save_designed(path, sample, text=EVERY_KIND, images=512, **description):
+    """A designed network trained one short epoch on the sample's first `images`, saved with a
+    description as the app writes one for a network built on Build; `description` adds to it."""
+    from mnist_app.datasets.dataset import to_model_input
+    from mnist_app.learning.architectures import build_designed
+    from mnist_app.learning.designs import parse_text
+    from mnist_app.learning.model_files import save_model
+
+    layers = parse_text(text)
+    model = build_designed(layers)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(to_model_input(sample.x_train[:images]), sample.y_train[:images], epochs=1, verbose=0)
+    metadata = {
+        "arch": "built",
+        "layers": [layer.as_dict() for layer in layers],
+        "dataset": sample.name,
+        "classes": list(sample.class_names),
+        "epochs": 1,
+        "epochs_completed": 1,
+        "batch_size": 32,
+        "learning_rate": 0.001,
+        "optimizer": "adam",
+        "augment": False,
+        "train_size": images,
+        "label_noise": 0.0,
+        "noisy_labels": 0,
+        "seed": 0,
+        **description,
+    }
+    return save_model(model, path, metadata)

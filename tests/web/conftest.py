@@ -40,6 +40,14 @@ def inside_models(tmp_path_factory, trained_mlp):
     return folder
 
 
+@pytest.fixture(scope="module")
+def every_kind_model(tmp_path_factory, sample):
+    """A network built on Build of every layer kind, briefly trained and saved as the app saves one."""
+    from tests.support.models import save_designed
+
+    return save_designed(tmp_path_factory.mktemp("built") / "every-kind.keras", sample)
+
+
 @pytest.fixture
 def model_named_in_bytes(default_model, models_dir):
     """A copy of the default model named `x\\xff.keras`, byte 0xff and all (Python: `x\\udcff`).

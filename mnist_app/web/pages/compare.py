@@ -14,6 +14,7 @@ from mnist_app.learning.comparison import (
     summary,
 )
 from mnist_app.learning.curves import HISTORY_KEY, from_history
+from mnist_app.learning.recipes import differences, recipe
 from mnist_app.web import charts, panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -109,6 +110,20 @@ def show_table(comparison: Comparison) -> None:
             "training time (s)": st.column_config.NumberColumn(format="%.1f"),
         },
     )
+
+
+def show_differences(compared, data) -> None:
+    """Each model against the first chosen: its layers and training choices, in words."""
+    sizes = {data.name: len(data.y_train)}
+    made = [recipe(saved.metadata, resources.model(saved), sizes) for saved in compared]
+    first = f"**{literal(compared[0].name)}**"
+    lines = []
+    for saved, theirs in zip(compared[1:], made[1:], strict=True):
+        phrases = differences(made[0], theirs)
+        said = literal("; ".join(phrases)) if phrases else f"the same layers and training choices as {first}"
+        lines.append(f"- **{literal(saved.name)}**: {said}.")
+    st.markdown(f"What each model does otherwise than the first, {first}, as their descriptions say:")
+    st.markdown("\n".join(lines))
 
 
 def show_summary(comparison: Comparison) -> None:
@@ -247,6 +262,7 @@ def main() -> None:
     show_table(comparison)
     models = {saved.name: resources.model(saved) for saved, _ in entries}
     sections = [
+        ("What differs", lambda: show_differences([saved for saved, _ in entries], data)),
         ("In plain words", lambda: show_summary(comparison)),
         ("Training curves", lambda: show_curves([saved for saved, _ in entries])),
         ("Accuracy per class", lambda: show_per_class(comparison, data)),

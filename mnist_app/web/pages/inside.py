@@ -17,6 +17,7 @@ from mnist_app.datasets.pictures import (
     to_grey,
 )
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
+from mnist_app.learning.model_layers import layer_titles, named_by_keras
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
 from mnist_app.web.html_bars import probability_bars_html
@@ -103,55 +104,71 @@ def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_n
 
 
 def layer_picture(view) -> np.ndarray:
-    """One layer's activations as a picture: feature maps as a grid, units as a square tile."""
+    """One layer's activations as a picture: feature maps as a grid, a table (a layer on the
+    image's rows before any Flatten) as it is, units as a square tile."""
     if len(view.shape) == 3:
         grid = montage(view.values)
         return enlarge(grid, max(1, round(PICTURE_PX / grid.shape[1])))
-    tile = to_grey(square_tile(view.values))
+    tile = to_grey(view.values if len(view.shape) == 2 else square_tile(view.values))
     return enlarge(tile, max(1, round(PICTURE_PX / tile.shape[1])))
 
 
-def show_layers(views, class_names: list[str]) -> None:
+def what_it_gives(view) -> str:
+    """The layer's numbers for this digit in a sentence: the largest, and how many are above zero."""
+    values = view.values.ravel()
+    above = float((values > 0).mean())
+    return (
+        f"For this digit: the largest of its {values.size:,} numbers is {float(values.max()):.3g}; "
+        f"{above:.0%} are above zero."
+    )
+
+
+def heading(name: str, titles: dict, own_names: set) -> str:
+    """A layer's title in bold, and the name it was given in the model unless Keras made it up."""
+    named = f" (named {literal(name)} in the model)" if name in own_names else ""
+    return f"**{literal(titles.get(name, name))}**{named}"
+
+
+def show_layers(views, titles: dict, own_names: set, class_names: list[str]) -> None:
     st.header("Every layer")
-    st.caption(
-        "What each layer makes of the digit, from input to output; brighter is more active. "
+    st.markdown(
+        "What each layer makes of the digit, from input to output; brighter is a larger number. "
         "Feature maps are stretched one by one; units are laid out in a square, row by row."
     )
     *hidden, output = views
     for view in hidden:
         about, picture = st.columns([1, 3])
         about.markdown(
-            f"**{literal(view.name)}**  \n{literal(view.kind)}, output {' × '.join(map(str, view.shape))}"
+            f"{heading(view.name, titles, own_names)}  \noutput {' × '.join(map(str, view.shape))}"
         )
-        about.caption(f"Strongest activation {float(view.values.max()):.3g}")
+        about.caption(what_it_gives(view))
         picture.image(layer_picture(view))
     about, picture = st.columns([1, 3])
-    about.markdown(
-        f"**{literal(output.name)}**  \n{literal(output.kind)}, the output: one probability per class"
-    )
+    about.markdown(f"{heading(output.name, titles, own_names)}  \nthe output: one probability per class")
     names = (
         class_names if len(class_names) == len(output.values) else [str(i) for i in range(len(output.values))]
     )
     picture.html(probability_bars_html(output.values, names))
 
 
-def show_units(inspector, views) -> None:
+def show_units(inspector, views, titles: dict) -> None:
     """The first layer's weights as images, beside what this digit made of each unit."""
     weights = inspector.unit_weights()
     if weights is None:
         return
     first = next(view for view in views if view.name == weights.layer)
+    title = titles.get(weights.layer, weights.layer)
     st.header("What a unit looks for")
     if weights.kind == "dense":
         strength = first.values
         st.caption(
-            f"Each unit of **{literal(weights.layer)}** weighs the 784 pixels: red pixels raise its activation, "
+            f"Each unit of **{literal(title)}** weighs the 784 pixels: red pixels raise its activation, "
             "blue ones lower it. The units this digit excites most:"
         )
     else:
         strength = first.values.reshape(-1, first.shape[-1]).mean(axis=0)
         st.caption(
-            f"Each filter of **{literal(weights.layer)}** slides over the digit: where the pixels look like its "
+            f"Each filter of **{literal(title)}** slides over the digit: where the pixels look like its "
             "red weights (and unlike its blue ones) its feature map lights up. The filters this digit "
             "excites most, each above its feature map:"
         )
@@ -215,5 +232,7 @@ if views is None:
 with answer_column:
     st.caption(f"**{literal(saved.name)}** reads {about}.")
     show_answer(inspector, image, views[-1].values, class_names)
-show_layers(views, class_names)
-show_units(inspector, views)
+titles = layer_titles(inspector.model)
+own_names = {layer.name for layer in inspector.model.layers if not named_by_keras(layer)}
+show_layers(views, titles, own_names, class_names)
+show_units(inspector, views, titles)

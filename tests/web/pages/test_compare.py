@@ -27,7 +27,7 @@ def test_compare_page_lines_up_the_newest_mlp_and_cnn(compared_models):
         "the shipped model predates it"
     )
     assert [s.value for s in at.subheader] == [
-        "In plain words", "Training curves", "Accuracy per class", "Where they disagree"
+        "What differs", "In plain words", "Training curves", "Accuracy per class", "Where they disagree"
     ]  # fmt: skip
     labels = [tab.label for tab in at.tabs]
     assert labels[0].startswith("mlp right, cnn wrong (") and labels[1].startswith("cnn right, mlp wrong (")
@@ -82,3 +82,19 @@ def test_compare_page_starts_from_models_that_read_the_dataset_and_survives_odd_
     assert not at.exception and not at.error
     assert at.multiselect(key="compare_models").value == ["mlp", "cnn"]
     assert "absurd" not in at.multiselect(key="compare_models").options
+
+
+def test_compare_page_says_what_differs_from_the_first_model(models_dir, sample):
+    """A second network with one more layer, trained on more images: one sentence says both."""
+    from tests.support.models import save_designed
+    from tests.support.pages import as_read
+
+    save_designed(models_dir / "plain.keras", sample, "flatten,dense:32:relu", images=500)
+    save_designed(models_dir / "dropout.keras", sample, "flatten,dense:32:relu,dropout:0.3", images=1000)
+    at = page("compare")
+    at.session_state["compare_models"] = ["plain", "dropout"]
+    at.run()
+    assert not at.exception and not at.error
+    assert at.subheader[0].value == "What differs"
+    shown = as_read(" ".join(m.value for m in at.markdown))
+    assert "**dropout**: adds Dropout(0.3) after Dense 1; trained on 1,000 images instead of 500." in shown

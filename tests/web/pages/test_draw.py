@@ -153,3 +153,14 @@ def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_mod
     assert "labelled 1" in at.success[0].value
     kept = DigitStore().read()
     assert kept.labels.tolist() == [1] and kept.images[0].max() == 255
+
+
+def test_draw_page_reads_with_a_network_of_every_layer_kind(every_kind_model, models_dir, monkeypatch):
+    shutil.copy(every_kind_model, models_dir / "every-kind.keras")
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("draw").run()
+    assert not at.exception and not at.error
+    prediction = next(m for m in at.metric if m.label == "Prediction")
+    assert prediction.value in [str(digit) for digit in range(10)]
+    (bars,) = at.get("html")
+    assert "Probability of each class" in bars.proto.body

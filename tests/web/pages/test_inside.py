@@ -1,11 +1,12 @@
 """The Inside page with Streamlit's AppTest: every layer and why, for a drawing or a test image."""
 
+import re
 import shutil
 
 import pytest
 
 from tests.support.digit_strokes import SEVEN
-from tests.support.pages import canvas_drawing, fake_canvas, page
+from tests.support.pages import as_read, canvas_drawing, fake_canvas, page
 
 
 @pytest.mark.parametrize(
@@ -59,3 +60,49 @@ def test_inside_page_asks_for_a_digit_on_an_empty_canvas(default_model, monkeypa
     at = page("inside").run()
     assert not at.exception
     assert "Draw a digit" in at.info[0].value
+
+
+def shown_text(at) -> str:
+    return as_read(" ".join(m.value for m in at.markdown))
+
+
+def test_inside_page_names_the_layers_in_words_and_says_what_its_figures_measure(default_model, monkeypatch):
+    """The CNN's layers by what they are, not by Keras' session names (`conv2d_4`, `dense_1`)."""
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("inside").run()
+    assert not at.exception
+    shown = shown_text(at)
+    for title in ("Conv2D 1: 32 filters of 3x3, relu", "MaxPooling2D 2: the max of each 2x2 window",
+                  "Dense 1: 128 units, relu", "Output: 10 classes, softmax"):  # fmt: skip
+        assert title in shown
+    assert not re.search(r"\b(conv2d|max_pooling2d|dense|dropout|flatten)(_\d+)?\b", shown)
+    captions = [as_read(c.value) for c in at.caption]
+    assert not any("Strongest activation" in caption for caption in captions)
+    assert sum(caption.startswith("For this digit: the largest of its") for caption in captions) == 7
+
+
+def test_inside_page_looks_inside_a_network_of_every_layer_kind(every_kind_model, models_dir, monkeypatch):
+    """Batch normalisation, both poolings, global average pooling and a strided "same"
+    convolution: each layer shown by its title, and every attribution method through them."""
+    from mnist_app.learning.design_plan import plan
+    from mnist_app.learning.designs import parse_text
+    from mnist_app.learning.inspection import METHOD_TITLES
+    from tests.support.models import EVERY_KIND
+
+    shutil.copy(every_kind_model, models_dir / "every-kind.keras")
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("inside").run()
+    assert not at.exception and not at.error
+    shown = shown_text(at)
+    kept = [row.title for row in plan(parse_text(EVERY_KIND)).rows
+            if row.call.layer not in ("Reshape", "Flatten", "Dropout")]  # fmt: skip
+    assert len(kept) == 10 and all(title in shown for title in kept), (kept, shown)
+    assert "Each filter of **Conv2D 1: 8 filters of 3x3, relu, stride 2, same padding**" in as_read(
+        " ".join(c.value for c in at.caption)
+    )
+    assert at.selectbox(key="inside_method").options == list(METHOD_TITLES.values())
+    for method in METHOD_TITLES:
+        at.selectbox(key="inside_method").select(method).run()
+        assert not at.exception and not at.error
+        captions = [img.caption for element in at.get("image") for img in element.proto.imgs]
+        assert any(caption.startswith(f"{METHOD_TITLES[method]} for") for caption in captions)
