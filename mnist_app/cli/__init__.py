@@ -2,7 +2,7 @@
 bad input. Never imports Streamlit or the web pages.
 
 `parser` reads the arguments; one module per group of commands does the work (`data`,
-`training`, `evaluating`, `reading`, `lab`, `digits`); `output` is all it prints.
+`training`, `evaluating`, `reading`, `exporting`, `lab`, `digits`); `output` is all it prints.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     warnings.simplefilter("ignore")
     for library in ("tensorflow", "absl"):
         logging.getLogger(library).setLevel(logging.ERROR)
+    # tf2onnx logs what it cannot convert as errors; `export`'s own one line says so in words.
+    logging.getLogger("tf2onnx").setLevel(logging.CRITICAL)
     with native_stderr_silenced():
         try:
             return args.command(args)

@@ -1,4 +1,5 @@
-"""The Train page's shelf of saved models: the table, and use, download, rename and delete."""
+"""The Train page's shelf of saved models: the table, and use, rename, delete and download
+(`downloads`: .keras, .tflite, .onnx)."""
 
 from __future__ import annotations
 
@@ -6,9 +7,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app import settings
-from mnist_app.files import read_regular
-from mnist_app.learning.model_files import MAX_MODEL_BYTES, SUFFIX, ModelError
+from mnist_app.datasets.dataset import Dataset
 from mnist_app.learning.model_store import ModelStore
+from mnist_app.web import downloads
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import MODEL_KEY, use_model
@@ -17,7 +18,9 @@ from mnist_app.web.visitors import visitor_token
 MAX_NAME_CHARS = 64
 
 
-def show(store: ModelStore, saved: list) -> None:
+def show(store: ModelStore, saved: list, choice: tuple[str, str | None], data: Dataset | None) -> None:
+    """The table, and what may be done with the model chosen under it (`data`: the dataset in use,
+    whose test split a converted download is checked on)."""
     if not saved:
         st.info("No saved models yet.")
         return
@@ -49,7 +52,7 @@ def show(store: ModelStore, saved: list) -> None:
     chosen = saved[names.index(chosen_name)]
     owner = visitor_token()
     refused = chosen.change_refused(owner, settings.shared())
-    use, download, rename, delete = st.columns(4)
+    use, rename, delete, _ = st.columns(4)
     use.button(
         "Use this model",
         key="use_model",
@@ -57,21 +60,13 @@ def show(store: ModelStore, saved: list) -> None:
         on_click=use_model,
         args=(chosen.name,),
     )
-    download.download_button(
-        "Download",
-        data=lambda: read_regular(chosen.path, MAX_MODEL_BYTES, ModelError),
-        file_name=f"{chosen.name}{SUFFIX}",  # the name as text: the file's may not be UTF-8
-        mime="application/zip",
-        key="download_model",
-        on_click="ignore",
-        disabled=bool(chosen.error),
-    )
     if refused:
         rename.button("Rename", disabled=True, help=refused, key="rename_off")
         delete.button("Delete", disabled=True, help=refused, key="delete_off")
         st.caption(f"Rename and delete are off for **{literal(chosen.name)}**: {refused}.")
     else:
         show_rename_and_delete(store, chosen, rename, delete, owner)
+    downloads.offer(chosen, choice, data)
 
 
 def show_rename_and_delete(store: ModelStore, chosen, rename, delete, owner: str) -> None:

@@ -10,13 +10,15 @@ from pathlib import Path
 from tests.support import REPO
 
 
-def run_cli(*args, models_dir=None, timeout=300):
+def run_cli(*args, models_dir=None, timeout=300, cwd=REPO):
     env = {**os.environ, "MNIST_APP_OFFLINE": "1"}
+    if cwd != REPO:  # `python -m mnist_app` finds the app in the folder it runs in, or here
+        env["PYTHONPATH"] = str(REPO)
     if models_dir is not None:
         env["MNIST_APP_MODELS_DIR"] = str(models_dir)
     return subprocess.run(
         [sys.executable, "-m", "mnist_app", *map(str, args)],
-        cwd=REPO,
+        cwd=cwd,
         env=env,
         capture_output=True,
         text=True,
