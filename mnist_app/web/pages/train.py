@@ -235,7 +235,7 @@ if jobs:
     show_jobs(jobs)
 
 st.header("Saved models")
-models_panel.show(store, saved_list)
+models_panel.show(store, saved_list, choice, data)
 
 if in_use is not None and data is not None:
     st.header("How the model in use reads the test split")
