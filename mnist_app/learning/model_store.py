@@ -69,6 +69,18 @@ class SavedModel:
         trained_on = self.metadata.get("classes")
         return not trained_on or list(trained_on) == list(class_names)
 
+    def origin(self, owner: str, shared: bool) -> str:
+        """Where the model came from, in a learner's words."""
+        if self.name == DEFAULT_MODEL_NAME:
+            return "shipped with the app"
+        if self.metadata.get("saved_by") == "app":
+            if shared and self.metadata.get("owner") != owner:
+                return "trained by another visitor"
+            return "trained by you"
+        if self.metadata.get("command"):
+            return "the command line"
+        return "copied into the models folder"
+
     def change_refused(self, owner: str, shared: bool) -> str:
         """Why a web visitor may not rename or delete this model; "" when they may."""
         if self.name == DEFAULT_MODEL_NAME:

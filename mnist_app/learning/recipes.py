@@ -294,3 +294,14 @@ def _layer_changes(a: tuple[Layer, ...], b: tuple[Layer, ...]) -> list[str]:
             phrases.append(_changed(names[i], a[i], b[j]))
     say_added(len(a))
     return phrases
+
+
+def network_title(metadata: Mapping) -> str:
+    """The network a description says it is, in a learner's words: a preset's title, or
+    "your own: <its layers>"; "" when it does not say (a file from elsewhere)."""
+    try:
+        layers = recipe(metadata).layers
+    except DesignError:
+        return ""
+    preset = next((title for title, preset in PRESETS.items() if preset == layers), None)
+    return preset or f"your own: {_calls(layers)}"

@@ -42,17 +42,39 @@ def curve(frame: pd.DataFrame, axis: str, measure: str, models: list[str]) -> al
     )
 
 
+def accuracy_floor(values) -> float:
+    """Where an accuracy axis starts: a little below the lowest bar, so that ten classes at 95
+    to 99% look different instead of ten equal bars from zero."""
+    lowest = float(min(values, default=0.0))
+    return max(0.0, min(0.9, (int(lowest * 20) - 1) / 20))
+
+
 def grouped_bars(
-    frame: pd.DataFrame, category: str, value: str, group: str, title: str, groups: list[str]
+    frame: pd.DataFrame,
+    category: str,
+    value: str,
+    group: str,
+    title: str,
+    groups: list[str],
+    floor: float = 0.0,
+    percent: bool = False,
 ) -> alt.Chart:
-    """Bars of `value` per `category`, one beside the other for each of `groups` (models), in order."""
+    """Bars of `value` per `category`, one beside the other for each of `groups` (models), in order.
+
+    `floor`: where the value axis starts (the bars are clipped there, and the axis says so).
+    """
     return (
         alt.Chart(frame, height=HEIGHT)
-        .mark_bar()
+        .mark_bar(clip=True)
         .encode(
             x=alt.X(f"{category}:N", title=category, sort=None),
             xOffset=alt.XOffset(f"{group}:N", sort=list(groups)),
-            y=alt.Y(f"{value}:Q", title=title),
+            y=alt.Y(
+                f"{value}:Q",
+                title=title,
+                scale=alt.Scale(domain=[floor, 1.0] if floor else alt.Undefined, zero=not floor),
+                axis=alt.Axis(format=".0%") if percent else alt.Undefined,
+            ),
             color=alt.Color(f"{group}:N", scale=_model_colours(groups), legend=_legend(group)),
             tooltip=[category, group, alt.Tooltip(f"{value}:Q", format=".4f")],
         )

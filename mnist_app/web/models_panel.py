@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 import streamlit as st
 
 from mnist_app import settings
 from mnist_app.datasets.dataset import Dataset
 from mnist_app.learning.model_store import ModelStore
+from mnist_app.learning.recipes import network_title
 from mnist_app.web import downloads
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -24,34 +27,20 @@ def show(store: ModelStore, saved: list, choice: tuple[str, str | None], data: D
     if not saved:
         st.info("No saved models yet.")
         return
-    rows = [
-        {
-            "name": m.name,
-            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else ""),
-            "architecture": m.metadata.get("arch"),
-            "dataset": m.metadata.get("dataset"),
-            "test accuracy": m.metadata.get("test_accuracy"),
-            "epochs": f"{m.metadata['epochs_completed']} of {m.metadata['epochs']}"
-            if {"epochs", "epochs_completed"} <= m.metadata.keys()
-            else None,
-            "batch size": m.metadata.get("batch_size"),
-            "learning rate": m.metadata.get("learning_rate"),
-            "training time (s)": m.metadata.get("training_seconds"),
-            "created": m.metadata.get("created"),
-        }
-        for m in saved
-    ]
+    owner, shared = visitor_token(), settings.shared()
     st.dataframe(
-        pd.DataFrame(rows),
+        table(saved, owner, shared),
         hide_index=True,
         width="stretch",
-        column_config={"name": st.column_config.TextColumn(width="medium")},
+        column_config={
+            "test accuracy": st.column_config.NumberColumn(format="percent"),
+            "name": st.column_config.TextColumn(width="medium"),
+        },
     )
     names = [m.name for m in saved]
     chosen_name = st.selectbox("Manage", names, key="manage_model")
     chosen = saved[names.index(chosen_name)]
-    owner = visitor_token()
-    refused = chosen.change_refused(owner, settings.shared())
+    refused = chosen.change_refused(owner, shared)
     use, rename, delete, _ = st.columns(4)
     use.button(
         "Use this model",
@@ -67,6 +56,39 @@ def show(store: ModelStore, saved: list, choice: tuple[str, str | None], data: D
     else:
         show_rename_and_delete(store, chosen, rename, delete, owner)
     downloads.offer(chosen, choice, data)
+
+
+def table(saved: list, owner: str, shared: bool) -> pd.DataFrame:
+    """A row per model, saying where it came from and what it is; a column only when some row
+    has something in it, and the date short enough to fit."""
+    rows = [
+        {
+            "name": m.name,
+            "from": m.origin(owner, shared),
+            "network": network_title(m.metadata) or None,
+            "dataset": m.metadata.get("dataset"),
+            "test accuracy": m.metadata.get("test_accuracy"),
+            "epochs": f"{m.metadata['epochs_completed']} of {m.metadata['epochs']}"
+            if {"epochs", "epochs_completed"} <= m.metadata.keys()
+            else None,
+            "training images": m.metadata.get("train_size"),
+            "wrong labels": m.metadata.get("noisy_labels") or None,
+            "training time (s)": m.metadata.get("training_seconds"),
+            "created": short_date(m.metadata.get("created")),
+            "problem": m.error or ("stopped early" if m.metadata.get("stopped_early") else None),
+        }
+        for m in saved
+    ]
+    frame = pd.DataFrame(rows)
+    return frame.loc[:, frame.notna().any() & (frame != "").any()]
+
+
+def short_date(created: object) -> str | None:
+    """ "2 Dec 2026, 06:05" from a description's ISO time; None when it has none it can read."""
+    try:
+        return datetime.fromisoformat(str(created)).strftime("%-d %b %Y, %H:%M") if created else None
+    except ValueError:
+        return None
 
 
 def show_rename_and_delete(store: ModelStore, chosen, rename, delete, owner: str) -> None:

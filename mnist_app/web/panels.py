@@ -101,5 +101,14 @@ def per_class_accuracy(evaluations: dict[str, Evaluation], names: list[str]) -> 
         for label, accuracy in enumerate(evaluation.per_class_accuracy)
     ]
     table = pd.DataFrame(rows, columns=["model", "class", "accuracy"])
-    chart = charts.grouped_bars(table, "class", "accuracy", "model", "accuracy", list(evaluations))
+    floor = charts.accuracy_floor(table["accuracy"])
+    if floor:
+        st.markdown(
+            f"The share of each class's test digits read right; the axis starts at {floor:.0%}, "
+            "not at zero, so that the differences between classes show."
+        )
+    title = "test digits of the class read right"
+    chart = charts.grouped_bars(
+        table, "class", "accuracy", "model", title, list(evaluations), floor=floor, percent=True
+    )
     st.altair_chart(chart, width="stretch")

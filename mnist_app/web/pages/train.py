@@ -148,7 +148,7 @@ def show_evaluation(saved, choice: tuple[str, str | None], data) -> None:
         panels.confusion_matrix(evaluation, data, key="train_confusion")
     with right:
         st.subheader("Accuracy per class")
-        st.bar_chart(pd.DataFrame({"accuracy": evaluation.per_class_accuracy}, index=names), height=320)
+        panels.per_class_accuracy({saved.name: evaluation}, names)
     st.subheader("The most confidently wrong")
     wrong = evaluation.most_confidently_wrong(data.y_test)
     if len(wrong) == 0:
