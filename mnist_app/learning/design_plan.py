@@ -210,6 +210,8 @@ def _needs_grid(layer: Layer, rows: list[Row]) -> str:
 
 
 def _shape_words(shape: tuple[int, ...]) -> str:
+    if shape == (IMAGE_SIZE, IMAGE_SIZE):
+        return f"{IMAGE_SIZE}x{IMAGE_SIZE} image"
     return "x".join(str(n) for n in shape) + (" grid" if len(shape) == 3 else " table")
 
 
@@ -223,7 +225,8 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         if len(shape) > 1:
             note = (
                 f"Dense on a {_shape_words(shape)} without Flatten: Keras applies it to each of the "
-                f"{math.prod(shape[:-1]):,} positions separately, mixing only their last {inputs:,} numbers"
+                f"{math.prod(shape[:-1]):,} {'rows' if len(shape) == 2 else 'positions'} separately, "
+                f"mixing only their last {inputs:,} numbers"
             )
         name = f"dense{number}_{layer.units}_units_{layer.activation}"
         title = f"Dense {number}: {layer.units:,} units, {layer.activation}"

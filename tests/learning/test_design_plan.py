@@ -97,7 +97,7 @@ def test_a_mistake_is_explained_at_its_layer(text, position, words):
 def test_what_keras_would_do_unasked_is_said():
     planned = plan(parse_text("dense:64"))
     assert planned.ok
-    assert "applies it to each of the 28 positions separately" in planned.notes_at(1)[0]
+    assert "applies it to each of the 28 rows separately" in planned.notes_at(1)[0]
     assert any("a Flatten is added before the output" in n.message for n in planned.notes)
     assert plan(()).parameters == 7_850, "no layer at all: logistic regression"
 
