@@ -22,6 +22,12 @@ def run() -> None:
         "Learn": [
             st.Page("mnist_app/web/pages/lab.py", title="Lab", icon=":material/science:", url_path="lab"),
             st.Page(
+                "mnist_app/web/pages/build.py",
+                title="Build",
+                icon=":material/construction:",
+                url_path="build",
+            ),
+            st.Page(
                 "mnist_app/web/pages/train.py",
                 title="Train",
                 icon=":material/model_training:",

@@ -75,6 +75,12 @@ def test_train_ready_benchmark_prints_its_table():
     assert "| app (TensorFlow loads in the background) |" in output and "| baseline (HEAD) |" in output
 
 
+def test_build_edits_benchmark_prints_its_table():
+    needs_chromium()
+    output = run_benchmark("build_edits.py", "--edits", "5", "--browser-edits", "2")
+    assert "| summary, code and checks | 5 |" in output and "| the page's whole script run | 2 |" in output
+
+
 @pytest.mark.cluster
 def test_cluster_jobs_benchmark_prints_its_table():
     output = run_benchmark("cluster_jobs.py", "--jobs", "2", "--epochs", "1", "--nodes", "1", "--rounds", "1")

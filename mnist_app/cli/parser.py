@@ -5,14 +5,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from mnist_app.cli import data, digits, evaluating, lab, reading, training
+from mnist_app.cli import data, digits, evaluating, exporting, lab, reading, training
 from mnist_app.cli.output import USAGE_ERROR
 from mnist_app.errors import one_line
+from mnist_app.learning.exports import FORMATS
+from mnist_app.learning.limits import OPTIMIZERS
 from mnist_app.learning.model_store import DEFAULT_MODEL_NAME
 
-DESCRIPTION = (
-    "The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `lab`, `digits`."
-)
+DESCRIPTION = "The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `export`, `lab`, `digits`."
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +35,32 @@ def parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model and save it")
     train.add_argument("--dataset", default="auto")
-    train.add_argument("--arch", default="mlp", help="mlp (the lab's network) or cnn")
+    train.add_argument("--arch", help="mlp (the lab's network, the default) or cnn")
+    train.add_argument(
+        "--layers",
+        metavar="SPEC",
+        help="a network of your own: FILE.json (as Build downloads it) or the short form, e.g. "
+        '"conv:32:3:relu,pool:2,flatten,dense:128:relu,dropout:0.3"; "" is logistic regression',
+    )
+    train.add_argument(
+        "--optimizer", default="adam", help=f"{', '.join(OPTIMIZERS)} (default adam; sgd with momentum 0.9)"
+    )
+    train.add_argument(
+        "--train-size",
+        type=int,
+        default=0,
+        metavar="N",
+        help="train on N images drawn at random (default: all)",
+    )
+    train.add_argument(
+        "--label-noise", type=float, default=0.0, metavar="F", help="replace this fraction (0 to 0.5) of the "
+        "training labels by wrong ones; the test split stays right",
+    )  # fmt: skip
+    train.add_argument("--seed", type=int, default=0, help="the draw of --train-size and --label-noise")
+    train.add_argument(
+        "--augment", action=argparse.BooleanOptionalAction, help="turn, shift and zoom digits at random "
+        "while training (default: on for the cnn only)",
+    )  # fmt: skip
     train.add_argument("--epochs", type=int, default=10)
     train.add_argument("--batch-size", type=int, default=32)
     train.add_argument("--learning-rate", type=float, help="default 0.001; 0.0003 when fine-tuning")
@@ -79,6 +104,19 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("--png", type=Path, metavar="DIR", help="also write each heat map as a PNG here")
     explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     explain.set_defaults(command=reading.explain_command)
+
+    export_model = commands.add_parser(
+        "export", help="write a saved model as a .tflite or an .onnx file, checked on a test split"
+    )
+    export_model.add_argument("--model", type=Path, required=True)
+    export_model.add_argument(
+        "--format", required=True, choices=list(FORMATS), help="tflite (TensorFlow Lite) or onnx"
+    )
+    export_model.add_argument(
+        "--output", type=Path, metavar="FILE", help="default: the model's name with the format's suffix, here"
+    )
+    export_model.add_argument("--dataset", default="auto", help="whose test split the file is checked on")
+    export_model.set_defaults(command=exporting.export_command)
 
     export_lab = commands.add_parser("lab", help="export the lab as a notebook (.ipynb) or a script (.py)")
     export_lab.add_argument(

@@ -296,9 +296,9 @@ def _progress(event: dict) -> Progress:
 
 
 def _resources(ray, config: TrainConfig) -> dict:
-    """What a job asks Ray for: CPUs, and a GPU for the CNN where the cluster has GPUs."""
+    """What a job asks Ray for: CPUs, and a GPU for a convolutional network where the cluster has GPUs."""
     wanted = {"num_cpus": settings.ray_cpus_per_job(), "max_retries": 0}
-    if config.arch == "cnn" and ray.cluster_resources().get("GPU", 0) >= 1:
+    if config.convolutional and ray.cluster_resources().get("GPU", 0) >= 1:
         wanted["num_gpus"] = 1
     return wanted
 

@@ -127,7 +127,7 @@ class TrainingJob:
         self._saved_as = ""
         self._error = ""
         self._placement = ""
-        self._thread = threading.Thread(target=self._run, name=f"train-{config.arch}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"train-{config.network_name}", daemon=True)
 
     def start(self) -> TrainingJob:
         """Take a place in the queue (QueueFull if a limit is reached) and run."""
@@ -186,7 +186,7 @@ class TrainingJob:
 
     def _fail(self, error: Exception) -> None:
         if not isinstance(error, UserError):
-            log.error("training %s failed", self.config.arch, exc_info=error)
+            log.error("training %s failed", self.config.network_name, exc_info=error)
         with self._lock:
             self._error = failure_message(error)
             self._state = FAILED

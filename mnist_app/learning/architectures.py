@@ -1,16 +1,19 @@
-"""The two classifiers a learner compares: the lab's dense network and a small convnet."""
+"""The networks a learner trains: the lab's dense network, a small convnet, and any designed
+on Build; each with how to train it fast on a CPU."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.augment import Augmentation
 from mnist_app.learning.design_plan import OUTPUT_NAME, plan
-from mnist_app.learning.designs import DesignError, Layer
-from mnist_app.learning.limits import check_architecture_name
+from mnist_app.learning.designs import PRESETS, Layer, design_name
+from mnist_app.learning.limits import BUILT, OPTIMIZERS, check_architecture_name, check_design
 from mnist_app.learning.optimizers import OnePassAdam
 
 tensorflow_runtime.prepare()
@@ -102,6 +105,10 @@ ARCHITECTURES = {
         bfloat16=True,
     ),
 }
+# A designed network whose steps cost this many multiply-adds, or fewer, runs the MLP's 256
+# steps a call; a costlier one fewer, so that Stop and the curves answer as quickly.
+_XLA_CALL_WORK = 256 * plan(PRESETS["The lab's MLP"]).multiply_adds
+_GRID_LAYERS = {"Conv2D", "MaxPooling2D", "AveragePooling2D"}
 
 
 def check_architecture(arch: str) -> Architecture:
@@ -109,25 +116,60 @@ def check_architecture(arch: str) -> Architecture:
     return ARCHITECTURES[arch]
 
 
-def build_model(arch: str, learning_rate: float = 1e-3, *, bfloat16: bool = False) -> keras.Sequential:
+def architecture_for(arch: str, layers: tuple[Layer, ...] = (), augment: bool | None = None) -> Architecture:
+    """How to build and train a network fast, chosen from what its layers compute, not its name.
+
+    A designed network ("built") of dense layers only trains as the MLP does (XLA, many steps a
+    call); one that convolves or pools as the CNN does (oneDNN, bfloat16 where the CPU has it
+    and it convolves). `augment` None keeps the network's own default (the CNN's on).
+    """
+    architecture = _designed(layers) if arch == BUILT else check_architecture(arch)
+    if augment is not None:
+        architecture = replace(architecture, augmentation=CNN_AUGMENTATION if augment else None)
+    return architecture
+
+
+def _designed(design: tuple[Layer, ...]) -> Architecture:
+    planned = check_design(design)
+    title, build = design_name(design), functools.partial(build_designed, tuple(design))
+    if {row.call.layer for row in planned.rows} & _GRID_LAYERS:
+        return Architecture(title, build, xla=False, max_steps_per_call=16, bfloat16=planned.convolutional)
+    steps = max(16, min(256, _XLA_CALL_WORK // max(1, planned.multiply_adds)))
+    return Architecture(title, build, xla=True, max_steps_per_call=steps)
+
+
+def _architecture(arch: str | Architecture) -> Architecture:
+    return arch if isinstance(arch, Architecture) else check_architecture(arch)
+
+
+def build_model(
+    arch: str | Architecture,
+    learning_rate: float = 1e-3,
+    *,
+    bfloat16: bool = False,
+    optimizer: str = "adam",
+) -> keras.Sequential:
     """A compiled model of the given architecture, as the lab compiles it (adam, cross-entropy).
 
     The MLP's steps are fused by XLA (`training.StepLoop` runs many per call), its Adam
     written for XLA to fuse (`OnePassAdam`): the same math, far less overhead per batch of 32.
     `bfloat16` builds it to compute in bfloat16 where its architecture allows.
     """
-    architecture = check_architecture(arch)
+    architecture = _architecture(arch)
     if bfloat16 and architecture.bfloat16:
         model = architecture.build(dtype=MIXED_BFLOAT16)
     else:
         model = architecture.build()
-    return compile_model(model, arch, learning_rate)
+    return compile_model(model, architecture, learning_rate, optimizer)
 
 
-def float32_copy(model: keras.Model, arch: str, learning_rate: float) -> keras.Model:
+def float32_copy(
+    model: keras.Model, arch: str | Architecture, learning_rate: float, optimizer: str = "adam"
+) -> keras.Model:
     """The same weights, and optimizer state, in a float32 model of `arch`: what is saved,
     loaded and explained, whatever the training steps computed in."""
-    copy = compile_model(check_architecture(arch).build(), arch, learning_rate)
+    architecture = _architecture(arch)
+    copy = compile_model(architecture.build(), architecture, learning_rate, optimizer)
     copy.set_weights(model.get_weights())
     copy.optimizer.build(copy.trainable_variables)
     for mine, trained in zip(copy.optimizer.variables, model.optimizer.variables, strict=True):
@@ -135,12 +177,13 @@ def float32_copy(model: keras.Model, arch: str, learning_rate: float) -> keras.M
     return copy
 
 
-def compile_model(model: keras.Model, arch: str, learning_rate: float = 1e-3) -> keras.Model:
+def compile_model(
+    model: keras.Model, arch: str | Architecture, learning_rate: float = 1e-3, optimizer: str = "adam"
+) -> keras.Model:
     """Compile a model of `arch` for training, as `build_model` does: a fresh optimizer."""
-    architecture = check_architecture(arch)
-    adam = OnePassAdam if architecture.xla else keras.optimizers.Adam
+    architecture = _architecture(arch)
     model.compile(
-        optimizer=adam(learning_rate=learning_rate),
+        optimizer=new_optimizer(optimizer, learning_rate, xla=architecture.xla),
         loss="categorical_crossentropy",
         metrics=["accuracy"],
         jit_compile=architecture.xla,
@@ -148,16 +191,23 @@ def compile_model(model: keras.Model, arch: str, learning_rate: float = 1e-3) ->
     return model
 
 
+def new_optimizer(name: str, learning_rate: float, *, xla: bool) -> keras.optimizers.Optimizer:
+    """Adam (as the lab; written for XLA to fuse where XLA runs), SGD with momentum, or RMSprop."""
+    if name == "sgd":
+        return keras.optimizers.SGD(learning_rate=learning_rate, momentum=0.9)
+    if name == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=learning_rate)
+    if name != "adam":
+        raise UserError(f"unknown optimizer {name[:40]!r}: use one of {', '.join(OPTIMIZERS)}")
+    return (OnePassAdam if xla else keras.optimizers.Adam)(learning_rate=learning_rate)
+
+
 def build_designed(design: tuple[Layer, ...], dtype: str | None = None) -> keras.Sequential:
     """The network a learner designed on Build, from the same calls its Keras code shows.
 
     `dtype` as for `build_cnn`; the output's probabilities always come out in float32.
     """
-    planned = plan(design)
-    if not planned.ok:
-        first = planned.problems[0]
-        where = f"layer {first.position}: " if first.position else ""
-        raise DesignError(f"{where}{first.message}")
+    planned = check_design(design)
     built = []
     for row in planned.rows:
         layer_dtype = "float32" if row.name == OUTPUT_NAME else dtype

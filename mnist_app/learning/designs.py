@@ -111,8 +111,14 @@ def layers_text(layers: list[Layer] | tuple[Layer, ...]) -> str:
 
 
 def layers_json(layers: list[Layer] | tuple[Layer, ...]) -> str:
-    """A design as the JSON file Build downloads and `train --layers FILE.json` reads."""
-    return json.dumps([layer.as_dict() for layer in layers], indent=2)
+    """A design as the JSON file Build downloads and `train --layers FILE.json` reads.
+
+    One layer a line: readable, and short enough that the longest design still fits in
+    `MAX_TEXT_LENGTH` (indented field by field, 30 Conv2D layers would not).
+    """
+    if not layers:
+        return "[]"
+    return "[\n" + ",\n".join(f"  {json.dumps(layer.as_dict())}" for layer in layers) + "\n]"
 
 
 # The short form's fields after the kind, in order, for each kind that has any.
@@ -293,3 +299,23 @@ PRESETS = {
     ),
     "A tiny CNN": _layers("conv:8:3:relu,pool:2,conv:16:3:relu,pool:2,flatten"),
 }
+# What a model trained from a preset, unchanged, is called; any other design is the learner's own.
+PRESET_NAMES = {
+    "Logistic regression": "logistic-regression",
+    "The lab's MLP": "mlp",
+    "The app's CNN": "cnn",
+    "LeNet-5": "lenet-5",
+    "A tiny CNN": "tiny-cnn",
+}
+OWN_DESIGN_NAME = "my-network"
+
+
+def design_name(layers: tuple[Layer, ...]) -> str:
+    """A model's name for its design: the preset's it equals ("lenet-5"), else "my-network".
+
+    No layer at all is logistic regression too: the output's own Flatten makes it the same.
+    """
+    design = tuple(layers) or PRESETS["Logistic regression"]
+    return next(
+        (PRESET_NAMES[title] for title, preset in PRESETS.items() if preset == design), OWN_DESIGN_NAME
+    )

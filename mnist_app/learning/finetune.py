@@ -15,6 +15,8 @@ import numpy as np
 
 from mnist_app.datasets.dataset import Dataset
 from mnist_app.errors import UserError
+from mnist_app.learning.designs import DesignError, Layer, from_dicts
+from mnist_app.learning.limits import ARCHITECTURE_NAMES, BUILT
 
 # A third of the usual step: it nudges what the model knows rather than overwriting it
 # (on the CNN, 1e-3 for two epochs cost it a point of MNIST accuracy; 3e-4 kept it).
@@ -24,6 +26,25 @@ REPLAY_PER_OWN = 4
 # fresh base models (an MLP, 2 epochs); with 3,000 it rose by 1.2 to 2.0 points every time.
 MIN_REPLAY = 3_000
 OWN_SHARE = 1 / 3
+
+
+def base_network(metadata: dict, name: str) -> tuple[str, tuple[Layer, ...]]:
+    """A saved model's network, to fine-tune: its architecture and, if designed, its layers.
+
+    A designed network ("built") is rebuilt from the layer list its description keeps, so its
+    weights fit; a model the app did not train is refused.
+    """
+    arch = metadata.get("arch", "")
+    if arch in ARCHITECTURE_NAMES:
+        return arch, ()
+    if arch != BUILT:
+        raise UserError(
+            f"{name} was not trained by this app (mlp, cnn or one built on Build); use one that was"
+        )
+    try:
+        return arch, from_dicts(metadata.get("layers"))
+    except DesignError as error:
+        raise UserError(f"{name} describes its layers wrongly: {error}") from None
 
 
 def mixed(own: Dataset, replay: Dataset, seed: int = 0) -> Dataset:

@@ -4,8 +4,13 @@ A run of months, or one batch of a billion rows (allocated up front), is a typo,
 experiment.
 """
 
+import numbers
+
 from mnist_app import settings
+from mnist_app.datasets.subsets import MAX_LABEL_NOISE
 from mnist_app.errors import UserError
+from mnist_app.learning.design_plan import Plan, plan
+from mnist_app.learning.designs import KIND_TITLES, DesignError, Layer
 
 MAX_EPOCHS = 10_000
 MAX_BATCH_SIZE = 65_536
@@ -23,6 +28,10 @@ def check_epochs_and_batch_size(epochs: int, batch_size: int) -> None:
 
 # The networks `architectures.ARCHITECTURES` builds, named here so a choice is checked without Keras.
 ARCHITECTURE_NAMES = ("mlp", "cnn")
+# A network designed on Build (or with `train --layers`): its layers say what it is.
+BUILT = "built"
+OPTIMIZERS = ("adam", "sgd", "rmsprop")
+MAX_SEED = 2**31 - 1
 
 
 def check_architecture_name(arch: str) -> None:
@@ -31,12 +40,65 @@ def check_architecture_name(arch: str) -> None:
         raise UserError(f"unknown architecture {arch!r}: use one of {', '.join(ARCHITECTURE_NAMES)}")
 
 
-def check_training_choices(arch: str, epochs: int, batch_size: int, learning_rate: float) -> None:
+def check_design(layers: tuple[Layer, ...]) -> Plan:
+    """The design's plan, or DesignError with its first mistake, at the layer that makes it."""
+    planned = plan(layers)
+    if not planned.ok:
+        first = planned.problems[0]
+        if first.position is None:
+            raise DesignError(first.message)
+        kind = KIND_TITLES[layers[first.position - 1].kind]
+        raise DesignError(f"layer {first.position} ({kind}): {first.message}")
+    return planned
+
+
+def check_training_choices(
+    arch: str,
+    epochs: int,
+    batch_size: int,
+    learning_rate: float,
+    *,
+    layers: tuple[Layer, ...] = (),
+    optimizer: str = "adam",
+    train_size: int = 0,
+    label_noise: float = 0.0,
+    seed: int = 0,
+) -> None:
     """Every choice a training run takes, checked before TensorFlow is imported."""
-    check_architecture_name(arch)
+    if arch == BUILT:
+        check_design(layers)
+    else:
+        check_architecture_name(arch)
+        if layers:
+            raise UserError(f"a layer list designs a network of its own; {arch} has its layers already")
     check_epochs_and_batch_size(epochs, batch_size)
     if not 0 < learning_rate <= 1:
         raise UserError(f"learning rate must lie in (0, 1], not {learning_rate}")
+    if optimizer not in OPTIMIZERS:
+        raise UserError(f"unknown optimizer {str(optimizer)[:40]!r}: use one of {', '.join(OPTIMIZERS)}")
+    if not _whole(train_size) or train_size < 0:
+        raise UserError(f"training-set size must be a whole number of images, 0 for all, not {train_size}")
+    if not _number(label_noise) or not 0 <= label_noise <= MAX_LABEL_NOISE:
+        raise UserError(
+            f"label noise must be a fraction in 0..{MAX_LABEL_NOISE:g} of the labels, not {label_noise}"
+        )
+    if not _whole(seed) or not 0 <= seed <= MAX_SEED:
+        raise UserError(f"seed must be a whole number in 0..{MAX_SEED:,}, not {seed}")
+
+
+def _whole(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def check_train_size(train_size: int, available: int) -> int:
+    """How many training images a run learns from (`train_size`, 0 for all `available`)."""
+    if train_size > available:
+        raise UserError(f"the dataset has {available:,} training images; cannot train on {train_size:,}")
+    return train_size or available
 
 
 def check_job_work(epochs: int, training_images: int) -> None:

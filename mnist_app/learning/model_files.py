@@ -108,8 +108,9 @@ _TEXT_FIELDS = {
     "created": 200,
     "fine_tuned_from": 1_000,
     "command": 10_000,
+    "optimizer": 200,
 }
-_BOOLEAN_FIELDS = ("stopped_early",)
+_BOOLEAN_FIELDS = ("stopped_early", "augment")
 
 
 def check_metadata(metadata: object, name: str) -> dict:

@@ -16,14 +16,14 @@ from pathlib import Path
 import numpy as np
 
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.datasets.digit_arrays import NUM_CLASSES
+from mnist_app.datasets.subsets import training_data
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
-from mnist_app.learning.architectures import ARCHITECTURES, build_model, float32_copy
-from mnist_app.learning.augment import Augmentation, random_affine
+from mnist_app.learning.architectures import Architecture, architecture_for, build_model, float32_copy
 from mnist_app.learning.curves import HISTORY_KEY, CurvePoint, history
-from mnist_app.learning.limits import check_training_choices
 from mnist_app.learning.precision import bfloat16_training
+from mnist_app.learning.step_loop import StepLoop, epoch_calls
+from mnist_app.learning.training_choices import TrainConfig
 
 tensorflow_runtime.prepare()
 
@@ -33,30 +33,11 @@ PROGRESS_INTERVAL_S = 0.1
 # Batches of 32 are tiny: run many per call into TensorFlow (one compiled loop), but few
 # enough that the curves still move about ten times an epoch.
 UPDATES_PER_EPOCH = 10
-# Validation does no learning, so it may take big batches: the same figures, far fewer steps.
-VALIDATION_BATCH_SIZE = 1024
 
 
-def steps_per_call(arch: str, steps_per_epoch: int) -> int:
+def steps_per_call(architecture: Architecture, steps_per_epoch: int) -> int:
     """How many batches one call into TensorFlow runs (the callback wakes once per call)."""
-    ceiling = ARCHITECTURES[arch].max_steps_per_call
-    return max(1, min(ceiling, steps_per_epoch // UPDATES_PER_EPOCH))
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """What the learner chooses before pressing "Start training"."""
-
-    arch: str = "mlp"
-    epochs: int = 10
-    batch_size: int = 32
-    learning_rate: float = 1e-3
-    # A saved model to start from (fine-tuning), read afresh by the job; "" for new weights.
-    base: str = ""
-
-    def validate(self) -> None:
-        """Raise UserError with a message fit for the user if a choice is out of range."""
-        check_training_choices(self.arch, self.epochs, self.batch_size, self.learning_rate)
+    return max(1, min(architecture.max_steps_per_call, steps_per_epoch // UPDATES_PER_EPOCH))
 
 
 @dataclass(frozen=True)
@@ -89,6 +70,11 @@ class TrainResult:
     seconds: float
     stopped_early: bool
     curve: list[CurvePoint] = field(default_factory=list)
+    # The training images learnt from, how many of their labels were made wrong, and whether
+    # each batch was turned, shifted and zoomed at random.
+    train_size: int = 0
+    noisy_labels: int = 0
+    augmented: bool = False
 
     @property
     def test_error(self) -> float:
@@ -111,111 +97,16 @@ class TrainResult:
             "epoch_seconds": self.epoch_seconds,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             HISTORY_KEY: history(self.curve),
+            "layers": [layer.as_dict() for layer in self.config.design],
+            "optimizer": self.config.optimizer,
+            "augment": self.augmented,
+            "train_size": self.train_size,
+            "label_noise": float(self.config.label_noise),
+            "noisy_labels": self.noisy_labels,
+            "seed": int(self.config.seed),
             **({"fine_tuned_from": Path(self.config.base).stem} if self.config.base else {}),
             **extra,
         }
-
-
-class StepLoop:
-    """Runs many training steps per call into TensorFlow, over data it holds as tensors.
-
-    The lab's batches of 32 are tiny: with `fit`, TensorFlow pays a dispatch and an input
-    pipeline hop for each one. Here one compiled `tf.while_loop` takes a tenth of an epoch
-    of shuffled row indices and runs Keras' own `train_step` on each batch of them, fused
-    by XLA where the architecture allows: the same optimizer steps, far less overhead.
-    Validation is one compiled loop too (a third of `evaluate`'s time on the MLP here).
-    With an `augmentation`, each training batch is turned, shifted and zoomed at random first.
-    """
-
-    def __init__(self, model: keras.Model, dataset: Dataset, augmentation: Augmentation | None = None):
-        import tensorflow as tf
-
-        self._model = model
-        self._augmentation = augmentation
-        self._train = tf.constant(dataset.x_train), tf.constant(dataset.y_train.astype(np.int32))
-        self._test = tf.constant(dataset.x_test), tf.constant(dataset.y_test.astype(np.int32))
-        self._test_batches = padded_batches(len(dataset.y_test), VALIDATION_BATCH_SIZE)
-        # XLA or not, as the architecture's model was compiled (`architectures.build_model`).
-        self._run = tf.function(self._steps, jit_compile=model.jit_compile, reduce_retracing=True)
-        self._validate = tf.function(self._validation, jit_compile=model.jit_compile)
-
-    def run(self, batches: np.ndarray, first: int, count: int) -> dict[str, float]:
-        """Train on `batches[first : first + count]` (rows of indices); the epoch's running metrics."""
-        logs = self._run(batches, np.int32(first), np.int32(count))
-        return {name: float(value) for name, value in logs.items()}
-
-    def validate(self) -> tuple[float, float]:
-        """Loss and accuracy on the whole test split, as `model.evaluate` gives them."""
-        loss, accuracy = self._validate(*self._test_batches)
-        return float(loss), float(accuracy)
-
-    def _steps(self, batches, first, count):
-        import tensorflow as tf
-
-        def one_step(step):
-            images, labels = _batch(*self._train, tf.gather(batches, first + step))
-            if self._augmentation is not None:
-                images = random_affine(images, self._augmentation)
-            self._model.train_step((images, labels))
-            return step + 1
-
-        tf.while_loop(lambda step: step < count, one_step, [tf.constant(0)])
-        return self._model.get_metrics_result()
-
-    def _validation(self, batches, weights):
-        import tensorflow as tf
-
-        def one_batch(i, loss, correct):
-            images, labels = _batch(*self._test, batches[i])
-            probabilities = self._model(images, training=False)
-            losses = keras.losses.categorical_crossentropy(labels, probabilities)
-            hits = tf.cast(tf.argmax(probabilities, axis=1) == tf.argmax(labels, axis=1), tf.float32)
-            return (
-                i + 1,
-                loss + tf.reduce_sum(losses * weights[i]),
-                correct + tf.reduce_sum(hits * weights[i]),
-            )
-
-        zero = tf.constant(0.0)
-        _, loss, correct = tf.while_loop(
-            lambda i, *_: i < tf.shape(batches)[0], one_batch, [tf.constant(0), zero, zero]
-        )
-        total = tf.reduce_sum(weights)
-        return loss / total, correct / total
-
-
-def _batch(images, labels, rows):
-    """The model's input for some rows: scaled like `dataset.to_model_input`, labels one-hot."""
-    import tensorflow as tf
-
-    scaled = tf.cast(tf.gather(images, rows), tf.float32) / 255.0
-    return scaled, tf.one_hot(tf.gather(labels, rows), NUM_CLASSES)
-
-
-def padded_batches(n_images: int, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
-    """Every row once, as equal batches: the last padded with row 0, which weighs nothing."""
-    n_batches = -(-n_images // batch_size)
-    rows = np.zeros(n_batches * batch_size, dtype=np.int32)
-    rows[:n_images] = np.arange(n_images)
-    weights = (np.arange(n_batches * batch_size) < n_images).astype(np.float32)
-    return rows.reshape(n_batches, batch_size), weights.reshape(n_batches, batch_size)
-
-
-def epoch_batches(n_images: int, batch_size: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """This epoch's shuffled row indices as batches: one array of full batches, then the rest."""
-    order = rng.permutation(n_images).astype(np.int32)
-    full = n_images // batch_size * batch_size
-    arrays = [order[:full].reshape(-1, batch_size)] if full else []
-    if full < n_images:
-        arrays.append(order[full:][np.newaxis])
-    return arrays
-
-
-def epoch_calls(n_images: int, batch_size: int, per_call: int, rng: np.random.Generator):
-    """This epoch's calls into TensorFlow: (batches, first, count) for `StepLoop.run`."""
-    for batches in epoch_batches(n_images, batch_size, rng):
-        for first in range(0, len(batches), per_call):
-            yield batches, first, min(per_call, len(batches) - first)
 
 
 class LiveCurves(keras.callbacks.Callback):
@@ -286,13 +177,13 @@ class LiveCurves(keras.callbacks.Callback):
             self.on_progress(Progress(steps, total, self._epoch + 1, self.epochs, tuple(points)))
 
 
-def starting_model(config: TrainConfig, bfloat16: bool = False) -> keras.Model:
-    """New weights of `config.arch`, or the weights of the saved `config.base` to fine-tune.
+def starting_model(config: TrainConfig, architecture: Architecture, bfloat16: bool = False) -> keras.Model:
+    """New weights of the chosen network, or the weights of the saved `config.base` to fine-tune.
 
     Always a new model: the loaded one the pages share for predictions must never be trained,
     and a CNN saved with Keras' random layers inside must not be augmented twice.
     """
-    model = build_model(config.arch, config.learning_rate, bfloat16=bfloat16)
+    model = build_model(architecture, config.learning_rate, bfloat16=bfloat16, optimizer=config.optimizer)
     if config.base:
         from mnist_app.learning.model_files import load_model
 
@@ -301,7 +192,7 @@ def starting_model(config: TrainConfig, bfloat16: bool = False) -> keras.Model:
             model.set_weights(base.get_weights())
         except ValueError as error:
             raise UserError(
-                f"{Path(config.base).name} is not a {config.arch} model of this app: {error}"
+                f"{Path(config.base).name} is not a {config.network_name} model of this app: {error}"
             ) from None
     return model
 
@@ -313,23 +204,28 @@ def train(
     stop: threading.Event | None = None,
     seed: int | None = None,
 ) -> TrainResult:
-    """Train a fresh model of `config.arch`, validating on the test split as the lab does.
+    """Train a fresh model of the chosen network, validating on the test split as the lab does.
 
+    The training split is first cut to `config.train_size` images and `config.label_noise` of
+    their labels made wrong (both drawn with `config.seed`); the test split stays whole.
     The loop is Keras' own for custom training (a `CallbackList` around `train_step`), with
-    many steps per call into TensorFlow; `seed` fixes the shuffling, not the initial weights.
-    Where the CPU has bfloat16 the CNN's steps compute in it; the model that comes back, and
-    its final figures, are float32.
+    many steps per call into TensorFlow, fused by XLA or not as the network's layers allow
+    (`architectures.architecture_for`); `seed` fixes the shuffling, not the initial weights.
+    Where the CPU has bfloat16 a convolutional network's steps compute in it; the model that
+    comes back, and its final figures, are float32.
     """
     config.validate()
     if len(dataset.y_train) == 0:
         raise UserError(f"dataset {dataset.name!r} has no training images")
+    config.training_images(len(dataset.y_train))
+    dataset, noisy_labels = training_data(dataset, config.train_size, config.label_noise, config.seed)
     started = time.perf_counter()
-    architecture = ARCHITECTURES[config.arch]
+    architecture = architecture_for(config.arch, config.layers, config.augment)
     mixed = architecture.bfloat16 and bfloat16_training()
-    model = starting_model(config, bfloat16=mixed)
+    model = starting_model(config, architecture, bfloat16=mixed)
     loop = StepLoop(model, dataset, architecture.augmentation)
     steps_per_epoch = -(-len(dataset.y_train) // config.batch_size)
-    per_call = steps_per_call(config.arch, steps_per_epoch)
+    per_call = steps_per_call(architecture, steps_per_epoch)
     curves = LiveCurves(steps_per_epoch, config.epochs, on_progress, stop)
     callbacks = keras.callbacks.CallbackList([curves], model=model)
     rng = np.random.default_rng(seed)
@@ -353,7 +249,7 @@ def train(
             break
     callbacks.on_train_end()
     if mixed:
-        model = float32_copy(model, config.arch, config.learning_rate)
+        model = float32_copy(model, architecture, config.learning_rate, config.optimizer)
         from mnist_app.learning.evaluation import evaluate
 
         final = evaluate(model, dataset.x_test, dataset.y_test)
@@ -370,4 +266,7 @@ def train(
         seconds=round(time.perf_counter() - started, 3),
         stopped_early=len(curves.epoch_seconds) < config.epochs,
         curve=curves.curve,
+        train_size=len(dataset.y_train),
+        noisy_labels=noisy_labels,
+        augmented=architecture.augmentation is not None,
     )

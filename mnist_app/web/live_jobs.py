@@ -87,11 +87,11 @@ def progress_line(job: TrainingJob, snapshot: JobSnapshot, others_active: bool =
         )
         st.progress(
             snapshot.fraction,
-            text=f"Training {config.arch} on {literal(job.dataset.name)}: epoch {snapshot.epoch} of "
+            text=f"Training {config.network_name} on {literal(job.dataset.name)}: epoch {snapshot.epoch} of "
             f"{config.epochs}{where}",
         )
     elif snapshot.result is not None and others_active:
-        st.progress(1.0, text=f"Trained {config.arch}: {snapshot.result.epochs_completed} epochs")
+        st.progress(1.0, text=f"Trained {config.network_name}: {snapshot.result.epochs_completed} epochs")
 
 
 def rerun_once_ended(
@@ -102,7 +102,8 @@ def rerun_once_ended(
 ) -> None:
     """The first time a page sees its jobs ended: put the newest model saved in use, rerun whole.
 
-    The whole page then shows the new model (the sidebar, the evaluation); later runs pass.
+    The whole page then shows the new model (the sidebar, the evaluation) and says once that
+    the model in use changed, and from which; later runs pass.
     """
     if st.session_state.get(seen_key) == jobs:
         return
@@ -110,7 +111,7 @@ def rerun_once_ended(
     if on_end is not None:
         on_end(saved)
     if saved:
-        use_model(saved[-1])
+        use_model(saved[-1], reason="trained just now")
     st.rerun()
 
 

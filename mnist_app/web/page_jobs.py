@@ -50,11 +50,12 @@ def start(dataset: Dataset, configs: list[TrainConfig], store: ModelStore) -> li
     """
     owner = visitor_token()
     for config in configs:
-        check_job_work(config.epochs, len(dataset.y_train))
+        config.validate()
+        check_job_work(config.epochs, config.training_images(len(dataset.y_train)))
 
     def save(result) -> str:
         metadata = result.metadata(saved_by="app", owner=owner)
-        saved = store.save_new(result.model, name_from(result.config.arch, result.dataset), metadata)
+        saved = store.save_new(result.model, name_from(result.config.network_name, result.dataset), metadata)
         pruning.prune(store, keep=saved.name, owner=owner, owner_active=visitor_present)
         return saved.name
 

@@ -340,3 +340,31 @@ def test_a_listener_that_greets_like_ray_but_is_not_fails_the_command_within_the
     assert f"did not connect within {cluster.CONNECT_TIMEOUT_S:.0f} s" in done.stderr
     assert took < cluster.CONNECT_TIMEOUT_S + 30, f"the command ended {took:.0f} s after it began"
     assert not list(tmp_path.glob("*.keras"))
+
+
+@pytest.mark.parametrize(
+    ("arch", "text", "gpu"),
+    [
+        ("cnn", "", True),
+        ("built", "conv:6:5:relu:1:same,pool:2,flatten,dense:84", True),
+        ("mlp", "", False),
+        ("built", "pool:2,flatten,dense:64", False),
+        ("built", "", False),
+    ],
+)
+def test_a_convolutional_network_asks_for_a_gpu_where_the_cluster_has_one(arch, text, gpu):
+    """The choice follows the layers: any network that convolves, the CNN or one built on Build."""
+    from mnist_app.jobs import cluster
+    from mnist_app.learning.designs import parse_text
+    from mnist_app.learning.training import TrainConfig
+
+    class Ray:
+        def __init__(self, gpus):
+            self.gpus = gpus
+
+        def cluster_resources(self):
+            return {"CPU": 8, "GPU": self.gpus}
+
+    config = TrainConfig(arch, layers=parse_text(text) if arch == "built" else ())
+    assert ("num_gpus" in cluster._resources(Ray(1), config)) is gpu
+    assert "num_gpus" not in cluster._resources(Ray(0), config)

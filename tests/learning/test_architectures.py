@@ -68,3 +68,105 @@ def test_the_names_checked_without_keras_are_the_networks_built():
     from mnist_app.learning.limits import ARCHITECTURE_NAMES
 
     assert list(ARCHITECTURE_NAMES) == list(ARCHITECTURES)
+
+
+@pytest.mark.parametrize(
+    ("text", "xla", "bfloat16"),
+    [
+        ("flatten,dense:784:relu,dense:100:relu", True, False),
+        ("flatten", True, False),
+        ("", True, False),
+        ("batchnorm,flatten,dense:64:tanh,dropout:0.3,dense:32:gelu", True, False),
+        ("gap", True, False),
+        ("conv:8:3:relu,pool:2,conv:16:3:relu,pool:2,flatten", False, True),
+        ("conv:6:5:relu:1:same,flatten,dense:32", False, True),
+        ("pool:2,flatten,dense:64", False, False),
+        ("avgpool:4,flatten", False, False),
+    ],
+)
+def test_the_fast_path_is_chosen_from_the_layers_not_a_name(text, xla, bfloat16):
+    """Dense stacks run XLA-fused, many steps a call; convolutions and pooling run on oneDNN,
+    and only convolutions in bfloat16 (where the CPU has it)."""
+    from mnist_app.learning.architectures import architecture_for
+    from mnist_app.learning.designs import parse_text
+
+    architecture = architecture_for("built", parse_text(text))
+    assert (architecture.xla, architecture.bfloat16) == (xla, bfloat16)
+    assert architecture.max_steps_per_call == (256 if xla else 16)
+    assert build_model(architecture).jit_compile is xla
+    assert architecture.augmentation is None, "only the app's CNN augments unless asked"
+
+
+def test_a_designed_network_trains_as_the_preset_it_equals():
+    from mnist_app.learning.architectures import ARCHITECTURES, architecture_for
+    from mnist_app.learning.designs import PRESETS
+
+    for arch, title in (("mlp", "The lab's MLP"), ("cnn", "The app's CNN")):
+        preset, built = ARCHITECTURES[arch], architecture_for("built", PRESETS[title])
+        assert architecture_for(arch) is preset
+        assert (built.xla, built.max_steps_per_call, built.bfloat16) == (
+            preset.xla,
+            preset.max_steps_per_call,
+            preset.bfloat16,
+        )
+        assert build_model(built).count_params() == build_model(arch).count_params()
+
+
+def test_a_costly_dense_stack_runs_fewer_steps_a_call_so_stop_still_answers():
+    from mnist_app.learning.architectures import architecture_for
+    from mnist_app.learning.designs import parse_text
+
+    architecture = architecture_for("built", parse_text("flatten,dense:4096,dense:4096"))
+    assert architecture.xla and 16 <= architecture.max_steps_per_call < 64
+
+
+def test_augmentation_is_the_networks_default_unless_chosen():
+    from mnist_app.learning.architectures import CNN_AUGMENTATION, architecture_for
+    from mnist_app.learning.designs import PRESETS
+
+    lenet = PRESETS["LeNet-5"]
+    assert architecture_for("cnn").augmentation == CNN_AUGMENTATION
+    assert architecture_for("cnn", augment=False).augmentation is None
+    assert architecture_for("mlp").augmentation is None
+    assert architecture_for("mlp", augment=True).augmentation == CNN_AUGMENTATION
+    assert architecture_for("built", lenet).augmentation is None
+    assert architecture_for("built", lenet, augment=True).augmentation == CNN_AUGMENTATION
+
+
+@pytest.mark.parametrize(
+    ("name", "xla", "kind"),
+    [
+        ("adam", True, "OnePassAdam"),
+        ("adam", False, "Adam"),
+        ("sgd", True, "SGD"),
+        ("rmsprop", False, "RMSprop"),
+    ],
+)
+def test_each_optimizer_is_built_with_the_learning_rate_asked(name, xla, kind):
+    from mnist_app.learning.architectures import new_optimizer
+
+    optimizer = new_optimizer(name, 0.01, xla=xla)
+    assert type(optimizer).__name__ == kind
+    assert float(optimizer.learning_rate.numpy()) == pytest.approx(0.01)
+    if name == "sgd":
+        assert optimizer.momentum == 0.9
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_a_designed_network_in_bfloat16_has_a_float32_copy_with_its_optimizer_state(optimizer):
+    from mnist_app.learning.architectures import architecture_for, float32_copy
+    from mnist_app.learning.designs import PRESETS
+
+    architecture = architecture_for("built", PRESETS["A tiny CNN"])
+    mixed = build_model(architecture, 0.002, bfloat16=True, optimizer=optimizer)
+    conv = next(layer for layer in mixed.layers if layer.__class__.__name__ == "Conv2D")
+    assert conv.compute_dtype == "bfloat16"
+    images, labels = np.random.default_rng(0).random((4, 28, 28), np.float32), np.eye(10)[[1, 2, 3, 4]]
+    mixed.train_on_batch(images, labels)
+    copy = float32_copy(mixed, architecture, 0.002, optimizer)
+    assert all(layer.compute_dtype == "float32" for layer in copy.layers)
+    assert type(copy.optimizer) is type(mixed.optimizer)
+    for theirs, mine in zip(mixed.get_weights(), copy.get_weights(), strict=True):
+        np.testing.assert_array_equal(theirs, mine)
+    for theirs, mine in zip(mixed.optimizer.variables, copy.optimizer.variables, strict=True):
+        np.testing.assert_array_equal(np.asarray(theirs), np.asarray(mine))

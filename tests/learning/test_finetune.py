@@ -62,3 +62,21 @@ def test_fine_tuning_reads_the_learners_style_and_keeps_mnist(sample, trained_ml
     saved = save_model(tuned.model, tmp_path / "tuned.keras", tuned.metadata())
     assert read_metadata(saved)["fine_tuned_from"] == "base", "the model keeps its lineage"
     assert trained_mlp.model.count_params() == tuned.model.count_params()
+
+
+def test_the_network_to_fine_tune_is_read_from_the_saved_description():
+    """mlp and cnn by name; a designed network from the layer list it keeps; others refused."""
+    from mnist_app.learning.designs import PRESETS
+    from mnist_app.learning.finetune import base_network
+
+    lenet = [layer.as_dict() for layer in PRESETS["LeNet-5"]]
+    assert base_network({"arch": "cnn"}, "a") == ("cnn", ())
+    assert base_network({"arch": "built", "layers": lenet}, "b") == ("built", PRESETS["LeNet-5"])
+    with pytest.raises(UserError, match="^c was not trained by this app"):
+        base_network({"arch": "resnet"}, "c")
+    with pytest.raises(
+        UserError, match="^d describes its layers wrongly: the layer list must be a JSON list"
+    ):
+        base_network({"arch": "built"}, "d")
+    with pytest.raises(UserError, match=r"^e describes its layers wrongly: layer 1 \(Conv2D\): filters"):
+        base_network({"arch": "built", "layers": [{"kind": "conv", "filters": 0, "kernel_size": 3}]}, "e")

@@ -402,3 +402,29 @@ def test_a_description_training_writes_passes_the_check(trained_mlp):
         description = json.loads(json.dumps(trained_mlp.metadata(**extra)))
         assert check_metadata(description, "m.keras") == description
     assert check_metadata({**description, "fine_tuned_from": "mlp-1"}, "m.keras")
+
+
+def test_a_designed_networks_description_passes_and_its_typed_choices_are_checked():
+    """A layer list is a list of plain objects; the optimizer is text, augmentation true or false."""
+    from mnist_app.learning.designs import PRESETS
+    from mnist_app.learning.model_files import check_metadata
+
+    description = {
+        "arch": "built",
+        "layers": [layer.as_dict() for layer in PRESETS["The app's CNN"]],
+        "optimizer": "sgd",
+        "augment": True,
+        "train_size": 300,
+        "label_noise": 0.15,
+        "noisy_labels": 45,
+        "seed": 2**31 - 1,
+    }
+    assert check_metadata(json.loads(json.dumps(description)), "m.keras") == description
+    for field, value, words in [
+        ("optimizer", 3, "'optimizer' is not text"),
+        ("augment", "yes", "'augment' is not true"),
+    ]:
+        with pytest.raises(ModelError, match=words):
+            check_metadata({**description, field: value}, "m.keras")
+    with pytest.raises(ModelError, match=r"'layers'\[0\].filters is not a plain number"):
+        check_metadata({**description, "layers": [{"kind": "conv", "filters": float("inf")}]}, "m.keras")

@@ -93,27 +93,6 @@ def test_every_image_is_trained_on_once_an_epoch_short_last_batch_included(sampl
     assert train_points[-1].epoch == 2 and train_points[-1].loss < train_points[0].loss
 
 
-def test_padded_batches_cover_every_row_once_with_weight_one():
-    from mnist_app.learning.training import padded_batches
-
-    rows, weights = padded_batches(2500, 1024)
-    assert rows.shape == weights.shape == (3, 1024)
-    assert sorted(rows[weights == 1].tolist()) == list(range(2500))
-    assert weights.sum() == 2500
-
-
-def test_epoch_batches_shuffle_every_row_into_full_batches_then_the_rest():
-    from mnist_app.learning.training import epoch_batches
-
-    rng = np.random.default_rng(0)
-    first, second = epoch_batches(100, 32, rng), epoch_batches(100, 32, rng)
-    assert [b.shape for b in first] == [(3, 32), (1, 4)]
-    assert sorted(np.concatenate([b.ravel() for b in first]).tolist()) == list(range(100))
-    assert not np.array_equal(first[0], second[0]), "each epoch reshuffles"
-    assert [b.shape for b in epoch_batches(64, 32, rng)] == [(2, 32)]
-    assert [b.shape for b in epoch_batches(10, 32, rng)] == [(1, 10)]
-
-
 def test_the_curve_history_round_trips_through_save_and_load(trained_mlp, tmp_path):
     from mnist_app.learning.curves import HISTORY_KEY, from_history
     from mnist_app.learning.model_files import read_metadata
@@ -171,3 +150,90 @@ def test_a_cnn_saved_with_keras_random_layers_inside_fine_tunes(sample, tmp_path
         layer.__class__.__name__ for layer in new_style.layers
     ]
     assert tuned.model.count_params() == old_style.count_params()
+
+
+@pytest.fixture(scope="module")
+def built_presets(sample):
+    """Every Build preset trained as a designed network, 1 epoch on 1,000 drawn images, 10% mislabelled."""
+    from mnist_app.learning.designs import PRESETS
+
+    return {
+        title: train(
+            sample,
+            TrainConfig("built", 1, 16, layers=layers, train_size=1000, label_noise=0.1, seed=7),
+            seed=0,
+        )
+        for title, layers in PRESETS.items()
+    }
+
+
+def test_every_preset_built_as_a_design_learns_and_says_what_it_was(built_presets, tmp_path):
+    from mnist_app.learning.designs import PRESETS, from_dicts
+    from mnist_app.learning.model_files import read_metadata, save_model
+
+    for title, result in built_presets.items():
+        assert result.test_accuracy > 0.2, f"{title} learns well above chance (10%)"
+        assert int(result.model.optimizer.iterations.numpy()) == 63, "1,000 images in batches of 16"
+        path = save_model(result.model, tmp_path / f"{result.config.network_name}.keras", result.metadata())
+        described = read_metadata(path)
+        assert described["arch"] == "built"
+        assert from_dicts(described["layers"]) == PRESETS[title]
+        assert described["optimizer"] == "adam" and described["augment"] is False
+        assert (described["train_size"], described["noisy_labels"]) == (1000, 100)
+        assert (described["label_noise"], described["seed"]) == (0.1, 7)
+
+
+def test_a_designed_network_is_fused_by_xla_only_without_convolutions(built_presets):
+    models = {title: result.model for title, result in built_presets.items()}
+    assert models["The lab's MLP"].jit_compile and models["Logistic regression"].jit_compile
+    assert not models["LeNet-5"].jit_compile and not models["A tiny CNN"].jit_compile
+    assert all(layer.compute_dtype == "float32" for model in models.values() for layer in model.layers)
+
+
+def test_the_presets_descriptions_list_their_layers_and_the_choices_made(trained_mlp):
+    from mnist_app.learning.designs import PRESETS, from_dicts
+
+    metadata = trained_mlp.metadata()
+    assert from_dicts(metadata["layers"]) == PRESETS["The lab's MLP"]
+    assert metadata["optimizer"] == "adam" and metadata["augment"] is False
+    assert (metadata["train_size"], metadata["label_noise"], metadata["noisy_labels"]) == (4000, 0.0, 0)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop"])
+def test_other_optimizers_train_and_are_recorded(sample, optimizer):
+    result = train(sample, TrainConfig("mlp", 1, 32, 0.01, optimizer=optimizer, train_size=500), seed=0)
+    assert type(result.model.optimizer).__name__ == {"sgd": "SGD", "rmsprop": "RMSprop"}[optimizer]
+    assert result.metadata()["optimizer"] == optimizer and result.test_accuracy > 0.3
+
+
+def test_a_training_set_larger_than_the_dataset_is_refused_before_training(sample):
+    with pytest.raises(ValueError, match="the dataset has 4,000 training images; cannot train on 4,001"):
+        train(sample, TrainConfig(train_size=4001))
+
+
+def test_a_designed_network_fine_tunes_from_its_own_saved_layers(built_presets, sample, tmp_path):
+    from mnist_app.learning.finetune import base_network
+    from mnist_app.learning.model_files import read_metadata, save_model
+
+    lenet = built_presets["LeNet-5"]
+    base = save_model(lenet.model, tmp_path / "lenet.keras", lenet.metadata())
+    arch, layers = base_network(read_metadata(base), "lenet.keras")
+    config = TrainConfig(arch, 1, 32, 3e-4, base=str(base), layers=layers, train_size=200)
+    tuned = train(sample, config, seed=0)
+    assert tuned.metadata()["fine_tuned_from"] == "lenet"
+    assert tuned.model.count_params() == lenet.model.count_params()
+    # Seven Adam steps at a rate of 0.0003 move a weight by at most about 0.007; new weights
+    # would lie a tenth or more away.
+    for before, after in zip(lenet.model.get_weights(), tuned.model.get_weights(), strict=True):
+        assert np.abs(after - before).max() < 0.01, "it starts from the trained weights"
+    other = TrainConfig("built", 1, 32, 3e-4, base=str(base), layers=layers[:-1], train_size=200)
+    with pytest.raises(ValueError, match="lenet.keras is not a my-network model of this app"):
+        train(sample, other)
+
+
+def test_a_dense_stack_with_normalisation_and_dropout_trains_fused_by_xla(sample):
+    from mnist_app.learning.designs import parse_text
+
+    layers = parse_text("batchnorm,flatten,dense:64:tanh,batchnorm,dropout:0.3,dense:32:gelu")
+    result = train(sample, TrainConfig("built", 1, layers=layers, train_size=1000), seed=0)
+    assert result.model.jit_compile and result.test_accuracy > 0.3

@@ -12,7 +12,7 @@ class FakeJob:
     """A job whose state the test sets: what `follow` reads of a TrainingJob."""
 
     def __init__(self, arch: str):
-        self.config = SimpleNamespace(arch=arch, epochs=3)
+        self.config = SimpleNamespace(arch=arch, network_name=arch, epochs=3)
         self.dataset = SimpleNamespace(name="mnist-sample")
         self.state = JobSnapshot(RUNNING, 0.5, 2, 0)
 

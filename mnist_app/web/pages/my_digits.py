@@ -55,20 +55,17 @@ def show_reading(saved, data) -> None:
 def start_teaching(saved, own, replay_name: str, epochs: int):
     """A training job that starts from `saved` and learns your digits among replayed ones."""
     from mnist_app.errors import UserError
-    from mnist_app.learning.architectures import ARCHITECTURES
-    from mnist_app.learning.finetune import LEARNING_RATE, mixed
+    from mnist_app.learning.finetune import LEARNING_RATE, base_network, mixed
     from mnist_app.learning.training import TrainConfig
     from mnist_app.web import page_jobs
 
-    arch = saved.metadata.get("arch", "")
-    if arch not in ARCHITECTURES:
-        raise UserError(f"{saved.name} was not trained by this app (mlp or cnn); choose one that was")
+    arch, layers = base_network(saved.metadata, saved.name)
     if not saved.reads(own.class_names):
         raise UserError(
             f"{saved.name} reads other classes ({saved.metadata.get('dataset')}); choose a digit model"
         )
     replay = resources.dataset(replay_name)
-    config = TrainConfig(arch, epochs, 32, LEARNING_RATE, base=str(saved.path))
+    config = TrainConfig(arch, epochs, 32, LEARNING_RATE, base=str(saved.path), layers=layers)
     job = page_jobs.start(mixed(own, replay), [config], resources.model_store())[0]
     st.session_state[JOB_KEY] = (job, saved, replay_name)
     st.session_state.pop(RESULT_KEY, None)

@@ -1,0 +1,319 @@
+"""Build's training: the learner's choices, the variants trained side by side, and their jobs.
+
+TensorFlow is imported only when a network is trained (or a job is shown): the editor above
+must answer every edit at once, even while the server is still starting TensorFlow.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mnist_app.datasets.dataset import Dataset
+from mnist_app.learning import design_variants
+from mnist_app.learning.design_links import (
+    EPOCHS_RANGE,
+    LABEL_NOISES,
+    LEARNING_RATES,
+    OPTIMIZERS,
+    SEED_RANGE,
+    TRAIN_SIZES,
+    Choices,
+)
+from mnist_app.learning.design_plan import plan
+from mnist_app.learning.design_variants import MAX_VARIANTS, Variant
+from mnist_app.learning.designs import Layer
+from mnist_app.learning.limits import BATCH_SIZES
+from mnist_app.learning.model_store import ModelStore
+from mnist_app.web.page_errors import attempt
+from mnist_app.web.plain_text import literal
+
+JOBS_KEY = "build_jobs"
+LABELS_KEY = "build_job_labels"
+VARY_KEY = "build_vary"
+# The models a run of several trained, for the Compare page to start from (as Train's).
+COMPARE_NEXT_KEY = "compare_next"
+ONE_NETWORK = "your network"
+# Each choice's widget.
+KEYS = {
+    "optimizer": "build_optimizer",
+    "learning_rate": "build_learning_rate",
+    "batch_size": "build_batch_size",
+    "epochs": "build_epochs",
+    "augment": "build_augment",
+    "train_size": "build_train_size",
+    "label_noise": "build_label_noise",
+    "seed": "build_seed",
+}
+TRAINING_ACCURACY, TEST_ACCURACY = "training images read right (%)", "test digits read right (%)"
+# A training set this much better read (in percentage points) than the test split has been
+# partly learnt by heart.
+OVERFIT_GAP = 5
+
+
+def set_choices(choices: Choices) -> None:
+    """Put these choices in the widgets (before they are drawn): a link's, or the defaults."""
+    for name, key in KEYS.items():
+        st.session_state[key] = getattr(choices, name)
+
+
+def choices() -> Choices:
+    """The choices as the widgets hold them (the defaults on a first visit)."""
+    if any(key not in st.session_state for key in KEYS.values()):
+        defaults = Choices()
+        for name, key in KEYS.items():
+            st.session_state.setdefault(key, getattr(defaults, name))
+    values = {name: st.session_state[key] for name, key in KEYS.items()}
+    low, high = EPOCHS_RANGE
+    values["epochs"] = min(max(int(values["epochs"]), low), high)
+    low, high = SEED_RANGE
+    values["seed"] = min(max(int(values["seed"]), low), high)
+    return Choices(**values)
+
+
+def choice_widgets(disabled: bool) -> Choices:
+    """The training choices, each with a word on what it does."""
+    choices()
+    options = {"disabled": disabled, "persist_state": "session"}
+    first = st.columns(4)
+    first[0].selectbox(
+        "Optimizer",
+        tuple(OPTIMIZERS),
+        format_func=OPTIMIZERS.get,
+        key=KEYS["optimizer"],
+        help="How the weights change after each batch. Adam, the lab's, gives each weight its own "
+        "step size; SGD with momentum takes plain steps that gather speed; RMSprop scales each "
+        "step by the recent gradients.",
+        **options,
+    )
+    first[1].select_slider(
+        "Learning rate",
+        LEARNING_RATES,
+        format_func=lambda rate: f"{rate:g}",
+        key=KEYS["learning_rate"],
+        help="How big each step is: too small learns slowly, too big jumps past the answer.",
+        **options,
+    )
+    first[2].selectbox(
+        "Batch size",
+        BATCH_SIZES,
+        key=KEYS["batch_size"],
+        help="How many images each step learns from (the lab's: 32).",
+        **options,
+    )
+    first[3].number_input(
+        "Epochs",
+        *EPOCHS_RANGE,
+        key=KEYS["epochs"],
+        help="How many times it goes through the training images.",
+        **options,
+    )
+    second = st.columns(4)
+    second[0].select_slider(
+        "Training images",
+        TRAIN_SIZES,
+        format_func=lambda size: f"{size:,}" if size else "all",
+        key=KEYS["train_size"],
+        help="How many training images it learns from, drawn at random (the seed fixes which).",
+        **options,
+    )
+    second[1].select_slider(
+        "Wrong labels",
+        LABEL_NOISES,
+        format_func=lambda share: f"{share:.0%}",
+        key=KEYS["label_noise"],
+        help="The share of training labels replaced by another digit at random; the test digits "
+        "keep their true labels.",
+        **options,
+    )
+    second[2].toggle(
+        "Augmentation",
+        key=KEYS["augment"],
+        help="Train on copies of each digit turned, shifted and zoomed a little at random.",
+        **options,
+    )
+    second[3].number_input(
+        "Seed",
+        *SEED_RANGE,
+        key=KEYS["seed"],
+        help="The number that fixes the random draws (which images, which labels go wrong): "
+        "the same seed draws the same.",
+        **options,
+    )
+    return choices()
+
+
+def variant_picker(layers: tuple[Layer, ...], chosen: Choices, disabled: bool) -> list[Variant] | None:
+    """One network, or up to four variants differing in one choice; None until two are chosen."""
+    found = {variable.key: variable for variable in design_variants.variables(layers)}
+    left, right = st.columns(2)
+    vary = left.selectbox(
+        "Train side by side, varying",
+        ["", *found],
+        format_func=lambda key: found[key].title if key else "nothing: train this one network",
+        key=VARY_KEY,
+        disabled=disabled,
+        help=f"Train up to {MAX_VARIANTS} copies of this network that differ in one choice, on the "
+        "same images, then compare them.",
+    )
+    if not vary:
+        return [Variant(layers, chosen, ONE_NETWORK)]
+    variable = found[vary]
+    values = right.multiselect(
+        f"Values of {variable.title}",
+        variable.options,
+        format_func=variable.value_text,
+        max_selections=MAX_VARIANTS,
+        key=f"build_vary_values_{variable.key}",
+        disabled=disabled,
+        placeholder=f"Choose 2 to {MAX_VARIANTS}",
+    )
+    return design_variants.variants(layers, chosen, variable, values) if len(values) > 1 else None
+
+
+def variant_problems(variants: list[Variant]) -> list[str]:
+    """What stops a variant being trained (a layer made too big, say), in the learner's words."""
+    found = []
+    for variant in variants:
+        for remark in plan(variant.layers).problems:
+            at = f"layer {remark.position}: " if remark.position else ""
+            found.append(f"With {variant.label}, {at}{remark.message}")
+    return found
+
+
+def start(data: Dataset, variants: list[Variant], store: ModelStore) -> None:
+    """A training job per variant, on the same data; the page follows them from the next run."""
+    with st.spinner("Starting TensorFlow…"):
+        from mnist_app.learning.training import TrainConfig
+        from mnist_app.web import page_jobs
+    available = len(data.y_train)
+    configs = [
+        TrainConfig(
+            "built",
+            variant.choices.epochs,
+            variant.choices.batch_size,
+            variant.choices.learning_rate,
+            layers=variant.layers,
+            optimizer=variant.choices.optimizer,
+            augment=variant.choices.augment,
+            train_size=variant.choices.train_size if variant.choices.train_size < available else 0,
+            label_noise=variant.choices.label_noise,
+            seed=variant.choices.seed,
+        )
+        for variant in variants
+    ]
+    started = attempt(lambda: page_jobs.start(data, configs, store), "Cannot start training")
+    if started:
+        st.session_state[JOBS_KEY] = started
+        st.session_state[LABELS_KEY] = [variant.label for variant in variants]
+        st.rerun()
+
+
+def stop_all() -> None:
+    for job in st.session_state.get(JOBS_KEY, []):
+        job.stop()
+
+
+def running() -> bool:
+    return any(job.snapshot().active for job in st.session_state.get(JOBS_KEY, []))
+
+
+def show_jobs() -> None:
+    """This session's Build jobs: progress and curves while they run, then what they came to."""
+    jobs = st.session_state.get(JOBS_KEY, [])
+    if not jobs:
+        return
+    from mnist_app.web import live_jobs
+
+    labels = st.session_state.get(LABELS_KEY) or [ONE_NETWORK] * len(jobs)
+    live_jobs.follow(
+        jobs,
+        seen_key="build_jobs_seen",
+        doing="Showing the training jobs",
+        live=lambda snapshots: _curves(labels, snapshots),
+        outcome=lambda snapshots: _outcome(labels, snapshots),
+        on_end=_compare_next,
+    )
+
+
+def _curves(labels: list[str], snapshots: list) -> None:
+    from mnist_app.web import panels
+
+    runs = {label: snapshot.curve for label, snapshot in zip(labels, snapshots, strict=True)}
+    if any(runs.values()):
+        if len(runs) > 1:
+            st.markdown(
+                "The variants take turns on the trainer; each curve's seconds count from its own "
+                "start, so they are compared fairly against the clock too."
+            )
+        st.markdown(
+            "Loss (how wrong its answers are; lower is better) and accuracy (the share of digits "
+            "read right) after each stretch of training. Solid: on the training images; dashed: "
+            "on the test digits it never learns from. A solid curve far above its dashed one "
+            "means the network is learning its training images by heart."
+        )
+        panels.curves({label: curve for label, curve in runs.items() if curve}, key="build_curves")
+
+
+def _compare_next(saved: list[str]) -> None:
+    """Several variants just trained together: the Compare page starts from them."""
+    if len(saved) > 1:
+        st.session_state[COMPARE_NEXT_KEY] = saved
+
+
+def _outcome(labels: list[str], snapshots: list) -> None:
+    from mnist_app.jobs.training_job import FAILED
+
+    rows = []
+    for label, snapshot in zip(labels, snapshots, strict=True):
+        result = snapshot.result
+        if snapshot.state == FAILED:
+            st.error(f"Training {literal(label)} failed: {literal(snapshot.error)}")
+        elif result is None:
+            st.info(
+                f"{literal(label).capitalize()} left the queue before training began; it was not trained."
+            )
+        elif result.stopped_early:
+            st.warning(
+                f"{literal(label).capitalize()} stopped early after {result.epochs_completed} of "
+                f"{result.config.epochs} epochs; the model as trained so far was saved."
+            )
+        if result is not None and snapshot.saved_as:
+            trained = [point.accuracy for point in result.curve if point.split == "train"]
+            rows.append(
+                {
+                    "network": label,
+                    "saved as": snapshot.saved_as,
+                    "epochs": result.epochs_completed,
+                    TRAINING_ACCURACY: round(100 * trained[-1], 1) if trained else None,
+                    TEST_ACCURACY: round(100 * result.test_accuracy, 1),
+                    "training time (s)": round(result.seconds, 1),
+                }
+            )
+    if not rows:
+        return
+    st.markdown(
+        "How each network reads the images it learnt from (during its last epoch) and the test "
+        "digits it never saw: the percentage of them it reads right."
+    )
+    st.dataframe(rows, hide_index=True, width="stretch", key="build_trained")
+    if any(
+        row[TRAINING_ACCURACY] is not None and row[TRAINING_ACCURACY] - row[TEST_ACCURACY] > OVERFIT_GAP
+        for row in rows
+    ):
+        st.info(
+            "A network that reads its training images much better than the test digits has "
+            "learnt some of them by heart (over-fitting). Dropout, augmentation or more training "
+            "images usually close the gap: try a variant with each.",
+            icon=":material/lightbulb:",
+        )
+    names = ", ".join(f"**{literal(row['saved as'])}**" for row in rows)
+    st.success(
+        f"Saved as {names}; **{literal(rows[-1]['saved as'])}** is now the model in use.",
+        icon=":material/save:",
+    )
+    links = st.container(horizontal=True)
+    if len(rows) > 1:
+        links.page_link(
+            "mnist_app/web/pages/compare.py", label="Compare them side by side", icon=":material/compare:"
+        )
+    links.page_link("mnist_app/web/pages/inside.py", label="Look inside it", icon=":material/neurology:")

@@ -1,0 +1,205 @@
+"""Build: design a network layer by layer, see its summary and its Keras code as you edit, train
+it (or up to four variants of it) on as many or as few digits as you choose, share it by link."""
+
+from urllib.parse import urlencode
+
+import streamlit as st
+
+from mnist_app.learning import design_code, design_links, epoch_estimate
+from mnist_app.learning.design_plan import Plan, plan
+from mnist_app.learning.designs import layers_json
+from mnist_app.web import build_editor, build_training, resources
+from mnist_app.web.plain_text import literal
+from mnist_app.web.sidebar import choose_dataset
+
+# The query parameters last written to the address, so a run tells a new link from its own.
+ADDRESS_KEY = "build_address"
+LINK_MESSAGE_KEY = "build_link_message"
+FILE_STEM = "my-network"
+
+
+def restore_from_address() -> None:
+    """Open a link: its design and choices replace the session's (or its refusal is kept to show)."""
+    given = {key: st.query_params[key] for key in design_links.ALL_KEYS if key in st.query_params}
+    if not given or given == st.session_state.get(ADDRESS_KEY):
+        return
+    link = design_links.from_query(given)
+    build_editor.set_layers(link.layers)
+    build_training.set_choices(link.choices)
+    st.session_state[LINK_MESSAGE_KEY] = link.message
+
+
+def write_address(query: dict[str, str]) -> None:
+    """The address follows every edit, so it is always a link to what the page shows."""
+    for key, value in query.items():
+        if st.query_params.get(key) != value:
+            st.query_params[key] = value
+    if st.session_state.get(ADDRESS_KEY) not in (None, query):
+        st.session_state.pop(LINK_MESSAGE_KEY, None)
+    st.session_state[ADDRESS_KEY] = query
+
+
+def summary(design: Plan, seconds: epoch_estimate.Estimate, train_images: int) -> None:
+    st.subheader("What Keras builds")
+    st.markdown(
+        "Keras' `model.summary()` for it: what comes out of each layer for a batch of images "
+        "(None stands for however many are in the batch) and how many numbers the layer learns "
+        "(its parameters: weights and biases)."
+    )
+    if not design.ok:
+        st.markdown("The layers marked in red are left out of it until they are put right.")
+    table = [
+        {
+            "layer": row.title,
+            "output shape": build_editor.shape_words(row.shape),
+            "parameters": row.parameters,
+        }
+        for row in design.rows
+    ]
+    st.dataframe(
+        table,
+        hide_index=True,
+        width="stretch",
+        key="build_summary",
+        column_config={"parameters": st.column_config.NumberColumn(format="localized")},
+    )
+    corrected = (
+        f", corrected by how long the {seconds.models} newest models trained here took"
+        if seconds.models
+        else ""
+    )
+    st.markdown(
+        f"In all, **{design.parameters:,} parameters**. Reading one digit takes "
+        f"**{design.multiply_adds:,} multiply-adds** (a multiplication and an addition: the "
+        "network's work; learning from a digit costs about three times as much). One epoch "
+        f"through {train_images:,} training images takes **{seconds.words}**.",
+        help="The epoch is an estimate: the network's multiply-adds at the speed this server's "
+        f"trainer reached in its benchmarks{corrected}.",
+    )
+    for remark in design.problems:
+        if remark.position is None:
+            st.error(literal(remark.message), icon=":material/error:")
+    for remark in design.notes:
+        if remark.position is None:
+            st.info(literal(remark.message), icon=":material/info:")
+
+
+def code(design: Plan, layers) -> None:
+    st.subheader("The Keras code")
+    if not design.ok:
+        st.markdown("The code appears here once the mistakes marked in red are put right.")
+    else:
+        st.markdown(
+            "The code that builds exactly this network, as the lab writes it (copy it with the "
+            "button at its top right); the trainer builds it from the same layer calls."
+        )
+        source = design_code.keras_code(design)
+        st.code(source, language="python", wrap_lines=True)
+    buttons = st.container(horizontal=True)
+    buttons.download_button(
+        "The layers as JSON",
+        layers_json(layers),
+        file_name=f"{FILE_STEM}.json",
+        mime="application/json",
+        key="build_download_json",
+        on_click="ignore",
+        icon=":material/download:",
+        help="The file `python -m mnist_app train --layers FILE.json` reads.",
+    )
+    if design.ok:
+        buttons.download_button(
+            "The code as a .py",
+            source,
+            file_name=f"{FILE_STEM}.py",
+            mime="text/x-python",
+            key="build_download_code",
+            on_click="ignore",
+            icon=":material/download:",
+        )
+
+
+def share(query: dict[str, str]) -> None:
+    st.subheader("Share it")
+    st.markdown(
+        "This page's address holds the whole network and its training choices: copy the link "
+        "below (the button at its top right) and whoever opens it gets this page as you see it."
+    )
+    st.code(f"{st.context.url or '/build'}?{urlencode(query, safe=':,')}", language=None, wrap_lines=True)
+
+
+st.title("Build a network")
+st.markdown(
+    "Design your own network, layer by layer, between the 28x28 image that goes in and the ten "
+    "digit probabilities that come out; see its size and its Keras code change as you edit. "
+    "Then train it on as many or as few digits as you choose, compare it, look inside it and "
+    "share it by link."
+)
+restore_from_address()
+if message := st.session_state.get(LINK_MESSAGE_KEY):
+    st.warning(literal(message), icon=":material/link_off:")
+build_editor.read_edits()
+layers = build_editor.layers()
+design = plan(layers)
+store = resources.model_store()
+_, data = choose_dataset()
+running = build_training.running()
+chosen = build_training.choices()
+
+edit, results = st.columns([1, 1], gap="large")
+with edit:
+    st.subheader("Its layers")
+    build_editor.preset_picker()
+    build_editor.editor(design)
+available = len(data.y_train) if data is not None else epoch_estimate.FULL_MNIST_TRAIN
+train_images = min(chosen.train_size or available, available)
+test_images = len(data.y_test) if data is not None else epoch_estimate.FULL_MNIST_TEST
+estimate = epoch_estimate.estimate(
+    design,
+    train_images,
+    test_images,
+    chosen.batch_size,
+    chosen.augment,
+    [saved.metadata for saved in store.list() if not saved.error],
+)
+with results:
+    summary(design, estimate, train_images)
+    code(design, layers)
+
+st.header("Train it")
+st.markdown(
+    "Why these choices: a network shown only 300 digits, some with wrong labels, learns them by "
+    "heart and reads new digits worse. Make one do that, then watch Dropout, augmentation or "
+    "more images fix it: train the variants side by side and compare their curves."
+)
+chosen = build_training.choice_widgets(disabled=running)
+if data is not None and chosen.train_size >= len(data.y_train):
+    st.caption(f"{literal(data.name)} has {len(data.y_train):,} training images: it learns from all of them.")
+variants = build_training.variant_picker(layers, chosen, disabled=running)
+problems = build_training.variant_problems(variants or [])
+for problem in problems if design.ok else []:
+    st.error(literal(problem), icon=":material/error:")
+why_not = (
+    "Put right the mistakes marked in red first."
+    if problems
+    else "Choose at least two values to vary."
+    if variants is None
+    else "Choose a dataset in the sidebar."
+    if data is None
+    else None
+)
+if running:
+    st.button("Stop training", icon=":material/stop:", key="build_stop", on_click=build_training.stop_all)
+elif st.button(
+    f"Train {len(variants)} variants" if variants and len(variants) > 1 else "Train it",
+    type="primary",
+    icon=":material/play_arrow:",
+    key="build_train",
+    disabled=why_not is not None,
+    help=why_not,
+):
+    build_training.start(data, variants, store)
+build_training.show_jobs()
+
+query = design_links.to_query(layers, chosen)
+share(query)
+write_address(query)

@@ -1,0 +1,96 @@
+"""The training choices: every one checked before TensorFlow, and the network named as a learner knows it."""
+
+import subprocess
+import sys
+
+import pytest
+
+from mnist_app.errors import UserError
+from mnist_app.learning.designs import PRESETS, DesignError, parse_text
+from mnist_app.learning.training_choices import TrainConfig
+from tests.support import REPO
+
+
+@pytest.mark.parametrize(
+    ("config", "words"),
+    [
+        (TrainConfig(optimizer="adagrad"), "unknown optimizer 'adagrad': use one of adam, sgd, rmsprop"),
+        (TrainConfig(train_size=-1), "training-set size must be a whole number of images, 0 for all"),
+        (TrainConfig(train_size=2.5), "training-set size must be a whole number"),
+        (TrainConfig(label_noise=0.51), "label noise must be a fraction in 0..0.5 of the labels, not 0.51"),
+        (TrainConfig(label_noise=float("nan")), "label noise must be a fraction"),
+        (TrainConfig(label_noise=-0.1), "label noise"),
+        (TrainConfig(seed=-1), "seed must be a whole number in 0..2,147,483,647, not -1"),
+        (TrainConfig(seed=2**31), "seed must be a whole number"),
+        (TrainConfig(seed=True), "seed must be a whole number"),
+        (TrainConfig("cnn", layers=PRESETS["A tiny CNN"]), "a layer list designs a network of its own"),
+        (TrainConfig("lenet"), "unknown architecture 'lenet'"),
+    ],
+)
+def test_each_new_choice_out_of_range_is_refused_in_words(config, words):
+    with pytest.raises(UserError, match=words):
+        config.validate()
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("flatten,conv:8:3", r"^layer 2 \(Conv2D\): a convolution needs a grid of pixels"),
+        ("pool:2,pool:2,pool:2,pool:2,pool:2", r"^layer 5 \(MaxPooling2D\): a 2x2 window is larger"),
+        ("dense:4096,dense:4096,dense:4096", r"parameters is more than this server trains"),
+    ],
+)
+def test_a_design_that_cannot_be_built_is_refused_with_its_first_mistake_at_its_layer(text, words):
+    config = TrainConfig("built", layers=parse_text(text))
+    with pytest.raises(DesignError, match=words):
+        config.validate()
+
+
+def test_every_preset_and_no_layer_at_all_are_valid_designs():
+    for layers in (*PRESETS.values(), ()):
+        TrainConfig("built", layers=layers, optimizer="rmsprop", train_size=100, label_noise=0.5).validate()
+
+
+@pytest.mark.parametrize(
+    ("config", "name"),
+    [
+        (TrainConfig("mlp"), "mlp"),
+        (TrainConfig("cnn"), "cnn"),
+        (TrainConfig("built", layers=PRESETS["LeNet-5"]), "lenet-5"),
+        (TrainConfig("built", layers=PRESETS["A tiny CNN"]), "tiny-cnn"),
+        (TrainConfig("built", layers=PRESETS["Logistic regression"]), "logistic-regression"),
+        (TrainConfig("built", layers=()), "logistic-regression"),
+        (TrainConfig("built", layers=PRESETS["The lab's MLP"]), "mlp"),
+        (TrainConfig("built", layers=parse_text("flatten,dense:32")), "my-network"),
+    ],
+)
+def test_a_network_is_named_as_its_preset_or_as_the_learners_own(config, name):
+    assert config.network_name == name
+
+
+def test_the_presets_list_the_layers_build_would_show_for_them():
+    assert TrainConfig("mlp").design == PRESETS["The lab's MLP"]
+    assert TrainConfig("cnn").design == PRESETS["The app's CNN"]
+    assert TrainConfig("cnn").convolutional and not TrainConfig("mlp").convolutional
+    assert TrainConfig("built", layers=PRESETS["LeNet-5"]).convolutional
+    assert not TrainConfig("built", layers=parse_text("pool:2,flatten")).convolutional
+
+
+def test_the_images_trained_on_are_the_size_asked_or_all():
+    assert TrainConfig().training_images(4000) == 4000
+    assert TrainConfig(train_size=300).training_images(4000) == 300
+    with pytest.raises(UserError, match="the dataset has 4,000 training images; cannot train on 5,000"):
+        TrainConfig(train_size=5000).training_images(4000)
+
+
+def test_the_choices_are_made_and_checked_without_tensorflow():
+    code = (
+        "import sys; from mnist_app.learning.training_choices import TrainConfig; "
+        "from mnist_app.learning.designs import PRESETS; "
+        "c = TrainConfig('built', layers=PRESETS['LeNet-5']); c.validate(); print(c.network_name); "
+        "print('tensorflow' in sys.modules)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.stdout.split() == ["lenet-5", "False"], result.stderr
