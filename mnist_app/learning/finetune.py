@@ -51,11 +51,11 @@ def mixed(own: Dataset, replay: Dataset, seed: int = 0) -> Dataset:
     """The learner's training digits, repeated, among replayed ones; tested on their own test split."""
     if len(own.y_train) == 0:
         raise UserError(
-            f"{own.name} has no training digits yet: save some more (one in five is kept for testing)"
+            f"{own.name} has no training digits yet: save some more (of each label's digits the second, then one in five, is kept for testing)"
         )
     if len(own.y_test) == 0:
         raise UserError(
-            f"{own.name} has no test digits yet: save a few more (one in five is kept for testing)"
+            f"{own.name} has no test digits yet: save a second digit of a label (of each label's digits the second, then one in five, is kept for testing)"
         )
     if list(own.class_names) != list(replay.class_names):
         raise UserError(f"{replay.name} has other classes than {own.name}; replay a dataset of digits")
@@ -101,3 +101,31 @@ def before_and_after(base, tuned, own: Dataset, replay: Dataset) -> BeforeAfter:
     return BeforeAfter(
         accuracy(base, own), accuracy(tuned, own), accuracy(base, replay), accuracy(tuned, replay)
     )
+
+
+# Below this many test digits, one digit read right or wrong moves a figure by 5 points or more.
+ENOUGH_TEST_DIGITS = 20
+
+
+def too_few(own: Dataset) -> str:
+    """Why a figure on the learner's own test digits says little, in a sentence; "" when it has enough.
+
+    With two test digits a before/after can only read 0%, 50% or 100%, and says nothing about a
+    label that has no test digit at all.
+    """
+    tested = np.bincount(own.y_test, minlength=len(own.class_names))
+    trained = np.bincount(own.y_train, minlength=len(own.class_names))
+    untested = [own.class_names[label] for label in np.flatnonzero((trained > 0) & (tested == 0))]
+    sentences = []
+    if 0 < len(own.y_test) < ENOUGH_TEST_DIGITS:
+        step = 100 / len(own.y_test)
+        sentences.append(
+            f"These figures rest on {len(own.y_test)} test digit{'s' * (len(own.y_test) > 1)}: one "
+            f"digit read right or wrong moves them by {step:.0f} points, so a change smaller than "
+            "that means nothing."
+        )
+    if untested:
+        sentences.append(f"No test digit shows a {', '.join(untested)} yet: save another of each.")
+    if sentences:
+        sentences.append(f"Save about {ENOUGH_TEST_DIGITS // 2} digits of each label for figures to trust.")
+    return " ".join(sentences)

@@ -80,3 +80,18 @@ def test_the_network_to_fine_tune_is_read_from_the_saved_description():
         base_network({"arch": "built"}, "d")
     with pytest.raises(UserError, match=r"^e describes its layers wrongly: layer 1 \(Conv2D\): filters"):
         base_network({"arch": "built", "layers": [{"kind": "conv", "filters": 0, "kernel_size": 3}]}, "e")
+
+
+def test_figures_on_too_few_test_digits_say_so():
+    from mnist_app.learning.finetune import too_few
+
+    images = np.zeros((6, 28, 28), np.uint8)
+    few = Dataset("my-digits", "x", images[:4], np.array([4, 4, 7, 1]), images[:2], np.array([4, 7]))
+    sentence = too_few(few)
+    assert "rest on 2 test digits: one digit read right or wrong moves them by 50 points" in sentence
+    assert "No test digit shows a 1 yet" in sentence
+    many = np.repeat(np.arange(10), 2)
+    enough = Dataset(
+        "my-digits", "x", np.zeros((20, 28, 28), np.uint8), many, np.zeros((20, 28, 28), np.uint8), many
+    )
+    assert too_few(enough) == ""

@@ -7,6 +7,7 @@ import streamlit as st
 from mnist_app.datasets.catalogue import NAMED_DATASETS
 from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.datasets.digit_store import DATASET_NAME
+from mnist_app.learning.finetune import too_few
 from mnist_app.web import panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -24,10 +25,14 @@ def show_collection(digits) -> None:
     st.bar_chart(
         table, x="label", y=["train", "test"], x_label="label", y_label="digits", stack=False, height=220
     )
-    st.caption(
+    tested = ", ".join(
+        f"{count} {name}" for name, count in zip(DIGIT_NAMES, counts["test"], strict=True) if count
+    )
+    st.markdown(
         f"{len(digits.labels):,} digits: {sum(counts['train']):,} to learn from, {sum(counts['test']):,} "
-        "kept for testing (one in five, chosen by the drawing itself). Correct or delete them on "
-        "the Explore page with the dataset **my-digits**."
+        f"kept for testing ({tested or 'none yet'}): of each label's digits the second, then one in "
+        "five, so that every label you drew twice is tested. Correct or delete them on the Explore "
+        "page with the dataset **my-digits**."
     )
 
 
@@ -37,6 +42,8 @@ def show_reading(saved, data) -> None:
     if evaluation is None:
         return
     st.metric(f"{literal(saved.name)} on your {len(data.y_test):,} test digits", f"{evaluation.accuracy:.1%}")
+    if warning := too_few(data):
+        st.warning(warning, icon=":material/scale:")
     left, right = st.columns([3, 2])
     with left:
         panels.confusion_matrix(evaluation, data, key="my_digits_confusion")
@@ -112,6 +119,8 @@ def show_before_and_after(job, snapshot, saved, replay_name: str) -> None:
             return
         held = (job, figures.rows("your test digits", f"{replay.name} test split"))
         st.session_state[RESULT_KEY] = held
+    if warning := too_few(resources.dataset(DATASET_NAME)):
+        st.warning(warning, icon=":material/scale:")
     st.dataframe(
         pd.DataFrame(held[1]),
         hide_index=True,

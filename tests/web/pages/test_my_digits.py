@@ -29,6 +29,20 @@ def test_my_digits_page_reads_and_fine_tunes_on_the_learners_digits(
     assert ((table[["before", "after"]] >= 0) & (table[["before", "after"]] <= 1)).all().all()
 
 
+def test_with_few_digits_the_page_says_how_many_test_digits_each_label_has_and_that_they_are_too_few(
+    default_model, data_dir, sample
+):
+    from mnist_app.datasets.digit_store import DigitStore
+
+    fours, sevens = (sample.x_train[sample.y_train == label][:2] for label in (4, 7))
+    DigitStore().add_many([*fours, *sevens], [4, 4, 7, 7])
+    at = app_page("my_digits").run()
+    assert not at.exception
+    assert any("2 kept for testing (1 4, 1 7)" in m.value for m in at.markdown)
+    assert at.metric[0].label == "default on your 2 test digits"
+    assert "moves them by 50 points" in at.warning[0].value
+
+
 def test_my_digits_page_without_digits_says_where_to_draw_them(default_model, data_dir):
     at = app_page("my_digits").run()
     assert not at.exception
