@@ -18,7 +18,7 @@ from mnist_app.files import read_regular
 from mnist_app.learning.designs import MAX_TEXT_LENGTH, DesignError, Layer, parse_json, parse_text
 from mnist_app.learning.limits import BUILT
 from mnist_app.learning.model_files import SUFFIX, save_model
-from mnist_app.learning.model_store import ModelStore, name_from
+from mnist_app.learning.model_store import ModelStore, trained_name
 from mnist_app.learning.training_choices import TrainConfig
 
 
@@ -70,7 +70,7 @@ def train_command(args) -> int:
     print(file=sys.stderr)
     metadata = result.metadata(command="python -m mnist_app " + shlex.join(args.argv))
     if output is None:
-        name = name_from(config.network_name, trained_on.name)
+        name = trained_name(config.network_name, trained_on.name)
         output = ModelStore().save_new(result.model, name, metadata).path
     else:
         save_model(result.model, output, metadata)

@@ -7,7 +7,7 @@ import functools
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
-from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.augment import Augmentation
@@ -25,22 +25,14 @@ INPUT_SHAPE = (IMAGE_SIZE, IMAGE_SIZE)
 
 
 def build_mlp() -> keras.Sequential:
-    """The lab's network: flatten, Dense(784, relu), Dense(100, relu), Dense(10, softmax)."""
-    num_pixels = IMAGE_SIZE * IMAGE_SIZE
-    return keras.Sequential(
-        [
-            keras.Input(shape=INPUT_SHAPE),
-            layers.Flatten(),
-            layers.Dense(num_pixels, activation="relu"),
-            layers.Dense(100, activation="relu"),
-            layers.Dense(NUM_CLASSES, activation="softmax"),
-        ],
-        name="mlp",
-    )
+    """The lab's network: flatten, Dense(784, relu), Dense(100, relu), Dense(10, softmax),
+    its layers named in words ("dense1_784_units_relu"), as Build names them."""
+    return build_designed(PRESETS["The lab's MLP"], name="mlp")
 
 
 def build_cnn(dtype: str | None = None) -> keras.Sequential:
-    """Two double-conv blocks and a dense head, after keras-io's MNIST convnets.
+    """Two double-conv blocks and a dense head, after keras-io's MNIST convnets (Build's
+    "The app's CNN", its layers named in words).
 
     It learns on digits turned, shifted and zoomed at random (`CNN_AUGMENTATION`, applied by
     the trainer to each batch): that makes up for small datasets (98-99% on the sample's 1,000
@@ -48,28 +40,7 @@ def build_cnn(dtype: str | None = None) -> keras.Sequential:
     canvas. `dtype` is a Keras dtype policy for its layers ("mixed_bfloat16" to train fast
     where the CPU has bfloat16); the probabilities always come out in float32.
     """
-
-    def conv(filters: int) -> layers.Conv2D:
-        return layers.Conv2D(filters, kernel_size=3, activation="relu", dtype=dtype)
-
-    return keras.Sequential(
-        [
-            keras.Input(shape=INPUT_SHAPE),
-            layers.Reshape((IMAGE_SIZE, IMAGE_SIZE, 1), dtype=dtype),
-            conv(32),
-            conv(32),
-            layers.MaxPooling2D(pool_size=2, dtype=dtype),
-            conv(64),
-            conv(64),
-            layers.MaxPooling2D(pool_size=2, dtype=dtype),
-            layers.Flatten(dtype=dtype),
-            layers.Dropout(0.4, dtype=dtype),
-            layers.Dense(128, activation="relu", dtype=dtype),
-            layers.Dropout(0.4, dtype=dtype),
-            layers.Dense(NUM_CLASSES, activation="softmax", dtype="float32"),
-        ],
-        name="cnn",
-    )
+    return build_designed(PRESETS["The app's CNN"], dtype, name="cnn")
 
 
 # As Keras' RandomRotation(0.04), RandomTranslation(0.08, 0.08) and RandomZoom(0.08) would.
@@ -202,7 +173,9 @@ def new_optimizer(name: str, learning_rate: float, *, xla: bool) -> keras.optimi
     return (OnePassAdam if xla else keras.optimizers.Adam)(learning_rate=learning_rate)
 
 
-def build_designed(design: tuple[Layer, ...], dtype: str | None = None) -> keras.Sequential:
+def build_designed(
+    design: tuple[Layer, ...], dtype: str | None = None, name: str = "built"
+) -> keras.Sequential:
     """The network a learner designed on Build, from the same calls its Keras code shows.
 
     `dtype` as for `build_cnn`; the output's probabilities always come out in float32.
@@ -213,4 +186,4 @@ def build_designed(design: tuple[Layer, ...], dtype: str | None = None) -> keras
         layer_dtype = "float32" if row.name == OUTPUT_NAME else dtype
         options = {**row.call.kwargs, **({"dtype": layer_dtype} if layer_dtype else {})}
         built.append(getattr(layers, row.call.layer)(*row.call.args, **options))
-    return keras.Sequential([keras.Input(shape=INPUT_SHAPE), *built], name="built")
+    return keras.Sequential([keras.Input(shape=INPUT_SHAPE), *built], name=name)

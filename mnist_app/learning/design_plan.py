@@ -145,7 +145,7 @@ def plan(layers: tuple[Layer, ...] | list[Layer]) -> Plan:
         notes.append(
             Remark(
                 None,
-                f"What reaches the output is a {_shape_words(shape)}: a Flatten is added before the "
+                f"What reaches the output is a {shape_words(shape)}: a Flatten is added before the "
                 f"output to lay its {flat:,} numbers out in one row.",
             )
         )
@@ -209,7 +209,8 @@ def _needs_grid(layer: Layer, rows: list[Row]) -> str:
     )
 
 
-def _shape_words(shape: tuple[int, ...]) -> str:
+def shape_words(shape: tuple[int, ...]) -> str:
+    """A layer's output per image in words: "28x28 image", "13x13x32 grid", "28x64 table"."""
     if shape == (IMAGE_SIZE, IMAGE_SIZE):
         return f"{IMAGE_SIZE}x{IMAGE_SIZE} image"
     return "x".join(str(n) for n in shape) + (" grid" if len(shape) == 3 else " table")
@@ -224,7 +225,7 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         note = ""
         if len(shape) > 1:
             note = (
-                f"Dense on a {_shape_words(shape)} without Flatten: Keras applies it to each of the "
+                f"Dense on a {shape_words(shape)} without Flatten: Keras applies it to each of the "
                 f"{math.prod(shape[:-1]):,} {'rows' if len(shape) == 2 else 'positions'} separately, "
                 f"mixing only their last {inputs:,} numbers"
             )
@@ -294,7 +295,7 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         )
     if kind == FLATTEN:
         name = f"flatten{number}"
-        title = f"Flatten {number}: the {_shape_words(shape)} as one row"
+        title = f"Flatten {number}: the {shape_words(shape)} as one row"
         return (
             Row(position, title, KerasCall("Flatten", (), {"name": name}), (math.prod(shape),), 0, 0),
             "",

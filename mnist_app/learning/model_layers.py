@@ -14,7 +14,7 @@ import re
 from collections import Counter
 
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE
-from mnist_app.learning.design_plan import OUTPUT_NAME, RESHAPE_NAME
+from mnist_app.learning.design_plan import OUTPUT_NAME, RESHAPE_NAME, shape_words
 from mnist_app.learning.designs import (
     ACTIVATIONS,
     AVERAGE_POOL,
@@ -193,7 +193,7 @@ def _what_it_does(keras_layer, kind: str, config: dict, activation: str) -> str:
     if kind == "BatchNormalization":
         return f"each of {shape[-1]:,} channels rescaled" if shape else "each channel rescaled"
     if kind == "Flatten":
-        return f"the {_shape_words(shape)} as one row" if shape else "its input as one row"
+        return f"the {shape_words(shape)} as one row" if shape else "its input as one row"
     if kind.startswith("Random"):
         return "the digits varied at random while training"
     return ""
@@ -210,10 +210,6 @@ def _input_shape(keras_layer) -> tuple[int, ...] | None:
     except (AttributeError, ValueError, TypeError, IndexError):
         return None
     return shape if shape and all(isinstance(n, int) for n in shape) else None
-
-
-def _shape_words(shape: tuple[int, ...]) -> str:
-    return "x".join(str(n) for n in shape) + (" grid" if len(shape) == 3 else " table")
 
 
 def named_by_keras(keras_layer) -> bool:

@@ -15,6 +15,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from mnist_app import settings
@@ -249,6 +250,11 @@ class ModelStore:
 def _numbered(base: str) -> Iterator[str]:
     """`base`, then `base-2`, `base-3`, ...: the names a new model may claim."""
     return itertools.chain([base], (f"{base}-{n}" for n in itertools.count(2)))
+
+
+def trained_name(network: str, dataset: str, when: datetime | None = None) -> str:
+    """What a newly trained model is called: what, on what, when ("lenet-5-on-mnist-02dec-0612")."""
+    return name_from(network, "on", dataset, (when or datetime.now()).strftime("%d%b-%H%M").lower())
 
 
 def name_from(*parts: str) -> str:

@@ -10,7 +10,7 @@ from mnist_app.datasets.dataset import Dataset
 from mnist_app.jobs.training_job import TrainingJob, start_together
 from mnist_app.learning import pruning
 from mnist_app.learning.limits import check_job_work
-from mnist_app.learning.model_store import ModelStore, name_from
+from mnist_app.learning.model_store import ModelStore, trained_name
 from mnist_app.learning.training import TrainConfig
 from mnist_app.web.visitors import session_connected, visitor_present, visitor_token
 
@@ -55,7 +55,9 @@ def start(dataset: Dataset, configs: list[TrainConfig], store: ModelStore) -> li
 
     def save(result) -> str:
         metadata = result.metadata(saved_by="app", owner=owner)
-        saved = store.save_new(result.model, name_from(result.config.network_name, result.dataset), metadata)
+        saved = store.save_new(
+            result.model, trained_name(result.config.network_name, result.dataset), metadata
+        )
         pruning.prune(store, keep=saved.name, owner=owner, owner_active=visitor_present)
         return saved.name
 

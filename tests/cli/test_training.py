@@ -139,7 +139,7 @@ def test_train_reads_a_layer_file_as_build_writes_it_and_names_the_model_for_its
     assert trained.returncode == 0, trained.stderr
     assert trained.stderr.startswith("training lenet-5 on mnist-sample (200 of 4,000 images)\n")
     saved = Path(last_json(trained.stdout)["model_path"])
-    assert saved.parent == models_dir and saved.name.startswith("lenet-5-mnist-sample")
+    assert saved.parent == models_dir and saved.name.startswith("lenet-5-on-mnist-sample-")
     assert read_metadata(saved)["augment"] is False
 
 

@@ -109,8 +109,14 @@ def test_a_layer_of_a_kind_build_lacks_is_titled_by_its_kind():
 
 
 def test_a_name_keras_made_up_is_told_from_one_given():
-    made_up = [layer.name for layer in build_model("cnn").layers if named_by_keras(layer)]
-    assert len(made_up) == len(build_model("cnn").layers)
+    old_style = keras.Sequential(
+        [keras.Input((28, 28)), keras.layers.Reshape((28, 28, 1)), keras.layers.Conv2D(4, 3), keras.layers.Flatten(),
+         keras.layers.Dense(10, activation="softmax")]
+    )  # fmt: skip
+    assert all(named_by_keras(layer) for layer in old_style.layers), "conv2d_N, dense_N, ..."
+    assert not any(named_by_keras(layer) for layer in build_model("cnn").layers), (
+        "the app's CNN names its layers"
+    )
     given = [
         layer.name for layer in build_designed(parse_text(EVERY_KIND)).layers if not named_by_keras(layer)
     ]

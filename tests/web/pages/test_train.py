@@ -2,6 +2,7 @@
 listed, renamed and deleted; the model in use evaluated."""
 
 import os
+import re
 import shutil
 import time
 from pathlib import Path
@@ -39,8 +40,9 @@ def test_train_page_trains_saves_and_selects_a_model(models_dir, monkeypatch):
         at.run()
     assert not at.exception
     assert float({m.label: m.value for m in at.metric}["Test accuracy"]) > 0.8
-    assert [p.name for p in models_dir.glob("*.keras")] == ["mlp-mnist-sample.keras"]
-    assert at.selectbox(key="model_name").value == "mlp-mnist-sample"
+    (saved,) = [p.stem for p in models_dir.glob("*.keras")]
+    assert re.fullmatch(r"mlp-on-mnist-sample-\d\d[a-z]{3}-\d{4}", saved), "what, on what, when"
+    assert at.selectbox(key="model_name").value == saved
     assert "Saved models" in [h.value for h in at.header]
 
 
