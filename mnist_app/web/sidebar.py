@@ -7,6 +7,7 @@ on one page holds on the others, even after a visit to a page that does not draw
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app import settings
 from mnist_app.datasets.catalogue import NAMED_DATASETS
@@ -20,6 +21,8 @@ DATASET_KEY = "dataset"
 DATASET_PATH_KEY = "dataset_path"
 MODEL_KEY = "model_name"
 NEXT_MODEL_KEY = "model_name_next"
+# A change of the model in use that the learner did not ask for, not yet said (`use_model`).
+SWITCH_KEY = "model_switch_unsaid"
 MAX_PATH_CHARS = 1000
 
 
@@ -61,9 +64,29 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
     return choice, data
 
 
-def use_model(name: str) -> None:
-    """Make `name` the model in use from the next run on (safe after the picker is drawn)."""
+def use_model(name: str, reason: str = "") -> None:
+    """Make `name` the model in use from the next run on (safe after the picker is drawn).
+
+    A `reason` ("trained just now") marks a change the learner did not ask for. The page that
+    made it says so in its own words; the next other page that draws the picker says once
+    what the model in use is now, and what it was.
+    """
     st.session_state[NEXT_MODEL_KEY] = name
+    if not reason:
+        st.session_state.pop(SWITCH_KEY, None)
+        return
+    unsaid = st.session_state.get(SWITCH_KEY)
+    st.session_state[SWITCH_KEY] = {
+        "now": name,
+        "before": unsaid["before"] if unsaid else st.session_state.get(MODEL_KEY),
+        "reason": reason,
+        "page": _page(),
+    }
+
+
+def _page() -> str:
+    context = get_script_run_ctx()
+    return context.page_script_hash if context is not None else ""
 
 
 def choose_model(saved_models: list[SavedModel]) -> SavedModel | None:
@@ -73,12 +96,37 @@ def choose_model(saved_models: list[SavedModel]) -> SavedModel | None:
         st.sidebar.info("No usable model is saved yet: train one on the Train page.")
         return None
     names = [saved.name for saved in usable]
+    previous = st.session_state.get(MODEL_KEY)
     if st.session_state.get(NEXT_MODEL_KEY) in names:
         st.session_state[MODEL_KEY] = st.session_state.pop(NEXT_MODEL_KEY)
     if st.session_state.get(MODEL_KEY) not in names:
         st.session_state[MODEL_KEY] = names[0]
+        if previous is not None:
+            st.info(
+                f"**{literal(previous)}** is gone from the saved models or can no longer be read: the "
+                f"model in use is now **{literal(names[0])}**.",
+                icon=":material/swap_horiz:",
+            )
     labels = {saved.name: saved.label for saved in usable}
     st.sidebar.selectbox(
         "Model in use", names, key=MODEL_KEY, format_func=labels.get, persist_state="session"
     )
+    say_switched()
     return next(saved for saved in usable if saved.name == st.session_state[MODEL_KEY])
+
+
+def say_switched() -> None:
+    """Once, on a page other than the one that made it: the change of model that the learner did
+    not ask for. Forgotten once the learner picks a model themselves."""
+    switch = st.session_state.get(SWITCH_KEY)
+    if switch is None or NEXT_MODEL_KEY in st.session_state:
+        return
+    if switch["now"] != st.session_state[MODEL_KEY] or switch["now"] == switch["before"]:
+        del st.session_state[SWITCH_KEY]
+    elif switch["page"] != _page():
+        del st.session_state[SWITCH_KEY]
+        was = f"; it was {literal(switch['before'])}" if switch["before"] else ""
+        st.info(
+            f"The model in use is now **{literal(switch['now'])}** ({switch['reason']}){was}.",
+            icon=":material/swap_horiz:",
+        )

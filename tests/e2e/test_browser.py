@@ -43,7 +43,7 @@ def test_drawing_a_digit_with_the_mouse_shows_the_prediction(page, app_url):
     prediction = page.locator("[data-testid='stMetric']").filter(has_text="Prediction")
     expect(prediction).to_be_visible()
     expect(prediction.locator("[data-testid='stMetricValue']")).to_have_text("1")
-    expect(page.locator(".probability-bars")).to_have_attribute(
+    expect(page.locator(".probability-bars").first).to_have_attribute(
         "aria-label", re.compile(r"Probability of each class: 0 ")
     )
     assert not [text for text in console if "sketch pad" in text], console
@@ -184,8 +184,13 @@ def test_the_lab_page_trains_with_the_labs_log_and_gives_a_notebook(page, app_ur
 
 
 def choose(page, scope, label: str, option: str) -> None:
-    """Open the select box labelled `label` inside `scope` and pick `option`."""
-    scope.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    """Open the select box labelled `label` inside `scope` and pick `option`.
+
+    Scrolled to first: a box below the fold that Chromium scrolls to while clicking shuts its
+    list as it opens."""
+    box = scope.get_by_test_id("stSelectbox").filter(has_text=label)
+    box.scroll_into_view_if_needed()
+    box.click()
     page.get_by_role("option", name=option, exact=True).click()
 
 

@@ -1,12 +1,14 @@
-"""The sidebar's dataset picker on the pages that draw it: the data folder's names as a visitor sees them."""
+"""The sidebar's pickers on the pages that draw them: the data folder's names as a visitor sees them,
+and the model in use, whose changes the learner did not make are said in words."""
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
 
 from tests.support.datasets import write_sample_npz, write_split
-from tests.support.pages import app_page, as_read, page
+from tests.support.pages import app_page, as_read, canvas_drawing, fake_canvas, page, wait_until
 
 
 @pytest.fixture
@@ -77,3 +79,50 @@ def test_a_bad_dataset_in_the_data_folder_gets_st_error_and_the_page_works(name,
         assert not at.exception
         assert "Cannot open the dataset" in at.error[0].value and words in as_read(at.error[0].value)
         assert at.title, "the page still renders"
+
+
+def announced(at) -> list[str]:
+    return [as_read(info.value) for info in at.info if "model in use is now" in info.value]
+
+
+def test_a_model_a_job_puts_in_use_is_announced_once_on_the_next_page_and_a_choice_never(
+    default_model, monkeypatch
+):
+    """Train says "now in use" itself; the next page drawing the picker says what it was, once."""
+    fake_canvas(monkeypatch, canvas_drawing([]))
+    at = app_page("train").run()
+    at.number_input(key="train_epochs").set_value(1).run()
+
+    def train_one() -> str:
+        at.button(key="start_training").click().run()
+        wait_until(at, lambda at: any("Saved as" in s.value for s in at.success))
+        assert not at.exception and not announced(at), "Train says so in its own words"
+        return at.selectbox(key="model_name").value
+
+    trained = train_one()
+    assert trained != "default"
+    at.switch_page("mnist_app/web/pages/draw.py").run()
+    assert announced(at) == [f"The model in use is now **{trained}** (trained just now); it was default."]
+    at.run()
+    assert not announced(at), "said once"
+
+    at.switch_page("mnist_app/web/pages/train.py").run()
+    assert train_one() != trained
+    at.selectbox(key="model_name").select("default").run()
+    at.switch_page("mnist_app/web/pages/draw.py").run()
+    assert not at.exception and not announced(at), "the learner chose the model in use themselves"
+    assert at.selectbox(key="model_name").value == "default"
+
+
+def test_a_model_in_use_that_is_gone_is_replaced_in_words(default_model, models_dir, monkeypatch):
+    shutil.copy(default_model, models_dir / "mine.keras")
+    fake_canvas(monkeypatch, canvas_drawing([]))
+    at = page("draw").run()
+    at.selectbox(key="model_name").select("mine").run()
+    (models_dir / "mine.keras").unlink()
+    at.run()
+    assert not at.exception
+    assert (
+        as_read(at.info[0].value)
+        == "**mine** is gone from the saved models or can no longer be read: the model in use is now **default**."
+    )

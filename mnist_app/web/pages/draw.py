@@ -1,6 +1,12 @@
-"""Draw: sketch a digit (or upload a photo of one) and watch the model in use read it."""
+"""Draw: sketch a digit (or upload a photo of one) and watch two models read it side by side.
+
+The model in use reads it beside a second one the learner picks, by default the other kind of
+network (an MLP beside a CNN), so the lesson of dense against convolutional shows on the
+learner's own handwriting. A stroke reruns only the reading, and costs one prediction a model.
+"""
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -8,6 +14,9 @@ import streamlit as st
 from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.datasets.pictures import enlarge
 from mnist_app.datasets.preparation import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
+from mnist_app.learning.designs import CONV, DesignError
+from mnist_app.learning.model_store import SavedModel
+from mnist_app.learning.recipes import recipe
 from mnist_app.timing import timed
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
@@ -17,28 +26,161 @@ from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_model
 
 SEEN_ZOOM = 8
+COMPARE_KEY = "compare_with"
+# The model in use that the "Compare with" choice was made beside: another starts from the default.
+COMPARED_BESIDE_KEY = "compare_with_beside"
+NO_SECOND = ""
+CNN, MLP = "CNN", "MLP"
+KIND_WORDS = {CNN: "a convolutional network (CNN)", MLP: "a dense network (MLP)"}
 
 
-def show_prediction(model, prepared: PreparedDigit, class_names) -> None:
-    """The metric, every class's probability, and the 28x28 image the model actually saw."""
+@dataclass(frozen=True)
+class Reader:
+    """A model that reads the drawing: its file, the loaded model and its kind (None: unknown)."""
+
+    saved: SavedModel
+    model: object
+    kind: str | None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What one model makes of the digit: a probability per class."""
+
+    reader: Reader
+    probabilities: np.ndarray
+    class_names: tuple[str, ...]
+
+    @property
+    def best(self) -> int:
+        return int(self.probabilities.argmax())
+
+    @property
+    def answer(self) -> str:
+        return self.class_names[self.best]
+
+
+def network_kind(saved: SavedModel, model=None) -> str | None:
+    """CNN for a network that convolves, MLP for one that does not; None where its layers are
+    unknown (a file from elsewhere, judged from its description alone)."""
+    try:
+        layers = recipe(saved.metadata, model).layers
+    except DesignError:
+        return None
+    return CNN if any(layer.kind == CONV for layer in layers) else MLP
+
+
+def default_second(kind: str | None, others: list[SavedModel], kinds: dict[str, str | None]) -> str:
+    """The newest model of the other kind than the one in use; else the newest other; else none."""
+    if not others:
+        return NO_SECOND
+    other_kind = [m.name for m in others if kind and kinds[m.name] and kinds[m.name] != kind]
+    return (other_kind or [m.name for m in others])[0]
+
+
+def choose_second(in_use: Reader, others: list[SavedModel], kinds: dict[str, str | None]) -> Reader | None:
+    """The "Compare with" picker, and the model it names, loaded (from the cache after the first time)."""
+    if not others:
+        st.caption(
+            "Train a second model on the Train page (a CNN beside an MLP, say) to see two models "
+            "read your digit side by side."
+        )
+        return None
+    names = [m.name for m in others] + [NO_SECOND]
+    if st.session_state.get(COMPARED_BESIDE_KEY) != in_use.saved.name or (
+        st.session_state.get(COMPARE_KEY) not in names
+    ):
+        st.session_state[COMPARE_KEY] = default_second(in_use.kind, others, kinds)
+        st.session_state[COMPARED_BESIDE_KEY] = in_use.saved.name
+    labels = {m.name: m.label for m in others} | {NO_SECOND: "no second model"}
+    chosen = st.selectbox(
+        "Compare with",
+        names,
+        key=COMPARE_KEY,
+        format_func=labels.get,
+        help="A second model reads the same drawing; at first, the other kind of network than the model in use.",
+        persist_state="session",
+    )
+    if chosen == NO_SECOND:
+        return None
+    saved = others[names.index(chosen)]
+    model = attempt(
+        lambda: resources.model(saved), f"Cannot use {saved.name}", "Choose another to compare with."
+    )
+    return None if model is None else Reader(saved, model, kinds[saved.name] or network_kind(saved, model))
+
+
+def read(reader: Reader, image: np.ndarray, class_names: tuple[str, ...]) -> Reading:
+    """One prediction: the model's probability for each class of the prepared digit."""
+    from mnist_app.learning.evaluation import predict_probabilities
+
+    probabilities = predict_probabilities(reader.model, image[None])[0]
+    if len(probabilities) != len(class_names):
+        class_names = tuple(str(label) for label in range(len(probabilities)))
+    return Reading(reader, probabilities, class_names)
+
+
+def a_class(name: str) -> str:
+    """A class as a sentence names it: "a 7", "an 8", "an Ankle boot"."""
+    return f"{'an' if name[:1].lower() in 'aeio8' else 'a'} {literal(name)}"
+
+
+def verdict(first: Reading, second: Reading) -> str:
+    """One sentence on whether the two agree: "The MLP reads a 4, the CNN a 9."."""
+    kinds = first.reader.kind, second.reader.kind
+    if None not in kinds and kinds[0] != kinds[1]:
+        one, other = f"The {kinds[0]}", f"the {kinds[1]}"
+    else:
+        one, other = (f"**{literal(reading.reader.saved.name)}**" for reading in (first, second))
+    if first.answer == second.answer:
+        return f":material/done_all: {one} and {other} both read {a_class(first.answer)}."
+    return f":material/call_split: {one} reads {a_class(first.answer)}, {other} {a_class(second.answer)}."
+
+
+def show_reading(reading: Reading, label: str, role: str) -> None:
+    """A model's name and kind, its answer and confidence, and every class's probability."""
+    kind = reading.reader.kind
+    about = ", ".join(part for part in (role, KIND_WORDS.get(kind, "")) if part)
+    st.markdown(f"**{literal(reading.reader.saved.name)}**  \n{about}")
+    st.metric(label, literal(reading.answer), help="The class the model gives the highest probability")
+    st.caption(f"Confidence {reading.probabilities[reading.best]:.1%}")
+    st.html(probability_bars_html(reading.probabilities, reading.class_names))
+
+
+def show_readings(
+    readers: list[Reader], prepared: PreparedDigit, class_names: tuple[str, ...], under_canvas
+) -> None:
+    """Each model's reading side by side (stacked on a phone), the sentence that compares them
+    and the label to save the digit under; `under_canvas`, the 28x28 image they all saw."""
     if prepared.image is None:
         st.info(f"{prepared.reason[0].upper()}{prepared.reason[1:]}.", icon=":material/edit:")
         return
-    from mnist_app.learning.evaluation import predict_probabilities
-
-    probabilities = predict_probabilities(model, prepared.image[None])[0]
-    if len(probabilities) != len(class_names):
-        class_names = [str(label) for label in range(len(probabilities))]
-    best = int(probabilities.argmax())
-    st.metric(
-        "Prediction", literal(class_names[best]), help="The class the model gives the highest probability"
+    readings = [
+        attempt(
+            lambda reader=reader: read(reader, prepared.image, class_names),
+            f"Cannot read the digit with {reader.saved.name}",
+        )
+        for reader in readers
+    ]
+    labels = ("Prediction", "Second opinion")[: len(readings)]
+    shown = [(reading, label) for reading, label in zip(readings, labels, strict=True) if reading]
+    if not shown:
+        return
+    if len(shown) == 2:
+        st.markdown(verdict(shown[0][0], shown[1][0]))
+    st.markdown(
+        "Each bar is the probability, in percent, that a model gives a class; its answer is the longest."
     )
-    st.caption(f"Confidence {probabilities[best]:.1%}")
-    st.html(probability_bars_html(probabilities, class_names))
+    for column, (reading, label) in zip(st.columns(len(shown), gap="medium"), shown, strict=True):
+        with column:
+            show_reading(reading, label, "the model in use" if reading.reader is readers[0] else "")
     seen = enlarge((prepared.image * 255).astype(np.uint8), SEEN_ZOOM)
     note = ", colours inverted" if prepared.inverted else ""
-    st.image(seen, caption=f"What the model saw: 28×28, centred by mass{note}")
-    keep_digit(prepared.image, best if list(class_names) == list(DIGIT_NAMES) else 0)
+    who = "both models" if len(shown) == 2 else "the model"
+    in_use = readings[0]
+    predicted = in_use.best if in_use is not None and in_use.class_names == tuple(DIGIT_NAMES) else 0
+    under_canvas.image(seen, caption=f"What {who} saw: 28×28, centred by mass{note}")
+    keep_digit(prepared.image, predicted)
 
 
 def keep_digit(image: np.ndarray, predicted: int) -> None:
@@ -62,7 +204,8 @@ def keep_digit(image: np.ndarray, predicted: int) -> None:
 
 
 st.title("Draw a digit")
-saved = choose_model(resources.model_store().list())
+listed = resources.model_store().list()
+saved = choose_model(listed)
 with st.sidebar:
     st.subheader("Brush")
     brush = st.slider("Brush width", 8, 40, 22, key="brush_width")
@@ -74,24 +217,28 @@ with st.spinner("Loading the model…"):
     model = attempt(lambda: resources.model(saved), "Cannot use this model", "Choose another in the sidebar.")
 if model is None:
     st.stop()
+st.markdown(
+    "Two models read your digit side by side: the model in use and one you compare it with, at "
+    "first the other kind of network (a dense MLP beside a convolutional CNN)."
+)
 
 
 @st.fragment
-def read_a_digit(model, class_names, brush: int) -> None:
-    """The canvas and its reading: a stroke reruns this alone, not the page (nor its model listing)."""
+def read_a_digit(in_use: Reader, others: list[SavedModel], kinds: dict, class_names, brush: int) -> None:
+    """The canvas and its readings: a stroke reruns this alone, not the page (nor its model listing)."""
     try:
         with timed("draw") as part:
-            if canvas_and_reading(model, class_names, brush):
+            if canvas_and_readings(in_use, others, kinds, class_names, brush):
                 part.name = "draw reading"
     except Exception as error:  # A fragment's own rerun is outside app.py's net.
         show_unexpected(error, "Reading the digit")
 
 
-def canvas_and_reading(model, class_names, brush: int) -> bool:
-    """The canvas beside what the model reads in it; whether there was a drawing or upload to read."""
+def canvas_and_readings(in_use: Reader, others, kinds, class_names, brush: int) -> bool:
+    """The canvas beside what the models read in it; whether there was a drawing or upload to read."""
     canvas_column, result_column = st.columns([1, 1], gap="large")
     with canvas_column:
-        st.caption("Draw one digit, large, in the middle; the model reads it when you lift the pen.")
+        st.caption("Draw one digit, large, in the middle; the models read it when you lift the pen.")
         drawing = sketch(brush)
         upload = st.file_uploader(
             "…or upload a photo or scan of a digit",
@@ -99,7 +246,9 @@ def canvas_and_reading(model, class_names, brush: int) -> bool:
             key="digit_upload",
             help="Dark ink on light paper works as well as light on dark.",
         )
+        under_canvas = st.container()
     with result_column:
+        second = choose_second(in_use, others, kinds)
         prepared = None
         if upload is not None:
             st.caption("Reading the uploaded image: remove it to read the canvas again.")
@@ -113,8 +262,15 @@ def canvas_and_reading(model, class_names, brush: int) -> bool:
         if prepared is None and upload is None:
             st.info("Draw a digit on the canvas.", icon=":material/edit:")
         elif prepared is not None:
-            attempt(lambda: show_prediction(model, prepared, class_names), "Cannot read the digit")
+            readers = [in_use] if second is None else [in_use, second]
+            attempt(
+                lambda: show_readings(readers, prepared, class_names, under_canvas), "Cannot read the digit"
+            )
     return prepared is not None
 
 
-read_a_digit(model, tuple(saved.metadata.get("classes") or DIGIT_NAMES), brush)
+class_names = tuple(saved.metadata.get("classes") or DIGIT_NAMES)
+# Only models of the same classes read beside it: a Fashion-MNIST model has no 7 to agree on.
+others = [m for m in listed if not m.error and m.name != saved.name and m.reads(class_names)]
+kinds = {m.name: network_kind(m) for m in others}
+read_a_digit(Reader(saved, model, network_kind(saved, model)), others, kinds, class_names, brush)

@@ -2,6 +2,7 @@
 reaches it from a browser or the models folder refused in words."""
 
 import io
+import json
 import shutil
 
 import pytest
@@ -164,3 +165,122 @@ def test_draw_page_reads_with_a_network_of_every_layer_kind(every_kind_model, mo
     assert prediction.value in [str(digit) for digit in range(10)]
     (bars,) = at.get("html")
     assert "Probability of each class" in bars.proto.body
+
+
+@pytest.fixture(scope="module")
+def fixed_readers(tmp_path_factory):
+    """An MLP that reads every digit as a 4 and a CNN that reads every digit as a 9 (no weights,
+    the answer in the output's bias), newer than the shipped CNN, so the MLP is in use at first."""
+    import keras
+    import numpy as np
+
+    from mnist_app.datasets.dataset import DIGIT_NAMES
+    from mnist_app.learning.model_files import save_model
+
+    def always(answer: int, hidden: list):
+        model = keras.Sequential(
+            [
+                keras.Input((28, 28)),
+                *hidden,
+                keras.layers.Flatten(),
+                keras.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        for weights in model.weights:
+            weights.assign(np.zeros(weights.shape))
+        model.layers[-1].bias.assign(np.eye(10)[answer] * 5)
+        return model
+
+    folder = tmp_path_factory.mktemp("fixed-readers")
+    for name, arch, answer, hidden, day in [
+        ("always-4", "mlp", 4, [], 2),
+        ("always-9", "cnn", 9, [keras.layers.Reshape((28, 28, 1)), keras.layers.Conv2D(2, 3)], 1),
+    ]:
+        description = {
+            "arch": arch,
+            "classes": list(DIGIT_NAMES),
+            "created": f"2027-01-0{day}T00:00:00+00:00",
+        }
+        save_model(always(answer, hidden), folder / f"{name}.keras", description)
+    return folder
+
+
+@pytest.fixture
+def three_models(fixed_readers, default_model, models_dir):
+    for path in fixed_readers.iterdir():
+        shutil.copy(path, models_dir / path.name)
+    return models_dir
+
+
+def readings(at) -> dict[str, str]:
+    return {metric.label: metric.value for metric in at.metric}
+
+
+def test_two_models_read_the_drawing_side_by_side_and_their_disagreement_is_said(three_models, monkeypatch):
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("draw").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="model_name").value == "always-4"
+    assert at.selectbox(key="compare_with").value == "always-9", "an MLP in use is compared with a CNN"
+    assert readings(at) == {"Prediction": "4", "Second opinion": "9"}
+    assert any("The MLP reads a 4, the CNN a 9." in m.value for m in at.markdown)
+    names = [as_read(m.value) for m in at.markdown if m.value.startswith("**always")]
+    assert names == [
+        "**always-4**  \nthe model in use, a dense network (MLP)",
+        "**always-9**  \na convolutional network (CNN)",
+    ]
+    assert [caption.value for caption in at.caption if caption.value.startswith("Confidence")] == [
+        "Confidence 94.3%",
+        "Confidence 94.3%",
+    ]
+    bars = [element.proto.body for element in at.get("html")]
+    assert (
+        len(bars) == 2 and 'font-weight:700;">4</span>' in bars[0] and 'font-weight:700;">9</span>' in bars[1]
+    )
+    assert len(at.get("image")) == 1, "one picture of what both models saw"
+
+
+def test_the_second_model_is_at_first_the_other_kind_and_models_of_other_classes_are_not_offered(
+    three_models, monkeypatch
+):
+    from mnist_app.datasets.dataset import FASHION_NAMES
+    from tests.support import REPO
+    from tests.support.models import with_description
+
+    description = json.dumps({"arch": "mlp", "classes": list(FASHION_NAMES), "created": "2028-01-01T00:00"})
+    with_description(
+        REPO / "models" / "default.keras",
+        three_models / "fashion.keras",
+        lambda archive: archive.writestr("mnist_app.json", description),
+    )
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("draw").run()
+    at.selectbox(key="model_name").select("always-4").run()
+    options = at.selectbox(key="compare_with").options
+    assert [option.split(" ")[0] for option in options] == ["always-9", "default", "no"], (
+        "no Fashion-MNIST model"
+    )
+    assert options[-1] == "no second model"
+    for in_use in ("always-9", "default"):
+        at.selectbox(key="model_name").select(in_use).run()
+        assert at.selectbox(key="compare_with").value == "always-4", (
+            f"a CNN in use ({in_use}) is compared with the MLP"
+        )
+    assert readings(at) == {"Prediction": "7", "Second opinion": "4"}
+
+    at.selectbox(key="compare_with").select("always-9").run()
+    assert not at.exception
+    assert readings(at) == {"Prediction": "7", "Second opinion": "9"}
+    assert any("**default** reads a 7, **always\\-9** a 9." in m.value for m in at.markdown), (
+        "two CNNs go by name"
+    )
+    at.selectbox(key="compare_with").select("").run()
+    assert readings(at) == {"Prediction": "7"} and len(at.get("html")) == 1
+
+
+def test_with_one_model_the_page_says_how_to_get_a_second(default_model, monkeypatch):
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("draw").run()
+    assert "compare_with" not in [select.key for select in at.selectbox]
+    assert any("Train a second model" in caption.value for caption in at.caption)
+    assert readings(at) == {"Prediction": "7"}
