@@ -1,4 +1,4 @@
-"""Arrays as pictures a learner can read: enlarged pixels, tiles of units, colour maps, overlays.
+"""Arrays as pictures a learner can read: enlarged pixels, feature maps, units as bars, colour maps, overlays.
 
 Pure NumPy (and matplotlib's colour maps): the pages hand the results to `st.image`, which
 shows a ready array far faster than drawing a matplotlib figure on every canvas stroke.
@@ -13,6 +13,15 @@ import numpy as np
 DIVERGING = "bwr"  # blue negative, white zero, red positive
 HEAT = "inferno"
 DIGIT_BRIGHTNESS = 0.55
+# A heat map's colours reach full strength at this percentile of its pixels' sizes (those not
+# zero), so that a few extreme pixels do not leave the rest of the map too faint to see.
+FITTED_PERCENTILE = 95
+# A bar chart of a layer's units: bars in Streamlit's first chart colour, the marked ones in its red.
+BAR = (0, 104, 201)
+MARKED = (255, 75, 75)
+AXIS = (160, 160, 160)
+BACKGROUND = (255, 255, 255)
+FRAME = (140, 140, 140)
 
 
 def enlarge(image: np.ndarray, zoom: int) -> np.ndarray:
@@ -73,27 +82,77 @@ def overlay(
     return np.round(base * (1 - weight[..., None]) + colour * weight[..., None]).astype(np.uint8)
 
 
+def fitted_limit(values: np.ndarray, percentile: float = FITTED_PERCENTILE) -> float:
+    """Where a map's colours reach full strength: a high percentile of its values' sizes, among
+    those not zero (a pixel off the ink, or far from what a layer looked at, counts for nothing)."""
+    sizes = np.abs(np.asarray(values, dtype=np.float64)).ravel()
+    sizes = sizes[sizes > 0]
+    return max(float(np.percentile(sizes, percentile)), 1e-12) if sizes.size else 1e-12
+
+
 def attribution_scale(attribution: np.ndarray) -> tuple[str, float, float]:
-    """Colour map and limits for an attribution: diverging around zero if any value is negative."""
+    """Colour map and limits for an attribution, fitted to it (see `fitted_limit`): diverging
+    around zero if any value is negative."""
+    limit = fitted_limit(attribution)
     if float(np.min(attribution)) < 0:
-        limit = symmetric_limit(attribution)
         return DIVERGING, -limit, limit
-    return HEAT, 0.0, max(float(np.max(attribution)), 1e-12)
+    return HEAT, 0.0, limit
 
 
-def colour_scale(cmap: str, width: int = 256, height: int = 14) -> np.ndarray:
-    """A horizontal bar of the colour map, low on the left: the key beside a heat map."""
-    ramp = np.tile(np.linspace(0.0, 1.0, width, dtype=np.float32), (height, 1))
-    return colorize(ramp, cmap, 0.0, 1.0)
+def unit_bars(values: np.ndarray, marked=(), height: int = 72, width: int = 800) -> np.ndarray:
+    """A dense layer's units as a bar chart (RGB): one bar per unit, in the layer's order, as
+    tall as its activation (below the grey line if negative); the `marked` units in red, with a
+    tick above. Neighbouring bars are not neighbouring pixels, so this must not look like an image.
+    """
+    values = np.nan_to_num(np.asarray(values, dtype=np.float64).ravel())
+    count = len(values)
+    step = max(1, width // max(count, 1))
+    bar = step - 1 if step >= 3 else step
+    tick = 8
+    top, bottom = max(float(values.max(initial=0.0)), 0.0), min(float(values.min(initial=0.0)), 0.0)
+    span = max(top - bottom, 1e-12)
+    zero = tick + round(top / span * (height - 1))
+    picture = np.empty((tick + height, max(count * step, 1), 3), np.uint8)
+    picture[:] = BACKGROUND
+    marked = set(int(unit) for unit in marked)
+    # Marked units drawn last, and 3 pixels wide where bars are thinner, so they show.
+    for unit in sorted(range(count), key=lambda unit: unit in marked):
+        end = tick + round((top - values[unit]) / span * (height - 1))
+        rows = slice(min(end, zero), max(end, zero) + 1)
+        left, right = unit * step, unit * step + bar
+        if unit in marked and bar < 3:
+            left, right = max(left - 1, 0), left + 2
+        picture[rows, left:right] = MARKED if unit in marked else BAR
+    picture[zero, :] = AXIS
+    for unit in marked:
+        middle = unit * step + bar // 2
+        for row in range(tick - 2):
+            reach = (tick - 2 - row) // 2
+            picture[row, max(middle - reach, 0) : middle + reach + 1] = MARKED
+    return picture
 
 
-def square_tile(vector: np.ndarray) -> np.ndarray:
-    """A layer's units laid out as a square (784 -> 28x28, 100 -> 10x10); the rest padded with NaN."""
-    vector = np.asarray(vector, dtype=np.float32).ravel()
-    side = math.ceil(math.sqrt(len(vector)))
-    tile = np.full(side * side, np.nan, np.float32)
-    tile[: len(vector)] = vector
-    return tile.reshape(side, side)
+def framed(picture: np.ndarray, border: int = 2, colour=FRAME, margin: int = 0) -> np.ndarray:
+    """A picture (RGB) in a thin grey frame, and `margin` pixels of the page's white around it,
+    so that tiles whose edges are white (a diverging map's zero) stand apart from each other."""
+    picture = np.asarray(picture, dtype=np.uint8)
+    height, width = picture.shape[:2]
+    out = np.empty((height + 2 * border, width + 2 * border, 3), np.uint8)
+    out[:] = colour
+    out[border : border + height, border : border + width] = picture
+    return np.pad(out, ((margin, margin), (margin, margin), (0, 0)), constant_values=255) if margin else out
+
+
+def stacked(pictures: list[np.ndarray], gap: int = 6) -> np.ndarray:
+    """RGB pictures one above the other, each centred, on the page's white."""
+    width = max(picture.shape[1] for picture in pictures)
+    rows = []
+    for picture in pictures:
+        left = (width - picture.shape[1]) // 2
+        rows.append(
+            np.pad(picture, ((0, gap), (left, width - picture.shape[1] - left), (0, 0)), constant_values=255)
+        )
+    return np.concatenate(rows)[: -gap or None]
 
 
 def montage(maps: np.ndarray, columns: int | None = None, gap: int = 1) -> np.ndarray:

@@ -19,6 +19,7 @@ from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
 from mnist_app.learning.model_checks import IDENTITY_AT_INFERENCE
+from mnist_app.learning.receptive_fields import evenly, grid_axes
 
 tensorflow_runtime.prepare()
 
@@ -31,15 +32,6 @@ METHOD_TITLES = {
     "grad-cam": "Grad-CAM",
     "gradient": "Input gradient",
 }
-METHOD_HELP = {
-    "integrated-gradients": "Each pixel's share of the class's probability, counted from a black "
-    "image: positive pixels pushed towards the class, negative ones away; the shares add up.",
-    "grad-cam": "Where the last convolutional layer found evidence for the class, brighter for "
-    "more; coarse, since that layer sees the digit at a few cells across.",
-    "gradient": "How fast the class's probability would change if a pixel got brighter: positive "
-    "raises it, negative lowers it; sensitivity, so it marks empty pixels too.",
-}
-
 # Layers that are the identity at inference, or only rearrange numbers: nothing to show.
 HIDDEN_KINDS = frozenset({"InputLayer", "Reshape", "Flatten", "Permute", *IDENTITY_AT_INFERENCE})
 CONV_LAYERS = (keras.layers.Conv2D, keras.layers.SeparableConv2D, keras.layers.DepthwiseConv2D)
@@ -108,9 +100,9 @@ def _is_shown(layer: keras.layers.Layer) -> bool:
     return kind not in HIDDEN_KINDS and not augmentation
 
 
-def _graph_outputs(model: keras.Model) -> tuple[object, list, list, object]:
-    """The model's input, its shown layers and their outputs (the output last), and what
-    goes into its last layer.
+def _graph_outputs(model: keras.Model) -> tuple[object, list, object]:
+    """The model's input, every layer with its output (the output last), and what goes into
+    its last layer.
 
     A Sequential model is chained afresh from a new input, which also serves one whose input
     was never declared or was fixed to one batch size by a first call. A functional model's
@@ -126,8 +118,7 @@ def _graph_outputs(model: keras.Model) -> tuple[object, list, list, object]:
         inputs = model.inputs[0]
         pairs = [(operation, operation.output) for operation in model.operations]
         last_input = pairs[-1][0].input
-    shown = [pair for pair in pairs[:-1] if _is_shown(pair[0])] + [pairs[-1]]
-    return inputs, [layer for layer, _ in shown], [output for _, output in shown], last_input
+    return inputs, pairs, last_input
 
 
 def _is_softmax(function) -> bool:
@@ -163,12 +154,16 @@ class Inspector:
 
     def __init__(self, model: keras.Model):
         self.model = model
-        inputs, self._layers, outputs, last_input = _graph_outputs(model)
+        inputs, pairs, last_input = _graph_outputs(model)
+        shown = [pair for pair in pairs[:-1] if _is_shown(pair[0])] + [pairs[-1]]
+        self._layers, outputs = [layer for layer, _ in shown], [output for _, output in shown]
         # The last layer's input rides along, for the logits (see _class_probability).
         self._graph = keras.Model(inputs, [*outputs, last_input], name=f"{model.name}_inside")
         self.num_classes = int(outputs[-1].shape[-1])
         conv = [i for i, layer in enumerate(self._layers) if isinstance(layer, CONV_LAYERS)]
         self._last_conv = conv[-1] if conv else None
+        if conv:
+            self._cam_rows, self._cam_columns = _cam_spread(pairs, self._layers[conv[-1]])
         self._activations_fn = tf.function(self._activations, input_signature=[IMAGES_SPEC])
         self._path_fn = tf.function(self._path_terms, input_signature=[IMAGE_SPEC, TARGET_SPEC, ALPHAS_SPEC])
         self._gradient_fn = tf.function(self._input_gradient, input_signature=[IMAGE_SPEC, TARGET_SPEC])
@@ -279,15 +274,25 @@ class Inspector:
         return tape.gradient(probability, x)[0]
 
     def _grad_cam(self, image: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
-        """ReLU of the last conv layer's maps weighted by their mean gradient, at 28x28."""
+        """ReLU of the last conv layer's maps weighted by their mean gradient, each cell put
+        on the pixels around its receptive field's centre (see receptive_fields)."""
         with tf.GradientTape() as tape:
             outputs = self._graph(image[None], training=False)
             maps = outputs[self._last_conv]
             probability = self._probability(outputs, target)
         weights = tf.reduce_mean(tape.gradient(probability, maps), axis=(1, 2), keepdims=True)
-        cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
-        resized = tf.image.resize(cam, (IMAGE_SIZE, IMAGE_SIZE), method="bilinear")
-        return tf.nn.relu(resized[0, :, :, 0])
+        cam = tf.cast(tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0], tf.float32)
+        return self._cam_rows @ cam @ tf.transpose(self._cam_columns)
+
+
+def _cam_spread(pairs: list, last_conv) -> tuple[tf.Tensor, tf.Tensor]:
+    """The matrices that put the last conv layer's cells onto the image's rows and columns."""
+    chain = pairs[: [layer for layer, _ in pairs].index(last_conv) + 1]
+    shapes = [tuple(output.shape) for _, output in chain]
+    axes = grid_axes([layer for layer, _ in chain], shapes)
+    if axes is None:
+        axes = evenly(shapes[-1][1]), evenly(shapes[-1][2])
+    return tuple(tf.constant(axis.spread()) for axis in axes)
 
 
 @dataclass(frozen=True)

@@ -145,9 +145,13 @@ def test_drawing_on_the_inside_page_shows_the_layers_and_the_heat_map(page, app_
     page.wait_for_timeout(300)
     for stroke in DIGIT_STROKES[7]:
         draw_stroke(page, canvas.bounding_box(), stroke)
-    expect(page.get_by_text("Integrated gradients for 7")).to_be_visible()
+    expect(page.get_by_text("Integrated gradients for 7", exact=True)).to_be_visible()
+    expect(
+        page.get_by_text("Red pixels pushed the answer towards 7; blue pixels pushed it away.")
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="Every layer")).to_be_visible()
-    expect(page.get_by_text("Conv2D, output 26 × 26 × 32")).to_be_visible()
+    expect(page.get_by_text("Conv2D 1: 32 filters of 3x3, relu").first).to_be_visible()
+    expect(page.get_by_text("output 26 × 26 × 32")).to_be_visible()
     expect(page.get_by_role("heading", name="What a unit looks for")).to_be_visible()
 
 

@@ -11,7 +11,6 @@ from mnist_app.errors import UserError
 from mnist_app.learning.evaluation import predict_probabilities
 from mnist_app.learning.inspection import (
     IG_STEPS,
-    METHOD_HELP,
     METHOD_TITLES,
     METHODS,
     InspectionError,
@@ -70,8 +69,8 @@ def deletion_share(inspector, images, method, rank_ink_only, rng):
     return float(np.mean(wins))
 
 
-def test_every_method_has_a_title_and_help():
-    assert set(METHOD_TITLES) == set(METHOD_HELP) == set(METHODS)
+def test_every_method_has_a_title():
+    assert set(METHOD_TITLES) == set(METHODS)
     assert issubclass(InspectionError, UserError)
 
 
@@ -216,13 +215,33 @@ def test_grad_cam_follows_the_recipe_on_the_last_conv_layer(inspectors, sample, 
         tf.cast(tape.gradient(probability, maps), tf.float32), axis=(1, 2), keepdims=True
     )
     cam = tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1, keepdims=True))
-    expected = tf.image.resize(cam, (28, 28))[0, :, :, 0].numpy()
+    # conv 3x3, conv 3x3, pool 2, conv 3x3, conv 3x3, no padding: cell i sees pixels 2i..2i+13,
+    # so its centre is pixel 2i + 6.5; between centres the map is interpolated in straight
+    # lines, and it fades to nothing one cell (2 pixels) beyond the outer ones.
+    spread = np.clip(1 - np.abs(np.arange(28)[:, None] - (6.5 + 2 * np.arange(8))[None]) / 2, 0, None)
+    expected = spread @ cam[0, :, :, 0].numpy() @ spread.T
     got = inspector.attribution(image, target, "grad-cam")
     assert expected.max() > 0
     np.testing.assert_allclose(got, expected, rtol=1e-3, atol=1e-3 * expected.max())
 
 
+def near_ink(image: np.ndarray, reach: int = 2) -> np.ndarray:
+    """The pixels within `reach` pixels (straight-line distance) of an inked one."""
+    ink = np.pad(image > 0, reach)
+    near = np.zeros(image.shape, bool)
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if dy * dy + dx * dx <= reach * reach:
+                near |= ink[
+                    reach + dy : reach + dy + image.shape[0], reach + dx : reach + dx + image.shape[1]
+                ]
+    return near
+
+
 def test_grad_cam_is_a_non_negative_map_mostly_on_the_ink(inspectors, digits, record_property):
+    """Resized to 28x28 as if the last conv layer's 8x8 cells covered the whole image, the map
+    was stretched 1.75 times from the middle and about half its mass fell more than 2 pixels
+    from the ink; each cell put at its receptive field's centre, most of it lies on the ink."""
     inspector = inspectors["cnn"]
     targets = inspector.activations(digits)[-1].argmax(axis=1)
     on_ink = []
@@ -230,10 +249,10 @@ def test_grad_cam_is_a_non_negative_map_mostly_on_the_ink(inspectors, digits, re
         cam = inspector.attribution(image, int(target), "grad-cam")
         assert cam.shape == (28, 28) and cam.dtype == np.float32
         assert cam.min() >= 0 and cam.max() > 0
-        on_ink.append(cam[image > 0].mean() > cam[image == 0].mean())
-    share = float(np.mean(on_ink))
-    record_property("grad_cam_on_ink_share", share)
-    assert share >= 0.65
+        on_ink.append(cam[near_ink(image)].sum() / cam.sum())
+    record_property("grad_cam_mass_near_ink", float(np.mean(on_ink)))
+    assert np.mean(on_ink) >= 0.7
+    assert np.mean(np.array(on_ink) > 0.5) >= 0.8
 
 
 @pytest.mark.parametrize(

@@ -4,22 +4,12 @@ import numpy as np
 import streamlit as st
 
 from mnist_app.datasets.dataset import DIGIT_NAMES
-from mnist_app.datasets.pictures import (
-    DIVERGING,
-    attribution_scale,
-    colour_scale,
-    diverging,
-    enlarge,
-    montage,
-    overlay,
-    square_tile,
-    symmetric_limit,
-    to_grey,
-)
+from mnist_app.datasets.pictures import diverging, enlarge, framed, montage, stacked, to_grey, unit_bars
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
 from mnist_app.learning.model_layers import layer_titles, named_by_keras
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
+from mnist_app.web.heat_maps import show_why
 from mnist_app.web.html_bars import probability_bars_html
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -28,6 +18,7 @@ from mnist_app.web.sidebar import choose_dataset, choose_model
 SOURCES = ["Draw", "Test image"]
 PREDICTED = "the prediction"
 TOP_UNITS = 8
+UNIT_WORD = {"dense": "unit", "conv": "filter"}
 PICTURE_PX = 400
 UNIT_PX = 84
 DIGIT_ZOOM = 8
@@ -91,26 +82,36 @@ def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_n
         help="Ask why not another class: which pixels speak for it, and which against",
     )
     target = best if asked == PREDICTED else class_names.index(asked)
-    attribution = attempt(lambda: inspector.attribution(image, target, method), "Cannot explain the answer")
-    if attribution is None:
-        return
-    cmap, low, high = attribution_scale(attribution)
-    picture = overlay(image, attribution, low, high, cmap=cmap)
-    st.image(
-        enlarge(picture, DIGIT_ZOOM), caption=f"{METHOD_TITLES[method]} for {literal(class_names[target])}"
-    )
-    st.image(colour_scale(cmap, width=DIGIT_ZOOM * 28), caption=f"colour scale: {low:.3g} … {high:.3g}")
-    st.caption(METHOD_HELP[method])
+    show_why(inspector, image, probabilities, target, method, class_names)
 
 
 def layer_picture(view) -> np.ndarray:
     """One layer's activations as a picture: feature maps as a grid, a table (a layer on the
-    image's rows before any Flatten) as it is, units as a square tile."""
+    image's rows before any Flatten) as it is, units as a bar chart with the strongest marked."""
     if len(view.shape) == 3:
         grid = montage(view.values)
         return enlarge(grid, max(1, round(PICTURE_PX / grid.shape[1])))
-    tile = to_grey(view.values if len(view.shape) == 2 else square_tile(view.values))
-    return enlarge(tile, max(1, round(PICTURE_PX / tile.shape[1])))
+    if len(view.shape) == 2:
+        return enlarge(to_grey(view.values), max(1, round(PICTURE_PX / view.shape[1])))
+    return unit_bars(view.values, strongest(view.values))
+
+
+def strongest(values: np.ndarray) -> np.ndarray:
+    """The units with the largest activations, largest first (none that is zero or below)."""
+    top = np.argsort(-values, kind="stable")[:TOP_UNITS]
+    return top[values[top] > 0]
+
+
+def about_units(view) -> str:
+    """What a dense layer's bar chart shows, and its strongest units by number."""
+    top = strongest(view.values)
+    named = ", ".join(f"{unit} ({view.values[unit]:.2f})" for unit in top)
+    return (
+        f"Its {len(view.values):,} units as bars, in the layer's order: a bar's height is the unit's "
+        "activation for this digit (its number after the layer's weights and activation). Units "
+        "side by side are not pixels side by side, so this is a chart, not a picture. "
+        + (f"The strongest, in red: {named}." if named else "No unit is above zero.")
+    )
 
 
 def what_it_gives(view) -> str:
@@ -132,8 +133,9 @@ def heading(name: str, titles: dict, own_names: set) -> str:
 def show_layers(views, titles: dict, own_names: set, class_names: list[str]) -> None:
     st.header("Every layer")
     st.markdown(
-        "What each layer makes of the digit, from input to output; brighter is a larger number. "
-        "Feature maps are stretched one by one; units are laid out in a square, row by row."
+        "What each layer makes of the digit, from input to output. A convolutional layer's feature "
+        "maps keep the digit's layout: each is a small grey picture, brighter for a larger number, "
+        "stretched on its own. A Dense layer's units have no layout: they are drawn as bars."
     )
     *hidden, output = views
     for view in hidden:
@@ -142,6 +144,8 @@ def show_layers(views, titles: dict, own_names: set, class_names: list[str]) -> 
             f"{heading(view.name, titles, own_names)}  \noutput {' × '.join(map(str, view.shape))}"
         )
         about.caption(what_it_gives(view))
+        if len(view.shape) == 1:
+            picture.markdown(about_units(view))
         picture.image(layer_picture(view))
     about, picture = st.columns([1, 3])
     about.markdown(f"{heading(output.name, titles, own_names)}  \nthe output: one probability per class")
@@ -151,57 +155,65 @@ def show_layers(views, titles: dict, own_names: set, class_names: list[str]) -> 
     picture.html(probability_bars_html(output.values, names))
 
 
+def unit_tile(weights, first, unit: int, zoom: int) -> np.ndarray:
+    """A unit's weights on their own scale, framed; a filter's with its feature map beneath."""
+    tile = framed(enlarge(diverging(weights.images[unit]), zoom), margin=3)
+    if weights.kind == "dense":
+        return tile
+    grey = enlarge(to_grey(first.values[..., unit]), max(1, tile.shape[1] // first.shape[0]))
+    return stacked([tile, framed(np.repeat(grey[..., None], 3, axis=-1), margin=3)], gap=0)
+
+
 def show_units(inspector, views, titles: dict) -> None:
-    """The first layer's weights as images, beside what this digit made of each unit."""
+    """The first layer's weights as pictures, each on its own scale, beside what this digit made
+    of each unit."""
     weights = inspector.unit_weights()
     if weights is None:
         return
     first = next(view for view in views if view.name == weights.layer)
-    title = titles.get(weights.layer, weights.layer)
+    title = literal(titles.get(weights.layer, weights.layer))
     st.header("What a unit looks for")
+    own_scale = (
+        "Red weights raise the activation where there is ink, blue ones lower it, white ones "
+        "do not matter. **Each picture is scaled on its own**: full colour is that picture's own "
+        "largest weight, so compare their patterns, not their strengths."
+    )
     if weights.kind == "dense":
         strength = first.values
-        st.caption(
-            f"Each unit of **{literal(title)}** weighs the 784 pixels: red pixels raise its activation, "
-            "blue ones lower it. The units this digit excites most:"
+        st.markdown(
+            f"Each unit of **{title}** weighs all 784 pixels: here are its 784 weights, each on "
+            f"the pixel it weighs, so this picture is laid out as the digit is. {own_scale} "
+            "The units this digit excites most, with their activation:"
         )
     else:
         strength = first.values.reshape(-1, first.shape[-1]).mean(axis=0)
-        st.caption(
-            f"Each filter of **{literal(title)}** slides over the digit: where the pixels look like its "
-            "red weights (and unlike its blue ones) its feature map lights up. The filters this digit "
-            "excites most, each above its feature map:"
+        st.markdown(
+            f"Each filter of **{title}** slides over the digit: where the pixels look like its "
+            f"red weights (and unlike its blue ones) its feature map lights up. {own_scale} "
+            "The filters this digit excites most (by their feature map's mean), each above its map:"
         )
-    top = np.argsort(-strength)[:TOP_UNITS]
-    limit = symmetric_limit(weights.images)
+    top = np.argsort(-strength, kind="stable")[:TOP_UNITS]
     zoom = max(1, UNIT_PX // weights.images.shape[-1])
+    measure = "activation" if weights.kind == "dense" else "feature map's mean"
+    short = "activation" if weights.kind == "dense" else "mean"
     st.image(
-        [enlarge(diverging(weights.images[unit], limit), zoom) for unit in top],
-        caption=[f"unit {unit}: {strength[unit]:.2f}" for unit in top],
+        [unit_tile(weights, first, unit, zoom) for unit in top],
+        caption=[f"{UNIT_WORD[weights.kind]} {unit}: {short} {strength[unit]:.2f}" for unit in top],
         width=UNIT_PX,
-    )
-    if weights.kind == "conv":
-        st.image(
-            [enlarge(to_grey(first.values[..., unit]), max(1, UNIT_PX // first.shape[0])) for unit in top],
-            caption=[f"its feature map {unit}" for unit in top],
-            width=UNIT_PX,
-        )
-    st.image(
-        colour_scale(DIVERGING, width=2 * UNIT_PX),
-        caption=f"weights: {-limit:.2f} (blue) … {limit:.2f} (red)",
     )
     pick, picture = st.columns([1, 2])
     unit = int(pick.number_input("Any unit", 0, len(weights.images) - 1, int(top[0]), key="inside_unit"))
+    pick.markdown(f"For this digit, {UNIT_WORD[weights.kind]} {unit}'s {measure} is {strength[unit]:.3f}.")
     picture.image(
-        enlarge(diverging(weights.images[unit], limit), zoom * 2),
-        caption=f"unit {unit}'s weights; this digit gives it {strength[unit]:.3f}",
+        framed(enlarge(diverging(weights.images[unit]), zoom * 2)),
+        caption=f"{UNIT_WORD[weights.kind]} {unit}'s weights, on their own scale",
         width=2 * UNIT_PX,
     )
 
 
 st.title("Look inside the model")
 with st.spinner("Starting TensorFlow…"):
-    from mnist_app.learning.inspection import METHOD_HELP, METHOD_TITLES, METHODS
+    from mnist_app.learning.inspection import METHOD_TITLES, METHODS
 saved = choose_model(resources.model_store().list())
 with st.sidebar:
     source = st.segmented_control("Digit from", SOURCES, default="Draw", key="inside_source", required=True)
