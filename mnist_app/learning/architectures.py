@@ -79,7 +79,6 @@ ARCHITECTURES = {
 # A designed network whose steps cost this many multiply-adds, or fewer, runs the MLP's 256
 # steps a call; a costlier one fewer, so that Stop and the curves answer as quickly.
 _XLA_CALL_WORK = 256 * plan(PRESETS["The lab's MLP"]).multiply_adds
-_GRID_LAYERS = {"Conv2D", "MaxPooling2D", "AveragePooling2D"}
 
 
 def check_architecture(arch: str) -> Architecture:
@@ -103,7 +102,7 @@ def architecture_for(arch: str, layers: tuple[Layer, ...] = (), augment: bool | 
 def _designed(design: tuple[Layer, ...]) -> Architecture:
     planned = check_design(design)
     title, build = design_name(design), functools.partial(build_designed, tuple(design))
-    if {row.call.layer for row in planned.rows} & _GRID_LAYERS:
+    if not planned.fused:
         return Architecture(title, build, xla=False, max_steps_per_call=16, bfloat16=planned.convolutional)
     steps = max(16, min(256, _XLA_CALL_WORK // max(1, planned.multiply_adds)))
     return Architecture(title, build, xla=True, max_steps_per_call=steps)

@@ -94,8 +94,15 @@ class Plan:
 
     @property
     def convolutional(self) -> bool:
-        """Whether it holds a convolution: the trainer's fast path (oneDNN, not XLA) follows."""
+        """Whether it holds a convolution: what bfloat16 and a GPU speed up, and what a learner
+        calls a CNN."""
         return any(row.call.layer == "Conv2D" for row in self.rows)
+
+    @property
+    def fused(self) -> bool:
+        """Whether the trainer fuses its steps with XLA: only without convolutions or pooling,
+        whose XLA CPU kernels are far slower than oneDNN's."""
+        return not {row.call.layer for row in self.rows} & {"Conv2D", "MaxPooling2D", "AveragePooling2D"}
 
     def problems_at(self, position: int) -> list[str]:
         return [remark.message for remark in self.problems if remark.position == position]

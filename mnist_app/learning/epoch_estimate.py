@@ -80,7 +80,7 @@ def predicted_seconds(
     design: Plan, train_images: int, test_images: int, batch_size: int, augment: bool
 ) -> float:
     """An epoch by the benchmarks' speeds: training, then validation on the test split."""
-    speed = CONV_SPEED if design.convolutional else DENSE_SPEED
+    speed = DENSE_SPEED if design.fused else CONV_SPEED
     work = design.multiply_adds * (TRAINING_COST * train_images + test_images)
     seconds = work / speed.multiply_adds_per_s + math.ceil(train_images / batch_size) * speed.step_s
     return seconds + (AUGMENT_S_PER_IMAGE * train_images if augment else 0.0)
