@@ -14,8 +14,6 @@ from mnist_app.learning.design_plan import Plan
 from mnist_app.learning.designs import Layer
 from mnist_app.learning.limits import check_design
 
-MODEL_NAME = "my_network"
-
 SCALE = """\
 # scale inputs from 0-255 to 0-1; each image stays a 28x28 grid, as the network reads it
 X_train = X_train.astype("float32") / 255
@@ -30,7 +28,7 @@ model.compile(optimizer="adam", loss="categorical_crossentropy", metrics=["accur
 
 def build_cell(planned: Plan) -> str:
     """Build's Keras code for the network, then the lab's compile."""
-    return "# define the network designed on Build\n" + keras_code(planned, MODEL_NAME) + "\n" + COMPILE
+    return "# define the network designed on Build\n" + keras_code(planned) + "\n" + COMPILE
 
 
 def designed_steps(

@@ -64,11 +64,11 @@ class Architecture:
 ARCHITECTURES = {
     # One MLP step is under a millisecond: run many per call into TensorFlow, fused by XLA.
     # bfloat16 made its small matmuls no faster.
-    "mlp": Architecture("MLP, the lab's network", build_mlp, xla=True, max_steps_per_call=256),
+    "mlp": Architecture("The lab's MLP", build_mlp, xla=True, max_steps_per_call=256),
     # A CNN step takes milliseconds, so a few per call already hide the overhead and keep the
     # curves and the Stop button quick. XLA's CPU convolutions were 50x slower than oneDNN's.
     "cnn": Architecture(
-        "CNN, four conv layers",
+        "The app's CNN",
         build_cnn,
         xla=False,
         max_steps_per_call=16,

@@ -163,16 +163,19 @@ def gap_sentences(runs: dict[str, list[CurvePoint]]) -> list[str]:
         difference = gap(curve)
         if difference is None:
             continue
+        points = f"{abs(difference) * 100:.0f} percentage points"
         if difference > 0.03:
             sentences.append(
-                f"{name} scores {difference:.0%} higher on the test digits than while it trains: "
-                "in training, dropout switches part of the network off and (for a convolutional network) "
-                "the digits are turned and shifted at random, which makes training harder on purpose; "
-                "the test reads plain digits with the whole network."
+                f"{name} scores {points} higher on the test digits than while it trains. Its "
+                "training figure averages its latest batches, read while it was still learning; "
+                "and in training, dropout (where the network has it) switches part of it off and "
+                "augmentation (where it is on) turns and shifts the digits at random, which makes "
+                "training harder on purpose. The test reads plain digits with the whole network, "
+                "as it is at the end of the epoch."
             )
         elif difference < -0.05:
             sentences.append(
-                f"{name} scores {-difference:.0%} higher on its training digits than on the test digits: "
+                f"{name} scores {points} higher on its training digits than on the test digits: "
                 "it is starting to learn its training images by heart (over-fitting). More images, "
                 "dropout or augmentation close that gap."
             )

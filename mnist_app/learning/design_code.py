@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.learning.design_plan import KerasCall, Plan
+from mnist_app.learning.designs import OWN_DESIGN_NAME
 
 
 def call_code(call: KerasCall) -> str:
@@ -17,7 +18,7 @@ def call_code(call: KerasCall) -> str:
     return f"layers.{call.layer}({', '.join(arguments)})"
 
 
-def keras_code(plan: Plan, name: str = "my_network") -> str:
+def keras_code(plan: Plan, name: str = OWN_DESIGN_NAME) -> str:
     """A script's worth of Python that builds the planned network with Keras."""
     lines = [
         "import keras",

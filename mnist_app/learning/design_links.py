@@ -14,33 +14,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from mnist_app.learning.designs import MAX_TEXT_LENGTH, PRESETS, DesignError, Layer, layers_text, parse_text
-from mnist_app.learning.limits import BATCH_SIZES
+from mnist_app.learning.limits import BATCH_SIZES, OPTIMIZERS
+from mnist_app.learning.training_choices import (
+    CHOICE_TITLES,
+    EPOCHS_RANGE,
+    LABEL_NOISES,
+    LEARNING_RATES,
+    SEED_RANGE,
+    TRAIN_SIZES,
+    Choices,
+)
 
 DEFAULT_PRESET = "The lab's MLP"
-OPTIMIZERS = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
-LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
-# Training images to learn from: a handful to over-fit, up to every one (0).
-TRAIN_SIZES = (100, 300, 1_000, 3_000, 0)
-# The fraction of training labels replaced by a wrong one, in steps of 5%.
-LABEL_NOISES = tuple(step / 20 for step in range(11))
-EPOCHS_RANGE = (1, 200)
-SEED_RANGE = (0, 999_999)
 # A design's short form at its longest, and room for the choices: past this, not Build's link.
 MAX_QUERY_CHARS = MAX_TEXT_LENGTH + 200
-
-
-@dataclass(frozen=True)
-class Choices:
-    """How a design is trained: the learner's choices beside the layers."""
-
-    optimizer: str = "adam"
-    learning_rate: float = 1e-3
-    batch_size: int = 32
-    epochs: int = 10
-    augment: bool = False
-    train_size: int = 0  # 0: every training image
-    label_noise: float = 0.0
-    seed: int = 0
 
 
 @dataclass(frozen=True)
@@ -62,16 +49,6 @@ KEYS = {
     "train_size": "n",
     "label_noise": "noise",
     "seed": "seed",
-}
-WORDS = {
-    "optimizer": "the optimizer",
-    "learning_rate": "the learning rate",
-    "batch_size": "the batch size",
-    "epochs": "the number of epochs",
-    "augment": "augmentation",
-    "train_size": "the number of training images",
-    "label_noise": "the share of wrong labels",
-    "seed": "the seed",
 }
 DESIGN_KEY = "net"
 ALL_KEYS = (DESIGN_KEY, *KEYS.values())
@@ -133,7 +110,7 @@ def _choice(name: str, text: str):
     key = KEYS[name]
 
     def refuse(allowed: str) -> DesignError:
-        return DesignError(f"{WORDS[name]} ({key}={text[:20]!r}) must be {allowed}")
+        return DesignError(f"{CHOICE_TITLES[name]} ({key}={text[:20]!r}) must be {allowed}")
 
     if name == "optimizer":
         if text not in OPTIMIZERS:
@@ -149,7 +126,9 @@ def _choice(name: str, text: str):
     if name == "train_size":
         if text == "all":
             return 0
-        return _one_of(text, TRAIN_SIZES[:-1], lambda allowed: refuse(allowed + " or all"))
+        return _one_of(
+            text, [size for size in TRAIN_SIZES if size], lambda allowed: refuse(allowed + " or all")
+        )
     if name == "batch_size":
         return _one_of(text, BATCH_SIZES, refuse)
     low, high = EPOCHS_RANGE if name == "epochs" else SEED_RANGE

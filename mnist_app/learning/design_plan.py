@@ -36,6 +36,10 @@ MAX_PARAMETERS = 25_000_000
 MAX_ACTIVATION = 150_000
 OUTPUT_NAME = "output_10_classes"
 RESHAPE_NAME = "image_as_grid"
+RESHAPE_TITLE = f"Reshape: the image as a {IMAGE_SIZE}x{IMAGE_SIZE} grid of one channel"
+# The Flatten added before the output of a design that ends on a grid or a table.
+OUTPUT_FLATTEN_NAME = "flatten_for_output"
+OUTPUT_FLATTEN_TITLE = "Flatten: one row for the output"
 GRID_KINDS = (CONV, MAX_POOL, AVERAGE_POOL, GLOBAL_AVERAGE)
 
 
@@ -159,8 +163,8 @@ def plan(layers: tuple[Layer, ...] | list[Layer]) -> Plan:
         rows.append(
             Row(
                 None,
-                "Flatten: one row for the output",
-                KerasCall("Flatten", (), {"name": "flatten_for_output"}),
+                OUTPUT_FLATTEN_TITLE,
+                KerasCall("Flatten", (), {"name": OUTPUT_FLATTEN_NAME}),
                 (flat,),
                 0,
                 0,
@@ -170,7 +174,7 @@ def plan(layers: tuple[Layer, ...] | list[Layer]) -> Plan:
     rows.append(
         Row(
             None,
-            f"Output: {NUM_CLASSES} classes, softmax",
+            output_title(NUM_CLASSES, "softmax"),
             KerasCall("Dense", (NUM_CLASSES,), {"activation": "softmax", "name": OUTPUT_NAME}),
             (NUM_CLASSES,),
             shape[0] * NUM_CLASSES + NUM_CLASSES,
@@ -193,7 +197,7 @@ def _reshape_row() -> Row:
     grid = (IMAGE_SIZE, IMAGE_SIZE, 1)
     return Row(
         None,
-        "Reshape: the image as a 28x28 grid of one channel",
+        RESHAPE_TITLE,
         KerasCall("Reshape", (grid,), {"name": RESHAPE_NAME}),
         grid,
         0,
@@ -223,9 +227,46 @@ def shape_words(shape: tuple[int, ...]) -> str:
     return "x".join(str(n) for n in shape) + (" grid" if len(shape) == 3 else " table")
 
 
+def output_title(classes: int | str, activation: str) -> str:
+    """The output layer in words; a saved model's may have another size or activation."""
+    return f"Output: {classes} classes, {activation}"
+
+
+def summary_title(layer: Layer, number: int | None, shape: tuple[int, ...] | None) -> str:
+    """A layer in words, as the summary titles it: "Conv2D 1: 32 filters of 3x3, relu".
+
+    `number` is its place among the layers of its kind (None: no number); `shape` what reaches
+    it, per image (None where not known). The Inside page titles a saved model's layers with it.
+    """
+    name = KIND_TITLES[layer.kind] if number is None else f"{KIND_TITLES[layer.kind]} {number}"
+    return f"{name}: {_what_it_does(layer, shape)}"
+
+
+def _what_it_does(layer: Layer, shape: tuple[int, ...] | None) -> str:
+    kind = layer.kind
+    if kind == DENSE:
+        return f"{layer.units:,} units, {layer.activation}"
+    if kind == CONV:
+        k, s = layer.size, layer.strides
+        text = f"{layer.units} filters of {k}x{k}, {layer.activation}"
+        return text + (f", stride {s}, {layer.padding} padding" if (s, layer.padding) != (1, "valid") else "")
+    if kind in (MAX_POOL, AVERAGE_POOL):
+        which = "max" if kind == MAX_POOL else "average"
+        return f"the {which} of each {layer.size}x{layer.size} window"
+    if kind == GLOBAL_AVERAGE:
+        return "each channel's average over the grid"
+    if kind == DROPOUT:
+        return f"{layer.rate:.0%} of its inputs zeroed while training"
+    if kind == BATCH_NORM:
+        return f"each of {shape[-1]:,} channels rescaled" if shape else "each channel rescaled"
+    # Flatten, the one kind left.
+    return f"the {shape_words(shape)} as one row" if shape else "its input as one row"
+
+
 def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tuple[Row, str, str]:
     """The layer's row on what reaches it, or the mistake it makes there; and a note, if any."""
     kind = layer.kind
+    title = summary_title(layer, number, shape)
     if kind == DENSE:
         inputs = shape[-1]
         out = (*shape[:-1], layer.units)
@@ -237,7 +278,6 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
                 f"mixing only their last {inputs:,} numbers"
             )
         name = f"dense{number}_{layer.units}_units_{layer.activation}"
-        title = f"Dense {number}: {layer.units:,} units, {layer.activation}"
         call = KerasCall("Dense", (layer.units,), {"activation": layer.activation, "name": name})
         return Row(position, title, call, out, (inputs + 1) * layer.units, math.prod(out) * inputs), "", note
     if kind == CONV:
@@ -254,9 +294,6 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         else:
             out = (-(-height // s), -(-width // s), layer.units)
         name = f"conv{number}_{layer.units}_filters_{k}x{k}_{layer.activation}"
-        title = f"Conv2D {number}: {layer.units} filters of {k}x{k}, {layer.activation}"
-        if s != 1 or layer.padding != "valid":
-            title += f", stride {s}, {layer.padding} padding"
         kwargs = {"strides": s} if s != 1 else {}
         if layer.padding != "valid":
             kwargs["padding"] = layer.padding
@@ -276,11 +313,9 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         out = (height // p, width // p, channels)
         which = "max" if kind == MAX_POOL else "average"
         name = f"{which}pool{number}_{p}x{p}"
-        title = f"{KIND_TITLES[kind]} {number}: the {which} of each {p}x{p} window"
         return Row(position, title, KerasCall(KIND_TITLES[kind], (p,), {"name": name}), out, 0, 0), "", ""
     if kind == GLOBAL_AVERAGE:
         name = f"global_average{number}"
-        title = f"GlobalAveragePooling2D {number}: each channel's average over the grid"
         return (
             Row(position, title, KerasCall("GlobalAveragePooling2D", (), {"name": name}), (shape[-1],), 0, 0),
             "",
@@ -288,11 +323,9 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         )
     if kind == DROPOUT:
         name = f"dropout{number}_{round(layer.rate * 100)}_percent"
-        title = f"Dropout {number}: {layer.rate:.0%} of its inputs zeroed while training"
         return Row(position, title, KerasCall("Dropout", (layer.rate,), {"name": name}), shape, 0, 0), "", ""
     if kind == BATCH_NORM:
         name = f"batchnorm{number}"
-        title = f"BatchNormalization {number}: each of {shape[-1]:,} channels rescaled"
         return (
             Row(
                 position, title, KerasCall("BatchNormalization", (), {"name": name}), shape, 4 * shape[-1], 0
@@ -302,7 +335,6 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         )
     if kind == FLATTEN:
         name = f"flatten{number}"
-        title = f"Flatten {number}: the {shape_words(shape)} as one row"
         return (
             Row(position, title, KerasCall("Flatten", (), {"name": name}), (math.prod(shape),), 0, 0),
             "",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from mnist_app.learning.design_links import LABEL_NOISES, LEARNING_RATES, OPTIMIZERS, TRAIN_SIZES, Choices
 from mnist_app.learning.designs import (
     CONV,
     DENSE,
@@ -20,7 +19,15 @@ from mnist_app.learning.designs import (
     UNITS_RANGE,
     Layer,
 )
-from mnist_app.learning.limits import BATCH_SIZES
+from mnist_app.learning.limits import BATCH_SIZES, OPTIMIZER_TITLES, OPTIMIZERS
+from mnist_app.learning.training_choices import (
+    CHOICE_TITLES,
+    LABEL_NOISES,
+    LEARNING_RATES,
+    Choices,
+    train_sizes,
+    value_text,
+)
 
 MAX_VARIANTS = 4
 DROPOUT_RATES = (0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.7)
@@ -43,13 +50,7 @@ class Variable:
 
     def value_text(self, value) -> str:
         """A value on its own, for a picker: "0.003", "1,000", "all", "20%", "Adam"."""
-        if self.name == "train_size":
-            return f"{value:,}" if value else "all"
-        if self.name == "label_noise":
-            return f"{value:.0%}"
-        if self.name == "optimizer":
-            return OPTIMIZERS[value]
-        return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+        return value_text(self.name, value)
 
     def value_words(self, value) -> str:
         """A variant's name by what differs: "learning rate 0.003", "300 training images"."""
@@ -60,7 +61,7 @@ class Variable:
         if self.name == "label_noise":
             return f"{value:.0%} wrong labels"
         if self.name == "optimizer":
-            return OPTIMIZERS[value]
+            return OPTIMIZER_TITLES[value]
         if self.name == "batch_size":
             return f"batch size {value}"
         if self.name == "rate":
@@ -76,19 +77,18 @@ class Variant:
     label: str
 
 
-TRAINING_VARIABLES = (
-    Variable("train_size", "the number of training images", TRAIN_SIZES),
-    Variable("label_noise", "the share of wrong labels", LABEL_NOISES),
-    Variable("learning_rate", "the learning rate", LEARNING_RATES),
-    Variable("optimizer", "the optimizer", tuple(OPTIMIZERS)),
-    Variable("batch_size", "the batch size", tuple(BATCH_SIZES)),
-)
-
-
-def variables(layers: tuple[Layer, ...] | list[Layer]) -> tuple[Variable, ...]:
-    """Every choice of this design that can be varied: the training choices, then each
-    Dropout's rate and each Dense layer's units and Conv2D's filters, by place."""
-    found = list(TRAINING_VARIABLES)
+def variables(layers: tuple[Layer, ...] | list[Layer], available: int) -> tuple[Variable, ...]:
+    """Every choice of this design that can be varied on a dataset of `available` training
+    images: the training choices, then each Dropout's rate and each Dense layer's units and
+    Conv2D's filters, by place."""
+    training = {
+        "train_size": train_sizes(available),
+        "label_noise": LABEL_NOISES,
+        "learning_rate": LEARNING_RATES,
+        "optimizer": OPTIMIZERS,
+        "batch_size": tuple(BATCH_SIZES),
+    }
+    found = [Variable(name, CHOICE_TITLES[name], options) for name, options in training.items()]
     counts: dict[str, int] = {}
     for position, layer in enumerate(layers, 1):
         counts[layer.kind] = number = counts.get(layer.kind, 0) + 1

@@ -280,24 +280,20 @@ def _layer(kind: str, fields: dict, position: int) -> Layer:
     return layer
 
 
-def _layers(text: str) -> tuple[Layer, ...]:
-    return parse_text(text)
-
-
 # Networks to start from; choosing one fills the list, editing it makes it the learner's own.
 PRESETS = {
-    "Logistic regression": _layers("flatten"),
-    "The lab's MLP": _layers("flatten,dense:784:relu,dense:100:relu"),
-    "The app's CNN": _layers(
+    "Logistic regression": parse_text("flatten"),
+    "The lab's MLP": parse_text("flatten,dense:784:relu,dense:100:relu"),
+    "The app's CNN": parse_text(
         "conv:32:3:relu,conv:32:3:relu,pool:2,conv:64:3:relu,conv:64:3:relu,pool:2,"
         "flatten,dropout:0.4,dense:128:relu,dropout:0.4"
     ),
     # LeCun et al. 1998, with today's relu and max pooling; "same" padding first, as its
     # 32x32 input had room around MNIST's 28x28.
-    "LeNet-5": _layers(
+    "LeNet-5": parse_text(
         "conv:6:5:relu:1:same,pool:2,conv:16:5:relu,pool:2,flatten,dense:120:relu,dense:84:relu"
     ),
-    "A tiny CNN": _layers("conv:8:3:relu,pool:2,conv:16:3:relu,pool:2,flatten"),
+    "A tiny CNN": parse_text("conv:8:3:relu,pool:2,conv:16:3:relu,pool:2,flatten"),
 }
 # What a model trained from a preset, unchanged, is called; any other design is the learner's own.
 PRESET_NAMES = {
@@ -307,15 +303,23 @@ PRESET_NAMES = {
     "LeNet-5": "lenet-5",
     "A tiny CNN": "tiny-cnn",
 }
+# The app's two networks of its own (`TrainConfig.arch`), as Build writes them.
+PRESET_OF_ARCH = {"mlp": PRESETS["The lab's MLP"], "cnn": PRESETS["The app's CNN"]}
+# What a model of any other design is called.
 OWN_DESIGN_NAME = "my-network"
 
 
-def design_name(layers: tuple[Layer, ...]) -> str:
-    """A model's name for its design: the preset's it equals ("lenet-5"), else "my-network".
+def preset_title(layers: tuple[Layer, ...] | list[Layer]) -> str | None:
+    """The title of the preset a design equals ("LeNet-5"), else None: the learner's own.
 
-    No layer at all is logistic regression too: the output's own Flatten makes it the same.
+    No layer at all is logistic regression too: the plan adds a Flatten before the output,
+    so it builds the very network of the preset's lone Flatten.
     """
     design = tuple(layers) or PRESETS["Logistic regression"]
-    return next(
-        (PRESET_NAMES[title] for title, preset in PRESETS.items() if preset == design), OWN_DESIGN_NAME
-    )
+    return next((title for title, preset in PRESETS.items() if preset == design), None)
+
+
+def design_name(layers: tuple[Layer, ...] | list[Layer]) -> str:
+    """A model's name for its design: the preset's it equals ("lenet-5"), else "my-network"."""
+    title = preset_title(layers)
+    return PRESET_NAMES[title] if title else OWN_DESIGN_NAME

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mnist_app.learning.design_plan import Plan, plan
-from mnist_app.learning.designs import DesignError, from_dicts
+from mnist_app.learning.designs import PRESETS, DesignError, from_dicts
 
 # A training image costs a forward pass and a backward pass (twice the forward's work); a test
 # image only the forward pass.
@@ -36,20 +36,19 @@ class Speed:
     step_s: float
 
 
-def _fitted(multiply_adds: int, epoch_s: float, step_s: float, augment: bool) -> Speed:
-    """The speed that makes a benchmarked epoch take as long as it did."""
-    work = multiply_adds * (TRAINING_COST * FULL_MNIST_TRAIN + FULL_MNIST_TEST)
+def _fitted(preset: str, epoch_s: float, step_s: float, augment: bool) -> Speed:
+    """The speed that makes a benchmarked preset's epoch take as long as it did."""
+    work = plan(PRESETS[preset]).multiply_adds * (TRAINING_COST * FULL_MNIST_TRAIN + FULL_MNIST_TEST)
     fixed = step_s * math.ceil(FULL_MNIST_TRAIN / BENCHMARK_BATCH)
     fixed += AUGMENT_S_PER_IMAGE * FULL_MNIST_TRAIN if augment else 0.0
     return Speed(work / (epoch_s - fixed), step_s)
 
 
-# Stacks without convolutions: XLA-fused steps; the lab's MLP (694,056 multiply-adds an image)
-# took 1.98 s an epoch.
-DENSE_SPEED = _fitted(694_056, 1.98, step_s=0.2e-3, augment=False)
-# Convolutional stacks: oneDNN in bfloat16; the app's CNN (9.84 million) took 11.89 s an
-# epoch with augmentation. Without XLA each step costs more (Adam's update alone, about 1.5 ms).
-CONV_SPEED = _fitted(9_837_952, 11.89, step_s=2e-3, augment=True)
+# Stacks without convolutions: XLA-fused steps; the lab's MLP took 1.98 s an epoch.
+DENSE_SPEED = _fitted("The lab's MLP", 1.98, step_s=0.2e-3, augment=False)
+# Convolutional stacks: oneDNN in bfloat16; the app's CNN took 11.89 s an epoch with
+# augmentation. Without XLA each step costs more (Adam's update alone, about 1.5 ms).
+CONV_SPEED = _fitted("The app's CNN", 11.89, step_s=2e-3, augment=True)
 
 
 @dataclass(frozen=True)
@@ -89,10 +88,9 @@ def predicted_seconds(
 def measured_ratio(description: dict) -> float | None:
     """A saved model's steady epoch against what `predicted_seconds` says for it, or None.
 
-    It needs the description's layer list, images, batch size and epoch times; the first
-    epoch (which compiles the steps) is left out, so a model of one epoch says nothing.
-    Where the description does not say how many test images it was checked on, MNIST's
-    one for every six training images.
+    It needs the description's layer list, training and test images, batch size and epoch
+    times; the first epoch (which compiles the steps) is left out, so a model of one epoch
+    says nothing.
     """
     try:
         design = plan(from_dicts(description.get("layers")))
@@ -100,7 +98,7 @@ def measured_ratio(description: dict) -> float | None:
         return None
     epochs = description.get("epoch_seconds")
     train = description.get("train_size")
-    test = description.get("test_images", round(train / 6) if _whole(train) else None)
+    test = description.get("test_images")
     batch = description.get("batch_size")
     augment = description.get("augment")
     if not (design.ok and isinstance(epochs, list) and len(epochs) > 1 and isinstance(augment, bool)):

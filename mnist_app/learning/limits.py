@@ -30,7 +30,9 @@ def check_epochs_and_batch_size(epochs: int, batch_size: int) -> None:
 ARCHITECTURE_NAMES = ("mlp", "cnn")
 # A network designed on Build (or with `train --layers`): its layers say what it is.
 BUILT = "built"
-OPTIMIZERS = ("adam", "sgd", "rmsprop")
+# Each optimizer a run may use, by its name in a link or on the command line, with its title.
+OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
+OPTIMIZERS = tuple(OPTIMIZER_TITLES)
 MAX_SEED = 2**31 - 1
 
 

@@ -12,9 +12,18 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from dataclasses import replace
 
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE
-from mnist_app.learning.design_plan import OUTPUT_NAME, RESHAPE_NAME, shape_words
+from mnist_app.learning.design_plan import (
+    OUTPUT_FLATTEN_NAME,
+    OUTPUT_FLATTEN_TITLE,
+    OUTPUT_NAME,
+    RESHAPE_NAME,
+    RESHAPE_TITLE,
+    output_title,
+    summary_title,
+)
 from mnist_app.learning.designs import (
     ACTIVATIONS,
     AVERAGE_POOL,
@@ -29,8 +38,6 @@ from mnist_app.learning.designs import (
     Layer,
 )
 
-# design_plan's name for the Flatten it adds before the output of a design ending on a grid.
-OUTPUT_FLATTEN_NAME = "flatten_for_output"
 GRID = (IMAGE_SIZE, IMAGE_SIZE, 1)
 # The layers that pass a raw image on as it is: a grid layer after them still needs the Reshape.
 _IMAGE_KEEPING = (DROPOUT, BATCH_NORM)
@@ -157,46 +164,32 @@ def layer_titles(model) -> dict[str, str]:
 
 
 def layer_title(keras_layer, number: int | None = None, *, last: bool = False) -> str:
-    """One Keras layer in words, from its own configuration: "Dense 2: 100 units, relu";
-    the model's `last` layer "Output: 10 classes, softmax"; `number` its place among its kind."""
+    """One Keras layer in words, from its own configuration, as Build's summary titles the same
+    layer: "Dense 2: 100 units, relu"; the model's `last` layer "Output: 10 classes, softmax";
+    `number` its place among its kind. A layer Build has no kind for is named by its kind alone."""
     kind, config = _kind(keras_layer), _config(keras_layer)
-    activation = config.get("activation")
-    activation = activation if isinstance(activation, str) else "its own activation"
+    activation = _activation_words(config)
     if last and kind == "Dense":
-        return f"Output: {config.get('units', '?')} classes, {activation}"
+        return output_title(config.get("units", "?"), activation)
     if kind == "Reshape" and tuple(config.get("target_shape", ())) == GRID:
-        return "Reshape: the image as a 28x28 grid of one channel"
+        return RESHAPE_TITLE
     if kind == "Flatten" and keras_layer.name == OUTPUT_FLATTEN_NAME:
-        return "Flatten: one row for the output"
+        return OUTPUT_FLATTEN_TITLE
     name = kind if number is None else f"{kind} {number}"
-    return f"{name}: {what}" if (what := _what_it_does(keras_layer, kind, config, activation)) else name
-
-
-def _what_it_does(keras_layer, kind: str, config: dict, activation: str) -> str:
-    if kind == "Dense":
-        return f"{_whole(config.get('units')):,} units, {activation}"
-    if kind == "Conv2D":
-        size = _square(config.get("kernel_size"))
-        kernel = f"{size}x{size}" if size else "x".join(map(str, config.get("kernel_size", ())))
-        text = f"{config.get('filters', '?')} filters of {kernel}, {activation}"
-        strides, padding = _square(config.get("strides", 1)) or config.get("strides"), config.get("padding")
-        return text + (f", stride {strides}, {padding} padding" if (strides, padding) != (1, "valid") else "")
-    if kind in ("MaxPooling2D", "AveragePooling2D"):
-        size = _square(config.get("pool_size"))
-        which = "max" if kind == "MaxPooling2D" else "average"
-        return f"the {which} of each {size}x{size} window" if size else f"the {which} of each window"
-    if kind == "GlobalAveragePooling2D":
-        return "each channel's average over the grid"
-    if kind == "Dropout" and isinstance(config.get("rate"), int | float):
-        return f"{config['rate']:.0%} of its inputs zeroed while training"
-    shape = _input_shape(keras_layer)
-    if kind == "BatchNormalization":
-        return f"each of {shape[-1]:,} channels rescaled" if shape else "each channel rescaled"
-    if kind == "Flatten":
-        return f"the {shape_words(shape)} as one row" if shape else "its input as one row"
     if kind.startswith("Random"):
-        return "the digits varied at random while training"
-    return ""
+        return f"{name}: the digits varied at random while training"
+    # Titled as the layer it reads as, whatever its activation or bias: those are in the title.
+    layer, _ = _as_layer(keras_layer, {**config, "activation": "linear", "use_bias": True})
+    if layer is None:
+        return name
+    if layer.kind in (DENSE, CONV):
+        layer = replace(layer, activation=activation)
+    return summary_title(layer, number, _input_shape(keras_layer))
+
+
+def _activation_words(config: dict) -> str:
+    activation = config.get("activation")
+    return activation if isinstance(activation, str) else "its own activation"
 
 
 def _whole(value) -> int:

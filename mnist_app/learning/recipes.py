@@ -19,17 +19,17 @@ from mnist_app.learning.designs import (
     DROPOUT,
     KIND_TITLES,
     MAX_POOL,
-    PRESETS,
+    PRESET_OF_ARCH,
     DesignError,
     Layer,
     from_dicts,
+    preset_title,
 )
+from mnist_app.learning.limits import OPTIMIZER_TITLES
 from mnist_app.learning.model_layers import model_layers
 
-PRESET_OF_ARCH = {"mlp": PRESETS["The lab's MLP"], "cnn": PRESETS["The app's CNN"]}
 # More layer edits than this read as a list of edits, not as a difference: both lists are shown.
 MOST_LAYER_CHANGES = 4
-OPTIMIZER_TITLES = {"adam": "Adam", "sgd": "SGD with momentum", "rmsprop": "RMSprop"}
 
 
 @dataclass(frozen=True)
@@ -297,11 +297,11 @@ def _layer_changes(a: tuple[Layer, ...], b: tuple[Layer, ...]) -> list[str]:
 
 
 def network_title(metadata: Mapping) -> str:
-    """The network a description says it is, in a learner's words: a preset's title, or
-    "your own: <its layers>"; "" when it does not say (a file from elsewhere)."""
+    """The network a description says it is, in a learner's words: a preset's title (no layer
+    at all is logistic regression), or "your network: <its layers>"; "" when it does not say (a
+    file from elsewhere)."""
     try:
         layers = recipe(metadata).layers
     except DesignError:
         return ""
-    preset = next((title for title, preset in PRESETS.items() if preset == layers), None)
-    return preset or f"your own: {_calls(layers)}"
+    return preset_title(layers) or f"your network: {_calls(layers)}"

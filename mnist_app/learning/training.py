@@ -70,9 +70,10 @@ class TrainResult:
     seconds: float
     stopped_early: bool
     curve: list[CurvePoint] = field(default_factory=list)
-    # The training images learnt from, how many of their labels were made wrong, and whether
-    # each batch was turned, shifted and zoomed at random.
+    # The training images learnt from, the test images checked on each epoch, how many training
+    # labels were made wrong, and whether each batch was turned, shifted and zoomed at random.
     train_size: int = 0
+    test_images: int = 0
     noisy_labels: int = 0
     augmented: bool = False
 
@@ -101,6 +102,7 @@ class TrainResult:
             "optimizer": self.config.optimizer,
             "augment": self.augmented,
             "train_size": self.train_size,
+            "test_images": self.test_images,
             "label_noise": float(self.config.label_noise),
             "noisy_labels": self.noisy_labels,
             "seed": int(self.config.seed),
@@ -267,6 +269,7 @@ def train(
         stopped_early=len(curves.epoch_seconds) < config.epochs,
         curve=curves.curve,
         train_size=len(dataset.y_train),
+        test_images=len(dataset.y_test),
         noisy_labels=noisy_labels,
         augmented=architecture.augmentation is not None,
     )

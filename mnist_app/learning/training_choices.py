@@ -6,13 +6,34 @@ before Keras loads; a cluster's server passes the choices on without loading it 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 
-from mnist_app.learning.designs import CONV, PRESETS, Layer, design_name
-from mnist_app.learning.limits import BUILT, check_train_size, check_training_choices
+from mnist_app.datasets.dataset import Dataset
+from mnist_app.datasets.subsets import MAX_LABEL_NOISE
+from mnist_app.learning.designs import CONV, PRESET_OF_ARCH, Layer, design_name
+from mnist_app.learning.epoch_estimate import FULL_MNIST_TEST, FULL_MNIST_TRAIN
+from mnist_app.learning.limits import BUILT, OPTIMIZER_TITLES, check_train_size, check_training_choices
 
-# The two networks of the app's own, as Build writes them: what their saved descriptions list.
-PRESET_DESIGNS = {"mlp": PRESETS["The lab's MLP"], "cnn": PRESETS["The app's CNN"]}
+# What the pages offer for each choice (a run from the command line may choose any value the
+# limits allow): the learning rates, in steps of about 3x.
+LEARNING_RATES = (1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1)
+# Training images to learn from: a handful to over-fit, up to every one (0).
+TRAIN_SIZES = (100, 300, 1_000, 3_000, 0)
+# The fraction of training labels replaced by a wrong one, in steps of 5%.
+LABEL_NOISES = tuple(step / 20 for step in range(round(MAX_LABEL_NOISE * 20) + 1))
+EPOCHS_RANGE = (1, 200)
+SEED_RANGE = (0, 999_999)
+# Each choice in a learner's words: a picker's label, a refusal's subject.
+CHOICE_TITLES = {
+    "optimizer": "the optimizer",
+    "learning_rate": "the learning rate",
+    "batch_size": "the batch size",
+    "epochs": "the number of epochs",
+    "augment": "augmentation",
+    "train_size": "the number of training images",
+    "label_noise": "the share of wrong labels",
+    "seed": "the seed",
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +74,7 @@ class TrainConfig:
     @property
     def design(self) -> tuple[Layer, ...]:
         """The network's layers as Build writes them, a preset's included."""
-        return tuple(self.layers) if self.arch == BUILT else PRESET_DESIGNS.get(self.arch, ())
+        return tuple(self.layers) if self.arch == BUILT else PRESET_OF_ARCH.get(self.arch, ())
 
     @property
     def network_name(self) -> str:
@@ -68,3 +89,61 @@ class TrainConfig:
     def training_images(self, available: int) -> int:
         """How many training images the run learns from, out of `available`; UserError if too many."""
         return check_train_size(self.train_size, available)
+
+
+def value_text(name: str, value) -> str:
+    """A choice's value on its own, as a picker shows it: "0.003", "1,000", "all", "20%", "Adam"."""
+    if name == "train_size":
+        return f"{value:,}" if value else "all"
+    if name == "label_noise":
+        return f"{value:.0%}"
+    if name == "optimizer":
+        return OPTIMIZER_TITLES[value]
+    if name == "augment":
+        return "on" if value else "off"
+    return f"{value:,}" if isinstance(value, int) else f"{value:g}"
+
+
+def split_sizes(data: Dataset | None) -> tuple[int, int]:
+    """How many training and test images `data` has; full MNIST's before a dataset is chosen."""
+    return (FULL_MNIST_TRAIN, FULL_MNIST_TEST) if data is None else (len(data.y_train), len(data.y_test))
+
+
+def train_sizes(available: int) -> tuple[int, ...]:
+    """The training-set sizes worth offering on a dataset of `available` training images: those
+    it has more than, then all of them (a size it lacks would only train on all, mislabelled)."""
+    return (*(size for size in TRAIN_SIZES if 0 < size < available), 0)
+
+
+@dataclass(frozen=True)
+class Choices:
+    """How Build trains a design: the learner's choices beside the layers, as its widgets and
+    its links hold them (a `TrainConfig` without the network)."""
+
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 32
+    epochs: int = 10
+    augment: bool = False
+    train_size: int = 0  # 0: every training image
+    label_noise: float = 0.0
+    seed: int = 0
+
+    def config(self, layers: tuple[Layer, ...] | list[Layer]) -> TrainConfig:
+        """The training run of this design with these choices."""
+        return TrainConfig(BUILT, layers=tuple(layers), **asdict(self))
+
+    def fitted(self, available: int) -> Choices:
+        """These choices as the pages offer them on a dataset of `available` training images:
+        epochs and seed within their ranges, a training-set size it lacks as all of them."""
+        low, high = EPOCHS_RANGE
+        epochs = min(max(int(self.epochs), low), high)
+        low, high = SEED_RANGE
+        seed = min(max(int(self.seed), low), high)
+        train_size = self.train_size if self.train_size in train_sizes(available) else 0
+        return replace(self, epochs=epochs, seed=seed, train_size=train_size)
+
+    def images(self, data: Dataset | None) -> tuple[int, int]:
+        """The training and test images an epoch of these choices reads on `data`."""
+        train, test = split_sizes(data)
+        return min(self.train_size or train, train), test

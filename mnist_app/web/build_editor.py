@@ -14,15 +14,19 @@ from dataclasses import replace
 
 import streamlit as st
 
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.learning import design_links
 from mnist_app.learning.design_plan import Plan, Row
 from mnist_app.learning.designs import (
     ACTIVATIONS,
     AVERAGE_POOL,
+    BATCH_NORM,
     CONV,
     DENSE,
     DROPOUT,
     FILTERS_RANGE,
+    FLATTEN,
+    GLOBAL_AVERAGE,
     KERNEL_RANGE,
     KIND_TITLES,
     KINDS,
@@ -35,6 +39,7 @@ from mnist_app.learning.designs import (
     STRIDES_RANGE,
     UNITS_RANGE,
     Layer,
+    preset_title,
 )
 from mnist_app.web.plain_text import literal
 
@@ -42,15 +47,14 @@ ENTRIES_KEY = "build_entries"
 NEXT_ID_KEY = "build_next_id"
 PRESET_KEY = "build_preset"
 ADD_KIND_KEY = "build_add_kind"
-YOURS = "Your network"
-
-# Each kind's fields a row shows, with the label, the bounds and a word on what it does.
+# The learner's own design, on every page that shows it.
+YOURS = "your network"
+# The `Layer` field behind each JSON field named otherwise (`Layer.as_dict`).
+_LAYER_FIELDS = {"filters": "units", "kernel_size": "size", "pool_size": "size"}
+# Each kind's fields a row shows, as `Layer` names them, in the order of its JSON.
 FIELDS = {
-    DENSE: ("units", "activation"),
-    CONV: ("units", "size", "strides", "padding", "activation"),
-    MAX_POOL: ("size",),
-    AVERAGE_POOL: ("size",),
-    DROPOUT: ("rate",),
+    kind: tuple(_LAYER_FIELDS.get(name, name) for name in Layer.new(kind).as_dict() if name != "kind")
+    for kind in KINDS
 }
 KIND_WORDS = {
     DENSE: "every input joined to every unit",
@@ -58,9 +62,9 @@ KIND_WORDS = {
     MAX_POOL: "keep the largest number of each window",
     AVERAGE_POOL: "keep the average of each window",
     DROPOUT: "switch off some inputs at random while training",
-    "batchnorm": "rescale each channel to a steady range",
-    "flatten": "lay a grid out as one row",
-    "gap": "one average per channel",
+    BATCH_NORM: "rescale each channel to a steady range",
+    FLATTEN: "lay a grid out as one row",
+    GLOBAL_AVERAGE: "one average per channel",
 }
 FIELD_WIDTH_PX = 140
 
@@ -81,7 +85,13 @@ def layers() -> tuple[Layer, ...]:
     """The design as the learner has it now (the default network on a first visit)."""
     if ENTRIES_KEY not in st.session_state:
         set_layers(design_links.default().layers)
-    return tuple(layer for _, layer in st.session_state[ENTRIES_KEY])
+    return designed_layers()
+
+
+def designed_layers() -> tuple[Layer, ...] | None:
+    """The design this visitor has on Build, for another page; None before Build is opened."""
+    entries = st.session_state.get(ENTRIES_KEY)
+    return None if entries is None else tuple(layer for _, layer in entries)
 
 
 def set_layers(new: tuple[Layer, ...] | list[Layer]) -> None:
@@ -150,20 +160,19 @@ def _load_preset() -> None:
 
 def preset_picker() -> None:
     """The presets to start from; once the list is edited it shows as the learner's own."""
-    current = layers()
-    title = next((name for name, preset in PRESETS.items() if preset == current), YOURS)
+    title = preset_title(layers()) or YOURS.capitalize()
     st.session_state[PRESET_KEY] = title
     st.selectbox(
         "Start from",
-        [*PRESETS, *([YOURS] if title == YOURS else [])],
+        [*PRESETS, *([] if title in PRESETS else [title])],
         key=PRESET_KEY,
         on_change=_load_preset,
         help="Choosing a network fills the list below with its layers; change any of them and "
-        "it becomes your network.",
+        f"it becomes {YOURS}.",
     )
 
 
-def shape_words(shape: tuple[int, ...]) -> str:
+def keras_shape(shape: tuple[int, ...]) -> str:
     """As Keras prints an output shape: `(None, 26, 26, 32)`, None standing for the batch."""
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
@@ -179,18 +188,21 @@ def editor(plan: Plan) -> None:
             waiting.append(row)
         else:
             fixed_before[row.position], waiting = waiting, []
-    _fixed("Input: a 28x28 image of one digit, 784 pixels", "(None, 28, 28)")
+    _fixed(
+        f"Input: a {IMAGE_SIZE}x{IMAGE_SIZE} image of one digit, {IMAGE_SIZE**2} pixels",
+        keras_shape((IMAGE_SIZE, IMAGE_SIZE)),
+    )
     for index, (entry_id, layer) in enumerate(entries):
         position = index + 1
         for row in fixed_before.get(position, []):
-            _fixed(f"{row.title} (added for you)", shape_words(row.shape))
+            _fixed(f"{row.title} (added for you)", keras_shape(row.shape))
         _row(entry_id, layer, position, len(entries), rows.get(position), plan)
     for row in waiting:
-        _fixed(f"{row.title} (added for you)", shape_words(row.shape))
+        _fixed(f"{row.title} (added for you)", keras_shape(row.shape))
     output = plan.rows[-1]
     _fixed(
         f"{output.title}: one probability for each digit, 0 to 9 (fixed)",
-        f"{shape_words(output.shape)}, {output.parameters:,} parameters",
+        f"{keras_shape(output.shape)}, {output.parameters:,} parameters",
     )
     _add_row(len(entries))
 
@@ -228,7 +240,7 @@ def _row(entry_id: int, layer: Layer, position: int, count: int, row: Row | None
                 type="tertiary",
             )
         if row is not None:
-            st.caption(f"Out: {shape_words(row.shape)}; {row.parameters:,} parameters")
+            st.caption(f"Out: {keras_shape(row.shape)}; {row.parameters:,} parameters")
         for message in plan.problems_at(position):
             st.error(f"Layer {position}: {literal(message)}", icon=":material/error:")
         for message in plan.notes_at(position):

@@ -6,24 +6,27 @@ must answer every edit at once, even while the server is still starting TensorFl
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.learning import design_variants
-from mnist_app.learning.design_links import (
+from mnist_app.learning import design_variants, epoch_estimate
+from mnist_app.learning.design_plan import Plan, plan
+from mnist_app.learning.design_variants import MAX_VARIANTS, Variant
+from mnist_app.learning.designs import Layer
+from mnist_app.learning.limits import BATCH_SIZES, OPTIMIZERS
+from mnist_app.learning.model_store import ModelStore
+from mnist_app.learning.training_choices import (
     EPOCHS_RANGE,
     LABEL_NOISES,
     LEARNING_RATES,
-    OPTIMIZERS,
     SEED_RANGE,
-    TRAIN_SIZES,
     Choices,
+    train_sizes,
+    value_text,
 )
-from mnist_app.learning.design_plan import plan
-from mnist_app.learning.design_variants import MAX_VARIANTS, Variant
-from mnist_app.learning.designs import Layer
-from mnist_app.learning.limits import BATCH_SIZES
-from mnist_app.learning.model_store import ModelStore
+from mnist_app.web.build_editor import YOURS
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 
@@ -32,7 +35,6 @@ LABELS_KEY = "build_job_labels"
 VARY_KEY = "build_vary"
 # The models a run of several trained, for the Compare page to start from (as Train's).
 COMPARE_NEXT_KEY = "compare_next"
-ONE_NETWORK = "your network"
 # Each choice's widget.
 KEYS = {
     "optimizer": "build_optimizer",
@@ -45,9 +47,26 @@ KEYS = {
     "seed": "build_seed",
 }
 TRAINING_ACCURACY, TEST_ACCURACY = "training images read right (%)", "test digits read right (%)"
-# A training set this much better read (in percentage points) than the test split has been
-# partly learnt by heart.
-OVERFIT_GAP = 5
+# How often the saved models' descriptions are read again for the epoch estimate, in seconds.
+DESCRIPTIONS_TTL_S = 5
+
+
+@st.cache_resource(show_spinner=False, ttl=DESCRIPTIONS_TTL_S, max_entries=4)
+def _descriptions(root: str) -> tuple[dict, ...]:
+    """The saved models' descriptions, read again every few seconds rather than on every edit."""
+    return tuple(saved.metadata for saved in ModelStore(Path(root)).list() if not saved.error)
+
+
+def epoch_seconds(
+    design: Plan, chosen: Choices, data: Dataset | None, store: ModelStore
+) -> tuple[epoch_estimate.Estimate, int]:
+    """About how long an epoch of the design takes with these choices on `data`, and how many
+    training images that epoch reads."""
+    train_images, test_images = chosen.images(data)
+    estimate = epoch_estimate.estimate(
+        design, train_images, test_images, chosen.batch_size, chosen.augment, _descriptions(str(store.root))
+    )
+    return estimate, train_images
 
 
 def set_choices(choices: Choices) -> None:
@@ -56,29 +75,26 @@ def set_choices(choices: Choices) -> None:
         st.session_state[key] = getattr(choices, name)
 
 
-def choices() -> Choices:
-    """The choices as the widgets hold them (the defaults on a first visit)."""
+def choices(available: int) -> Choices:
+    """The choices as the widgets hold them (the defaults on a first visit), on a dataset of
+    `available` training images."""
     if any(key not in st.session_state for key in KEYS.values()):
         defaults = Choices()
         for name, key in KEYS.items():
             st.session_state.setdefault(key, getattr(defaults, name))
-    values = {name: st.session_state[key] for name, key in KEYS.items()}
-    low, high = EPOCHS_RANGE
-    values["epochs"] = min(max(int(values["epochs"]), low), high)
-    low, high = SEED_RANGE
-    values["seed"] = min(max(int(values["seed"]), low), high)
-    return Choices(**values)
+    return Choices(**{name: st.session_state[key] for name, key in KEYS.items()}).fitted(available)
 
 
-def choice_widgets(disabled: bool) -> Choices:
-    """The training choices, each with a word on what it does."""
-    choices()
+def choice_widgets(available: int, disabled: bool) -> Choices:
+    """The training choices, each with a word on what it does; only the training-set sizes the
+    dataset has (one it lacks, from a link or another dataset, shows as all of them)."""
+    st.session_state[KEYS["train_size"]] = choices(available).train_size
     options = {"disabled": disabled, "persist_state": "session"}
     first = st.columns(4)
     first[0].selectbox(
         "Optimizer",
-        tuple(OPTIMIZERS),
-        format_func=OPTIMIZERS.get,
+        OPTIMIZERS,
+        format_func=lambda name: value_text("optimizer", name),
         key=KEYS["optimizer"],
         help="How the weights change after each batch. Adam, the lab's, gives each weight its own "
         "step size; SGD with momentum takes plain steps that gather speed; RMSprop scales each "
@@ -88,7 +104,7 @@ def choice_widgets(disabled: bool) -> Choices:
     first[1].select_slider(
         "Learning rate",
         LEARNING_RATES,
-        format_func=lambda rate: f"{rate:g}",
+        format_func=lambda rate: value_text("learning_rate", rate),
         key=KEYS["learning_rate"],
         help="How big each step is: too small learns slowly, too big jumps past the answer.",
         **options,
@@ -110,16 +126,17 @@ def choice_widgets(disabled: bool) -> Choices:
     second = st.columns(4)
     second[0].select_slider(
         "Training images",
-        TRAIN_SIZES,
-        format_func=lambda size: f"{size:,}" if size else "all",
+        train_sizes(available),
+        format_func=lambda size: value_text("train_size", size),
         key=KEYS["train_size"],
-        help="How many training images it learns from, drawn at random (the seed fixes which).",
+        help=f"How many of the dataset's {available:,} training images it learns from, drawn at "
+        "random (the seed fixes which).",
         **options,
     )
     second[1].select_slider(
         "Wrong labels",
         LABEL_NOISES,
-        format_func=lambda share: f"{share:.0%}",
+        format_func=lambda share: value_text("label_noise", share),
         key=KEYS["label_noise"],
         help="The share of training labels replaced by another digit at random; the test digits "
         "keep their true labels.",
@@ -139,12 +156,14 @@ def choice_widgets(disabled: bool) -> Choices:
         "the same seed draws the same.",
         **options,
     )
-    return choices()
+    return choices(available)
 
 
-def variant_picker(layers: tuple[Layer, ...], chosen: Choices, disabled: bool) -> list[Variant] | None:
+def variant_picker(
+    layers: tuple[Layer, ...], chosen: Choices, available: int, disabled: bool
+) -> list[Variant] | None:
     """One network, or up to four variants differing in one choice; None until two are chosen."""
-    found = {variable.key: variable for variable in design_variants.variables(layers)}
+    found = {variable.key: variable for variable in design_variants.variables(layers, available)}
     left, right = st.columns(2)
     vary = left.selectbox(
         "Train side by side, varying",
@@ -156,7 +175,7 @@ def variant_picker(layers: tuple[Layer, ...], chosen: Choices, disabled: bool) -
         "same images, then compare them.",
     )
     if not vary:
-        return [Variant(layers, chosen, ONE_NETWORK)]
+        return [Variant(layers, chosen, YOURS)]
     variable = found[vary]
     values = right.multiselect(
         f"Values of {variable.title}",
@@ -183,24 +202,8 @@ def variant_problems(variants: list[Variant]) -> list[str]:
 def start(data: Dataset, variants: list[Variant], store: ModelStore) -> None:
     """A training job per variant, on the same data; the page follows them from the next run."""
     with st.spinner("Starting TensorFlow…"):
-        from mnist_app.learning.training import TrainConfig
         from mnist_app.web import page_jobs
-    available = len(data.y_train)
-    configs = [
-        TrainConfig(
-            "built",
-            variant.choices.epochs,
-            variant.choices.batch_size,
-            variant.choices.learning_rate,
-            layers=variant.layers,
-            optimizer=variant.choices.optimizer,
-            augment=variant.choices.augment,
-            train_size=variant.choices.train_size if variant.choices.train_size < available else 0,
-            label_noise=variant.choices.label_noise,
-            seed=variant.choices.seed,
-        )
-        for variant in variants
-    ]
+    configs = [variant.choices.config(variant.layers) for variant in variants]
     started = attempt(lambda: page_jobs.start(data, configs, store), "Cannot start training")
     if started:
         st.session_state[JOBS_KEY] = started
@@ -224,7 +227,7 @@ def show_jobs() -> None:
         return
     from mnist_app.web import live_jobs
 
-    labels = st.session_state.get(LABELS_KEY) or [ONE_NETWORK] * len(jobs)
+    labels = st.session_state.get(LABELS_KEY) or [YOURS] * len(jobs)
     live_jobs.follow(
         jobs,
         seen_key="build_jobs_seen",
@@ -247,9 +250,7 @@ def _curves(labels: list[str], snapshots: list) -> None:
             )
         st.markdown(
             "Loss (how wrong its answers are; lower is better) and accuracy (the share of digits "
-            "read right) after each stretch of training. Solid: on the training images; dashed: "
-            "on the test digits it never learns from. A solid curve far above its dashed one "
-            "means the network is learning its training images by heart."
+            "read right) after each stretch of training."
         )
         panels.curves({label: curve for label, curve in runs.items() if curve}, key="build_curves")
 
@@ -296,16 +297,6 @@ def _outcome(labels: list[str], snapshots: list) -> None:
         "digits it never saw: the percentage of them it reads right."
     )
     st.dataframe(rows, hide_index=True, width="stretch", key="build_trained")
-    if any(
-        row[TRAINING_ACCURACY] is not None and row[TRAINING_ACCURACY] - row[TEST_ACCURACY] > OVERFIT_GAP
-        for row in rows
-    ):
-        st.info(
-            "A network that reads its training images much better than the test digits has "
-            "learnt some of them by heart (over-fitting). Dropout, augmentation or more training "
-            "images usually close the gap: try a variant with each.",
-            icon=":material/lightbulb:",
-        )
     names = ", ".join(f"**{literal(row['saved as'])}**" for row in rows)
     st.success(
         f"Saved as {names}; **{literal(rows[-1]['saved as'])}** is now the model in use.",

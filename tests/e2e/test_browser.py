@@ -155,7 +155,7 @@ def test_drawing_on_the_inside_page_shows_the_layers_and_the_heat_map(page, app_
     expect(page.get_by_role("heading", name="What a unit looks for")).to_be_visible()
 
 
-MLP, CNN = "MLP, the lab's network", "CNN, four conv layers"
+MLP, CNN = "The lab's MLP", "The app's CNN"
 
 
 def test_the_lab_page_trains_with_the_labs_log_and_gives_a_notebook(page, app_url, tmp_path):

@@ -18,7 +18,7 @@ from tests.e2e.conftest import streamlit_app
 from tests.support.browser_pages import IDLE, draw_stroke, open_page
 from tests.support.digit_strokes import DIGIT_STROKES
 
-MLP, CNN = "MLP, the lab's network", "CNN, four conv layers"
+MLP, CNN = "The lab's MLP", "The app's CNN"
 
 
 @pytest.fixture(scope="module")

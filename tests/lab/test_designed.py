@@ -42,7 +42,7 @@ def test_the_script_builds_with_the_code_build_shows():
     layers = parse_text("conv:8:3:relu,batchnorm,avgpool:2,dropout:0.2,gap,dense:16:gelu")
     text = script("mnist-sample", "mnist-sample", epochs=1, layers=layers)
     compile(text, "lab.py", "exec")
-    assert keras_code(plan(layers), "my_network") in text
+    assert keras_code(plan(layers)) in text, "the very code Build shows"
     assert "mnist_app" not in text, "it needs nothing of this app"
     assert "X_train.reshape" not in text, "a designed network reads the 28x28 grid itself"
 

@@ -122,12 +122,13 @@ def test_a_gap_between_training_and_test_is_explained_in_words():
         CurvePoint(1, "validation", 0.1, 0.97),
     ]
     (sentence,) = gap_sentences({"CNN": dropout})
-    assert (
-        sentence.startswith("CNN scores 9% higher on the test digits than while it trains")
-        and "dropout" in sentence
+    assert sentence.startswith(
+        "CNN scores 9 percentage points higher on the test digits than while it trains"
     )
+    assert "while it was still learning" in sentence and "dropout (where the network has it)" in sentence
     memorised = [CurvePoint(1, "train", 0.01, 1.0), CurvePoint(1, "validation", 0.9, 0.8)]
     (sentence,) = gap_sentences({"MLP": memorised})
+    assert sentence.startswith("MLP scores 20 percentage points higher on its training digits")
     assert "by heart (over-fitting)" in sentence
     close = [CurvePoint(1, "train", 0.1, 0.97), CurvePoint(1, "validation", 0.1, 0.975)]
     assert gap_sentences({"MLP": close}) == []

@@ -4,27 +4,22 @@ one message and the default network, never an exception."""
 from hypothesis import given
 from hypothesis import strategies as st
 
-from mnist_app.learning.design_links import (
-    ALL_KEYS,
-    DEFAULT_PRESET,
+from mnist_app.learning.design_links import ALL_KEYS, DEFAULT_PRESET, MAX_QUERY_CHARS, from_query, to_query
+from mnist_app.learning.designs import MAX_LAYERS, PRESETS, parse_text
+from mnist_app.learning.limits import BATCH_SIZES, OPTIMIZERS
+from mnist_app.learning.training_choices import (
     EPOCHS_RANGE,
     LABEL_NOISES,
     LEARNING_RATES,
-    MAX_QUERY_CHARS,
-    OPTIMIZERS,
     SEED_RANGE,
     TRAIN_SIZES,
     Choices,
-    from_query,
-    to_query,
 )
-from mnist_app.learning.designs import MAX_LAYERS, PRESETS, parse_text
-from mnist_app.learning.limits import BATCH_SIZES
 from tests.learning.test_designs import valid_layers
 
 choices = st.builds(
     Choices,
-    optimizer=st.sampled_from(list(OPTIMIZERS)),
+    optimizer=st.sampled_from(OPTIMIZERS),
     learning_rate=st.sampled_from(LEARNING_RATES),
     batch_size=st.sampled_from(BATCH_SIZES),
     epochs=st.integers(*EPOCHS_RANGE),

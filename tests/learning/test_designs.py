@@ -7,20 +7,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mnist_app.learning.design_plan import plan
 from mnist_app.learning.designs import (
     ACTIVATIONS,
     KINDS,
     MAX_LAYERS,
     MAX_TEXT_LENGTH,
+    OWN_DESIGN_NAME,
     PADDINGS,
     PRESETS,
     DesignError,
     Layer,
+    design_name,
     from_dicts,
     layers_json,
     layers_text,
     parse_json,
     parse_text,
+    preset_title,
 )
 
 
@@ -147,3 +151,19 @@ def test_the_presets_read_as_written():
     assert set(PRESETS) == {"Logistic regression", "The lab's MLP", "The app's CNN", "LeNet-5", "A tiny CNN"}
     for layers in PRESETS.values():
         assert parse_text(layers_text(layers)) == layers
+
+
+def test_a_design_is_titled_as_the_preset_it_equals_else_it_is_the_learners_own():
+    for title, layers in PRESETS.items():
+        assert preset_title(layers) == preset_title(list(layers)) == title
+    own = parse_text("flatten,dense:32")
+    assert preset_title(own) is None and design_name(own) == OWN_DESIGN_NAME
+    assert design_name(PRESETS["LeNet-5"]) == "lenet-5"
+
+
+def test_no_layer_at_all_is_logistic_regression_as_it_builds_the_same_network():
+    def network(layers):
+        return [(row.call.layer, row.shape, row.parameters) for row in plan(layers).rows]
+
+    assert network(()) == network(PRESETS["Logistic regression"])
+    assert preset_title(()) == "Logistic regression" and design_name(()) == "logistic-regression"

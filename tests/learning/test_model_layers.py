@@ -104,8 +104,13 @@ def test_a_layer_of_a_kind_build_lacks_is_titled_by_its_kind():
         layer_title(keras.layers.RandomZoom(0.1), 1)
         == "RandomZoom 1: the digits varied at random while training"
     )
-    conv = keras.layers.Conv2D(4, (3, 5), strides=2)
-    assert layer_title(conv, 1) == "Conv2D 1: 4 filters of 3x5, linear, stride 2, valid padding"
+    assert layer_title(keras.layers.Conv2D(4, (3, 5)), 1) == "Conv2D 1", "no square kernel to title"
+
+
+def test_a_layer_build_has_but_with_settings_it_lacks_is_titled_as_builds_summary_would():
+    conv = keras.layers.Conv2D(4, 3, strides=2, activation="silu")
+    assert layer_title(conv, 1) == "Conv2D 1: 4 filters of 3x3, silu, stride 2, valid padding"
+    assert layer_title(keras.layers.Dense(6, use_bias=False), 2) == "Dense 2: 6 units, linear"
 
 
 def test_a_name_keras_made_up_is_told_from_one_given():

@@ -5,7 +5,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mnist_app.learning.designs import KIND_TITLES, PRESETS, DesignError, Layer, parse_text
-from mnist_app.learning.recipes import Recipe, differences, layer_call, recipe, training_choices
+from mnist_app.learning.recipes import (
+    Recipe,
+    differences,
+    layer_call,
+    network_title,
+    recipe,
+    training_choices,
+)
 from tests.learning.test_designs import valid_layers
 
 LAB_MLP = PRESETS["The lab's MLP"]
@@ -159,3 +166,14 @@ def test_a_layer_that_is_the_same_but_for_fields_its_kind_lacks_is_the_same():
         differences(Recipe((Layer("pool", size=2),)), Recipe((Layer("pool", size=2, activation="tanh"),)))
         == []
     )
+
+
+def test_a_network_is_titled_as_its_preset_or_as_the_learners_own_layers():
+    def title(layers):
+        return network_title({"layers": [layer.as_dict() for layer in layers]})
+
+    assert title(PRESETS["LeNet-5"]) == "LeNet-5"
+    assert title(()) == title(PRESETS["Logistic regression"]) == "Logistic regression"
+    assert title(parse_text("flatten,dense:32:relu")) == "your network: Flatten, Dense(32, relu)"
+    assert network_title({"arch": "cnn"}) == "The app's CNN", "an older model of the app's"
+    assert network_title({"arch": "a file from elsewhere"}) == ""

@@ -180,6 +180,7 @@ def test_every_preset_built_as_a_design_learns_and_says_what_it_was(built_preset
         assert from_dicts(described["layers"]) == PRESETS[title]
         assert described["optimizer"] == "adam" and described["augment"] is False
         assert (described["train_size"], described["noisy_labels"]) == (1000, 100)
+        assert described["test_images"] == 1000, "the sample's whole test split, however few trained on"
         assert (described["label_noise"], described["seed"]) == (0.1, 7)
 
 

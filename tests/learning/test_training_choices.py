@@ -7,7 +7,15 @@ import pytest
 
 from mnist_app.errors import UserError
 from mnist_app.learning.designs import PRESETS, DesignError, parse_text
-from mnist_app.learning.training_choices import TrainConfig
+from mnist_app.learning.training_choices import (
+    EPOCHS_RANGE,
+    SEED_RANGE,
+    Choices,
+    TrainConfig,
+    split_sizes,
+    train_sizes,
+    value_text,
+)
 from tests.support import REPO
 
 
@@ -94,3 +102,52 @@ def test_the_choices_are_made_and_checked_without_tensorflow():
         [sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60
     )
     assert result.stdout.split() == ["lenet-5", "False"], result.stderr
+
+
+def test_builds_choices_make_the_run_of_its_design_with_every_choice_kept():
+    chosen = Choices("sgd", 3e-3, 64, 3, True, 300, 0.2, 7)
+    config = chosen.config(PRESETS["A tiny CNN"])
+    assert config == TrainConfig(
+        "built", 3, 64, 3e-3, layers=PRESETS["A tiny CNN"], optimizer="sgd", augment=True,
+        train_size=300, label_noise=0.2, seed=7,
+    )  # fmt: skip
+    config.validate()
+    assert config.network_name == "tiny-cnn"
+
+
+def test_a_training_set_size_is_offered_only_below_what_the_dataset_has():
+    assert train_sizes(60_000) == (100, 300, 1_000, 3_000, 0)
+    assert train_sizes(3_000) == (100, 300, 1_000, 0), "3,000 of 3,000 is all of them"
+    assert train_sizes(50) == (0,)
+
+
+def test_choices_are_fitted_to_the_widgets_ranges_and_to_the_dataset():
+    fitted = Choices(epochs=10**6, seed=-5, train_size=3_000).fitted(2_000)
+    assert (fitted.epochs, fitted.seed, fitted.train_size) == (EPOCHS_RANGE[1], SEED_RANGE[0], 0)
+    assert Choices(train_size=300).fitted(2_000) == Choices(train_size=300)
+
+
+def test_an_epoch_reads_the_chosen_share_of_the_dataset_or_full_mnist_before_one_is_chosen():
+    class Split:
+        y_train, y_test = range(4_000), range(1_000)
+
+    assert split_sizes(None) == (60_000, 10_000)
+    assert Choices(train_size=300).images(Split()) == (300, 1_000)
+    assert Choices().images(Split()) == (4_000, 1_000)
+    assert Choices(train_size=100).images(None) == (100, 10_000)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "text"),
+    [
+        ("train_size", 1_000, "1,000"),
+        ("train_size", 0, "all"),
+        ("label_noise", 0.2, "20%"),
+        ("optimizer", "sgd", "SGD with momentum"),
+        ("learning_rate", 3e-3, "0.003"),
+        ("batch_size", 64, "64"),
+        ("augment", True, "on"),
+    ],
+)
+def test_each_choice_reads_as_a_picker_shows_it(name, value, text):
+    assert value_text(name, value) == text

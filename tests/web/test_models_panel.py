@@ -41,7 +41,7 @@ def test_each_model_says_where_it_came_from_and_what_network_it_is():
         "found": "copied into the models folder",
     }
     assert frame.loc["default", "network"] == "The app's CNN" and frame.loc["theirs", "network"] == "LeNet-5"
-    assert frame.loc["typed", "network"] == "your own: Dense(32, relu)"
+    assert frame.loc["typed", "network"] == "your network: Dense(32, relu)"
     assert frame.loc["default", "created"] == "2 Jan 2026, 10:00"
     assert (
         table(models, owner="you", shared=False).set_index("name").loc["theirs", "from"] == "trained by you"

@@ -7,7 +7,8 @@ import streamlit as st
 
 from mnist_app.learning import design_code, design_links, epoch_estimate
 from mnist_app.learning.design_plan import Plan, plan
-from mnist_app.learning.designs import layers_json
+from mnist_app.learning.designs import OWN_DESIGN_NAME, layers_json
+from mnist_app.learning.training_choices import split_sizes
 from mnist_app.web import build_editor, build_training, resources
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset
@@ -15,7 +16,6 @@ from mnist_app.web.sidebar import choose_dataset
 # The query parameters last written to the address, so a run tells a new link from its own.
 ADDRESS_KEY = "build_address"
 LINK_MESSAGE_KEY = "build_link_message"
-FILE_STEM = "my-network"
 
 
 def restore_from_address() -> None:
@@ -42,7 +42,7 @@ def write_address(query: dict[str, str]) -> None:
 def summary(design: Plan, seconds: epoch_estimate.Estimate, train_images: int) -> None:
     st.subheader("What Keras builds")
     st.markdown(
-        "Keras' `model.summary()` for it: what comes out of each layer for a batch of images "
+        "What Keras' summary counts for it: what comes out of each layer for a batch of images "
         "(None stands for however many are in the batch) and how many numbers the layer learns "
         "(its parameters: weights and biases)."
     )
@@ -51,7 +51,7 @@ def summary(design: Plan, seconds: epoch_estimate.Estimate, train_images: int) -
     table = [
         {
             "layer": row.title,
-            "output shape": build_editor.shape_words(row.shape),
+            "output shape": build_editor.keras_shape(row.shape),
             "parameters": row.parameters,
         }
         for row in design.rows
@@ -99,7 +99,7 @@ def code(design: Plan, layers) -> None:
     buttons.download_button(
         "The layers as JSON",
         layers_json(layers),
-        file_name=f"{FILE_STEM}.json",
+        file_name=f"{OWN_DESIGN_NAME}.json",
         mime="application/json",
         key="build_download_json",
         on_click="ignore",
@@ -110,7 +110,7 @@ def code(design: Plan, layers) -> None:
         buttons.download_button(
             "The code as a .py",
             source,
-            file_name=f"{FILE_STEM}.py",
+            file_name=f"{OWN_DESIGN_NAME}.py",
             mime="text/x-python",
             key="build_download_code",
             on_click="ignore",
@@ -143,24 +143,15 @@ design = plan(layers)
 store = resources.model_store()
 _, data = choose_dataset()
 running = build_training.running()
-chosen = build_training.choices()
+available, _ = split_sizes(data)
+chosen = build_training.choices(available)
 
 edit, results = st.columns([1, 1], gap="large")
 with edit:
     st.subheader("Its layers")
     build_editor.preset_picker()
     build_editor.editor(design)
-available = len(data.y_train) if data is not None else epoch_estimate.FULL_MNIST_TRAIN
-train_images = min(chosen.train_size or available, available)
-test_images = len(data.y_test) if data is not None else epoch_estimate.FULL_MNIST_TEST
-estimate = epoch_estimate.estimate(
-    design,
-    train_images,
-    test_images,
-    chosen.batch_size,
-    chosen.augment,
-    [saved.metadata for saved in store.list() if not saved.error],
-)
+estimate, train_images = build_training.epoch_seconds(design, chosen, data, store)
 with results:
     summary(design, estimate, train_images)
     code(design, layers)
@@ -171,10 +162,8 @@ st.markdown(
     "heart and reads new digits worse. Make one do that, then watch Dropout, augmentation or "
     "more images fix it: train the variants side by side and compare their curves."
 )
-chosen = build_training.choice_widgets(disabled=running)
-if data is not None and chosen.train_size >= len(data.y_train):
-    st.caption(f"{literal(data.name)} has {len(data.y_train):,} training images: it learns from all of them.")
-variants = build_training.variant_picker(layers, chosen, disabled=running)
+chosen = build_training.choice_widgets(available, disabled=running)
+variants = build_training.variant_picker(layers, chosen, available, disabled=running)
 problems = build_training.variant_problems(variants or [])
 for problem in problems if design.ok else []:
     st.error(literal(problem), icon=":material/error:")

@@ -6,9 +6,9 @@ import streamlit as st
 from mnist_app.lab import steps
 from mnist_app.lab.export import notebook, script
 from mnist_app.learning.design_plan import plan
-from mnist_app.learning.designs import Layer
+from mnist_app.learning.designs import OWN_DESIGN_NAME
 from mnist_app.learning.limits import BATCH_SIZES
-from mnist_app.web import panels, resources
+from mnist_app.web import build_editor, panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset
@@ -16,8 +16,6 @@ from mnist_app.web.sidebar import choose_dataset
 JOB_KEY = "lab_job"
 RESULTS_KEY = "lab_results"
 FILE_STEM = "classification-models-with-keras"
-# Where the Build page keeps the network being designed: a tuple of `designs.Layer`.
-BUILD_LAYERS_KEY = "build_layers"
 
 
 def show_cells(step: steps.Step) -> None:
@@ -148,43 +146,36 @@ def trained_results(data):
     return held[1:]
 
 
-def build_design() -> tuple[Layer, ...] | None:
-    """The network this visitor is designing on Build, if any."""
-    design = st.session_state.get(BUILD_LAYERS_KEY)
-    if isinstance(design, tuple | list) and all(isinstance(layer, Layer) for layer in design):
-        return tuple(design)
-    return None
-
-
 def show_downloads(data, spec: str, epochs: int, batch_size: int) -> None:
     """The lab to take home, made when clicked: the same cells as a notebook or a script; and,
     beside it, the same with the network designed on Build, when there is one."""
-    design = build_design()
+    design = build_editor.designed_layers()
     offers = [
         ("Download as notebook", notebook, ".ipynb", "application/x-ipynb+json", "lab_notebook", None),
         ("Download as script", script, ".py", "text/x-python", "lab_script", None),
     ]
     if design is not None:
+        yours = build_editor.YOURS.capitalize()
         offers += [
-            ("Your Build network as notebook", notebook, ".ipynb", "application/x-ipynb+json",
-             "lab_build_notebook", design),
-            ("Your Build network as script", script, ".py", "text/x-python", "lab_build_script", design),
+            (f"{yours} as notebook", notebook, ".ipynb", "application/x-ipynb+json", "lab_build_notebook",
+             design),
+            (f"{yours} as script", script, ".py", "text/x-python", "lab_build_script", design),
         ]  # fmt: skip
         if plan(design).ok:
             st.markdown(
-                "**Take your Build network home** too: the same lab, with the network you designed "
-                "on Build built by the code Build shows, and trained as the lab trains."
+                f"**Take {build_editor.YOURS} home** too: the same lab, with the network you "
+                "designed on Build built by the code Build shows, and trained as the lab trains."
             )
         else:
             st.markdown(
-                "**Take your Build network home** once it builds: the network on Build has a "
-                "mistake, shown there at its layer."
+                f"**Take {build_editor.YOURS} home** once it builds: the network you designed on "
+                "Build has a mistake, shown there at its layer."
             )
     for column, (label, write, suffix, mime, key, layers) in zip(st.columns(4), offers, strict=False):
         column.download_button(
             label,
             data=lambda write=write, layers=layers: write(data.name, spec, epochs, batch_size, layers=layers),
-            file_name=(FILE_STEM if layers is None else "my-build-network") + suffix,
+            file_name=(FILE_STEM if layers is None else OWN_DESIGN_NAME) + suffix,
             mime=mime,
             icon=":material/download:",
             on_click="ignore",

@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_app.learning.limits import BATCH_SIZES
+from mnist_app.learning.training_choices import LEARNING_RATES
 from mnist_app.web import models_panel, panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -19,7 +20,6 @@ with st.spinner("Starting TensorFlow…"):
 JOBS_KEY = "training_jobs"
 # The models a run of several trained, for the Compare page to start from.
 COMPARE_NEXT_KEY = "compare_next"
-LEARNING_RATES = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2]
 
 
 def show_jobs(jobs: list[TrainingJob]) -> None:

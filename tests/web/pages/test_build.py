@@ -9,6 +9,7 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from mnist_app.learning.design_links import DEFAULT_PRESET
 from mnist_app.learning.design_plan import plan
 from mnist_app.learning.designs import PRESETS, Layer, parse_json, parse_text
+from tests.support.datasets import write_npz
 from tests.support.pages import app_page, as_read, page, wait_until
 
 
@@ -162,6 +163,28 @@ def test_the_json_download_parses_back_and_the_code_downloads_as_python(monkeypa
     assert json.loads(offered["my-network.json"])[0]["kind"] == "conv"
     code = offered["my-network.py"]
     assert (code.decode() if isinstance(code, bytes) else code).strip() == keras_code(at).strip()
+
+
+def test_a_small_dataset_offers_only_the_training_set_sizes_it_has(data_dir, sample):
+    """On 500 training images, "1,000" or "3,000" would train on all of them under another name."""
+    write_npz(
+        data_dir / "small.npz",
+        x_train=sample.x_train[:500],
+        y_train=sample.y_train[:500],
+        x_test=sample.x_test[:50],
+        y_test=sample.y_test[:50],
+    )
+    at = page("build")
+    at.query_params.update(net="flatten", n="3000")
+    at.run()
+    at.text_input(key="dataset_path").input("small.npz").run()
+    assert not at.exception and not at.error
+    size = at.select_slider(key="build_train_size")
+    assert (size.options, size.value) == (["100", "300", "all"], 0)
+    assert at.query_params["n"] == "all"
+    at.selectbox(key="build_vary").select("train_size").run()
+    assert at.multiselect(key="build_vary_values_train_size").options == ["100", "300", "all"]
+    assert "One epoch through 500 training images" in shown(at)
 
 
 def test_variants_need_two_values_and_name_what_they_vary():

@@ -39,27 +39,28 @@ def test_lab_page_walks_every_step_and_trains_with_the_labs_log(models_dir):
 
 
 def test_lab_page_offers_the_notebook_and_the_script(models_dir):
+    """Only the lab's own: Build was never opened in this session."""
     at = app_page("lab").run()
     labels = [button.proto.label for button in at.get("download_button")]
     assert labels == ["Download as notebook", "Download as script"]
 
 
 def test_lab_page_offers_the_network_designed_on_build_beside_the_labs(models_dir):
-    from mnist_app.learning.designs import PRESETS, parse_text
-
-    at = app_page("lab")
-    at.session_state["build_layers"] = PRESETS["A tiny CNN"]
-    at.run()
+    """The network comes from Build itself, opened earlier in the same session."""
+    at = app_page("build").run()
+    at.selectbox(key="build_preset").select("A tiny CNN").run()
+    at.switch_page("mnist_app/web/pages/lab.py").run()
     assert not at.exception
     labels = [button.proto.label for button in at.get("download_button")]
     assert labels == [
-        "Download as notebook", "Download as script",
-        "Your Build network as notebook", "Your Build network as script",
+        "Download as notebook", "Download as script", "Your network as notebook", "Your network as script",
     ]  # fmt: skip
     assert not any(button.proto.disabled for button in at.get("download_button"))
-    assert any(m.value.startswith("**Take your Build network home** too") for m in at.markdown)
+    assert any(m.value.startswith("**Take your network home** too") for m in at.markdown)
 
-    at.session_state["build_layers"] = parse_text("flatten,conv:8:3:relu")
-    at.run()
+    at.switch_page("mnist_app/web/pages/build.py").run()
+    at.selectbox(key="build_add_kind").select("conv").run()
+    at.button(key="build_add").click().run()
+    at.switch_page("mnist_app/web/pages/lab.py").run()
     assert [button.proto.disabled for button in at.get("download_button")] == [False, False, True, True]
     assert any("has a mistake" in m.value for m in at.markdown)

@@ -201,7 +201,7 @@ def test_train_page_trains_both_architectures_on_one_pair_of_charts(models_dir):
     wait_until(at, lambda at: any("Saved as" in s.value for s in at.success))
     assert not at.exception
     table = at.dataframe[0].value
-    assert table["architecture"].tolist() == ["MLP, the lab's network", "CNN, four conv layers"]
+    assert table["architecture"].tolist() == ["The lab's MLP", "The app's CNN"]
     assert sorted(p.stem for p in models_dir.glob("*.keras")) == sorted(table["model"])
     loss, accuracy = [chart_data(chart) for chart in at.get("vega_lite_chart")[:2]]
     assert set(loss["model"]) == set(table["architecture"]), "both runs share the loss chart"
