@@ -3,20 +3,57 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 
 from mnist_app.cli import data, digits, evaluating, exporting, lab, reading, training
 from mnist_app.cli.output import USAGE_ERROR
+from mnist_app.datasets.catalogue import NAMED_DATASETS
+from mnist_app.datasets.subsets import MAX_LABEL_NOISE
 from mnist_app.errors import one_line
-from mnist_app.learning.exports import FORMATS
-from mnist_app.learning.limits import OPTIMIZERS
+from mnist_app.learning.exports import FORMATS, TOLERANCE
+from mnist_app.learning.finetune import LEARNING_RATE as FINE_TUNING_RATE
+from mnist_app.learning.limits import OPTIMIZER_TITLES
 from mnist_app.learning.model_store import DEFAULT_MODEL_NAME
+from mnist_app.learning.training_choices import TrainConfig
 
 DESCRIPTION = "The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `export`, `lab`, `digits`."
+# The datasets `--dataset` names, and what its default "auto" reads.
+DATASET_CHOICES = (
+    f"{', '.join(NAMED_DATASETS)} or a path (default auto: full MNIST if it can be had, else "
+    "the sample that comes with the app)"
+)
+
+
+def _choices(titles: dict[str, str]) -> str:
+    """The names an option takes, each with its title where that says more: "a, b (B's title) or c"."""
+    named = [name if title.lower() == name else f"{name} ({title})" for name, title in titles.items()]
+    return f"{', '.join(named[:-1])} or {named[-1]}" if len(named) > 1 else "".join(named)
+
+
+class _Help(argparse.HelpFormatter):
+    """argparse's help, wrapped at spaces only: mnist-sample or --from-model never splits at its hyphen."""
+
+    def _split_lines(self, text, width):
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+    def _fill_text(self, text, width, indent):
+        return "\n".join(
+            textwrap.wrap(
+                " ".join(text.split()),
+                width,
+                initial_indent=indent,
+                subsequent_indent=indent,
+                break_on_hyphens=False,
+            )
+        )
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse, but a usage error is one line, like every other failure."""
+    """argparse, but a usage error is one line, like every other failure, and help wraps at spaces."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, formatter_class=kwargs.pop("formatter_class", _Help), **kwargs)
 
     def error(self, message: str):
         self.exit(USAGE_ERROR, f"error: {one_line(message)} (see {self.prog} --help)\n")
@@ -33,45 +70,98 @@ def parser() -> argparse.ArgumentParser:
     )
     describe.set_defaults(command=data.data_command)
 
-    train = commands.add_parser("train", help="train a model and save it")
-    train.add_argument("--dataset", default="auto")
-    train.add_argument("--arch", help="mlp (the lab's network, the default) or cnn")
+    train = commands.add_parser(
+        "train",
+        help="train a model and save it",
+        description="Train a network on a dataset, or fine-tune a saved model, and save it as a "
+        ".keras file; the last line printed is the model's description as JSON.",
+    )
+    train.add_argument("--dataset", default="auto", help=f"the dataset to train on: {DATASET_CHOICES}")
+    train.add_argument(
+        "--arch", help="the network: mlp, the lab's network (the default), or cnn, the app's CNN"
+    )
     train.add_argument(
         "--layers",
         metavar="SPEC",
-        help="a network of your own: FILE.json (as Build downloads it) or the short form, e.g. "
-        '"conv:32:3:relu,pool:2,flatten,dense:128:relu,dropout:0.3"; "" is logistic regression',
+        help="a network of your own instead: FILE.json as Build downloads it, or the short form, "
+        'e.g. "conv:16:3:relu,pool:2,flatten,dense:64:relu" ("" is logistic regression)',
     )
     train.add_argument(
-        "--optimizer", default="adam", help=f"{', '.join(OPTIMIZERS)} (default adam; sgd with momentum 0.9)"
+        "--optimizer",
+        default="adam",
+        help=f"the rule that updates the weights after each batch: {_choices(OPTIMIZER_TITLES)} "
+        "(default %(default)s)",
     )
     train.add_argument(
         "--train-size",
         type=int,
         default=0,
         metavar="N",
-        help="train on N images drawn at random (default: all)",
+        help="how many training images to learn from, drawn at random with --seed (default: all)",
     )
     train.add_argument(
-        "--label-noise", type=float, default=0.0, metavar="F", help="replace this fraction (0 to 0.5) of the "
-        "training labels by wrong ones; the test split stays right",
-    )  # fmt: skip
-    train.add_argument("--seed", type=int, default=0, help="the draw of --train-size and --label-noise")
-    train.add_argument(
-        "--augment", action=argparse.BooleanOptionalAction, help="turn, shift and zoom digits at random "
-        "while training (default: on for the cnn only)",
-    )  # fmt: skip
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=32)
-    train.add_argument("--learning-rate", type=float, help="default 0.001; 0.0003 when fine-tuning")
-    train.add_argument("--output", type=Path, help="the .keras file to write (default: under models/)")
-    train.add_argument(
-        "--from-model", type=Path, metavar="PATH", help="fine-tune this saved model (its architecture)"
+        "--label-noise",
+        type=float,
+        default=0.0,
+        metavar="F",
+        help=f"the fraction (0 to {MAX_LABEL_NOISE:g}) of the training labels replaced by a wrong "
+        "one, drawn with --seed; the test split stays right (default %(default)g)",
     )
     train.add_argument(
-        "--replay", metavar="NAME", help="mix in digits of this dataset so the model keeps them (default with "
-        "my-digits and --from-model: auto)",
-    )  # fmt: skip
+        "--seed",
+        type=int,
+        default=0,
+        metavar="N",
+        help="the number that draws the --train-size images and the --label-noise labels: the "
+        "same seed draws the same ones (default %(default)s)",
+    )
+    train.add_argument(
+        "--augment",
+        action=argparse.BooleanOptionalAction,
+        help="turn, shift and zoom the digits at random while training, or not (default: on for "
+        "--arch cnn only)",
+    )
+    train.add_argument(
+        "--epochs",
+        type=int,
+        default=10,
+        metavar="N",
+        help="how many times to go through the training images (default %(default)s)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=int,
+        default=32,
+        metavar="N",
+        help="how many images each update of the weights learns from (default %(default)s)",
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        metavar="RATE",
+        help=f"how big a step each update takes (default {TrainConfig.learning_rate:g}, or "
+        f"{FINE_TUNING_RATE:g} with --from-model)",
+    )
+    train.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the .keras file to write (default: a new file in the models folder, named for the "
+        "network and the dataset)",
+    )
+    train.add_argument(
+        "--from-model",
+        type=Path,
+        metavar="PATH",
+        help="a saved .keras model to fine-tune instead; it keeps its own network, so leave out "
+        "--arch and --layers (default: none, a new network)",
+    )
+    train.add_argument(
+        "--replay",
+        metavar="NAME",
+        help="a dataset whose digits are mixed in while fine-tuning, so the model keeps reading "
+        "them (default: auto when fine-tuning on my-digits, else none)",
+    )
     train.set_defaults(command=training.train_command)
 
     evaluate = commands.add_parser("evaluate", help="evaluate a saved model on a test split")
@@ -106,16 +196,34 @@ def parser() -> argparse.ArgumentParser:
     explain.set_defaults(command=reading.explain_command)
 
     export_model = commands.add_parser(
-        "export", help="write a saved model as a .tflite or an .onnx file, checked on a test split"
+        "export",
+        help="write a saved model as a .tflite or an .onnx file, checked on a test split",
+        description=f"Write a saved .keras model as a {FORMATS['tflite']} (.tflite) or "
+        f"{FORMATS['onnx']} (.onnx) file that other programs run. The file is written only once "
+        "it has read a test split as Keras does: every digit the same, each probability within "
+        f"{TOLERANCE:g} of Keras'. The last line printed is a JSON summary.",
     )
-    export_model.add_argument("--model", type=Path, required=True)
     export_model.add_argument(
-        "--format", required=True, choices=list(FORMATS), help="tflite (TensorFlow Lite) or onnx"
+        "--model", type=Path, required=True, metavar="FILE", help="the saved model: a .keras file"
     )
     export_model.add_argument(
-        "--output", type=Path, metavar="FILE", help="default: the model's name with the format's suffix, here"
+        "--format",
+        required=True,
+        choices=list(FORMATS),
+        help=f"the file to make: {_choices(FORMATS)}",
     )
-    export_model.add_argument("--dataset", default="auto", help="whose test split the file is checked on")
+    export_model.add_argument(
+        "--output",
+        type=Path,
+        metavar="FILE",
+        help="the file to write, ending in the format's suffix (default: the model's name with "
+        "that suffix, in the current folder)",
+    )
+    export_model.add_argument(
+        "--dataset",
+        default="auto",
+        help=f"the dataset whose test split the file is checked on: {DATASET_CHOICES}",
+    )
     export_model.set_defaults(command=exporting.export_command)
 
     export_lab = commands.add_parser("lab", help="export the lab as a notebook (.ipynb) or a script (.py)")

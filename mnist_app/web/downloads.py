@@ -59,7 +59,7 @@ def offer(
         f"(`keras.models.load_model`); **.tflite** runs on {WHERE_THEY_RUN['tflite']}; **.onnx** "
         f"in {WHERE_THEY_RUN['onnx']}. Those two are made when you ask and checked before you "
         f"get them: run on {checked}, the file must read every one as Keras does, each "
-        f"probability within {TOLERANCE:g} of Keras' (a hundredth of a percentage point)."
+        f"probability within {TOLERANCE:g} of Keras' ({TOLERANCE * 100:g} percentage points)."
     )
     keras_column, *columns = st.columns(3)
     keras_column.download_button(
