@@ -116,8 +116,9 @@ def training_slots() -> int:
 
 
 def jobs_per_visitor() -> int:
-    """MNIST_APP_JOBS_PER_VISITOR: training jobs one visitor may have queued or running."""
-    return count("MNIST_APP_JOBS_PER_VISITOR", 2)
+    """MNIST_APP_JOBS_PER_VISITOR: training jobs one visitor may have queued or running (Build
+    trains up to four variants at once)."""
+    return count("MNIST_APP_JOBS_PER_VISITOR", 4)
 
 
 def max_queued_jobs() -> int:

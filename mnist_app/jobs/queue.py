@@ -72,10 +72,16 @@ class TrainingQueue:
             held = sum(place.visitor == visitor for place in self._waiting)
             held += sum(owner == visitor for owner in self._running.values())
             if held + count > limit:
+                jobs = f"{limit} training job{'s' * (limit > 1)}"
+                if count > limit:
+                    raise QueueFull(
+                        f"this server lets one visitor have {jobs} queued or training at once, and "
+                        f"this asks for {count}: choose at most {limit}"
+                    )
                 asked = f" and ask for {count} more" if count > 1 else ""
                 raise QueueFull(
-                    f"this server lets one visitor have {limit} training job{'s' * (limit > 1)} queued "
-                    f"or training at once; you have {held}{asked}: wait for one to end, or stop it"
+                    f"this server lets one visitor have {jobs} queued or training at once; you have "
+                    f"{held}{asked}: wait for one to end, or stop it"
                 )
         most = settings.max_queued_jobs() if self._most_waiting is None else self._most_waiting
         if len(self._waiting) + count > most:

@@ -30,10 +30,16 @@ from mnist_app.learning.designs import (
     Layer,
 )
 
-# As `model_checks`' cap on any model file: 36 times the lab's MLP.
+# What one network may store and compute, whoever made it (Build, the command line, a file):
+# far above any MNIST network, far below what would take a shared server down.
+# 36 times the lab's MLP (694,950): 100 MB of float32 weights.
 MAX_PARAMETERS = 25_000_000
-# As `model_checks`' cap on one layer's numbers per image.
+# The most numbers one image becomes in one layer. The app's CNN makes at most 21,632, a
+# 128-filter convolution over the whole 28x28 image 100,352; the app reads test images in
+# batches of 1,024, so a layer at the cap holds 600 MB of float32.
 MAX_ACTIVATION = 150_000
+# Multiply-adds and pooling operations per image: ten times the app's CNN.
+MAX_OPERATIONS = 100_000_000
 OUTPUT_NAME = "output_10_classes"
 RESHAPE_NAME = "image_as_grid"
 RESHAPE_TITLE = f"Reshape: the image as a {IMAGE_SIZE}x{IMAGE_SIZE} grid of one channel"
@@ -62,6 +68,7 @@ class Row:
     shape: tuple[int, ...]  # per image, as Keras prints it without the batch's None
     parameters: int
     multiply_adds: int
+    window_operations: int = 0  # a pooling layer's work, counted as the model checks count it
 
     @property
     def name(self) -> str:
@@ -181,6 +188,7 @@ def plan(layers: tuple[Layer, ...] | list[Layer]) -> Plan:
             shape[0] * NUM_CLASSES,
         )
     )
+    problems += _too_much_work(rows)
     total = sum(row.parameters for row in rows)
     if total > MAX_PARAMETERS:
         problems.append(
@@ -191,6 +199,25 @@ def plan(layers: tuple[Layer, ...] | list[Layer]) -> Plan:
             )
         )
     return Plan(tuple(rows), tuple(problems), tuple(notes))
+
+
+def _too_much_work(rows: list[Row]) -> list[Remark]:
+    """A mistake at the layer where one image's work passes what a saved model may take: a
+    network the server would train for hours and then refuse to load."""
+    work = 0
+    for row in rows:
+        work += row.multiply_adds + row.window_operations
+        if work > MAX_OPERATIONS:
+            total = sum(r.multiply_adds + r.window_operations for r in rows)
+            return [
+                Remark(
+                    row.position,
+                    f"reading one digit would take {total:,} multiply-adds and pooling operations, and "
+                    f"this server's models take at most {MAX_OPERATIONS:,} (the app's CNN about a tenth "
+                    "of that): use fewer filters, a stride, or pool earlier",
+                )
+            ]
+    return []
 
 
 def _reshape_row() -> Row:
@@ -313,11 +340,20 @@ def _row(layer: Layer, position: int, number: int, shape: tuple[int, ...]) -> tu
         out = (height // p, width // p, channels)
         which = "max" if kind == MAX_POOL else "average"
         name = f"{which}pool{number}_{p}x{p}"
-        return Row(position, title, KerasCall(KIND_TITLES[kind], (p,), {"name": name}), out, 0, 0), "", ""
+        call = KerasCall(KIND_TITLES[kind], (p,), {"name": name})
+        return Row(position, title, call, out, 0, 0, math.prod(out) * p * p), "", ""
     if kind == GLOBAL_AVERAGE:
         name = f"global_average{number}"
         return (
-            Row(position, title, KerasCall("GlobalAveragePooling2D", (), {"name": name}), (shape[-1],), 0, 0),
+            Row(
+                position,
+                title,
+                KerasCall("GlobalAveragePooling2D", (), {"name": name}),
+                (shape[-1],),
+                0,
+                0,
+                math.prod(shape),
+            ),
             "",
             "",
         )

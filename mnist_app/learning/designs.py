@@ -251,7 +251,7 @@ def _layer(kind: str, fields: dict, position: int) -> Layer:
         low, high = bounds
         if not low <= number <= high:
             raise refuse(f"{name} must lie in {low:g}..{high:g}, not {number:g}")
-        return round(float(number), 4)
+        return round(float(number), 4) + 0.0  # -0 reads as 0
 
     def choice(name: str, options: tuple[str, ...], default: str) -> str:
         value = fields.get(name, default)

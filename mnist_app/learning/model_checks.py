@@ -21,21 +21,13 @@ from dataclasses import dataclass
 
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
+from mnist_app.learning.design_plan import MAX_ACTIVATION, MAX_OPERATIONS, MAX_PARAMETERS
 from mnist_app.learning.keras_internals import global_state, layer_calls_by_depth
 
 # An MNIST network has a dozen layers or so (the app's CNN 11, LeNet-5 8); a Keras
 # configuration nests about 8 deep, a functional model inside another about 20.
 MAX_LAYERS = 200
 MAX_NESTING = 40
-# 36 times the lab's MLP (694,950): 100 MB of float32 weights.
-MAX_PARAMETERS = 25_000_000
-# The most numbers one image becomes in one layer. The app's CNN makes at most 21,632, a
-# 128-filter convolution over the whole 28x28 image 100,352; the app reads test images in
-# batches of 1,024, so a layer at the cap holds 600 MB of float32.
-MAX_ACTIVATION = 150_000
-# Ten times the app's CNN (9,837,952 multiply-adds per image; the lab's MLP 694,056).
-MAX_MULTIPLY_ADDS = 100_000_000
-
 # Layers that are the identity when a model reads a digit (they act only while training).
 IDENTITY_AT_INFERENCE = (
     "Dropout",
@@ -187,11 +179,11 @@ def check_cost(cost: Cost) -> None:
             f"{cost.largest_layer}; models making at most {MAX_ACTIVATION:,} in a layer are loaded "
             "(the app's CNN makes 21,632)"
         )
-    if cost.multiply_adds + cost.window_operations > MAX_MULTIPLY_ADDS:
+    if cost.multiply_adds + cost.window_operations > MAX_OPERATIONS:
         windows = f" and {cost.window_operations:,} pooling operations" if cost.window_operations else ""
         raise ConfigurationRefused(
             f"would take {cost.multiply_adds:,} multiply-adds per image{windows}; models of up to "
-            f"{MAX_MULTIPLY_ADDS:,} operations are loaded (the app's CNN takes 9,837,952 multiply-adds)"
+            f"{MAX_OPERATIONS:,} operations are loaded (the app's CNN takes 9,837,952 multiply-adds)"
         )
 
 

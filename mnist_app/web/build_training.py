@@ -10,6 +10,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_app import settings
 from mnist_app.datasets.dataset import Dataset
 from mnist_app.learning import design_variants, epoch_estimate
 from mnist_app.learning.design_plan import Plan, plan
@@ -171,7 +172,7 @@ def variant_picker(
         format_func=lambda key: found[key].title if key else "nothing: train this one network",
         key=VARY_KEY,
         disabled=disabled,
-        help=f"Train up to {MAX_VARIANTS} copies of this network that differ in one choice, on the "
+        help=f"Train up to {most_variants()} copies of this network that differ in one choice, on the "
         "same images, then compare them.",
     )
     if not vary:
@@ -181,12 +182,17 @@ def variant_picker(
         f"Values of {variable.title}",
         variable.options,
         format_func=variable.value_text,
-        max_selections=MAX_VARIANTS,
+        max_selections=most_variants(),
         key=f"build_vary_values_{variable.key}",
         disabled=disabled,
-        placeholder=f"Choose 2 to {MAX_VARIANTS}",
+        placeholder=f"Choose 2 to {most_variants()}",
     )
     return design_variants.variants(layers, chosen, variable, values) if len(values) > 1 else None
+
+
+def most_variants() -> int:
+    """Build's four variants, or fewer where the server lets one visitor train fewer at once."""
+    return max(2, min(MAX_VARIANTS, settings.jobs_per_visitor()))
 
 
 def variant_problems(variants: list[Variant]) -> list[str]:

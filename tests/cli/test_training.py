@@ -158,7 +158,14 @@ def bad_layer_choices(tmp_path):
         (["--layers", "flatten,conv:8:3"], f"layer 2 (Conv2D): {no_grid}"),
         (["--layers", "conv:0:3"], "layer 1 (Conv2D): filters must lie in 1..512, not 0"),
         (["--layers", "dense:64,lstm:8"], "layer 2: 'lstm' is not a layer kind here"),
-        (["--layers", "dense:4096,dense:4096,dense:4096"], "parameters is more than this server trains"),
+        (
+            ["--layers", "flatten,dense:4096,dense:4096,dense:4096"],
+            "parameters is more than this server trains",
+        ),
+        (
+            ["--layers", ",".join(["conv:64:3:relu:1:same"] * 5)],
+            "layer 5 (Conv2D): reading one digit would take",
+        ),
         (["--layers", not_json], "not.json: the layer list is not JSON"),
         (["--layers", huge], "huge.json is 100,002 bytes; at most 16,000 are read"),
         (["--layers", tmp_path / "missing.json"], "no such layer file"),

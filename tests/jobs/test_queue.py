@@ -107,6 +107,13 @@ def test_a_visitor_holds_at_most_their_share_of_jobs_queued_or_training():
     queue.join("cli1", "cli2", "cli3", visitor="")
 
 
+def test_asking_for_more_jobs_at_once_than_a_visitor_may_hold_says_to_ask_for_fewer():
+    """Waiting could never make room for such a request: the hostile tester's four variants at two."""
+    queue = TrainingQueue(1, per_visitor=2)
+    with pytest.raises(QueueFull, match="and this asks for 4: choose at most 2$"):
+        queue.join("a1", "a2", "a3", "a4", visitor="a")
+
+
 def test_the_limit_per_visitor_is_a_setting(monkeypatch):
     monkeypatch.setenv("MNIST_APP_JOBS_PER_VISITOR", "1")
     queue = TrainingQueue(1)

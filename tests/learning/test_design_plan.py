@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from mnist_app.learning.architectures import build_designed, build_mlp
 from mnist_app.learning.design_code import keras_code
-from mnist_app.learning.design_plan import MAX_PARAMETERS, OUTPUT_NAME, plan
+from mnist_app.learning.design_plan import MAX_OPERATIONS, MAX_PARAMETERS, OUTPUT_NAME, plan
 from mnist_app.learning.designs import PRESETS, DesignError, Layer, parse_text
 from tests.learning.test_designs import valid_layers
 from tests.support import REPO
@@ -148,3 +148,45 @@ def test_a_dropout_before_the_first_convolution_keeps_the_image_a_grid():
     planned = plan([Layer("dropout", rate=0.1), Layer("conv", units=4, size=3)])
     assert planned.ok
     assert [row.call.layer for row in planned.rows][:3] == ["Dropout", "Reshape", "Conv2D"]
+
+
+def unchecked_model(layers):
+    """The design built past the plan's checks, as an older app or a file from elsewhere might."""
+    import keras
+
+    calls = [row.call for row in plan(layers).rows]
+    return keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            *(getattr(keras.layers, call.layer)(*call.args, **call.kwargs) for call in calls),
+        ]
+    )
+
+
+def test_a_design_that_would_take_too_much_work_per_digit_is_refused_at_the_layer_that_passes_the_cap():
+    """The hostile tester's case: it trained for hours, then no page would load it."""
+    import keras
+
+    from mnist_app.learning.model_checks import ConfigurationRefused, check_cost, planned_cost
+
+    layers = parse_text(",".join(["conv:64:3:relu:1:same"] * 5))
+    (problem,) = plan(layers).problems
+    assert problem.position == 5 and f"at most {MAX_OPERATIONS:,}" in problem.message
+    assert "116,558,848 multiply-adds" in problem.message
+    with pytest.raises(DesignError):
+        build_designed(layers)
+    config = keras.saving.serialize_keras_object(unchecked_model(layers))
+    with pytest.raises(ConfigurationRefused, match="116,558,848 multiply-adds"):
+        check_cost(planned_cost(config))
+
+
+@pytest.mark.parametrize("name", ["The app's CNN", "LeNet-5", "A tiny CNN"])
+def test_a_plans_work_per_digit_is_what_the_model_checks_count(name):
+    import keras
+
+    from mnist_app.learning.model_checks import planned_cost
+
+    planned = plan(PRESETS[name])
+    cost = planned_cost(keras.saving.serialize_keras_object(build_designed(PRESETS[name])))
+    assert planned.multiply_adds == cost.multiply_adds
+    assert sum(row.window_operations for row in planned.rows) == cost.window_operations

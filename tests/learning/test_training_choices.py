@@ -45,7 +45,7 @@ def test_each_new_choice_out_of_range_is_refused_in_words(config, words):
     [
         ("flatten,conv:8:3", r"^layer 2 \(Conv2D\): a convolution needs a grid of pixels"),
         ("pool:2,pool:2,pool:2,pool:2,pool:2", r"^layer 5 \(MaxPooling2D\): a 2x2 window is larger"),
-        ("dense:4096,dense:4096,dense:4096", r"parameters is more than this server trains"),
+        ("flatten,dense:4096,dense:4096,dense:4096", r"parameters is more than this server trains"),
     ],
 )
 def test_a_design_that_cannot_be_built_is_refused_with_its_first_mistake_at_its_layer(text, words):

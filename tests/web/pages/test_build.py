@@ -196,6 +196,15 @@ def test_variants_need_two_values_and_name_what_they_vary():
     assert at.button(key="build_train").label == "Train 2 variants"
 
 
+def test_a_visitor_may_choose_as_many_variants_as_the_server_lets_them_train_at_once(monkeypatch):
+    at = page("build").run()
+    at.selectbox(key="build_vary").select("learning_rate").run()
+    assert at.multiselect(key="build_vary_values_learning_rate").proto.max_selections == 4
+    monkeypatch.setenv("MNIST_APP_JOBS_PER_VISITOR", "2")
+    at.run()
+    assert at.multiselect(key="build_vary_values_learning_rate").proto.max_selections == 2
+
+
 def test_a_designed_network_trains_and_variants_open_compare(models_dir):
     """Two variants of a tiny CNN on 300 sample images, one epoch: saved, compared, in use."""
     at = app_page("build")
