@@ -75,6 +75,15 @@ def test_train_ready_benchmark_prints_its_table():
     assert "| app (TensorFlow loads in the background) |" in output and "| baseline (HEAD) |" in output
 
 
+def test_built_networks_benchmark_prints_its_table_and_ratios():
+    output = run_benchmark(
+        "built_networks.py", "--dataset", "mnist-sample", "--epochs", "1", "--rounds", "1",
+        "--networks", "A tiny CNN", "Logistic regression",
+    )  # fmt: skip
+    assert "| A tiny CNN |" in output and "plain model.fit" in output
+    assert '"speedup": {"A tiny CNN":' in output.splitlines()[-1]
+
+
 def test_build_edits_benchmark_prints_its_table():
     needs_chromium()
     output = run_benchmark("build_edits.py", "--edits", "5", "--browser-edits", "2")
