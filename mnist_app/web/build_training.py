@@ -35,7 +35,6 @@ JOBS_KEY = "build_jobs"
 LABELS_KEY = "build_job_labels"
 VARY_KEY = "build_vary"
 # The models a run of several trained, for the Compare page to start from (as Train's).
-COMPARE_NEXT_KEY = "compare_next"
 # Each choice's widget.
 KEYS = {
     "optimizer": "build_optimizer",
@@ -231,7 +230,7 @@ def show_jobs() -> None:
     jobs = st.session_state.get(JOBS_KEY, [])
     if not jobs:
         return
-    from mnist_app.web import live_jobs
+    from mnist_app.web import live_jobs, page_jobs
 
     labels = st.session_state.get(LABELS_KEY) or [YOURS] * len(jobs)
     live_jobs.follow(
@@ -240,7 +239,7 @@ def show_jobs() -> None:
         doing="Showing the training jobs",
         live=lambda snapshots: _curves(labels, snapshots),
         outcome=lambda snapshots: _outcome(labels, snapshots),
-        on_end=_compare_next,
+        on_end=page_jobs.compare_next,
     )
 
 
@@ -249,22 +248,12 @@ def _curves(labels: list[str], snapshots: list) -> None:
 
     runs = {label: snapshot.curve for label, snapshot in zip(labels, snapshots, strict=True)}
     if any(runs.values()):
-        if len(runs) > 1:
-            st.markdown(
-                "The variants take turns on the trainer; each curve's seconds count from its own "
-                "start, so they are compared fairly against the clock too."
-            )
+        panels.taking_turns(snapshots)
         st.markdown(
             "Loss (how wrong its answers are; lower is better) and accuracy (the share of digits "
             "read right) after each stretch of training."
         )
         panels.curves({label: curve for label, curve in runs.items() if curve}, key="build_curves")
-
-
-def _compare_next(saved: list[str]) -> None:
-    """Several variants just trained together: the Compare page starts from them."""
-    if len(saved) > 1:
-        st.session_state[COMPARE_NEXT_KEY] = saved
 
 
 def _outcome(labels: list[str], snapshots: list) -> None:

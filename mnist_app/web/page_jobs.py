@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app.datasets.dataset import Dataset
@@ -14,6 +15,8 @@ from mnist_app.learning.model_store import ModelStore, trained_name
 from mnist_app.learning.training import TrainConfig
 from mnist_app.web.visitors import session_connected, visitor_present, visitor_token
 
+# The models a run of several trained, for the Compare page to start from.
+COMPARE_NEXT_KEY = "compare_next"
 # How long a job outlives its page (a reload, a closed tab) before it stops; long enough for
 # a network blip to reconnect, short enough that the trainer is not held for nobody.
 ORPHAN_GRACE_S = 10.0
@@ -66,3 +69,10 @@ def start(dataset: Dataset, configs: list[TrainConfig], store: ModelStore) -> li
         for config in configs
     ]
     return start_together(jobs)
+
+
+def compare_next(saved: list[str]) -> None:
+    """Several models just trained together (Train's networks, Build's variants): the Compare
+    page starts from them."""
+    if len(saved) > 1:
+        st.session_state[COMPARE_NEXT_KEY] = saved

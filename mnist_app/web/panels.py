@@ -45,6 +45,15 @@ def curves(runs: dict[str, list[CurvePoint]], key: str, models: list[str] | None
     right.altair_chart(charts.curve(table, axis or "epochs", "accuracy", models), width="stretch")
 
 
+def taking_turns(snapshots: list) -> None:
+    """While more than one job of a run is queued or training, say that they take turns."""
+    if sum(snapshot.active for snapshot in snapshots) > 1:
+        st.markdown(
+            "The networks take turns on the trainer: the one waiting starts when the one "
+            "training ends. Each curve's seconds count from its own start."
+        )
+
+
 def selected_cell(selection, size: int) -> tuple[int, int] | None:
     """(row, column) of the one selected cell, if the selection still fits the matrix."""
     cells = (selection or {}).get("cells") or []

@@ -22,7 +22,7 @@ from mnist_app.web.sidebar import choose_dataset
 
 MODELS_KEY = "compare_models"
 # Set by the Train page when a run of several ends: the models it trained.
-NEXT_KEY = "compare_next"
+NEXT_KEY = "compare_next"  # page_jobs.COMPARE_NEXT_KEY, without importing the trainer
 MAX_MODELS = 4
 MAX_DIGITS = 30
 MATRICES_A_ROW = 2

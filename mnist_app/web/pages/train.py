@@ -18,8 +18,6 @@ with st.spinner("Starting TensorFlow…"):
     from mnist_app.web import live_jobs, page_jobs
 
 JOBS_KEY = "training_jobs"
-# The models a run of several trained, for the Compare page to start from.
-COMPARE_NEXT_KEY = "compare_next"
 
 
 def show_jobs(jobs: list[TrainingJob]) -> None:
@@ -30,25 +28,15 @@ def show_jobs(jobs: list[TrainingJob]) -> None:
         doing="Showing the training jobs",
         live=lambda snapshots: show_curves(jobs, snapshots),
         outcome=lambda snapshots: show_ended(jobs, snapshots),
-        on_end=compare_next,
+        on_end=page_jobs.compare_next,
     )
 
 
 def show_curves(jobs: list[TrainingJob], snapshots: list) -> None:
     runs = {run_name(job): snapshot.curve for job, snapshot in zip(jobs, snapshots, strict=True)}
     if any(runs.values()):
-        if len(jobs) > 1 and sum(snapshot.active for snapshot in snapshots) > 1:
-            st.markdown(
-                "The networks take turns on the trainer: the one waiting starts when the one "
-                "training ends. Each curve's seconds count from its own start."
-            )
+        panels.taking_turns(snapshots)
         panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
-
-
-def compare_next(saved: list[str]) -> None:
-    """Several models just trained together: the Compare page starts from them."""
-    if len(saved) > 1:
-        st.session_state[COMPARE_NEXT_KEY] = saved
 
 
 def show_ended(jobs: list[TrainingJob], snapshots: list) -> None:
