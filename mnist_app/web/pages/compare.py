@@ -14,7 +14,7 @@ from mnist_app.learning.comparison import (
     summary,
 )
 from mnist_app.learning.curves import HISTORY_KEY, from_history
-from mnist_app.learning.recipes import differences, recipe
+from mnist_app.learning.recipes import differences, network_title, recipe
 from mnist_app.web import charts, panels, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -85,11 +85,12 @@ def contenders_for(chosen, choice, data) -> list:
     return entries
 
 
-def show_table(comparison: Comparison) -> None:
+def show_table(comparison: Comparison, networks: dict[str, str]) -> None:
+    """A row per model; `networks`: each model's network in words (`recipes.network_title`)."""
     rows = [
         {
             "model": c.name,
-            "architecture": c.arch,
+            "network": networks.get(c.name) or c.arch,
             "parameters": c.params,
             "epochs": c.epochs,
             "training time (s)": c.training_seconds,
@@ -259,7 +260,7 @@ def main() -> None:
         return
     comparison = compare([entry for _, entry in entries], data.y_test)
     st.caption(f"On the {comparison.n:,} test images of **{literal(data.name)}**.")
-    show_table(comparison)
+    show_table(comparison, {saved.name: network_title(saved.metadata) for saved, _ in entries})
     models = {saved.name: resources.model(saved) for saved, _ in entries}
     sections = [
         ("What differs", lambda: show_differences([saved for saved, _ in entries], data)),

@@ -20,6 +20,7 @@ def test_compare_page_lines_up_the_newest_mlp_and_cnn(compared_models):
     assert at.multiselect(key="compare_models").value == ["mlp", "cnn"]
     table = at.dataframe[0].value
     assert table["model"].tolist() == ["mlp", "cnn"] and table["parameters"].tolist()[0] == 694_950
+    assert table["network"].tolist() == ["The lab's MLP", "The app's CNN"], "in words, not mlp and cnn"
     assert (table["one digit (ms)"] > 0).all() and (table["size on disk (MB)"] > 0).all()
     words = " ".join(m.value for m in at.markdown)
     assert "**cnn** makes" in words and "fewer mistakes than **mlp**" in words
