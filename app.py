@@ -49,6 +49,9 @@ def run() -> None:
                 url_path="inside",
             ),
             st.Page(
+                "mnist_app/web/pages/map.py", title="Map", icon=":material/scatter_plot:", url_path="map"
+            ),
+            st.Page(
                 "mnist_app/web/pages/my_digits.py",
                 title="My digits",
                 icon=":material/person_edit:",

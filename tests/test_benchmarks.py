@@ -94,3 +94,19 @@ def test_build_edits_benchmark_prints_its_table():
 def test_cluster_jobs_benchmark_prints_its_table():
     output = run_benchmark("cluster_jobs.py", "--jobs", "2", "--epochs", "1", "--nodes", "1", "--rounds", "1")
     assert "| Ray, 1 worker node | 1 |" in output and "A class of 30" in output
+
+
+def test_maps_benchmark_prints_its_tables():
+    output = run_benchmark(
+        "maps.py", "--dataset", "mnist-sample", "--epochs", "1", "--train-size", "300", "--digits", "200",
+        "--methods", "pca", "--strokes", "2",
+    )  # fmt: skip
+    assert "| The pixels: 784 numbers a digit | 256 |" in output and "### Placing a drawn digit" in output
+    assert "mlp: The pixels" in output and "cnn: The pixels" in output
+
+
+def test_trust_benchmark_prints_its_tables():
+    output = run_benchmark(
+        "trust.py", "--epochs", "1", "--train-size", "500", "--repeats", "2", "--deletion-digits", "5"
+    )
+    assert "| FGSM against ε (s) |" in output and "| lost at a 3-pixel shift |" in output

@@ -2,7 +2,8 @@
 bad input. Never imports Streamlit or the web pages.
 
 `parser` reads the arguments; one module per group of commands does the work (`data`,
-`training`, `evaluating`, `reading`, `exporting`, `lab`, `digits`); `output` is all it prints.
+`training`, `evaluating`, `reading`, `mapping`, `trust`, `exporting`, `lab`, `digits`); `output` is all it
+prints.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ import argparse
 import textwrap
 from pathlib import Path
 
-from mnist_app.cli import data, digits, evaluating, exporting, lab, reading, training
+from mnist_app.cli import data, digits, evaluating, exporting, lab, mapping, reading, training, trust
 from mnist_app.cli.output import USAGE_ERROR
 from mnist_app.datasets.catalogue import NAMED_DATASETS
 from mnist_app.datasets.subsets import MAX_LABEL_NOISE
@@ -17,7 +17,10 @@ from mnist_app.learning.limits import OPTIMIZER_TITLES
 from mnist_app.learning.model_store import DEFAULT_MODEL_NAME
 from mnist_app.learning.training_choices import TrainConfig
 
-DESCRIPTION = "The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `export`, `lab`, `digits`."
+DESCRIPTION = (
+    "The command line: `data`, `train`, `evaluate`, `compare`, `predict`, `explain`, `map`, `attack`, "
+    "`robustness`, `export`, `lab`, `digits`."
+)
 # The datasets `--dataset` names, and what its default "auto" reads.
 DATASET_CHOICES = (
     f"{', '.join(NAMED_DATASETS)} or a path (default auto: full MNIST if it can be had, else "
@@ -195,6 +198,37 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     explain.set_defaults(command=reading.explain_command)
 
+    mapping_parser = commands.add_parser(
+        "map",
+        help="map the test digits as a layer of a model sees them",
+        description="Read the test digits of a dataset through a saved model to a layer, bring each "
+        "down to two numbers (PCA, UMAP or t-SNE) and say how far apart the classes are there: the "
+        "accuracy of a 10-nearest-neighbour vote and the silhouette, in the layer's own space. One "
+        "JSON line per layer mapped.",
+    )
+    mapping_parser.add_argument(
+        "--model", type=Path, required=True, metavar="FILE", help="the saved model: a .keras file"
+    )
+    mapping_parser.add_argument(
+        "--layer",
+        required=True,
+        metavar="NAME",
+        help="pixels, a layer's Keras name, or all (one line each, pixels to output); a wrong name "
+        "lists the model's",
+    )
+    mapping_parser.add_argument(
+        "--method", default="pca", help="pca (default, at once), umap or tsne (t-SNE; both take longer)"
+    )
+    mapping_parser.add_argument(
+        "--dataset", default="auto", help=f"the dataset whose test digits are mapped: {DATASET_CHOICES}"
+    )
+    mapping_parser.add_argument(
+        "--png", type=Path, metavar="FILE", help="also draw the map (a panel per layer) as this PNG"
+    )
+    mapping_parser.set_defaults(command=mapping.map_command)
+
+    add_trust_commands(commands)
+
     export_model = commands.add_parser(
         "export",
         help="write a saved model as a .tflite or an .onnx file, checked on a test split",
@@ -250,3 +284,51 @@ def parser() -> argparse.ArgumentParser:
     load.add_argument("file", type=Path, metavar="FILE.npz")
     load.set_defaults(command=digits.import_command)
     return command_line
+
+
+def add_trust_commands(commands) -> None:
+    """`attack` and `robustness`: how far to trust a saved model."""
+    attack = commands.add_parser(
+        "attack",
+        help="change each image by noise made to fool a model, and find the least that does",
+        description="Change each image by the fast gradient sign method (fgsm) or its iterated form "
+        "(pgd), each pixel by at most epsilon, away from the model's answer or towards --target. One "
+        "JSON line per image: the answer before and after, and the smallest epsilon that changes it "
+        "(found by bisection, to one grey level: 1/255).",
+    )
+    attack.add_argument(
+        "--model", type=Path, required=True, metavar="FILE", help="the saved model: a .keras file"
+    )
+    attack.add_argument("--method", default="fgsm", help="fgsm (default, one step) or pgd (ten steps)")
+    attack.add_argument(
+        "--epsilon",
+        type=float,
+        metavar="E",
+        help="how far each pixel may change, 0 to 1 (default: the smallest epsilon that changes the answer)",
+    )
+    attack.add_argument(
+        "--target", type=int, metavar="CLASS", help="make the model read this class (default: any other)"
+    )
+    attack.add_argument(
+        "--png",
+        type=Path,
+        metavar="DIR",
+        help="also write each changed image and the change itself (grey: none) as PNGs here",
+    )
+    attack.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
+    attack.set_defaults(command=trust.attack_command)
+
+    robustness = commands.add_parser(
+        "robustness",
+        help="how saved models fare on changed test digits, how sure they are, and what is not a digit",
+        description="On up to 1,000 test digits: accuracy against noise made to fool each model, and "
+        "when every digit is moved, turned, scaled, drawn thinner or thicker; the calibration error "
+        "before and after temperature scaling (fitted on the test split's other half); how well the "
+        "model's confidence tells digits from clothes, noise, scribbles and letters (AUROC). One JSON "
+        "line per model.",
+    )
+    robustness.add_argument("--models", type=Path, nargs="+", required=True, metavar="MODEL")
+    robustness.add_argument(
+        "--dataset", default="auto", help=f"the dataset whose test digits are used: {DATASET_CHOICES}"
+    )
+    robustness.set_defaults(command=trust.robustness_command)

@@ -277,22 +277,30 @@ def _follow(ray, job, post_office, job_id, on_progress, stop, on_placed) -> dict
 
 
 def _event(progress: Progress) -> dict:
-    """Progress as plain data: the post office never imports TensorFlow's modules."""
+    """Progress as plain data: the post office never imports TensorFlow's modules. The weights'
+    snapshots travel as a saved model's description keeps them."""
+    from mnist_app.learning.weight_history import history
+
     return {
         "steps_done": progress.steps_done,
         "total_steps": progress.total_steps,
         "epoch": progress.epoch,
         "epochs": progress.epochs,
         "points": [astuple(point) for point in progress.points],
+        "weights": history(list(progress.weights)),
     }
 
 
 def _progress(event: dict) -> Progress:
     from mnist_app.learning.curves import CurvePoint
     from mnist_app.learning.training import Progress
+    from mnist_app.learning.weight_history import from_history
 
     points = tuple(CurvePoint(*point) for point in event["points"])
-    return Progress(event["steps_done"], event["total_steps"], event["epoch"], event["epochs"], points)
+    weights = tuple(from_history(event.get("weights")) or ())
+    return Progress(
+        event["steps_done"], event["total_steps"], event["epoch"], event["epochs"], points, weights
+    )
 
 
 def _resources(ray, config: TrainConfig) -> dict:

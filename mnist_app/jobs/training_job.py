@@ -25,6 +25,7 @@ from mnist_app.jobs import cluster
 from mnist_app.jobs.queue import TrainingQueue
 from mnist_app.learning.curves import CurvePoint
 from mnist_app.learning.training import Progress, TrainConfig, TrainResult, train
+from mnist_app.learning.weight_history import WeightSnapshot
 
 QUEUED, RUNNING, DONE, STOPPED, FAILED = "queued", "running", "done", "stopped", "failed"
 log = logging.getLogger("mnist_app")
@@ -81,6 +82,8 @@ class JobSnapshot:
     epoch: int
     queue_position: int
     curve: list[CurvePoint] = field(default_factory=list)
+    # The weights' snapshots so far: before training, then one an epoch.
+    weights: list[WeightSnapshot] = field(default_factory=list)
     result: TrainResult | None = None
     saved_as: str = ""
     error: str = ""
@@ -123,6 +126,7 @@ class TrainingJob:
         self._state = QUEUED
         self._progress: Progress | None = None
         self._curve: list[CurvePoint] = []
+        self._weights: list[WeightSnapshot] = []
         self._result: TrainResult | None = None
         self._saved_as = ""
         self._error = ""
@@ -156,6 +160,7 @@ class TrainingJob:
                 epoch=progress.epoch if progress else 0,
                 queue_position=self.queue.position(self) if self._state == QUEUED else 0,
                 curve=list(self._curve),
+                weights=list(self._weights),
                 result=self._result,
                 saved_as=self._saved_as,
                 error=self._error,
@@ -172,6 +177,7 @@ class TrainingJob:
         with self._lock:
             self._progress = progress
             self._curve.extend(progress.points)
+            self._weights.extend(progress.weights)
 
     def _on_placed(self, placement: cluster.Placement) -> None:
         with self._lock:
@@ -215,6 +221,7 @@ class TrainingJob:
             with self._lock:
                 self._result, self._saved_as = result, saved_as
                 self._curve = list(result.curve)
+                self._weights = list(result.weights)
                 self._state = STOPPED if result.stopped_early else DONE
         except Exception as error:  # The page shows any failure; the thread must not die silently.
             self._fail(error)

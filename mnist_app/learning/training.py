@@ -24,6 +24,8 @@ from mnist_app.learning.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.learning.precision import bfloat16_training
 from mnist_app.learning.step_loop import StepLoop, epoch_calls
 from mnist_app.learning.training_choices import TrainConfig
+from mnist_app.learning.weight_history import WEIGHTS_KEY, WeightRecorder, WeightSnapshot
+from mnist_app.learning.weight_history import history as weight_history
 
 tensorflow_runtime.prepare()
 
@@ -42,13 +44,15 @@ def steps_per_call(architecture: Architecture, steps_per_epoch: int) -> int:
 
 @dataclass(frozen=True)
 class Progress:
-    """What a listener hears during training: where it is and the newest curve points."""
+    """What a listener hears during training: where it is, the newest curve points and, at the
+    start and at each epoch's end, the weights' snapshot."""
 
     steps_done: int
     total_steps: int
     epoch: int
     epochs: int
     points: tuple[CurvePoint, ...]
+    weights: tuple[WeightSnapshot, ...] = ()
 
     @property
     def fraction(self) -> float:
@@ -70,6 +74,7 @@ class TrainResult:
     seconds: float
     stopped_early: bool
     curve: list[CurvePoint] = field(default_factory=list)
+    weights: list[WeightSnapshot] = field(default_factory=list)
     # The training images learnt from, the test images checked on each epoch, how many training
     # labels were made wrong, and whether each batch was turned, shifted and zoomed at random.
     train_size: int = 0
@@ -98,6 +103,7 @@ class TrainResult:
             "epoch_seconds": self.epoch_seconds,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
             HISTORY_KEY: history(self.curve),
+            **({WEIGHTS_KEY: weight_history(self.weights)} if self.weights else {}),
             "layers": [layer.as_dict() for layer in self.config.design],
             "optimizer": self.config.optimizer,
             "augment": self.augmented,
@@ -112,7 +118,8 @@ class TrainResult:
 
 
 class LiveCurves(keras.callbacks.Callback):
-    """Sends curve points about ten times an epoch (at most every 0.1 s); stops when asked."""
+    """Sends curve points about ten times an epoch (at most every 0.1 s), and the weights'
+    snapshot before the first epoch and after each; stops when asked."""
 
     def __init__(
         self,
@@ -130,12 +137,18 @@ class LiveCurves(keras.callbacks.Callback):
         self.interval_s = interval_s
         self.curve: list[CurvePoint] = []
         self.epoch_seconds: list[float] = []
+        self.weights: list[WeightSnapshot] = []
+        self._recorder: WeightRecorder | None = None
+        self._unsent: tuple[WeightSnapshot, ...] = ()
         self._epoch = 0
         self._epoch_started = 0.0
         self._last_sent = 0.0
         self._started = time.perf_counter()
 
     def on_train_begin(self, logs=None):
+        # Epoch 0 travels with the first curve point: every Progress carries points.
+        self._recorder = WeightRecorder(self.model)
+        self._unsent = self._snapshot(0)
         self._started = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -160,7 +173,12 @@ class LiveCurves(keras.callbacks.Callback):
             self._point(epoch + 1, "train", logs),
             self._point(epoch + 1, "validation", logs, prefix="val_"),
         ]
-        self._send((epoch + 1) * self.steps_per_epoch, points)
+        self._send((epoch + 1) * self.steps_per_epoch, points, self._snapshot(epoch + 1))
+
+    def _snapshot(self, epoch: int) -> tuple[WeightSnapshot, ...]:
+        snapshot = self._recorder.record(epoch)
+        self.weights.append(snapshot)
+        return (snapshot,)
 
     def _point(self, epoch: float, split: str, logs, prefix: str = "") -> CurvePoint:
         logs = logs or {}
@@ -172,11 +190,12 @@ class LiveCurves(keras.callbacks.Callback):
             seconds=round(time.perf_counter() - self._started, 3),
         )
 
-    def _send(self, steps: int, points: list[CurvePoint]) -> None:
+    def _send(self, steps: int, points: list[CurvePoint], weights: tuple[WeightSnapshot, ...] = ()) -> None:
         self.curve.extend(points)
+        weights, self._unsent = self._unsent + weights, ()
         if self.on_progress is not None:
             total = self.epochs * self.steps_per_epoch
-            self.on_progress(Progress(steps, total, self._epoch + 1, self.epochs, tuple(points)))
+            self.on_progress(Progress(steps, total, self._epoch + 1, self.epochs, tuple(points), weights))
 
 
 def starting_model(config: TrainConfig, architecture: Architecture, bfloat16: bool = False) -> keras.Model:
@@ -268,6 +287,7 @@ def train(
         seconds=round(time.perf_counter() - started, 3),
         stopped_early=len(curves.epoch_seconds) < config.epochs,
         curve=curves.curve,
+        weights=curves.weights,
         train_size=len(dataset.y_train),
         test_images=len(dataset.y_test),
         noisy_labels=noisy_labels,

@@ -190,3 +190,16 @@ def _lab_prepared(spec: str, root: str | None, version: object):
 
     data = _data(spec, root, version)
     return prepare(data.x_train, data.y_train, data.x_test, data.y_test)
+
+
+def map_pictures(spec: str, root: str | None = None) -> list[str]:
+    """The test digits the maps show, each as a PNG data URL for the map's hover: made once per dataset."""
+    return _map_pictures(spec, root, version(spec, root))
+
+
+@st.cache_resource(show_spinner="Preparing the digits' pictures for the map…", max_entries=4)
+def _map_pictures(spec: str, root: str | None, version: object) -> list[str]:
+    from mnist_app.learning.model_map import MAX_MAP_DIGITS
+    from mnist_app.web.map_view import digit_urls
+
+    return digit_urls(_data(spec, root, version).x_test[:MAX_MAP_DIGITS])

@@ -14,8 +14,11 @@ from mnist_app.learning.comparison import (
     summary,
 )
 from mnist_app.learning.curves import HISTORY_KEY, from_history
+from mnist_app.learning.model_layers import layer_titles
 from mnist_app.learning.recipes import differences, network_title, recipe
-from mnist_app.web import charts, panels, resources
+from mnist_app.learning.weight_history import WEIGHTS_KEY, titled
+from mnist_app.learning.weight_history import from_history as weights_from_history
+from mnist_app.web import charts, panels, resources, weight_charts
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset
@@ -147,6 +150,23 @@ def show_curves(chosen) -> None:
         panels.curves(kept, key="compare_curves", models=list(runs))
 
 
+def show_weights(chosen, models: dict) -> None:
+    """Each model's weights epoch by epoch, side by side; its layers titled by the model itself."""
+    runs = {}
+    for saved in chosen:
+        snapshots = weights_from_history(saved.metadata.get(WEIGHTS_KEY))
+        runs[saved.name] = titled(snapshots, layer_titles(models[saved.name])) if snapshots else None
+    missing = [name for name, snapshots in runs.items() if not snapshots]
+    if missing:
+        st.markdown(
+            f"No weight history for {', '.join(f'**{literal(name)}**' for name in missing)}: saved before "
+            "the app kept one, by another program, or a history that does not add up."
+        )
+    kept = {name: snapshots for name, snapshots in runs.items() if snapshots}
+    if kept:
+        weight_charts.show(kept, key="compare_weights", models=list(runs))
+
+
 def show_per_class(comparison: Comparison, data) -> None:
     names = list(data.class_names)
     panels.per_class_accuracy({c.name: c.evaluation for c in comparison.contenders}, names)
@@ -266,6 +286,7 @@ def main() -> None:
         ("What differs", lambda: show_differences([saved for saved, _ in entries], data)),
         ("In plain words", lambda: show_summary(comparison)),
         ("Training curves", lambda: show_curves([saved for saved, _ in entries])),
+        ("Weights over time", lambda: show_weights([saved for saved, _ in entries], models)),
         ("Accuracy per class", lambda: show_per_class(comparison, data)),
         ("Where they disagree", lambda: show_disagreements(comparison, models, data)),
     ]

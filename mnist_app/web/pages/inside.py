@@ -9,6 +9,7 @@ from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
 from mnist_app.learning.model_layers import layer_titles, named_by_keras
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
+from mnist_app.web.convolution_view import show_convolution
 from mnist_app.web.heat_maps import show_why
 from mnist_app.web.html_bars import probability_bars_html
 from mnist_app.web.page_errors import attempt
@@ -248,3 +249,4 @@ titles = layer_titles(inspector.model)
 own_names = {layer.name for layer in inspector.model.layers if not named_by_keras(layer)}
 show_layers(views, titles, own_names, class_names)
 show_units(inspector, views, titles)
+show_convolution(saved, inspector.model, image, titles)

@@ -5,7 +5,7 @@ import streamlit as st
 
 from mnist_app.learning.limits import BATCH_SIZES
 from mnist_app.learning.training_choices import LEARNING_RATES
-from mnist_app.web import models_panel, panels, resources
+from mnist_app.web import models_panel, panels, resources, weight_charts
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset, choose_model
@@ -37,6 +37,10 @@ def show_curves(jobs: list[TrainingJob], snapshots: list) -> None:
     if any(runs.values()):
         panels.taking_turns(snapshots)
         panels.curves({name: curve for name, curve in runs.items() if curve}, key="train_curves")
+    weights = {run_name(job): snapshot.weights for job, snapshot in zip(jobs, snapshots, strict=True)}
+    if any(weights.values()):
+        st.subheader("How the weights change")
+        weight_charts.show(weights, key="train_weights", models=list(runs))
 
 
 def show_ended(jobs: list[TrainingJob], snapshots: list) -> None:

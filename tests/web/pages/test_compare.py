@@ -28,7 +28,8 @@ def test_compare_page_lines_up_the_newest_mlp_and_cnn(compared_models):
         "the shipped model predates it"
     )
     assert [s.value for s in at.subheader] == [
-        "What differs", "In plain words", "Training curves", "Accuracy per class", "Where they disagree"
+        "What differs", "In plain words", "Training curves", "Weights over time", "Accuracy per class",
+        "Where they disagree"
     ]  # fmt: skip
     labels = [tab.label for tab in at.tabs]
     assert labels[0].startswith("mlp right, cnn wrong (") and labels[1].startswith("cnn right, mlp wrong (")

@@ -25,7 +25,8 @@ def test_inside_page_shows_every_layer_and_why(
     fake_canvas(monkeypatch, canvas_drawing(SEVEN))
     at = page("inside").run()
     assert not at.exception and not at.error
-    assert [h.value for h in at.header] == ["Every layer", "What a unit looks for"]
+    convolution = ["A convolution, step by step"] if name != "mlp" else []
+    assert [h.value for h in at.header] == ["Every layer", "What a unit looks for", *convolution]
     assert at.selectbox(key="inside_method").options == methods
     from mnist_app.datasets.dataset import FASHION_NAMES
 

@@ -1,0 +1,130 @@
+"""Maps computed in the background, one computation per map on a whole server.
+
+UMAP and t-SNE take tens of seconds on the two cores of a classroom server: the Map page
+starts one as a job on a thread and polls its progress. A second visitor asking for the same
+map (the same key) gets the same running job, not a second computation; and only one such
+heavy computation runs at a time, server-wide, the others waiting and saying so. A finished
+job is kept a while (FINISHED_SECONDS, at most MAX_FINISHED of them), so the page that started
+it finds its result on its next poll even if the map's disk cache could not be written.
+Threads, not processes: the map's work is mostly NumPy, numba and C++ that leave Python's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+
+from mnist_app.errors import UserError
+
+FINISHED_SECONDS = 600
+MAX_FINISHED = 32
+WAITING_WORDS = "Waiting for another map to finish: this server draws one such map at a time"
+
+Progress = Callable[[float, str], None]
+_log = logging.getLogger(__name__)
+
+
+class MapJob:
+    """One map being computed: its progress (`fraction`, `words`), then `result` or `error`."""
+
+    def __init__(self, key: str, work: Callable[[Progress], object], exclusive: bool):
+        self.key = key
+        self.fraction, self.words = 0.0, "Waiting to start"
+        self.result: object = None
+        self.error: str = ""
+        self.finished_at: float | None = None
+        self._work, self._exclusive = work, exclusive
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=f"map-{key[:12]}", daemon=True)
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Whether the job ended within `timeout` seconds (for the command line and tests)."""
+        return self._done.wait(timeout)
+
+    def _progress(self, fraction: float, words: str) -> None:
+        self.fraction, self.words = min(1.0, max(0.0, float(fraction))), words
+
+    def _run(self) -> None:
+        try:
+            if self._exclusive:
+                if not _heavy.acquire(blocking=False):
+                    self._progress(0.0, WAITING_WORDS)
+                    _heavy.acquire()
+                try:
+                    self._compute()
+                finally:
+                    _heavy.release()
+            else:
+                self._compute()
+        except Exception as error:  # a job's failure is its page's to show, never the server's end
+            self.error = failure_message(error)
+            if not isinstance(error, UserError):
+                _log.exception("map job %s failed", self.key)
+        finally:
+            self.finished_at = time.monotonic()
+            self._work = None  # what it computed from may be large: let it go
+            self._done.set()
+
+    def _compute(self) -> None:
+        self._progress(0.0, "Starting")
+        self.result = self._work(self._progress)
+        self._progress(1.0, "Done")
+
+
+_heavy = threading.Semaphore(1)
+_jobs: dict[str, MapJob] = {}
+_lock = threading.Lock()
+
+
+def map_job(key: str, work: Callable[[Progress], object], *, exclusive: bool = True) -> MapJob:
+    """The job computing `key`: the one already running or recently finished, or a new one
+    running `work(on_progress)`. `exclusive` work (UMAP, t-SNE) runs one at a time server-wide.
+
+    A job that failed is not kept for the next asker: asking again tries again.
+    """
+    with _lock:
+        _forget_old()
+        job = _jobs.get(key)
+        if job is not None and not (job.done and job.error):
+            return job
+        job = MapJob(key, work, exclusive)
+        _jobs[key] = job
+    job._thread.start()
+    return job
+
+
+def running_job(key: str) -> MapJob | None:
+    """The job for `key` if one is running or recently finished; None otherwise (nothing is started)."""
+    with _lock:
+        _forget_old()
+        return _jobs.get(key)
+
+
+def _forget_old() -> None:
+    """Drop finished jobs past FINISHED_SECONDS, and the oldest finished past MAX_FINISHED."""
+    now = time.monotonic()
+    finished = sorted(
+        (job for job in _jobs.values() if job.done and job.finished_at is not None),
+        key=lambda job: job.finished_at,
+    )
+    for position, job in enumerate(finished):
+        if now - job.finished_at > FINISHED_SECONDS or position < len(finished) - MAX_FINISHED:
+            del _jobs[job.key]
+
+
+def failure_message(error: Exception) -> str:
+    """Why a map failed, in words fit for its page: never a path on the server."""
+    if isinstance(error, UserError):
+        return str(error)
+    if isinstance(error, MemoryError):
+        return "the server ran out of memory drawing this map; try again when it is less busy"
+    if isinstance(error, OSError):
+        reason = error.strerror or ""
+        return f"{type(error).__name__}: {reason}" if reason else type(error).__name__
+    return f"an unexpected failure ({type(error).__name__}); the details are in the server's log"

@@ -1,0 +1,348 @@
+"""A map of the test digits as one layer of a model sees them, your digit on it, and how far
+apart the classes are from layer to layer.
+
+The Map page and the `map` command ask here. A map is the test digits of the dataset in use
+(up to MAX_MAP_DIGITS) read through the model to one layer (`layer_features`), brought down to
+two numbers each (`projections`) and kept on disk (`map_cache`) under a key made of the model
+file, the digits themselves and the layer and method, so a second visit, or a second visitor,
+gets it at once. What placing a drawn digit needs (the layer's numbers for every test digit,
+the fitted PCA, UMAP or t-SNE) is kept in this process's memory, a few of each.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE
+from mnist_app.errors import UserError
+from mnist_app.learning import map_cache, projections
+from mnist_app.learning.layer_features import PIXELS, FeatureReader, MapLayer, map_layers
+
+__all__ = [
+    "MAX_MAP_DIGITS",
+    "METHODS",
+    "METHOD_TITLES",
+    "LayerMap",
+    "MapLayer",
+    "compute_map",
+    "map_key",
+    "map_layers",
+    "model_file_id",
+    "place",
+    "separation",
+]
+
+MAX_MAP_DIGITS = 10_000
+MIN_MAP_DIGITS = 20
+METHODS = ("pca", "umap", "tsne")
+METHOD_TITLES = {"pca": "PCA", "umap": "UMAP", "tsne": "t-SNE"}
+NEAREST = 10  # the test digits shown beside a drawn one
+# A new layout of entries gets a new name, so an old entry is never misread.
+FORMAT = "map-v1"
+MEASURES = "measures"
+
+Progress = Callable[[float, str], None]
+
+
+@dataclass(frozen=True, eq=False)
+class LayerMap:
+    """The test digits at one layer, as points, and how far apart their classes are there."""
+
+    layer: str
+    method: str
+    n: int
+    points: np.ndarray  # (n, 2) float32
+    labels: np.ndarray  # (n,) the true class
+    predicted: np.ndarray  # (n,) the model's answer
+    knn_accuracy: float
+    silhouette: float
+
+
+def map_key(
+    saved_cache_key: tuple, dataset_name: str, dataset_version: object, layer: str, method: str
+) -> str:
+    """A name for one map of one model file on one dataset's digits: a job's, or a cache entry's."""
+    text = repr((FORMAT, tuple(saved_cache_key), dataset_name, dataset_version, layer, method))
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:40]
+
+
+def model_file_id(path: Path | str) -> str:
+    """A string that changes whenever the model file does: its real path, modification time and size."""
+    status = os.stat(path)
+    text = repr((os.fsencode(os.path.realpath(path)), status.st_mtime_ns, status.st_size))
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def compute_map(
+    model, model_id: str, dataset, layer: str, method: str, on_progress: Progress | None = None
+) -> LayerMap:
+    """The map of the dataset's test digits at `layer` by `method`, from the disk cache when it is there."""
+    report = on_progress or _quiet
+    check_method(method)
+    _check_layer(model, layer)
+    labels = _digits(dataset)[1]
+    fingerprint = digits_fingerprint(dataset)
+    key = map_key((model_id,), dataset.name, fingerprint, layer, method)
+    kept = _kept_map(key, layer, method, labels)
+    if kept is not None:
+        report(1.0, "Done")
+        return kept
+    output = map_layers(model)[-1].name
+    features = _features(model, model_id, dataset, [layer, output], _scaled(report, 0.0, 0.3))
+    predicted = features[output].argmax(axis=1).astype(np.uint8)
+    report(0.3, "Measuring how far apart the classes are")
+    knn, silhouette = _measures(model_id, dataset, layer, features[layer])
+    report(0.4, f"Drawing the map with {METHOD_TITLES[method]}")
+    points, placer = _project(features[layer], method, _scaled(report, 0.4, 1.0))
+    _remember(_placers, (model_id, fingerprint, layer, method), placer, 16 if method == "pca" else 2)
+    map_cache.write(key, {"points": points, "predicted": predicted, "knn": np.float64(knn),
+                          "silhouette": np.float64(silhouette)})  # fmt: skip
+    report(1.0, "Done")
+    return LayerMap(layer, method, len(labels), points, labels, predicted, knn, silhouette)
+
+
+def place(
+    model, model_id: str, dataset, layer: str, method: str, image01: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """A drawn digit's (x, y) on that map, and the indices of its nearest test digits in the layer's own space.
+
+    PCA places it by its formula. UMAP and t-SNE place it with their own `transform` when
+    this process fitted the map; a map read from the disk cache has no fitted reducer (it
+    cannot be stored without pickling, and fitting again takes a minute), so the digit goes
+    to the middle of its nearest test digits' points, which is where openTSNE's own
+    `transform` starts it. A UMAP or t-SNE map not computed yet is refused: it is never
+    computed during a stroke.
+    """
+    check_method(method)
+    _check_layer(model, layer)
+    image = np.asarray(image01, np.float32)
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE) or not np.isfinite(image).all():
+        raise UserError(
+            f"a digit to place must be 28x28 numbers in 0..1, not an array of shape {image.shape}"
+        )
+    fingerprint = digits_fingerprint(dataset)
+    features = _features(model, model_id, dataset, [layer])[layer]
+    digit = _reader(model, model_id, (layer,)).read(image[None])[layer]
+    distances = ((features - digit) ** 2).sum(axis=1)
+    nearest = np.argsort(distances)[:NEAREST] if len(distances) <= NEAREST else _nearest(distances)
+    placer = _recall(_placers, (model_id, fingerprint, layer, method))
+    if placer is None and method == "pca":
+        _, placer = projections.pca(features)
+        _remember(_placers, (model_id, fingerprint, layer, method), placer, 16)
+    if placer is not None:
+        return projections.place_with(placer, digit)[0], nearest
+    key = map_key((model_id,), dataset.name, fingerprint, layer, method)
+    kept = _kept_map(key, layer, method, _digits(dataset)[1])
+    if kept is None:  # never computed here, or gone from a full cache: not redrawn during a stroke
+        raise UserError(f"the {METHOD_TITLES[method]} map of this layer is not drawn yet: draw it first")
+    return kept.points[nearest].mean(axis=0).astype(np.float32), nearest
+
+
+def separation(
+    model, model_id: str, dataset, on_progress: Progress | None = None
+) -> list[tuple[MapLayer, float, float]]:
+    """(layer, kNN accuracy, silhouette) for every map layer, pixels to output; kept on disk too."""
+    report = on_progress or _quiet
+    layers = map_layers(model)
+    images, _ = _digits(dataset)
+    measured = {layer.name: _kept_measures(model_id, dataset, layer.name) for layer in layers}
+    missing = [name for name, found in measured.items() if found is None]
+    if missing:
+        reader = FeatureReader(model, missing)  # all at once, not kept: one pass over the digits
+        features = reader.read(
+            images, lambda done, total: report(0.7 * done / total, "Reading the test digits")
+        )
+        for position, name in enumerate(missing):
+            report(0.7 + 0.3 * position / len(missing), "Measuring how far apart the classes are")
+            measured[name] = _measures(model_id, dataset, name, _checked(features.pop(name), name))
+    report(1.0, "Done")
+    return [(layer, *measured[layer.name]) for layer in layers]
+
+
+def check_method(method: str) -> str:
+    if method not in METHODS:
+        raise UserError(f"no projection method {method!r}: use {', '.join(METHODS)}")
+    return method
+
+
+def _check_layer(model, layer: str) -> None:
+    names = [found.name for found in map_layers(model)]
+    if layer not in names:
+        raise UserError(f"this model has no layer {layer!r} to map: its layers are {', '.join(names)}")
+
+
+def _digits(dataset) -> tuple[np.ndarray, np.ndarray]:
+    images, labels = dataset.x_test[:MAX_MAP_DIGITS], np.asarray(dataset.y_test[:MAX_MAP_DIGITS], np.uint8)
+    if len(labels) < MIN_MAP_DIGITS:
+        raise UserError(
+            f"a map needs at least {MIN_MAP_DIGITS} test digits, and {dataset.name} has {len(labels)}"
+        )
+    return images, labels
+
+
+_fingerprints: dict[int, tuple[weakref.ref, str]] = {}
+_lock = threading.Lock()
+
+
+def digits_fingerprint(dataset) -> str:
+    """A hash of the test digits a map shows, remembered per array (datasets are read-only)."""
+    images, labels = dataset.x_test, dataset.y_test
+    with _lock:
+        found = _fingerprints.get(id(images))
+    if found is not None and found[0]() is images:
+        return found[1]
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.ascontiguousarray(images[:MAX_MAP_DIGITS]).tobytes())
+    digest.update(np.ascontiguousarray(labels[:MAX_MAP_DIGITS], np.uint8).tobytes())
+    fingerprint = digest.hexdigest()
+    try:
+        reference = weakref.ref(images)
+    except TypeError:  # an array type that cannot be referred to weakly: hashed each time
+        return fingerprint
+    with _lock:
+        _fingerprints[id(images)] = (reference, fingerprint)
+        for stale in [key for key, (ref, _) in _fingerprints.items() if ref() is None]:
+            del _fingerprints[stale]
+    return fingerprint
+
+
+# What placing a digit needs, kept in memory: the readers, each layer's numbers, the fitted maps.
+_readers: OrderedDict = OrderedDict()
+_layer_numbers: OrderedDict = OrderedDict()
+_placers: OrderedDict = OrderedDict()
+
+
+def _remember(kept: OrderedDict, key: tuple, value, most: int) -> None:
+    with _lock:
+        kept[key] = value
+        kept.move_to_end(key)
+        while len(kept) > most:
+            kept.popitem(last=False)
+
+
+def _recall(kept: OrderedDict, key: tuple):
+    with _lock:
+        value = kept.get(key)
+        if value is not None:
+            kept.move_to_end(key)
+        return value
+
+
+def _reader(model, model_id: str, names: tuple[str, ...]) -> FeatureReader:
+    # The model object is part of the key: a reader runs the sub-model of the model it was made from.
+    key = (model_id, id(model), names)
+    reader = _recall(_readers, key)
+    if reader is None:
+        reader = FeatureReader(model, list(names))
+        _remember(_readers, key, reader, 8)
+    return reader
+
+
+def _features(
+    model, model_id: str, dataset, names: list[str], report: Progress = None
+) -> dict[str, np.ndarray]:
+    """Each named layer's numbers for the test digits: from memory, or read through the model."""
+    report = report or _quiet
+    fingerprint = digits_fingerprint(dataset)
+    found = {name: _recall(_layer_numbers, (model_id, fingerprint, name)) for name in names}
+    missing = tuple(name for name, value in found.items() if value is None)
+    if missing:
+        images, _ = _digits(dataset)
+        read = _reader(model, model_id, missing).read(
+            images, lambda done, total: report(done / total, "Reading the test digits through the model")
+        )
+        for name in missing:
+            found[name] = _checked(read[name], name)
+            found[name].flags.writeable = False
+            _remember(_layer_numbers, (model_id, fingerprint, name), found[name], 6)
+    return found
+
+
+def _checked(features: np.ndarray, name: str) -> np.ndarray:
+    return projections.check_features(features, "the pixels" if name == PIXELS else f"layer {name!r}")
+
+
+def _kept_map(key: str, layer: str, method: str, labels: np.ndarray) -> LayerMap | None:
+    kept = map_cache.read(key, lambda found: _as_map(found, len(labels)))
+    if kept is None:
+        return None
+    return LayerMap(layer, method, len(labels), kept["points"], labels, kept["predicted"],
+                    float(kept["knn"]), float(kept["silhouette"]))  # fmt: skip
+
+
+def _kept_measures(model_id: str, dataset, layer: str) -> tuple[float, float] | None:
+    key = map_key((model_id,), dataset.name, digits_fingerprint(dataset), layer, MEASURES)
+    kept = map_cache.read(key, _as_measures)
+    return None if kept is None else (float(kept["knn"]), float(kept["silhouette"]))
+
+
+def _measures(model_id: str, dataset, layer: str, features: np.ndarray) -> tuple[float, float]:
+    """kNN accuracy and silhouette in the layer's space, from the disk cache or measured and kept."""
+    kept = _kept_measures(model_id, dataset, layer)
+    if kept is not None:
+        return kept
+    _, labels = _digits(dataset)
+    knn = projections.knn_accuracy(features, labels)
+    silhouette = projections.silhouette(features, labels)
+    key = map_key((model_id,), dataset.name, digits_fingerprint(dataset), layer, MEASURES)
+    map_cache.write(key, {"knn": np.float64(knn), "silhouette": np.float64(silhouette)})
+    return knn, silhouette
+
+
+def _project(features: np.ndarray, method: str, report: Progress) -> tuple[np.ndarray, object]:
+    if method == "pca":
+        return projections.pca(features)
+    if method == "umap":
+        return projections.umap_map(features, report)
+    return projections.tsne_map(features, report)
+
+
+def _as_measures(found: dict) -> bool:
+    """kNN accuracy in 0..1, silhouette in -1..1, each a finite float64."""
+    scalars = all(_scalar(found.get(name)) for name in ("knn", "silhouette"))
+    return scalars and 0.0 <= float(found["knn"]) <= 1.0 and -1.0 <= float(found["silhouette"]) <= 1.0
+
+
+def _as_map(found: dict, n: int) -> bool:
+    points, predicted = found.get("points"), found.get("predicted")
+    return (
+        _as_measures(found)
+        and isinstance(points, np.ndarray)
+        and points.dtype == np.float32
+        and points.shape == (n, 2)
+        and bool(np.isfinite(points).all())
+        and isinstance(predicted, np.ndarray)
+        and predicted.dtype == np.uint8
+        and predicted.shape == (n,)
+    )
+
+
+def _scalar(value) -> bool:
+    return (
+        isinstance(value, np.ndarray)
+        and value.shape == ()
+        and value.dtype == np.float64
+        and bool(np.isfinite(value))
+    )
+
+
+def _nearest(distances: np.ndarray) -> np.ndarray:
+    nearest = np.argpartition(distances, NEAREST)[:NEAREST]
+    return nearest[np.argsort(distances[nearest])]
+
+
+def _scaled(report: Progress, start: float, end: float) -> Progress:
+    return lambda fraction, words: report(start + (end - start) * fraction, words)
+
+
+def _quiet(fraction: float, words: str) -> None:
+    return None

@@ -1,0 +1,209 @@
+"""Weights over time, drawn: a ridge of histograms per layer, epoch by epoch, and how far each
+epoch moved each layer. Train shows them live, Compare side by side for the chosen models.
+
+The chart specifications are plain Altair (tests read them); `show` draws them with Streamlit.
+"""
+
+from __future__ import annotations
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mnist_app.learning.weight_history import WeightSnapshot, thinned
+from mnist_app.web.charts import MODEL_COLOURS
+from mnist_app.web.plain_text import literal
+
+PARTS = {"weights": "weights", "biases": "biases"}
+# More ridges than this run together: the epochs shown are spread evenly, the first and last kept.
+MAX_RIDGES = 16
+# How far a ridge may rise, in rows: a little over one, so that neighbours overlap as in a ridge plot.
+RIDGE_RISE = 1.6
+ROW_PX = 16
+LAYERS_A_ROW = 3
+
+
+def ridge_frame(snapshots: list[WeightSnapshot], part: str = "weights") -> pd.DataFrame:
+    """One row per bin of each layer's histogram, each epoch shown, for `ridge_chart`.
+
+    `row` is the epoch's place from the top; `top` is the ridge's height over its row, its
+    tallest bin `RIDGE_RISE` rows high; `share` is the part of the layer's numbers in the bin.
+    """
+    shown = thinned(snapshots, MAX_RIDGES)
+    rows = []
+    for row, snapshot in enumerate(shown):
+        for layer in snapshot.layers:
+            histogram = layer.weights if part == "weights" else layer.biases
+            if histogram is None or histogram.total == 0:
+                continue
+            counts = np.asarray(histogram.counts, dtype=float)
+            tallest = counts.max()
+            width = (histogram.high - histogram.low) / len(counts)
+            for centre, count in zip(histogram.centres(), counts, strict=True):
+                rows.append(
+                    (
+                        layer.name,
+                        layer.title,
+                        snapshot.epoch,
+                        row,
+                        row - RIDGE_RISE * count / tallest,
+                        float(centre),
+                        float(centre - width / 2),
+                        float(centre + width / 2),
+                        count / histogram.total,
+                    )
+                )
+    columns = ["layer", "title", "epoch", "row", "top", "value", "from", "to", "share"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def ridge_chart(frame: pd.DataFrame, part: str, colour: str) -> alt.Chart:
+    """One layer's histograms, an epoch a row (epoch 0, before training, at the top)."""
+    rows = sorted(set(zip(frame["row"], frame["epoch"], strict=True)))
+    labels = {int(row): int(epoch) for row, epoch in rows}
+    label_expression = " : ".join(f"datum.value == {row} ? '{epoch}'" for row, epoch in labels.items())
+    axis = alt.Axis(
+        values=list(labels),
+        labelExpr=f"{label_expression} : ''" if labels else alt.Undefined,
+        grid=False,
+        title="epoch",
+    )
+    single = part[:-1]
+    return (
+        alt.Chart(frame, height=40 + ROW_PX * (len(labels) + 1))
+        .mark_area(
+            interpolate="monotone", clip=True, opacity=0.75, stroke="white", strokeWidth=1, color=colour
+        )
+        .encode(
+            x=alt.X("value:Q", title=f"{single} value"),
+            y=alt.Y(
+                "top:Q",
+                axis=axis,
+                scale=alt.Scale(reverse=True, domain=[-RIDGE_RISE, max(labels, default=0) + 0.2]),
+            ),
+            y2="row:Q",
+            detail="epoch:Q",
+            order=alt.Order("epoch:Q"),
+            tooltip=[
+                alt.Tooltip("epoch:Q", title="epoch"),
+                alt.Tooltip("from:Q", format=".4f", title=f"{part} from"),
+                alt.Tooltip("to:Q", format=".4f", title="to"),
+                alt.Tooltip("share:Q", format=".1%", title=f"share of the layer's {part}"),
+            ],
+        )
+    )
+
+
+def update_frame(runs: dict[str, list[WeightSnapshot]]) -> pd.DataFrame:
+    """Per model, layer and epoch: how far that epoch moved the layer, in % of the layer's size."""
+    rows = [
+        (model, layer.title, snapshot.epoch, 100 * layer.relative_update, layer.update)
+        for model, snapshots in runs.items()
+        for snapshot in snapshots
+        for layer in snapshot.layers
+        if layer.relative_update is not None
+    ]
+    return pd.DataFrame(rows, columns=["model", "layer", "epoch", "change", "length"])
+
+
+def update_chart(frame: pd.DataFrame, layers: list[str]) -> alt.Chart:
+    """A line per layer: the move of each epoch, as a share of the layer's size."""
+    return (
+        alt.Chart(frame, height=220)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
+            y=alt.Y("change:Q", title="change in the epoch (% of the layer's size)"),
+            color=alt.Color(
+                "layer:N",
+                sort=layers,
+                scale=alt.Scale(domain=layers, range=MODEL_COLOURS * (1 + len(layers) // len(MODEL_COLOURS))),
+                legend=alt.Legend(title="layer", orient="bottom", columns=1, labelLimit=400),
+            ),
+            tooltip=[
+                "model",
+                "layer",
+                "epoch",
+                alt.Tooltip("change:Q", format=".2f", title="change (%)"),
+                alt.Tooltip("length:Q", format=".4f", title="length of the change"),
+            ],
+        )
+    )
+
+
+def _layers_of(snapshots: list[WeightSnapshot]) -> list[tuple[str, str]]:
+    """(name, title) of each layer in the latest snapshot, in the model's order."""
+    return [(layer.name, layer.title) for layer in snapshots[-1].layers] if snapshots else []
+
+
+def _ridges(snapshots: list[WeightSnapshot], part: str, colour: str, key: str, across: int) -> None:
+    frame = ridge_frame(snapshots, part)
+    layers = [(name, title) for name, title in _layers_of(snapshots) if name in set(frame["layer"])]
+    if not layers:
+        st.markdown(f"No layer of this network has {part}.")
+        return
+    for first in range(0, len(layers), across):
+        row = layers[first : first + across]
+        for column, (name, title) in zip(st.columns(across), row, strict=False):
+            with column:
+                st.markdown(f"**{literal(title)}**")
+                chart = ridge_chart(frame[frame["layer"] == name], part, colour)
+                st.altair_chart(chart, width="stretch", key=f"{key}_{part}_{name}")
+
+
+def show(runs: dict[str, list[WeightSnapshot]], key: str, models: list[str] | None = None) -> None:
+    """The ridges of every run's layers and the line of their moves; a run per column when several.
+
+    `models` fixes each model's colour, in the order of the other charts (default: the runs').
+    """
+    runs = {name: snapshots for name, snapshots in runs.items() if snapshots}
+    if not runs:
+        return
+    models = list(models or runs)
+    part = st.segmented_control(
+        "Show each layer's",
+        list(PARTS),
+        default="weights",
+        required=True,
+        key=f"{key}_part",
+        help="A layer multiplies what reaches it by its weights, then adds its biases.",
+    )
+    part = part or "weights"
+    st.markdown(
+        f"Each row is one epoch, from epoch 0 (before training) at the top down to the latest: the "
+        f"higher the ridge over a value, the more of the layer's {part} have that value. As a network "
+        f"learns, its {part} spread out from where they started; a learning rate that is too high "
+        "blows them wide apart within an epoch or two, and dropout keeps them small."
+    )
+    colours = {
+        name: MODEL_COLOURS[models.index(name) % len(MODEL_COLOURS)] for name in runs if name in models
+    }
+    if len(runs) == 1:
+        ((name, snapshots),) = runs.items()
+        _ridges(snapshots, part, colours.get(name, MODEL_COLOURS[0]), f"{key}_0", LAYERS_A_ROW)
+    else:
+        for index, (column, (name, snapshots)) in enumerate(
+            zip(st.columns(len(runs)), runs.items(), strict=True)
+        ):
+            with column:
+                st.markdown(f"**{literal(name)}**")
+                _ridges(snapshots, part, colours.get(name, MODEL_COLOURS[0]), f"{key}_{index}", 1)
+    moves = update_frame(runs)
+    if moves.empty:
+        return
+    st.markdown(
+        "How far each epoch moved each layer's weights and biases together, as a share of their "
+        "size: large at first, smaller as the network settles. A line that stays high means the "
+        "layer never settles (a learning rate too high does that)."
+    )
+    columns = st.columns(len(runs))
+    for index, (column, name) in enumerate(zip(columns, runs, strict=True)):
+        frame = moves[moves["model"] == name]
+        if frame.empty:
+            continue
+        with column:
+            if len(runs) > 1:
+                st.markdown(f"**{literal(name)}**")
+            layers = [title for _, title in _layers_of(runs[name])]
+            st.altair_chart(update_chart(frame, layers), width="stretch", key=f"{key}_{index}_moves")

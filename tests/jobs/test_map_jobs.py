@@ -1,0 +1,82 @@
+"""Maps computed in the background: one job per map, one heavy map at a time, failures in words."""
+
+import threading
+
+import pytest
+
+from mnist_app.errors import UserError
+from mnist_app.jobs import map_jobs
+from mnist_app.jobs.map_jobs import WAITING_WORDS, map_job, running_job
+
+
+@pytest.fixture(autouse=True)
+def no_jobs_left():
+    map_jobs._jobs.clear()
+    yield
+    map_jobs._jobs.clear()
+
+
+def gated(result, started=None):
+    """Work that reports half way, then waits for its gate before returning `result`."""
+    gate = threading.Event()
+
+    def work(on_progress):
+        on_progress(0.5, "half way")
+        if started is not None:
+            started.set()
+        assert gate.wait(10)
+        return result
+
+    return work, gate
+
+
+def test_asking_twice_for_a_map_gets_the_same_job_and_its_result():
+    work, gate = gated("the map")
+    first = map_job("k", work)
+    second = map_job("k", lambda on_progress: "computed twice")
+    assert second is first and running_job("k") is first
+    gate.set()
+    assert first.wait(10) and first.done and first.result == "the map" and first.error == ""
+    assert first.fraction == 1.0 and map_job("k", lambda on_progress: "again") is first, "kept a while"
+
+
+def test_one_heavy_map_at_a_time_the_others_wait_saying_so():
+    started = threading.Event()
+    work, gate = gated("first", started)
+    first = map_job("a", work)
+    assert started.wait(10)
+    second_started = threading.Event()
+    second_work, second_gate = gated("second", second_started)
+    second = map_job("b", second_work)
+    light = map_job("c", lambda on_progress: "light", exclusive=False)
+    assert light.wait(10) and light.result == "light", "a light job does not wait"
+    assert not second_started.wait(0.3) and second.words == WAITING_WORDS and not second.done
+    gate.set()
+    second_gate.set()
+    assert first.wait(10) and second.wait(10) and second.result == "second"
+
+
+def test_a_failed_job_says_why_and_asking_again_tries_again():
+    def refuse(on_progress):
+        raise UserError("this model has no layer 'x' to map")
+
+    def crash(on_progress):
+        raise RuntimeError("/srv/secret/path exploded")
+
+    failed = map_job("k", refuse)
+    assert failed.wait(10) and failed.error == "this model has no layer 'x' to map" and failed.result is None
+    crashed = map_job("k", crash)
+    assert crashed is not failed and crashed.wait(10)
+    assert "unexpected failure (RuntimeError)" in crashed.error and "/srv" not in crashed.error
+    retried = map_job("k", lambda on_progress: "fine")
+    assert retried.wait(10) and retried.result == "fine"
+
+
+def test_finished_jobs_are_forgotten_when_old_or_too_many(monkeypatch):
+    monkeypatch.setattr(map_jobs, "MAX_FINISHED", 2)
+    jobs = [map_job(f"k{i}", lambda on_progress, i=i: i, exclusive=False) for i in range(4)]
+    assert all(job.wait(10) for job in jobs)
+    map_job("new", lambda on_progress: "x").wait(10)
+    assert len(map_jobs._jobs) <= 3 and running_job("k0") is None
+    monkeypatch.setattr(map_jobs, "FINISHED_SECONDS", -1)
+    assert running_job("new") is None

@@ -1,0 +1,110 @@
+"""The Map page with Streamlit's AppTest: the test digits as one layer sees them, a drawing among them."""
+
+import json
+
+import pytest
+
+from tests.support.digit_strokes import SEVEN
+from tests.support.pages import as_read, canvas_drawing, fake_canvas, page
+
+
+@pytest.fixture
+def mlp_model(models_dir, trained_mlp):
+    """The lab's MLP, trained briefly on the sample, as the only saved model."""
+    from mnist_app.learning.model_files import save_model
+
+    path = models_dir / "mlp.keras"
+    save_model(trained_mlp.model, path, trained_mlp.metadata())
+    return path
+
+
+def shown(at) -> str:
+    return as_read(" ".join(element.value for element in at.markdown))
+
+
+def chart_specs(at) -> list[dict]:
+    return [json.loads(element.proto.spec) for element in at.get("vega_lite_chart")]
+
+
+def map_page(monkeypatch, drawing=None):
+    fake_canvas(monkeypatch, drawing)
+    at = page("map")
+    at.session_state["dataset"] = "mnist-sample"
+    return at
+
+
+def test_map_page_shows_the_test_digits_at_a_layer_and_the_layers_separation(mlp_model, monkeypatch):
+    from mnist_app.learning.model_files import load_model
+    from mnist_app.learning.model_map import map_layers
+
+    at = map_page(monkeypatch).run()
+    assert not at.exception and not at.error
+    layers = map_layers(load_model(mlp_model))
+    titles = [layer.title for layer in layers]
+    layer_box = at.selectbox(key="map_layer")
+    assert layer_box.options == titles, "every layer offered in words"
+    assert layer_box.value == layers[-2].name, "the last hidden layer at first"
+    text = shown(at)
+    assert "Each dot is one of the 1,000 test digits of mnist-sample" in text
+    assert f"digits that **{layers[-2].title}** gives similar numbers" in text
+    assert "How far apart the classes are, layer by layer" in [header.value for header in at.header]
+    assert "Nearest-neighbour accuracy goes from" in text
+    assert len(chart_specs(at)) == 3, "the map, then kNN accuracy and silhouette across the layers"
+    layer_box.select(layers[0].title).run()
+    assert not at.exception and not at.error
+    assert f"digits that **{layers[0].title}** gives similar numbers" in shown(at)
+    assert at.query_params["layer"] == [layers[0].name] or at.query_params["layer"] == layers[0].name
+
+
+def test_a_drawn_digit_goes_on_the_map_with_its_nearest_test_digits(default_model, monkeypatch):
+    at = map_page(monkeypatch, canvas_drawing(SEVEN)).run()
+    assert not at.exception and not at.error
+    text = shown(at)
+    assert "Your digit is on the map." in text
+    assert "10 nearest test digits" in text
+    spec = json.dumps(chart_specs(at)[0])
+    assert "your digit" in spec, "the drawn digit marked on the map"
+    nearest = [img for element in at.get("image") for img in element.proto.imgs]
+    assert len(nearest) >= 10
+
+
+def test_an_empty_canvas_asks_for_a_digit(default_model, monkeypatch):
+    at = map_page(monkeypatch, canvas_drawing([])).run()
+    assert not at.exception and not at.error
+    assert any("draw a digit" in info.value.lower() for info in at.info)
+    assert "your digit" not in json.dumps(chart_specs(at)[0])
+
+
+def test_a_layer_the_model_lacks_in_the_address_is_refused_with_a_message(default_model, monkeypatch):
+    at = map_page(monkeypatch)
+    at.query_params["layer"] = "no_such_layer![x](https://elsewhere.example)"
+    at.query_params["method"] = "pca"
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+    message = as_read(at.error[0].value)
+    assert "names a layer this model does not have (no_such_layer" in message
+    assert "](" not in at.error[0].value.replace("\\]\\(", ""), "the name shown literally, not as a link"
+    assert "Each dot is one of the" in shown(at), "the map of another layer still drawn"
+
+
+def test_the_page_says_when_the_map_shows_another_model(default_model, mlp_model, monkeypatch):
+    at = map_page(monkeypatch).run()
+    assert not at.info or not any("The map changed" in info.value for info in at.info)
+    other = "default" if at.selectbox(key="model_name").value == "mlp" else "mlp"
+    at.selectbox(key="model_name").select(other).run()
+    assert not at.exception and not at.error
+    assert any("The map changed" in info.value for info in at.info)
+
+
+def test_t_sne_is_drawn_on_request_by_a_background_job(default_model, monkeypatch):
+    at = map_page(monkeypatch).run()
+    at.segmented_control(key="map_method").set_value("tsne").run()
+    assert not at.exception and not at.error
+    assert "Each dot is one of the" not in shown(at), "not drawn before it is asked for"
+    at.button(key="map_start").click().run()
+    from tests.support.pages import wait_until
+
+    wait_until(at, lambda at: "Each dot is one of the" in shown(at), timeout=240)
+    assert not at.exception and not at.error
+    assert "t-SNE keeps each digit's neighbours beside it" in shown(at)
