@@ -52,6 +52,9 @@ def run() -> None:
                 "mnist_app/web/pages/map.py", title="Map", icon=":material/scatter_plot:", url_path="map"
             ),
             st.Page(
+                "mnist_app/web/pages/trust.py", title="Trust", icon=":material/verified:", url_path="trust"
+            ),
+            st.Page(
                 "mnist_app/web/pages/my_digits.py",
                 title="My digits",
                 icon=":material/person_edit:",

@@ -193,6 +193,9 @@ def parser() -> argparse.ArgumentParser:
         default="integrated-gradients",
         help="integrated-gradients (default), grad-cam or gradient",
     )
+    explain.add_argument(
+        "--layer", metavar="NAME", help="with --method grad-cam: the convolutional layer (default: the last)"
+    )
     explain.add_argument("--target", type=int, help="the class to explain (default: the prediction)")
     explain.add_argument("--png", type=Path, metavar="DIR", help="also write each heat map as a PNG here")
     explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE")

@@ -40,6 +40,8 @@ def explain_command(args) -> int:
     """`explain IMAGE...`: one line per image, its attribution and what each layer made of it."""
     from mnist_app.learning.model_files import load_model
 
+    if args.layer is not None and args.method != "grad-cam":
+        raise UserError(f"--layer is for --method grad-cam, not {args.method!r}")
     if args.target is not None and not 0 <= args.target < NUM_CLASSES:
         raise UserError(f"target class must be a whole number in 0..{NUM_CLASSES - 1}, not {args.target}")
     images = prepared(args.images)
@@ -59,7 +61,7 @@ def explain_command(args) -> int:
             check_probabilities(views[-1].values[None])
         predicted = int(views[-1].values.argmax())
         target = predicted if args.target is None else args.target
-        attribution = inspector.attribution(digit, target, args.method)
+        attribution = inspector.attribution(digit, target, args.method, args.layer)
         if args.png is not None:
             _write_heat_map(_heat_map_path(args, image), digit, attribution)
         print_json(
@@ -68,6 +70,7 @@ def explain_command(args) -> int:
                 "digit": predicted,
                 "method": args.method,
                 "target": target,
+                **({"layer": args.layer} if args.layer is not None else {}),
                 "input": _rounded(digit),
                 "attribution": _rounded(attribution),
                 "layers": [
@@ -93,7 +96,8 @@ def _digits(images: list):
 
 
 def _heat_map_path(args, image: Path) -> Path:
-    return args.png / f"{image.stem}-{args.method}.png"
+    at = f"-{args.layer}" if args.layer is not None else ""
+    return args.png / f"{image.stem}-{args.method}{at}.png"
 
 
 def _rounded(array) -> list:

@@ -279,7 +279,7 @@ def _follow(ray, job, post_office, job_id, on_progress, stop, on_placed) -> dict
 def _event(progress: Progress) -> dict:
     """Progress as plain data: the post office never imports TensorFlow's modules. The weights'
     snapshots travel as a saved model's description keeps them."""
-    from mnist_app.learning.weight_history import history
+    from mnist_app.learning.weight_history import as_description
 
     return {
         "steps_done": progress.steps_done,
@@ -287,17 +287,17 @@ def _event(progress: Progress) -> dict:
         "epoch": progress.epoch,
         "epochs": progress.epochs,
         "points": [astuple(point) for point in progress.points],
-        "weights": history(list(progress.weights)),
+        "weights": as_description(list(progress.weights)),
     }
 
 
 def _progress(event: dict) -> Progress:
     from mnist_app.learning.curves import CurvePoint
     from mnist_app.learning.training import Progress
-    from mnist_app.learning.weight_history import from_history
+    from mnist_app.learning.weight_history import from_description
 
     points = tuple(CurvePoint(*point) for point in event["points"])
-    weights = tuple(from_history(event.get("weights")) or ())
+    weights = tuple(from_description(event.get("weights")) or ())
     return Progress(
         event["steps_done"], event["total_steps"], event["epoch"], event["epochs"], points, weights
     )

@@ -1,11 +1,12 @@
-"""A model's first convolution, one window at a time, in NumPy and with the model's own weights.
+"""A model's first convolution, one window at a time, with the model's own numbers.
 
 Inside steps through it so a learner sees what a Conv2D computes: the window on its input,
 the filter's weights, their products, the sum plus the bias, the activation, and the output
-pixel it makes. What reaches the convolution is taken from the model itself (a Keras
-sub-model up to that layer), so a Reshape, a BatchNormalization or a random augmentation
-before it count as they do when the model reads a digit; everything after is NumPy, and equals
-Keras' own output at every position (the tests check it).
+pixel it makes. What reaches the convolution and the feature maps it makes are the model's
+own, from a Keras sub-model (so a Reshape, a BatchNormalization or a random augmentation before
+it count as they do when the model reads a digit). NumPy computes only what Keras does not
+hand out: the one step shown, its window's products and their sum plus the bias, whose
+activation the tests check equals Keras' pixel at every position.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ class Step:
     products: np.ndarray  # window * weights
     bias: float
     total: float  # the products' sum plus the bias
-    output: float  # the activation of `total`: the feature map's pixel
+    output: float  # the feature map's pixel, as Keras gives it: the activation of `total`
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,7 @@ class Convolution:
     strides: tuple[int, int]
     padding: str  # "valid" or "same"
     activation: str  # the activation's name, as Keras calls it
-    totals: np.ndarray  # (out_height, out_width, filters): each sum plus bias, before the activation
-    outputs: np.ndarray  # the same after the activation: the layer's feature maps
-    keras_outputs: np.ndarray  # what Keras itself gives for the same digit
+    outputs: np.ndarray  # (out_height, out_width, filters): the layer's feature maps, from Keras
 
     @property
     def filters(self) -> int:
@@ -81,6 +80,8 @@ class Convolution:
         top, left = row * self.strides[0], column * self.strides[1]
         window = self.padded[top : top + height, left : left + width]
         weights = self.kernel[..., unit]
+        products = window * weights
+        bias = float(self.bias[unit])
         return Step(
             unit=unit,
             row=row,
@@ -89,9 +90,9 @@ class Convolution:
             left=left,
             window=window,
             weights=weights,
-            products=window * weights,
-            bias=float(self.bias[unit]),
-            total=float(self.totals[row, column, unit]),
+            products=products,
+            bias=bias,
+            total=float(products.sum() + self.bias[unit]),
             output=float(self.outputs[row, column, unit]),
         )
 
@@ -110,7 +111,7 @@ class ConvolutionLens:
         """Every number of the convolution for one 28x28 image (0..1)."""
         image = np.asarray(image, dtype=np.float32).reshape(1, IMAGE_SIZE, IMAGE_SIZE)
         inputs, outputs = (np.asarray(v, dtype=np.float32)[0] for v in self._model(image, training=False))
-        return convolve(self.layer, inputs, outputs)
+        return convolution(self.layer, inputs, outputs)
 
 
 def first_conv(model: keras.Model) -> keras.layers.Conv2D | None:
@@ -156,8 +157,9 @@ def same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
     return total // 2, total - total // 2
 
 
-def convolve(layer: keras.layers.Conv2D, inputs: np.ndarray, keras_outputs: np.ndarray) -> Convolution:
-    """The layer's arithmetic on `inputs` (height, width, channels), window by window."""
+def convolution(layer: keras.layers.Conv2D, inputs: np.ndarray, outputs: np.ndarray) -> Convolution:
+    """The layer's weights, its `inputs` (height, width, channels) padded as it pads them, and
+    the `outputs` Keras made of them."""
     kernel = np.asarray(layer.kernel, dtype=np.float32)
     height, width = kernel.shape[:2]
     bias = (
@@ -170,15 +172,10 @@ def convolve(layer: keras.layers.Conv2D, inputs: np.ndarray, keras_outputs: np.n
         columns = same_padding(inputs.shape[1], width, strides[1])
     else:
         rows, columns = (0, 0), (0, 0)
-    padded = np.pad(inputs, (rows, columns, (0, 0)))
-    windows = np.lib.stride_tricks.sliding_window_view(padded, (height, width), axis=(0, 1))
-    windows = windows[:: strides[0], :: strides[1]]  # (out_h, out_w, channels, kh, kw)
-    totals = np.einsum("hwcij,ijcf->hwf", windows, kernel, dtype=np.float32) + bias
-    outputs = np.asarray(layer.activation(totals), dtype=np.float32)
     return Convolution(
         layer=layer.name,
         inputs=inputs,
-        padded=padded,
+        padded=np.pad(inputs, (rows, columns, (0, 0))),
         pad_top=rows[0],
         pad_left=columns[0],
         kernel=kernel,
@@ -186,7 +183,5 @@ def convolve(layer: keras.layers.Conv2D, inputs: np.ndarray, keras_outputs: np.n
         strides=strides,
         padding=layer.padding,
         activation=getattr(layer.activation, "__name__", "its own activation"),
-        totals=totals,
-        outputs=outputs,
-        keras_outputs=np.asarray(keras_outputs, dtype=np.float32),
+        outputs=np.asarray(outputs, dtype=np.float32),
     )

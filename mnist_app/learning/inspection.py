@@ -10,6 +10,7 @@ TensorFlow, never a new trace. Every attribution explains the target class's pro
 from __future__ import annotations
 
 import operator
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -160,18 +161,27 @@ class Inspector:
         # The last layer's input rides along, for the logits (see _class_probability).
         self._graph = keras.Model(inputs, [*outputs, last_input], name=f"{model.name}_inside")
         self.num_classes = int(outputs[-1].shape[-1])
-        conv = [i for i, layer in enumerate(self._layers) if isinstance(layer, CONV_LAYERS)]
-        self._last_conv = conv[-1] if conv else None
-        if conv:
-            self._cam_rows, self._cam_columns = _cam_spread(pairs, self._layers[conv[-1]])
+        # Grad-CAM can look at any convolutional layer: each traced on first use, then kept.
+        self._convs = {x.name: i for i, x in enumerate(self._layers) if isinstance(x, CONV_LAYERS)}
+        self._pairs, self._grad_cam_fns, self._lock = pairs, {}, threading.Lock()
         self._activations_fn = tf.function(self._activations, input_signature=[IMAGES_SPEC])
         self._path_fn = tf.function(self._path_terms, input_signature=[IMAGE_SPEC, TARGET_SPEC, ALPHAS_SPEC])
         self._gradient_fn = tf.function(self._input_gradient, input_signature=[IMAGE_SPEC, TARGET_SPEC])
-        self._grad_cam_fn = tf.function(self._grad_cam, input_signature=[IMAGE_SPEC, TARGET_SPEC])
 
     @property
     def has_conv(self) -> bool:
-        return self._last_conv is not None
+        return bool(self._convs)
+
+    @property
+    def conv_layers(self) -> list[str]:
+        """The convolutional layers Grad-CAM can look at, input first; the last is its default."""
+        return list(self._convs)
+
+    def at_layer(self, layer: str | None) -> GradCamAt:
+        """This inspector with Grad-CAM at `layer` (the last convolutional layer if None), for
+        what asks for attributions by method alone (`deletion_scores`)."""
+        self._grad_cam_at(layer)
+        return GradCamAt(self, layer)
 
     def layers(self, image: np.ndarray) -> list[LayerView]:
         """Every shown layer's output for one image, the output probabilities last."""
@@ -203,11 +213,11 @@ class Inspector:
                 return UnitWeights(layer.name, "conv", np.transpose(kernel[:, :, 0, :], (2, 0, 1)))
         return None
 
-    def attribution(self, image: np.ndarray, target: int, method: str) -> np.ndarray:
+    def attribution(self, image: np.ndarray, target: int, method: str, layer: str | None = None):
         """How much each pixel counts for `target`'s probability: (28, 28), float32.
 
         Integrated gradients and the input gradient are signed (positive: the pixel raises
-        the probability); Grad-CAM is non-negative.
+        the probability); Grad-CAM is non-negative, at `layer` (None: the last convolutional one).
         """
         if method not in METHODS:
             raise InspectionError(f"unknown attribution method {method!r}: use one of {', '.join(METHODS)}")
@@ -218,8 +228,27 @@ class Inspector:
             )
         if method == "integrated-gradients":
             return self.integrated_gradients(image, target).attribution
-        function = self._gradient_fn if method == "gradient" else self._grad_cam_fn
+        function = self._gradient_fn if method == "gradient" else self._grad_cam_at(layer)
         return function(_check_image(image), self._check_target(target)).numpy()
+
+    def _grad_cam_at(self, layer: str | None):
+        """The traced Grad-CAM at a convolutional layer, made on first use."""
+        if layer is None and self._convs:
+            layer = self.conv_layers[-1]
+        if layer not in self._convs:
+            raise InspectionError(
+                "Grad-CAM needs one of the model's convolutional layers "
+                f"({', '.join(self._convs) or 'it has none'}), not {layer!r}"
+            )
+        with self._lock:
+            if layer not in self._grad_cam_fns:
+                index = self._convs[layer]
+                rows, columns = _cam_spread(self._pairs, self._layers[index])
+                self._grad_cam_fns[layer] = tf.function(
+                    lambda image, target: self._grad_cam(image, target, index, rows, columns),
+                    input_signature=[IMAGE_SPEC, TARGET_SPEC],
+                )
+            return self._grad_cam_fns[layer]
 
     def integrated_gradients(self, image: np.ndarray, target: int) -> IntegratedGradients:
         """Integrated gradients from a black image, refined until they add up (see IG_STEPS)."""
@@ -273,21 +302,39 @@ class Inspector:
             probability = self._probability(self._graph(x, training=False), target)
         return tape.gradient(probability, x)[0]
 
-    def _grad_cam(self, image: tf.Tensor, target: tf.Tensor) -> tf.Tensor:
-        """ReLU of the last conv layer's maps weighted by their mean gradient, each cell put
-        on the pixels around its receptive field's centre (see receptive_fields)."""
+    def _grad_cam(self, image: tf.Tensor, target: tf.Tensor, index: int, rows, columns) -> tf.Tensor:
+        """ReLU of a conv layer's maps weighted by their mean gradient, each cell put on the
+        pixels around its receptive field's centre (see receptive_fields)."""
         with tf.GradientTape() as tape:
             outputs = self._graph(image[None], training=False)
-            maps = outputs[self._last_conv]
+            maps = outputs[index]
             probability = self._probability(outputs, target)
         weights = tf.reduce_mean(tape.gradient(probability, maps), axis=(1, 2), keepdims=True)
         cam = tf.cast(tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0], tf.float32)
-        return self._cam_rows @ cam @ tf.transpose(self._cam_columns)
+        return rows @ cam @ tf.transpose(columns)
 
 
-def _cam_spread(pairs: list, last_conv) -> tuple[tf.Tensor, tf.Tensor]:
-    """The matrices that put the last conv layer's cells onto the image's rows and columns."""
-    chain = pairs[: [layer for layer, _ in pairs].index(last_conv) + 1]
+@dataclass(frozen=True)
+class GradCamAt:
+    """An Inspector whose Grad-CAM looks at one chosen convolutional layer."""
+
+    inspector: Inspector
+    layer: str | None
+
+    @property
+    def has_conv(self) -> bool:
+        return self.inspector.has_conv
+
+    def activations(self, images: np.ndarray) -> list[np.ndarray]:
+        return self.inspector.activations(images)
+
+    def attribution(self, image: np.ndarray, target: int, method: str) -> np.ndarray:
+        return self.inspector.attribution(image, target, method, self.layer)
+
+
+def _cam_spread(pairs: list, conv) -> tuple[tf.Tensor, tf.Tensor]:
+    """The matrices that put a conv layer's cells onto the image's rows and columns."""
+    chain = pairs[: [layer for layer, _ in pairs].index(conv) + 1]
     shapes = [tuple(output.shape) for _, output in chain]
     axes = grid_axes([layer for layer, _ in chain], shapes)
     if axes is None:

@@ -6,7 +6,9 @@ that cache, the folder is used only if it belongs to this user and no one else m
 it: a planted entry could draw a false map. Anything read is checked by its caller (shapes,
 types, finite numbers) and recomputed when it fails, and the new entry replaces it. Entries
 are written whole (`files.atomic_write`) and the MAX_ENTRIES most recently used are kept; a
-cache that cannot be written only costs the computation.
+cache that cannot be written only costs the computation. Other figures measured on a model's
+test digits (the Trust page's curves) keep theirs the same way in a folder of their own
+(`namespace`), so neither pushes the other's entries out.
 """
 
 from __future__ import annotations
@@ -37,12 +39,13 @@ class _Unwritable(UserError):
     """An entry that could not be written: never shown, the cache is only skipped."""
 
 
-def folder() -> Path | None:
-    """The maps folder, made if missing, if it and the cache around it are this user's alone."""
+def folder(namespace: str = FOLDER) -> Path | None:
+    """The maps folder (or `namespace`'s), made if missing, if it and the cache around it are this
+    user's alone."""
     root = settings.cache_dir()
     if root is None:
         return None
-    maps = root / FOLDER
+    maps = root / namespace
     return maps if _trusted(root) and _trusted(maps) else None
 
 
@@ -59,9 +62,11 @@ def _trusted(path: Path) -> bool:
     )
 
 
-def read(key: str, as_computed: Callable[[dict[str, np.ndarray]], bool]) -> dict[str, np.ndarray] | None:
+def read(
+    key: str, as_computed: Callable[[dict[str, np.ndarray]], bool], namespace: str = FOLDER
+) -> dict[str, np.ndarray] | None:
     """The entry's arrays if it is there and `as_computed` takes them; None means compute again."""
-    where = folder()
+    where = folder(namespace)
     if where is None:
         return None
     path = where / f"{key}.npz"
@@ -91,9 +96,9 @@ def _read(path: Path) -> dict[str, np.ndarray] | None:
         return {name: kept[name] for name in kept.files}
 
 
-def write(key: str, arrays: dict[str, np.ndarray]) -> None:
+def write(key: str, arrays: dict[str, np.ndarray], namespace: str = FOLDER) -> None:
     """Keep the entry (replacing any damaged one), then prune; a cache that cannot be written is skipped."""
-    where = folder()
+    where = folder(namespace)
     if where is None:
         return
     with contextlib.suppress(_Unwritable, ValueError):

@@ -149,6 +149,8 @@ def check_metadata(metadata: object, name: str) -> dict:
     epoch_seconds = metadata.get("epoch_seconds", [])
     if not isinstance(epoch_seconds, list) or not all(map(_plain_number, epoch_seconds)):
         raise malformed("'epoch_seconds' is not a list of plain numbers")
+    if metadata.get("test_loss", 0) is not None and not _plain_number(metadata.get("test_loss", 0)):
+        raise malformed("'test_loss' is not a plain number")
     for where in _numbers_not_plain(metadata):
         raise malformed(f"{where} is not a plain number")
     return metadata
@@ -174,12 +176,12 @@ def _numbers_not_plain(metadata: dict) -> Iterator[str]:
                 yield where
 
 
-# Fields a figure must fill: text or null there is as wrong as `Infinity`.
+# Fields a figure must fill: text or null there is as wrong as `Infinity`. `test_loss` may be
+# null (a run whose weights overflowed), so it is checked on its own.
 _NUMBER_FIELDS = {
     repr(key)
     for key in (
         "test_accuracy",
-        "test_loss",
         "training_seconds",
         "learning_rate",
         "epochs",

@@ -29,6 +29,7 @@ from mnist_app.learning.model_files import (
     read_metadata,
     staged_model,
 )
+from mnist_app.learning.trust_settings import TrustSettings, stored
 
 DEFAULT_MODEL_NAME = "default"
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -64,6 +65,11 @@ class SavedModel:
         accuracy = meta.get("test_accuracy")
         accuracy_text = f", {accuracy:.1%}" if isinstance(accuracy, float) else ""
         return f"{self.name} ({meta.get('arch', '?')} on {meta.get('dataset', '?')}{accuracy_text})"
+
+    @property
+    def trust(self) -> TrustSettings:
+        """Its not-a-digit threshold and temperature, where its description holds sound ones."""
+        return stored(self.metadata)
 
     def reads(self, class_names) -> bool:
         """Whether the model was trained on these classes (an undescribed one is given the benefit)."""

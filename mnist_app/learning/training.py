@@ -24,8 +24,9 @@ from mnist_app.learning.curves import HISTORY_KEY, CurvePoint, history
 from mnist_app.learning.precision import bfloat16_training
 from mnist_app.learning.step_loop import StepLoop, epoch_calls
 from mnist_app.learning.training_choices import TrainConfig
+from mnist_app.learning.trust_settings import TrustSettings, measure
 from mnist_app.learning.weight_history import WEIGHTS_KEY, WeightRecorder, WeightSnapshot
-from mnist_app.learning.weight_history import history as weight_history
+from mnist_app.learning.weight_history import as_description as weight_history
 
 tensorflow_runtime.prepare()
 
@@ -81,6 +82,8 @@ class TrainResult:
     test_images: int = 0
     noisy_labels: int = 0
     augmented: bool = False
+    # The not-a-digit threshold and the temperature, measured on the test split's held-apart half.
+    trust: TrustSettings = field(default_factory=TrustSettings)
 
     @property
     def test_error(self) -> float:
@@ -98,7 +101,8 @@ class TrainResult:
             "batch_size": self.config.batch_size,
             "learning_rate": self.config.learning_rate,
             "test_accuracy": round(self.test_accuracy, 6),
-            "test_loss": round(self.test_loss, 6),
+            # A run whose weights overflowed has no loss left to keep: null, which readers allow.
+            "test_loss": round(self.test_loss, 6) if np.isfinite(self.test_loss) else None,
             "training_seconds": self.seconds,
             "epoch_seconds": self.epoch_seconds,
             "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -113,6 +117,7 @@ class TrainResult:
             "noisy_labels": self.noisy_labels,
             "seed": int(self.config.seed),
             **({"fine_tuned_from": Path(self.config.base).stem} if self.config.base else {}),
+            **self.trust.as_metadata(),
             **extra,
         }
 
@@ -275,6 +280,7 @@ def train(
 
         final = evaluate(model, dataset.x_test, dataset.y_test)
         test_loss, test_accuracy = final.loss, final.accuracy
+    trust = measure(model, dataset.x_test, dataset.y_test, dataset.class_names)
     return TrainResult(
         model=model,
         config=config,
@@ -292,4 +298,5 @@ def train(
         test_images=len(dataset.y_test),
         noisy_labels=noisy_labels,
         augmented=architecture.augmentation is not None,
+        trust=trust,
     )

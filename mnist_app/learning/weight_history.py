@@ -5,12 +5,18 @@ Training records a snapshot before its first epoch (epoch 0, so the first change
 the end of every epoch; a saved model keeps them in its description, thinned as the curves are.
 Nothing here imports TensorFlow: a Keras model is read through its layers' variables, and the
 Compare page reads a history from the description alone. A description comes from a file anyone
-can write, so `from_history` checks every part of it and gives None for anything that does not
-add up.
+can write, so `from_description` checks every part of it and gives None for anything that does
+not add up.
 
-A histogram is kept as one line of text, "LOW HIGH COUNT COUNT ...": the numbers in a description
-must be non-negative (`model_files.check_metadata`) and weights are not, and the description is
-written indented, a number a line, which would make a list of counts ten times its size.
+Weights that overflow (a learning rate far too high) become infinite or NaN: a histogram counts
+the finite ones in its bins and the others apart, and lengths are those of the finite numbers,
+so such a run still records, saves and shows its history.
+
+A histogram is kept as one line of text, "LOW HIGH COUNT COUNT ...", then the count of numbers
+that are no longer finite when there are any: the numbers in a description must be non-negative
+(`model_files.check_metadata`) and weights are not, and the description is written indented, a
+number a line, which would make a list of counts ten times its size. A part with no finite
+number (a layer without weights, or all overflowed) has LOW = HIGH = 0 and no count in its bins.
 """
 
 from __future__ import annotations
@@ -29,6 +35,14 @@ BINS = 30
 MAX_EPOCHS_KEPT = 51
 MAX_LAYER_EPOCHS = 400
 MAX_TEXT = 200
+# Bounds beyond float32's largest number (about 3.4e38) are not a histogram's.
+MAX_BOUND = 1e39
+# Bins this wide or this far out may not fit in float32: their numbers are binned in float64.
+HUGE = 1e37
+# Lengths are summed over this many numbers at a time.
+SLICE = 1 << 20
+# A description's numbers stay below this (`model_files._plain_number`): a longer length is not kept.
+LONGEST = 1e15
 # As many layers as a model may have (`model_checks`).
 MAX_LAYERS = 200
 # The names of the variables that hold a layer's biases (Dense, Conv2D) or their like (the shift of
@@ -38,14 +52,17 @@ BIAS_NAMES = ("bias", "beta")
 
 @dataclass(frozen=True)
 class Histogram:
-    """`counts[i]` numbers fell in the i-th of `len(counts)` equal bins from `low` to `high`."""
+    """`counts[i]` finite numbers fell in the i-th of `len(counts)` equal bins from `low` to `high`;
+    `not_numbers` more are infinite or NaN, in no bin."""
 
     low: float
     high: float
     counts: tuple[int, ...]
+    not_numbers: int = 0
 
     @property
     def total(self) -> int:
+        """The finite numbers, those the bins count."""
         return sum(self.counts)
 
     def centres(self) -> np.ndarray:
@@ -57,21 +74,22 @@ class Histogram:
 class LayerWeights:
     """One layer at one moment: its weights, its biases (None without), their size and their move.
 
-    `norm` is the length (L2 norm) of all its trainable numbers together; `update` the length of
-    their change since the epoch before (None for epoch 0).
+    `norm` is the length (L2 norm) of all its finite trainable numbers together; `update` the
+    length of their change since the epoch before (None for epoch 0). Each is None when no
+    number counts (all overflowed), and in a saved history when too large for a description.
     """
 
     name: str
     title: str
     weights: Histogram
     biases: Histogram | None
-    norm: float
+    norm: float | None
     update: float | None
 
     @property
     def relative_update(self) -> float | None:
-        """The move as a share of the layer's size: 0.03 is 3%."""
-        if self.update is None or self.norm <= 0:
+        """The move as a share of the length of all the layer's numbers: 0.03 is 3%."""
+        if self.update is None or self.norm is None or self.norm <= 0:
             return None
         return self.update / self.norm
 
@@ -85,17 +103,54 @@ class WeightSnapshot:
 
 
 def histogram(values: np.ndarray, bins: int = BINS) -> Histogram:
-    """`values` in `bins` equal bins from their smallest to their largest; all equal: a narrow range
-    around them, so the bins stay of positive width."""
-    values = np.asarray(values, dtype=np.float32).ravel()
-    if values.size == 0:
-        return Histogram(0.0, 0.0, (0,) * bins)
-    low, high = float(values.min()), float(values.max())
+    """`values` in `bins` equal bins from their smallest to their largest finite one; all equal: a
+    narrow range around them, so the bins stay of positive width."""
+    return _histogram([np.asarray(values, dtype=np.float32)], bins)
+
+
+def _finite(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """The finite numbers of `values`, flat, and how many others there are; no copy when all are."""
+    values = values.ravel()
+    if values.size == 0 or (np.isfinite(values.min()) and np.isfinite(values.max())):
+        return values, 0
+    finite = values[np.isfinite(values)]
+    return finite, values.size - finite.size
+
+
+def _histogram(arrays: list[np.ndarray], bins: int) -> Histogram:
+    """One histogram of the numbers of several arrays, without joining them into one."""
+    parts = [_finite(values) for values in arrays]
+    not_numbers = sum(count for _, count in parts)
+    finite = [values for values, _ in parts if values.size]
+    if not finite:
+        return Histogram(0.0, 0.0, (0,) * bins, not_numbers)
+    low, high = float(min(v.min() for v in finite)), float(max(v.max() for v in finite))
     if not high > low:
         half = max(abs(low) * 1e-3, 1e-6)
         low, high = low - half, high + half
-    counts, _ = np.histogram(values, bins=bins, range=(low, high))
-    return Histogram(low, high, tuple(int(c) for c in counts))
+    if max(high - low, abs(low), abs(high)) > HUGE:
+        finite = [v.astype(np.float64) for v in finite]  # Bins that float32 cannot hold.
+    counts = sum(np.histogram(values, bins=bins, range=(low, high))[0] for values in finite)
+    return Histogram(low, high, tuple(int(c) for c in counts), not_numbers)
+
+
+def _length(arrays: list[np.ndarray], previous: list[np.ndarray] | None = None) -> float | None:
+    """The length of the finite numbers of `arrays` (or of their change since `previous`), None
+    when none is finite. Summed in float64 and a slice at a time: overflowed weights neither
+    break it nor make it infinite, and a large layer is never copied whole."""
+    squares, finite = 0.0, 0
+    with np.errstate(invalid="ignore", over="ignore"):
+        for index, values in enumerate(arrays):
+            values = values.ravel()
+            before = None if previous is None else previous[index].ravel()
+            for start in range(0, values.size, SLICE):
+                part = values[start : start + SLICE].astype(np.float64)
+                if before is not None:
+                    part -= before[start : start + SLICE]
+                part = part[np.isfinite(part)]
+                squares += float(part @ part)
+                finite += part.size
+    return math.sqrt(squares) if finite else None
 
 
 def _variables(layer) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -109,37 +164,36 @@ def _variables(layer) -> tuple[list[np.ndarray], list[np.ndarray]]:
 
 
 class WeightRecorder:
-    """Takes snapshots of one model while it trains, keeping its previous numbers to measure moves."""
+    """Takes snapshots of one model while it trains, keeping its previous numbers to measure moves.
+
+    Those are kept variable by variable, as read: one copy of the model's numbers, no more.
+    """
 
     def __init__(self, model, bins: int = BINS):
         self.model = model
         self.bins = bins
         self.titles = layer_titles(model)
-        self._previous: dict[str, np.ndarray] = {}
+        self._previous: dict[str, list[np.ndarray]] = {}
 
     def record(self, epoch: int) -> WeightSnapshot:
         layers = []
         for layer in self.model.layers:
             weights, biases = _variables(layer)
-            if not weights and not biases:
+            numbers = weights + biases
+            if not numbers:
                 continue
-            flat_weights = (
-                np.concatenate([w.ravel() for w in weights]) if weights else np.zeros(0, np.float32)
-            )
-            flat_biases = np.concatenate([b.ravel() for b in biases]) if biases else None
-            numbers = flat_weights if flat_biases is None else np.concatenate([flat_weights, flat_biases])
             previous = self._previous.get(layer.name)
             update = None
-            if previous is not None and previous.shape == numbers.shape:
-                update = float(np.linalg.norm(numbers - previous))
+            if previous is not None and [p.shape for p in previous] == [n.shape for n in numbers]:
+                update = _length(numbers, previous)
             self._previous[layer.name] = numbers
             layers.append(
                 LayerWeights(
                     name=layer.name,
                     title=self.titles.get(layer.name, layer.name),
-                    weights=histogram(flat_weights, self.bins),
-                    biases=None if flat_biases is None else histogram(flat_biases, self.bins),
-                    norm=float(np.linalg.norm(numbers)),
+                    weights=_histogram(weights, self.bins),
+                    biases=_histogram(biases, self.bins) if biases else None,
+                    norm=_length(numbers),
                     update=update,
                 )
             )
@@ -156,11 +210,20 @@ def thinned(snapshots: list[WeightSnapshot], limit: int) -> list[WeightSnapshot]
     return [snapshots[round(i * step)] for i in range(limit)]
 
 
+def _saved_line(h: Histogram) -> str:
+    line = " ".join([f"{h.low:.9g}", f"{h.high:.9g}", *map(str, h.counts)])
+    return f"{line} {h.not_numbers}" if h.not_numbers else line
+
+
 def _saved_histograms(histograms: list[Histogram]) -> list[str]:
-    return [" ".join([f"{h.low:.9g}", f"{h.high:.9g}", *map(str, h.counts)]) for h in histograms]
+    return [_saved_line(h) for h in histograms]
 
 
-def history(snapshots: list[WeightSnapshot]) -> dict:
+def _kept_length(length: float | None) -> float | None:
+    return None if length is None or not length < LONGEST else round(length, 6)
+
+
+def as_description(snapshots: list[WeightSnapshot]) -> dict:
     """The snapshots as a description keeps them: a list of epochs and, per layer, columns.
 
     Thinned to `MAX_EPOCHS_KEPT` epochs and `MAX_LAYER_EPOCHS` layer-epochs; a layer's `update`
@@ -179,8 +242,8 @@ def history(snapshots: list[WeightSnapshot]) -> dict:
             "name": name[:MAX_TEXT],
             "title": seen[-1].title[:MAX_TEXT],
             "weights": _saved_histograms([layer.weights for layer in seen]),
-            "norm": [round(layer.norm, 6) for layer in seen],
-            "update": [None if layer.update is None else round(layer.update, 6) for layer in seen],
+            "norm": [_kept_length(layer.norm) for layer in seen],
+            "update": [_kept_length(layer.update) for layer in seen],
         }
         if all(layer.biases is not None for layer in seen):
             entry["biases"] = _saved_histograms([layer.biases for layer in seen])
@@ -218,7 +281,7 @@ def _bound(value: str) -> float:
         number = float(value)
     except ValueError:
         raise _Damaged from None
-    if not math.isfinite(number) or abs(number) > 1e12:
+    if not math.isfinite(number) or abs(number) > MAX_BOUND:
         raise _Damaged
     return number
 
@@ -238,21 +301,23 @@ def _count(value: str) -> int:
 def _read_histograms(saved: object, epochs: int, bins: int) -> list[Histogram]:
     histograms = []
     for line in _list(saved, epochs):
-        if not isinstance(line, str) or len(line) > 80 + 11 * bins:
+        if not isinstance(line, str) or len(line) > 96 + 11 * bins:
             raise _Damaged
         parts = line.split(" ")
-        if len(parts) != bins + 2:
+        if len(parts) not in (bins + 2, bins + 3):
             raise _Damaged
         low, high = _bound(parts[0]), _bound(parts[1])
-        if not low < high:
-            raise _Damaged
-        histograms.append(Histogram(low, high, tuple(_count(c) for c in parts[2:])))
-    if len({h.total for h in histograms}) != 1:
+        counts = tuple(_count(c) for c in parts[2 : bins + 2])
+        not_numbers = _count(parts[-1]) if len(parts) == bins + 3 else 0
+        if low > high or (sum(counts) > 0 and not low < high):
+            raise _Damaged  # Only a part with no finite number has no width.
+        histograms.append(Histogram(low, high, counts, not_numbers))
+    if len({h.total + h.not_numbers for h in histograms}) != 1:
         raise _Damaged  # A layer keeps its number of weights from epoch to epoch.
     return histograms
 
 
-def from_history(saved: object) -> list[WeightSnapshot] | None:
+def from_description(saved: object) -> list[WeightSnapshot] | None:
     """The snapshots a description keeps, or None when it keeps none or any part does not add up."""
     if not isinstance(saved, dict):
         return None
@@ -272,7 +337,7 @@ def from_history(saved: object) -> list[WeightSnapshot] | None:
                 raise _Damaged
             weights = _read_histograms(entry.get("weights"), len(epochs), bins)
             biases = _read_histograms(entry["biases"], len(epochs), bins) if "biases" in entry else None
-            norms = [_figure(n) for n in _list(entry.get("norm"), len(epochs))]
+            norms = [None if n is None else _figure(n) for n in _list(entry.get("norm"), len(epochs))]
             updates = [None if u is None else _figure(u) for u in _list(entry.get("update"), len(epochs))]
             name, title = _text(entry.get("name")), _text(entry.get("title"))
             columns.append(

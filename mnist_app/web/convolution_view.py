@@ -1,7 +1,7 @@
 """Inside's "A convolution, step by step": the first Conv2D's window sliding over what reaches it.
 
-The numbers come from `learning.convolution_steps` (the model's own weights, equal to Keras'
-output). Moving the window, choosing a filter or playing the slide reruns only a fragment of
+The numbers come from `learning.convolution_steps`: the model's own weights, input and feature
+maps, and one step's products and sum. Moving the window, choosing a filter or playing the slide reruns only a fragment of
 the page: the convolution is computed once per digit, and each step draws two small pictures
 and a few grids of numbers. Playing is a fragment that reruns itself every `FRAME_S`; Play
 and Pause rerun the page once, since only a full run can change how often a fragment reruns.
@@ -131,7 +131,7 @@ def _show_steps(convolution: Convolution, title: str) -> None:
         "Pause" if playing else "Play",
         icon=":material/pause:" if playing else ":material/play_arrow:",
         key="conv_play",
-        use_container_width=True,
+        width="stretch",
     ):
         if not playing and state[POSITION] >= convolution.positions - 1:
             state[POSITION] = 0
@@ -222,7 +222,8 @@ def input_picture(convolution: Convolution, step: Step, channel: int) -> np.ndar
 
 
 def feature_map_picture(convolution: Convolution, step: Step, unit: int, position: int) -> np.ndarray:
-    """The filter's feature map on its own grey scale, pale yellow past `position`, the step's pixel outlined."""
+    """The filter's feature map (Keras' own) on its own grey scale, pale yellow past `position`, the
+    step's pixel outlined."""
     values = convolution.outputs[..., unit]
     low, high = float(values.min()), float(values.max())
     grey = np.clip((values - low) / (high - low), 0, 1) if high > low else np.zeros_like(values)
@@ -272,8 +273,7 @@ def show_arithmetic(convolution: Convolution, step: Step, channel: int) -> None:
         f"Sum of the {count:,} products{over}: **{added:.3f}**  \n"
         f"plus the filter's bias {step.bias:.3f}: **{step.total:.3f}**  \n"
         f"{activation}({step.total:.3f}) = **{step.output:.3f}**: the feature map's pixel at row "
-        f"{step.row + 1}, column {step.column + 1}.  \n"
-        f"Keras' own output there: {float(convolution.keras_outputs[step.row, step.column, step.unit]):.3f}."
+        f"{step.row + 1}, column {step.column + 1}, as Keras itself computes it."
     )
 
 

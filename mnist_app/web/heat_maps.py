@@ -30,6 +30,15 @@ FITTED = f"as strong as the strongest 1 in {round(100 / (100 - FITTED_PERCENTILE
 
 
 @dataclass(frozen=True)
+class CamLayer:
+    """The convolutional layer Grad-CAM looks at: its Keras name, its title in words, its grid."""
+
+    name: str
+    title: str
+    grid: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class Story:
     """What a heat map says, in words: a sentence above it, and its colour key's three labels."""
 
@@ -93,12 +102,20 @@ def gradient_story(name: str) -> Story:
     return Story(sentence, "strongest push away", "none", "strongest push towards")
 
 
-def grad_cam_story(name: str) -> Story:
+def grad_cam_story(name: str, layer: str = "", grid: tuple[int, ...] = ()) -> Story:
+    """Grad-CAM at a layer (its title as Markdown; "" for the last convolutional one) whose
+    feature maps are `grid` cells high and wide (unknown: ())."""
+    where = f"**{layer}**" if layer else "the last convolutional layer"
+    coarse = (
+        f"That layer sees the digit as a grid of {grid[0]}×{grid[1]} cells, each spread over the "
+        "pixels it looks at, so the patches are blurred."
+        if len(grid) >= 2
+        else "That layer sees the digit as a coarse grid, so the patches are blurred."
+    )
     sentence = (
-        f"**Grad-CAM for {name}.** Where the last convolutional layer found evidence for {name}: "
+        f"**Grad-CAM for {name}.** Where {where} found evidence for {name}: "
         "**the brighter the colour, the more evidence; where the digit shows through, none.** "
-        "That layer sees the digit as a coarse grid, so the patches are blurred. Colours are "
-        f"relative: full colour is {FITTED}."
+        f"{coarse} Colours are relative: full colour is {FITTED}."
     )
     return Story(sentence, "no evidence", "some", "strongest evidence")
 
@@ -119,8 +136,17 @@ def colour_key_html(cmap: str, story: Story, width_px: int) -> str:
     )
 
 
-def show_why(inspector, image: np.ndarray, probabilities: np.ndarray, target: int, method: str, class_names):
-    """The heat map for `target` by `method` over the digit, its sentence above and key below."""
+def show_why(
+    inspector,
+    image: np.ndarray,
+    probabilities: np.ndarray,
+    target: int,
+    method: str,
+    class_names,
+    layer: CamLayer | None = None,
+):
+    """The heat map for `target` by `method` over the digit, its sentence above and key below;
+    Grad-CAM at `layer` (None: the last convolutional layer)."""
     from mnist_app.learning.inspection import METHOD_TITLES
 
     name = literal(class_names[target])
@@ -129,7 +155,8 @@ def show_why(inspector, image: np.ndarray, probabilities: np.ndarray, target: in
         attribution = None if result is None else result.attribution
     else:
         attribution = attempt(
-            lambda: inspector.attribution(image, target, method), "Cannot explain the answer"
+            lambda: inspector.attribution(image, target, method, layer.name if layer else None),
+            "Cannot explain the answer",
         )
     if attribution is None:
         return
@@ -138,7 +165,11 @@ def show_why(inspector, image: np.ndarray, probabilities: np.ndarray, target: in
         strongest = float(attribution.ravel()[np.abs(attribution).argmax()])
         story = integrated_story(name, float(probabilities[target]), result.rise, high, strongest)
     else:
-        story = gradient_story(name) if method == "gradient" else grad_cam_story(name)
+        story = (
+            gradient_story(name)
+            if method == "gradient"
+            else grad_cam_story(name, literal(layer.title) if layer else "", layer.grid if layer else ())
+        )
     st.markdown(story.sentence)
     st.image(
         enlarge(overlay(image, attribution, low, high, cmap=cmap), MAP_ZOOM),

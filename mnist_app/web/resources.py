@@ -203,3 +203,15 @@ def _map_pictures(spec: str, root: str | None, version: object) -> list[str]:
     from mnist_app.web.map_view import digit_urls
 
     return digit_urls(_data(spec, root, version).x_test[:MAX_MAP_DIGITS])
+
+
+@st.cache_resource(show_spinner="Preparing to make noise that fools the model…", max_entries=8)
+def _attacker(path: str, mtime_ns: int, size: int):
+    from mnist_app.learning.attacks import Attacker
+
+    return Attacker(_model(path, mtime_ns, size))
+
+
+def attacker(saved: SavedModel):
+    """The model's Attacker (its FGSM and PGD traced once), so moving ε costs no new trace."""
+    return _attacker(*saved.cache_key)

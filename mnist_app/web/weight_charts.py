@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_app.learning.weight_history import WeightSnapshot, thinned
+from mnist_app.learning.weight_history import Histogram, LayerWeights, WeightSnapshot, thinned
 from mnist_app.web.charts import MODEL_COLOURS
 from mnist_app.web.plain_text import literal
 
@@ -24,17 +24,22 @@ ROW_PX = 16
 LAYERS_A_ROW = 3
 
 
+def _part(layer: LayerWeights, part: str) -> Histogram | None:
+    return layer.weights if part == "weights" else layer.biases
+
+
 def ridge_frame(snapshots: list[WeightSnapshot], part: str = "weights") -> pd.DataFrame:
     """One row per bin of each layer's histogram, each epoch shown, for `ridge_chart`.
 
     `row` is the epoch's place from the top; `top` is the ridge's height over its row, its
-    tallest bin `RIDGE_RISE` rows high; `share` is the part of the layer's numbers in the bin.
+    tallest bin `RIDGE_RISE` rows high; `share` is the part of the layer's finite numbers in the
+    bin (those no longer numbers are counted apart, `not_numbers`).
     """
     shown = thinned(snapshots, MAX_RIDGES)
     rows = []
     for row, snapshot in enumerate(shown):
         for layer in snapshot.layers:
-            histogram = layer.weights if part == "weights" else layer.biases
+            histogram = _part(layer, part)
             if histogram is None or histogram.total == 0:
                 continue
             counts = np.asarray(histogram.counts, dtype=float)
@@ -96,7 +101,8 @@ def ridge_chart(frame: pd.DataFrame, part: str, colour: str) -> alt.Chart:
 
 
 def update_frame(runs: dict[str, list[WeightSnapshot]]) -> pd.DataFrame:
-    """Per model, layer and epoch: how far that epoch moved the layer, in % of the layer's size."""
+    """Per model, layer and epoch: how far that epoch moved the layer's numbers, in % of the length
+    of all of them together."""
     rows = [
         (model, layer.title, snapshot.epoch, 100 * layer.relative_update, layer.update)
         for model, snapshots in runs.items()
@@ -108,13 +114,13 @@ def update_frame(runs: dict[str, list[WeightSnapshot]]) -> pd.DataFrame:
 
 
 def update_chart(frame: pd.DataFrame, layers: list[str]) -> alt.Chart:
-    """A line per layer: the move of each epoch, as a share of the layer's size."""
+    """A line per layer: the move of each epoch, as a share of the length of all its numbers."""
     return (
         alt.Chart(frame, height=220)
         .mark_line(point=True)
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
-            y=alt.Y("change:Q", title="change in the epoch (% of the layer's size)"),
+            y=alt.Y("change:Q", title="change in the epoch (% of the length of all its numbers)"),
             color=alt.Color(
                 "layer:N",
                 sort=layers,
@@ -137,9 +143,31 @@ def _layers_of(snapshots: list[WeightSnapshot]) -> list[tuple[str, str]]:
     return [(layer.name, layer.title) for layer in snapshots[-1].layers] if snapshots else []
 
 
+def not_numbers_sentence(snapshots: list[WeightSnapshot], name: str, part: str) -> str | None:
+    """How many of the layer's `part` are no longer numbers at the latest epoch; None if none."""
+    latest = snapshots[-1]
+    histogram = next((_part(layer, part) for layer in latest.layers if layer.name == name), None)
+    if histogram is None or not histogram.not_numbers:
+        return None
+    return (
+        f"{histogram.not_numbers:,} of its {part} are no longer numbers at epoch {latest.epoch}: they "
+        "grew too large to hold (a learning rate far too high does that). The ridges show the others."
+    )
+
+
+def _has(snapshots: list[WeightSnapshot], name: str, part: str) -> bool:
+    """Whether the layer has any `part`, numbers or not, at any epoch."""
+    return any(
+        (histogram := _part(layer, part)) is not None and histogram.total + histogram.not_numbers > 0
+        for snapshot in snapshots
+        for layer in snapshot.layers
+        if layer.name == name
+    )
+
+
 def _ridges(snapshots: list[WeightSnapshot], part: str, colour: str, key: str, across: int) -> None:
     frame = ridge_frame(snapshots, part)
-    layers = [(name, title) for name, title in _layers_of(snapshots) if name in set(frame["layer"])]
+    layers = [(name, title) for name, title in _layers_of(snapshots) if _has(snapshots, name, part)]
     if not layers:
         st.markdown(f"No layer of this network has {part}.")
         return
@@ -148,8 +176,14 @@ def _ridges(snapshots: list[WeightSnapshot], part: str, colour: str, key: str, a
         for column, (name, title) in zip(st.columns(across), row, strict=False):
             with column:
                 st.markdown(f"**{literal(title)}**")
-                chart = ridge_chart(frame[frame["layer"] == name], part, colour)
-                st.altair_chart(chart, width="stretch", key=f"{key}_{part}_{name}")
+                sentence = not_numbers_sentence(snapshots, name, part)
+                if sentence:
+                    st.caption(sentence)
+                shown = frame[frame["layer"] == name]
+                if not shown.empty:
+                    st.altair_chart(
+                        ridge_chart(shown, part, colour), width="stretch", key=f"{key}_{part}_{name}"
+                    )
 
 
 def show(runs: dict[str, list[WeightSnapshot]], key: str, models: list[str] | None = None) -> None:
@@ -174,7 +208,7 @@ def show(runs: dict[str, list[WeightSnapshot]], key: str, models: list[str] | No
         f"Each row is one epoch, from epoch 0 (before training) at the top down to the latest: the "
         f"higher the ridge over a value, the more of the layer's {part} have that value. As a network "
         f"learns, its {part} spread out from where they started; a learning rate that is too high "
-        "blows them wide apart within an epoch or two, and dropout keeps them small."
+        "blows them wide apart within an epoch or two."
     )
     colours = {
         name: MODEL_COLOURS[models.index(name) % len(MODEL_COLOURS)] for name in runs if name in models
@@ -193,8 +227,9 @@ def show(runs: dict[str, list[WeightSnapshot]], key: str, models: list[str] | No
     if moves.empty:
         return
     st.markdown(
-        "How far each epoch moved each layer's weights and biases together, as a share of their "
-        "size: large at first, smaller as the network settles. A line that stays high means the "
+        "How far each epoch moved each layer: the length of the change to all its weights and biases, "
+        "as a share of the length of all of them together (the square root of the sum of their "
+        "squares). Large at first, smaller as the network settles; a line that stays high means the "
         "layer never settles (a learning rate too high does that)."
     )
     columns = st.columns(len(runs))

@@ -33,20 +33,22 @@ def with_trained_statistics(model: keras.Model) -> keras.Model:
 
 
 def every_step_equals_keras(model: keras.Model, image: np.ndarray) -> None:
-    """Each filter at each position, as the page steps through it, against the layer's output
-    from Keras, computed apart from the lens."""
+    """The feature maps shown are the layer's output from Keras, computed apart from the lens;
+    each step's sum of products plus bias, through the layer's activation, gives Keras' pixel."""
     layer = first_conv(model)
     expected = np.asarray(keras.Model(model.inputs[0], layer.output)(image[None], training=False))[0]
     convolution = convolution_lens(model).steps(image)
-    assert convolution.outputs.shape == expected.shape
-    np.testing.assert_allclose(convolution.keras_outputs, expected, atol=1e-6)
+    np.testing.assert_allclose(convolution.outputs, expected, atol=1e-6)
+    totals = np.zeros((convolution.positions, convolution.filters), np.float32)
     for unit in range(convolution.filters):
         for position in range(convolution.positions):
             step = convolution.step(unit, position)
             assert step.window.shape == step.weights.shape == convolution.kernel.shape[:3]
             assert step.products.sum() + step.bias == pytest.approx(step.total, abs=1e-5)
-            assert step.output == pytest.approx(float(expected[step.row, step.column, unit]), abs=1e-5)
-    np.testing.assert_allclose(convolution.outputs, expected, atol=1e-5)
+            assert step.output == float(expected[step.row, step.column, unit])
+            totals[position, unit] = step.total
+    activated = np.asarray(layer.activation(totals), dtype=np.float32)
+    np.testing.assert_allclose(activated, expected.reshape(-1, convolution.filters), atol=1e-5)
 
 
 def test_the_app_cnn_presets_first_convolution_equals_keras_everywhere(sample):

@@ -370,7 +370,7 @@ def test_each_question_is_traced_once_whatever_the_image(sample):
         "activations": inspector._activations_fn,
         "integrated-gradients": inspector._path_fn,
         "gradient": inspector._gradient_fn,
-        "grad-cam": inspector._grad_cam_fn,
+        "grad-cam": inspector._grad_cam_at(None),
     }
     graph = inspector._graph
     for n, image in enumerate(sample.x_test[5::300], start=1):

@@ -1,5 +1,6 @@
 """Weights over time: histograms that count every weight, moves between epochs, and a saved history
-that round-trips through a model's description and is ignored when forged or damaged."""
+that round-trips through a model's description and is ignored when forged or damaged; weights
+that overflow, and layers without weights, are recorded and kept too."""
 
 import copy
 import json
@@ -13,10 +14,11 @@ from mnist_app.learning.weight_history import (
     WEIGHTS_KEY,
     Histogram,
     LayerWeights,
+    WeightRecorder,
     WeightSnapshot,
-    from_history,
+    as_description,
+    from_description,
     histogram,
-    history,
     thinned,
     titled,
 )
@@ -56,7 +58,7 @@ def test_the_history_round_trips_through_the_saved_description(trained_mlp, tmp_
     from mnist_app.learning.model_files import read_metadata, save_model
 
     path = save_model(trained_mlp.model, tmp_path / "mlp.keras", trained_mlp.metadata())
-    back = from_history(read_metadata(path)[WEIGHTS_KEY])
+    back = from_description(read_metadata(path)[WEIGHTS_KEY])
     assert back is not None and len(back) == len(trained_mlp.weights)
     for before, after in zip(trained_mlp.weights, back, strict=True):
         assert after.epoch == before.epoch
@@ -84,14 +86,15 @@ def fake(epochs: int, layers: int = 2, bins: int = 30) -> list[WeightSnapshot]:
 
 
 def test_a_long_run_is_thinned_and_keeps_its_first_and_last_epochs():
-    saved = history(fake(201))
+    saved = as_description(fake(201))
     assert saved["epochs"][0] == 0 and saved["epochs"][-1] == 200 and len(saved["epochs"]) == MAX_EPOCHS_KEPT
     assert len(json.dumps(saved)) < 60_000
     assert (
-        len(history(fake(3, layers=100))["epochs"]) == 3 and len(history(fake(50, layers=100))["epochs"]) == 4
+        len(as_description(fake(3, layers=100))["epochs"]) == 3
+        and len(as_description(fake(50, layers=100))["epochs"]) == 4
     )
     assert [s.epoch for s in thinned(fake(5), 3)] == [0, 2, 4]
-    assert from_history(json.loads(json.dumps(saved))) is not None
+    assert from_description(json.loads(json.dumps(saved))) is not None
 
 
 def damaged(saved: dict, change) -> dict:
@@ -138,14 +141,14 @@ def in_line(place: int, value: str):
     ],
 )
 def test_a_forged_or_damaged_history_is_ignored(change):
-    saved = json.loads(json.dumps(history(fake(3))))
-    assert from_history(saved) is not None
-    assert from_history(damaged(saved, change)) is None
+    saved = json.loads(json.dumps(as_description(fake(3))))
+    assert from_description(saved) is not None
+    assert from_description(damaged(saved, change)) is None
 
 
 @pytest.mark.parametrize("saved", [None, [], "weights", {}, {"epochs": [0], "layers": [], "bins": 30}])
 def test_no_history_is_none(saved):
-    assert from_history(saved) is None
+    assert from_description(saved) is None
 
 
 def test_titles_shown_are_the_models_own_and_unknown_layers_are_left_out():
@@ -156,3 +159,162 @@ def test_titles_shown_are_the_models_own_and_unknown_layers_are_left_out():
     ] * 2
     assert titled(snapshots, {"other": "Dense 1"}) is None
     assert titled([replace(snapshots[0], layers=())], {}) is None
+
+
+@pytest.mark.parametrize(
+    ("values", "counted", "not_numbers"),
+    [
+        ([1, np.nan], 1, 1),
+        ([1, np.inf, -np.inf], 1, 2),
+        ([np.nan], 0, 1),
+        ([], 0, 0),
+        ([-3e38, 3e38, 0], 3, 0),
+    ],
+)
+def test_numbers_that_overflowed_are_counted_apart_from_the_bins(values, counted, not_numbers):
+    shown = histogram(np.array(values, np.float32))
+    assert (shown.total, shown.not_numbers) == (counted, not_numbers)
+    if counted:
+        assert shown.low < shown.high and np.isfinite([shown.low, shown.high]).all()
+    else:
+        assert shown.low == shown.high == 0
+
+
+def overflowing(layers: int = 2) -> list[WeightSnapshot]:
+    """Three epochs of which the last has lost some weights and all of one layer's biases to NaN."""
+    snapshots = fake(2, layers)
+    last = snapshots[-1]
+    broken = [
+        replace(
+            layer,
+            weights=Histogram(-0.5, 1.25, (0,) * 29 + (430,), not_numbers=5),
+            biases=Histogram(0.0, 0.0, (0,) * 30, not_numbers=4),
+            norm=None,
+            update=None,
+        )
+        for layer in last.layers
+    ]
+    with_biases = [
+        WeightSnapshot(
+            s.epoch, tuple(replace(layer, biases=Histogram(-1, 1, (4,) + (0,) * 29)) for layer in s.layers)
+        )
+        for s in snapshots
+    ]
+    return [*with_biases, WeightSnapshot(2, tuple(broken))]
+
+
+def test_a_history_whose_weights_overflowed_round_trips():
+    saved = json.loads(json.dumps(as_description(overflowing())))
+    assert saved["layers"][0]["weights"][-1].endswith(" 430 5") and saved["layers"][0]["norm"][-1] is None
+    back = from_description(saved)
+    assert back is not None
+    last = back[-1].layers[0]
+    assert (last.weights.total, last.weights.not_numbers) == (430, 5)
+    assert (last.biases.total, last.biases.not_numbers, last.biases.low, last.biases.high) == (0, 4, 0, 0)
+    assert last.norm is None and last.relative_update is None
+    broken = damaged(
+        saved, lambda h: h["layers"][0]["weights"].__setitem__(2, saved["layers"][0]["weights"][2] + "0")
+    )
+    assert from_description(broken) is None, "5 became 50: the layer's count of weights changes"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "0.5 0.5" + " 0" * 29 + " 4",  # no width, yet numbers in its bins
+        "1 0" + " 0" * 30 + " 4",  # its low end above its high end
+        "0 0" + " 0" * 30 + " 4 1",  # a number too many
+        "0 0" + " 0" * 30 + " -4",
+    ],
+)
+def test_a_histogram_without_width_is_refused_unless_it_counts_nothing_in_its_bins(line):
+    saved = json.loads(json.dumps(as_description(overflowing())))
+    saved["layers"][1]["biases"][2] = line
+    assert from_description(saved) is None
+
+
+def test_lengths_too_large_for_a_description_are_left_out():
+    snapshots = [
+        WeightSnapshot(
+            s.epoch, tuple(replace(layer, norm=3e20, update=1e16 if s.epoch else None) for layer in s.layers)
+        )
+        for s in fake(2)
+    ]
+    saved = as_description(snapshots)
+    assert saved["layers"][0]["norm"] == [None, None] and saved["layers"][0]["update"] == [None, None]
+    from mnist_app.learning.model_files import check_metadata
+
+    check_metadata({WEIGHTS_KEY: saved}, "test")
+    assert from_description(json.loads(json.dumps(saved))) is not None
+
+
+def test_a_layer_without_weights_or_without_biases_is_recorded_and_kept():
+    """A BatchNormalization without its scale has only a shift (biases); a Dense without bias only weights."""
+    import keras
+
+    model = keras.Sequential(
+        [
+            keras.Input((28, 28)),
+            keras.layers.Flatten(),
+            keras.layers.BatchNormalization(scale=False),
+            keras.layers.Dense(10, use_bias=False),
+        ]
+    )
+    recorder = WeightRecorder(model)
+    snapshots = [recorder.record(0), recorder.record(1)]
+    norm, dense = snapshots[-1].layers
+    assert (norm.weights.total, norm.weights.low, norm.weights.high, norm.biases.total) == (0, 0, 0, 784)
+    assert dense.biases is None and dense.weights.total == 7840
+    assert dense.update == 0 and dense.relative_update == 0
+    back = from_description(json.loads(json.dumps(as_description(snapshots))))
+    assert back is not None and [layer.name for layer in back[-1].layers] == [norm.name, dense.name]
+    assert back[-1].layers[0].weights.total == 0 and back[-1].layers[1].biases is None
+
+
+def test_the_recorder_measures_only_the_numbers_that_are_still_numbers():
+    import keras
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, kernel_initializer="ones")])
+    recorder = WeightRecorder(model)
+    recorder.record(0)
+    kernel, bias = model.get_weights()
+    kernel[0, 0], kernel[1, 1], bias[:] = np.nan, 3.0, np.inf
+    model.set_weights([kernel, bias])
+    (layer,) = recorder.record(1).layers
+    assert (layer.weights.total, layer.weights.not_numbers, layer.biases.not_numbers) == (11, 1, 3)
+    assert layer.norm == pytest.approx(np.sqrt(10 + 9)) and layer.update == pytest.approx(2.0)
+    model.set_weights([np.full_like(kernel, np.nan), bias])
+    (layer,) = recorder.record(2).layers
+    assert layer.norm is None and layer.update is None and layer.relative_update is None
+
+
+def test_training_whose_weights_overflow_completes_and_saves_its_history(sample, tmp_path):
+    """A learning rate far too high, as a lesson shows it: here a start from weights a billion
+    billion times too large, which overflow within the first epoch."""
+    from mnist_app.datasets.dataset import Dataset
+    from mnist_app.learning.architectures import architecture_for
+    from mnist_app.learning.model_files import check_metadata, save_model
+    from mnist_app.learning.training import TrainConfig, starting_model, train
+
+    config = TrainConfig("mlp", epochs=1, batch_size=64, optimizer="sgd", learning_rate=0.1)
+    start = starting_model(config, architecture_for("mlp", (), None))
+    start.set_weights([w * 1e18 for w in start.get_weights()])
+    base = save_model(start, tmp_path / "huge.keras", {"arch": "mlp"})
+    small = Dataset(
+        "small", "test", sample.x_train[::8], sample.y_train[::8], sample.x_test[:200], sample.y_test[:200]
+    )
+    result = train(small, replace(config, base=str(base)))
+    assert [s.epoch for s in result.weights] == [0, 1]
+    assert any(layer.weights.not_numbers for layer in result.weights[-1].layers), "the weights overflowed"
+    saved = result.metadata()[WEIGHTS_KEY]
+    check_metadata({WEIGHTS_KEY: saved}, "huge")  # Every number one a description may hold.
+    back = from_description(json.loads(json.dumps(saved)))
+    assert back is not None and [s.epoch for s in back] == [0, 1]
+    assert [layer.weights.not_numbers for layer in back[-1].layers] == [
+        layer.weights.not_numbers for layer in result.weights[-1].layers
+    ]
+    path = save_model(result.model, tmp_path / "overflowed.keras", result.metadata())
+    # Its loss is no number, kept as null: the model is still listed and read back.
+    from mnist_app.learning.model_files import read_metadata
+
+    assert read_metadata(path)["test_loss"] is None

@@ -16,8 +16,7 @@ from mnist_app.learning.comparison import (
 from mnist_app.learning.curves import HISTORY_KEY, from_history
 from mnist_app.learning.model_layers import layer_titles
 from mnist_app.learning.recipes import differences, network_title, recipe
-from mnist_app.learning.weight_history import WEIGHTS_KEY, titled
-from mnist_app.learning.weight_history import from_history as weights_from_history
+from mnist_app.learning.weight_history import WEIGHTS_KEY, from_description, titled
 from mnist_app.web import charts, panels, resources, weight_charts
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
@@ -137,15 +136,20 @@ def show_summary(comparison: Comparison) -> None:
     st.markdown(all_wrong_sentence(comparison))
 
 
-def show_curves(chosen) -> None:
-    runs = {saved.name: from_history(saved.metadata.get(HISTORY_KEY)) for saved in chosen}
-    missing = [name for name, curve in runs.items() if not curve]
+def kept_histories(runs: dict, what: str, kept_since: str) -> dict:
+    """The models' histories that were read back; those without one named in a caption."""
+    missing = [name for name, kept in runs.items() if not kept]
     if missing:
         st.caption(
-            f"No curve history for {', '.join(f'**{literal(name)}**' for name in missing)}: saved before "
-            "the app kept the whole curve, by another program, or a history that does not add up."
+            f"No {what} for {', '.join(f'**{literal(name)}**' for name in missing)}: saved before the app "
+            f"kept {kept_since}, by another program, or a history that does not add up."
         )
-    kept = {name: curve for name, curve in runs.items() if curve}
+    return {name: kept for name, kept in runs.items() if kept}
+
+
+def show_curves(chosen) -> None:
+    runs = {saved.name: from_history(saved.metadata.get(HISTORY_KEY)) for saved in chosen}
+    kept = kept_histories(runs, "curve history", "the whole curve")
     if kept:
         panels.curves(kept, key="compare_curves", models=list(runs))
 
@@ -154,15 +158,9 @@ def show_weights(chosen, models: dict) -> None:
     """Each model's weights epoch by epoch, side by side; its layers titled by the model itself."""
     runs = {}
     for saved in chosen:
-        snapshots = weights_from_history(saved.metadata.get(WEIGHTS_KEY))
+        snapshots = from_description(saved.metadata.get(WEIGHTS_KEY))
         runs[saved.name] = titled(snapshots, layer_titles(models[saved.name])) if snapshots else None
-    missing = [name for name, snapshots in runs.items() if not snapshots]
-    if missing:
-        st.markdown(
-            f"No weight history for {', '.join(f'**{literal(name)}**' for name in missing)}: saved before "
-            "the app kept one, by another program, or a history that does not add up."
-        )
-    kept = {name: snapshots for name, snapshots in runs.items() if snapshots}
+    kept = kept_histories(runs, "weight history", "one")
     if kept:
         weight_charts.show(kept, key="compare_weights", models=list(runs))
 

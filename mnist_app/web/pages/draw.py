@@ -16,7 +16,9 @@ from mnist_app.datasets.pictures import enlarge
 from mnist_app.datasets.preparation import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
 from mnist_app.learning.designs import CONV, DesignError
 from mnist_app.learning.model_store import SavedModel
+from mnist_app.learning.not_a_digit import KEEP_DIGITS
 from mnist_app.learning.recipes import recipe
+from mnist_app.learning.trust_settings import calibrated
 from mnist_app.timing import timed
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
@@ -45,11 +47,13 @@ class Reader:
 
 @dataclass(frozen=True)
 class Reading:
-    """What one model makes of the digit: a probability per class."""
+    """What one model makes of the digit: a probability per class, as the model gives them
+    (`raw`) and as shown (calibrated by its temperature, when asked and known)."""
 
     reader: Reader
     probabilities: np.ndarray
     class_names: tuple[str, ...]
+    raw: np.ndarray | None = None
 
     @property
     def best(self) -> int:
@@ -58,6 +62,16 @@ class Reading:
     @property
     def answer(self) -> str:
         return self.class_names[self.best]
+
+    @property
+    def doubted(self) -> bool:
+        """Below the model's not-a-digit threshold (on its own, uncalibrated confidence)."""
+        raw = self.probabilities if self.raw is None else self.raw
+        return self.reader.saved.trust.doubts(raw)
+
+    @property
+    def calibrated(self) -> bool:
+        return self.raw is not None
 
 
 def network_kind(saved: SavedModel, model=None) -> str | None:
@@ -110,13 +124,17 @@ def choose_second(in_use: Reader, others: list[SavedModel], kinds: dict[str, str
     return None if model is None else Reader(saved, model, kinds[saved.name] or network_kind(saved, model))
 
 
-def read(reader: Reader, image: np.ndarray, class_names: tuple[str, ...]) -> Reading:
-    """One prediction: the model's probability for each class of the prepared digit."""
+def read(reader: Reader, image: np.ndarray, class_names: tuple[str, ...], calibrate: bool = False) -> Reading:
+    """One prediction: the model's probability for each class of the prepared digit, calibrated
+    by the model's temperature when asked and the model has one."""
     from mnist_app.learning.evaluation import predict_probabilities
 
     probabilities = predict_probabilities(reader.model, image[None])[0]
     if len(probabilities) != len(class_names):
         class_names = tuple(str(label) for label in range(len(probabilities)))
+    temperature = reader.saved.trust.temperature
+    if calibrate and temperature is not None:
+        return Reading(reader, calibrated(probabilities, temperature), class_names, raw=probabilities)
     return Reading(reader, probabilities, class_names)
 
 
@@ -132,9 +150,22 @@ def verdict(first: Reading, second: Reading) -> str:
         one, other = f"The {kinds[0]}", f"the {kinds[1]}"
     else:
         one, other = (f"**{literal(reading.reader.saved.name)}**" for reading in (first, second))
+    if first.doubted or second.doubted:
+        return doubted_verdict(first, second, one.replace("The ", "the ", 1), other)
     if first.answer == second.answer:
         return f":material/done_all: {one} and {other} both read {a_class(first.answer)}."
     return f":material/call_split: {one} reads {a_class(first.answer)}, {other} {a_class(second.answer)}."
+
+
+def doubted_verdict(first: Reading, second: Reading, one: str, other: str) -> str:
+    """The sentence when a model says the drawing is no digit (`one`, `other`: the models, mid-sentence)."""
+    if first.doubted and second.doubted:
+        return f":material/block: Neither {one} nor {other} thinks this is a digit."
+    doubter, reader, reading = (one, other, second) if first.doubted else (other, one, first)
+    doubter = doubter.replace("the ", "The ", 1) if doubter.startswith("the ") else doubter
+    return (
+        f":material/call_split: {doubter} says this is not a digit; {reader} reads {a_class(reading.answer)}."
+    )
 
 
 def show_reading(reading: Reading, label: str, role: str) -> None:
@@ -142,9 +173,69 @@ def show_reading(reading: Reading, label: str, role: str) -> None:
     kind = reading.reader.kind
     about = ", ".join(part for part in (role, KIND_WORDS.get(kind, "")) if part)
     st.markdown(f"**{literal(reading.reader.saved.name)}**  \n{about}")
-    st.metric(label, literal(reading.answer), help="The class the model gives the highest probability")
-    st.caption(f"Confidence {reading.probabilities[reading.best]:.1%}")
+    if reading.doubted:
+        st.metric(
+            label, "Not a digit", help="Its surest answer is less sure than it is on nearly every digit"
+        )
+        st.markdown(doubt_words(reading))
+    else:
+        st.metric(label, literal(reading.answer), help="The class the model gives the highest probability")
+    st.caption(confidence_words(reading))
     st.html(probability_bars_html(reading.probabilities, reading.class_names))
+
+
+def doubt_words(reading: Reading) -> str:
+    """Why a model says the drawing is no digit: its confidence against its threshold, in words."""
+    raw = reading.probabilities if reading.raw is None else reading.raw
+    threshold = reading.reader.saved.trust.threshold
+    return (
+        f"**This does not look like a digit to me.** My surest guess, {a_class(reading.answer)}, "
+        f"has only {float(raw.max()):.0%} confidence; {KEEP_DIGITS:.0%} of the test digits I "
+        f"never learnt from reach {threshold:.0%} or more."
+    )
+
+
+def confidence_words(reading: Reading) -> str:
+    """The answer's confidence, calibrated or not, said so."""
+    confidence = reading.probabilities[reading.best]
+    if reading.raw is None:
+        return f"Confidence {confidence:.1%}"
+    return f"Confidence {confidence:.1%} calibrated ({reading.raw[reading.best]:.1%} as the model gives it)"
+
+
+def choose_calibrated(readers: list[Reader]) -> bool:
+    """The choice of calibrated probabilities, offered when a model has a temperature; whether chosen."""
+    temperatures = [reader.saved.trust.temperature for reader in readers]
+    if all(temperature is None for temperature in temperatures):
+        return False
+    chosen = st.toggle(
+        "Calibrated probabilities",
+        key="draw_calibrated",
+        help="Each model's probabilities made as sure as it is right, by the temperature fitted after training",
+    )
+    if chosen:
+        st.markdown(calibration_words(readers, temperatures))
+    return chosen
+
+
+def calibration_words(readers: list[Reader], temperatures: list[float | None]) -> str:
+    """What calibrated probabilities are, and what each model's temperature does, in words."""
+    said = []
+    for reader, temperature in zip(readers, temperatures, strict=True):
+        name = f"the {reader.kind}" if reader.kind and len(readers) > 1 else "the model"
+        if len(readers) > 1 and readers[0].kind == readers[1].kind:
+            name = f"**{literal(reader.saved.name)}**"
+        if temperature is None:
+            said.append(f"{name} has none stored, so its probabilities stay as it gives them")
+        else:
+            change = "softens" if temperature > 1 else "sharpens" if temperature < 1 else "leaves"
+            said.append(f"{name}'s temperature {temperature:.2f} {change} them")
+    return (
+        "**Calibrated:** each probability is what the model would say with its numbers before the "
+        "softmax divided by one number, its temperature, fitted after training on test digits it "
+        "never learnt from, so that an answer given at 80% is right about 8 times in 10. The answers "
+        f"stay the same, only how sure they are changes: {'; '.join(said)}."
+    )
 
 
 def show_readings(
@@ -155,9 +246,10 @@ def show_readings(
     if prepared.image is None:
         st.info(f"{prepared.reason[0].upper()}{prepared.reason[1:]}.", icon=":material/edit:")
         return
+    calibrate = choose_calibrated(readers)
     readings = [
         attempt(
-            lambda reader=reader: read(reader, prepared.image, class_names),
+            lambda reader=reader: read(reader, prepared.image, class_names, calibrate),
             f"Cannot read the digit with {reader.saved.name}",
         )
         for reader in readers

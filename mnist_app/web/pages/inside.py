@@ -10,6 +10,7 @@ from mnist_app.learning.model_layers import layer_titles, named_by_keras
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
 from mnist_app.web.convolution_view import show_convolution
+from mnist_app.web.heat_map_scores import choose_cam_layer, heat_map_scores
 from mnist_app.web.heat_maps import show_why
 from mnist_app.web.html_bars import probability_bars_html
 from mnist_app.web.page_errors import attempt
@@ -66,8 +67,10 @@ def show_next_mistake(saved, choice, data) -> None:
     st.session_state.inside_wrong_step = step + 1
 
 
-def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_names: list[str]) -> None:
-    """The prediction, then why: an attribution map for the prediction or any class."""
+def show_answer(saved, inspector, image: np.ndarray, views, class_names: list[str], data) -> None:
+    """The prediction, then why: an attribution map for the prediction or any class, with how far
+    each method can be trusted (measured on the dataset's test digits) when known."""
+    probabilities = views[-1].values
     best = int(probabilities.argmax())
     st.metric(
         "Prediction", literal(class_names[best]), help="The class the model gives the highest probability"
@@ -75,7 +78,9 @@ def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_n
     st.caption(f"Confidence {probabilities[best]:.1%}")
     st.subheader("Why this answer")
     methods = [method for method in METHODS if method != "grad-cam" or inspector.has_conv]
+    scores = heat_map_scores(saved, inspector, methods, data)
     method = st.selectbox("Method", methods, format_func=METHOD_TITLES.get, key="inside_method")
+    layer = choose_cam_layer(inspector, scores, views) if method == "grad-cam" else None
     asked = st.selectbox(
         "For the class",
         [PREDICTED, *class_names],
@@ -83,7 +88,7 @@ def show_answer(inspector, image: np.ndarray, probabilities: np.ndarray, class_n
         help="Ask why not another class: which pixels speak for it, and which against",
     )
     target = best if asked == PREDICTED else class_names.index(asked)
-    show_why(inspector, image, probabilities, target, method, class_names)
+    show_why(inspector, image, probabilities, target, method, class_names, layer)
 
 
 def layer_picture(view) -> np.ndarray:
@@ -231,10 +236,11 @@ class_names = list(saved.metadata.get("classes") or DIGIT_NAMES)
 
 digit_column, answer_column = st.columns(2, gap="large")
 with digit_column:
+    # The dataset in use: the test images' source, and where each heat map's trust is measured.
+    choice, data = choose_dataset()
     if source == "Draw":
         image, about = from_drawing(brush)
     else:
-        choice, data = choose_dataset()
         image, about = from_test_split(saved, choice, data)
 if image is None:
     answer_column.info(about, icon=":material/edit:")
@@ -244,7 +250,7 @@ if views is None:
     st.stop()
 with answer_column:
     st.caption(f"**{literal(saved.name)}** reads {about}.")
-    show_answer(inspector, image, views[-1].values, class_names)
+    show_answer(saved, inspector, image, views, class_names, data)
 titles = layer_titles(inspector.model)
 own_names = {layer.name for layer in inspector.model.layers if not named_by_keras(layer)}
 show_layers(views, titles, own_names, class_names)
