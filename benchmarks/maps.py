@@ -36,8 +36,7 @@ from mnist_app.learning.training import TrainConfig, train  # noqa: E402
 
 def forget() -> None:
     """Nothing kept in memory: the next map is computed as on a fresh server."""
-    for kept in (model_map._readers, model_map._layer_numbers, model_map._placers):
-        kept.clear()
+    model_map.forget_all()
 
 
 def timed(function, *args):

@@ -109,7 +109,7 @@ def map_png(maps: list, class_names: tuple[str, ...], method: str) -> bytes:
         axes.scatter(x[wrong], y[wrong], s=22, facecolors="none", edgecolors="black", linewidths=0.6,
                      label="read wrong")  # fmt: skip
         axes.set_title(
-            f"{layer.title}\nneighbours vote right {layer_map.knn_accuracy:.1%}, "
+            f"{layer.title}\nnearest-neighbour accuracy {layer_map.knn_accuracy:.1%}, "
             f"silhouette {layer_map.silhouette:.2f}",
             fontsize=9,
         )

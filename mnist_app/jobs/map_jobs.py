@@ -1,12 +1,15 @@
 """Maps computed in the background, one computation per map on a whole server.
 
-UMAP and t-SNE take tens of seconds on the two cores of a classroom server: the Map page
-starts one as a job on a thread and polls its progress. A second visitor asking for the same
-map (the same key) gets the same running job, not a second computation; and only one such
-heavy computation runs at a time, server-wide, the others waiting and saying so. A finished
-job is kept a while (FINISHED_SECONDS, at most MAX_FINISHED of them), so the page that started
-it finds its result on its next poll even if the map's disk cache could not be written.
-Threads, not processes: the map's work is mostly NumPy, numba and C++ that leave Python's lock.
+UMAP and t-SNE take far longer than a page run may wait on the few cores of a classroom
+server: the Map page starts one as a job on a thread and polls its progress. A second visitor
+asking for the same map (the same key) gets the same running job, not a second computation;
+and only one such heavy computation runs at a time, server-wide, the others waiting and saying
+so. Waiting jobs are bounded, since each holds a thread and what it computes from: a visitor
+who says who they are (`visitor`) may have one waiting, and no one may start one when
+MAX_WAITING wait already. A finished job is kept a while (FINISHED_SECONDS, at most
+MAX_FINISHED of them), so the page that started it finds its result on its next poll even if
+the map's disk cache could not be written. Threads, not processes: the map's work is mostly
+NumPy, numba and C++ that leave Python's lock.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from mnist_app.errors import UserError
 
 FINISHED_SECONDS = 600
 MAX_FINISHED = 32
+MAX_WAITING = 4  # heavy jobs waiting their turn, server-wide, beyond which a visitor's is refused
 WAITING_WORDS = "Waiting for another map to finish: this server draws one such map at a time"
 
 Progress = Callable[[float, str], None]
@@ -29,13 +33,16 @@ _log = logging.getLogger(__name__)
 class MapJob:
     """One map being computed: its progress (`fraction`, `words`), then `result` or `error`."""
 
-    def __init__(self, key: str, work: Callable[[Progress], object], exclusive: bool):
-        self.key = key
+    def __init__(
+        self, key: str, work: Callable[[Progress], object], exclusive: bool, visitor: str | None = None
+    ):
+        self.key, self.visitor = key, visitor
         self.fraction, self.words = 0.0, "Waiting to start"
         self.result: object = None
         self.error: str = ""
         self.finished_at: float | None = None
         self._work, self._exclusive = work, exclusive
+        self.waiting = exclusive  # for its turn at the heavy work; read under the jobs' lock
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"map-{key[:12]}", daemon=True)
 
@@ -56,6 +63,7 @@ class MapJob:
                 if not _heavy.acquire(blocking=False):
                     self._progress(0.0, WAITING_WORDS)
                     _heavy.acquire()
+                self.waiting = False
                 try:
                     self._compute()
                 finally:
@@ -67,6 +75,7 @@ class MapJob:
             if not isinstance(error, UserError):
                 _log.exception("map job %s failed", self.key)
         finally:
+            self.waiting = False
             self.finished_at = time.monotonic()
             self._work = None  # what it computed from may be large: let it go
             self._done.set()
@@ -82,28 +91,49 @@ _jobs: dict[str, MapJob] = {}
 _lock = threading.Lock()
 
 
-def map_job(key: str, work: Callable[[Progress], object], *, exclusive: bool = True) -> MapJob:
+def map_job(
+    key: str, work: Callable[[Progress], object], *, exclusive: bool = True, visitor: str | None = None
+) -> MapJob:
     """The job computing `key`: the one already running or recently finished, or a new one
     running `work(on_progress)`. `exclusive` work (UMAP, t-SNE) runs one at a time server-wide.
 
-    A job that failed is not kept for the next asker: asking again tries again.
+    A job that failed is not kept for the next asker: asking again tries again. A `visitor`
+    (a session's token) starting new exclusive work is held to the limits on waiting jobs,
+    refused in words (UserError) beyond them; joining a job that exists is never refused.
     """
     with _lock:
         _forget_old()
         job = _jobs.get(key)
         if job is not None and not (job.done and job.error):
             return job
-        job = MapJob(key, work, exclusive)
+        if exclusive and visitor is not None:
+            _check_waiting(visitor)
+        job = MapJob(key, work, exclusive, visitor)
         _jobs[key] = job
     job._thread.start()
     return job
 
 
 def running_job(key: str) -> MapJob | None:
-    """The job for `key` if one is running or recently finished; None otherwise (nothing is started)."""
+    """The job for `key` if one is running or recently finished, failed ones too (a page may show
+    why and offer to try again, rather than start it again on every poll); None otherwise."""
     with _lock:
         _forget_old()
         return _jobs.get(key)
+
+
+def _check_waiting(visitor: str) -> None:
+    """Refuse a visitor's new heavy job when too many wait already, or one of theirs does."""
+    waiting = [job for job in _jobs.values() if job.waiting]
+    if any(job.visitor == visitor for job in waiting):
+        raise UserError(
+            "a map you asked for is still waiting its turn: once it has started, ask for the next one"
+        )
+    if len(waiting) >= MAX_WAITING:
+        raise UserError(
+            f"{len(waiting)} maps are already waiting their turn on this server, which draws one such "
+            "map at a time: try again in a minute or two, or use PCA, which draws at once"
+        )
 
 
 def _forget_old() -> None:

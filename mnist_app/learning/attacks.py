@@ -152,6 +152,9 @@ class Attacker:
         image = _image(image)
         target = self._check_target(target)
         before = self.probabilities(image[None])[0]
+        unchanged = self._attack(image, before, 0.0, method, target)
+        if unchanged.fooled:  # It already reads the target: no noise needed.
+            return SmallestEpsilon(0.0, tolerance, unchanged)
         low, high = 0, int(np.floor(most / tolerance + 1e-9))
         attack = self._attack(image, before, high * tolerance, method, target)
         if not attack.fooled:

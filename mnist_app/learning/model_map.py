@@ -5,8 +5,10 @@ The Map page and the `map` command ask here. A map is the test digits of the dat
 (up to MAX_MAP_DIGITS) read through the model to one layer (`layer_features`), brought down to
 two numbers each (`projections`) and kept on disk (`map_cache`) under a key made of the model
 file, the digits themselves and the layer and method, so a second visit, or a second visitor,
-gets it at once. What placing a drawn digit needs (the layer's numbers for every test digit,
-the fitted PCA, UMAP or t-SNE) is kept in this process's memory, a few of each.
+gets it at once. Finished maps and each layer's two measures are also kept in this process's
+memory, so a page rerun reads neither the disk nor the model; and so is what placing a drawn
+digit needs (the layer's numbers for every test digit, the fitted PCA, UMAP or t-SNE), a few
+of each.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_app.datasets.digit_arrays import IMAGE_SIZE
+from mnist_app.datasets.digit_arrays import IMAGE_SIZE, NUM_CLASSES
 from mnist_app.errors import UserError
 from mnist_app.learning import map_cache, projections
 from mnist_app.learning.layer_features import PIXELS, FeatureReader, MapLayer, map_layers
@@ -34,6 +36,8 @@ __all__ = [
     "LayerMap",
     "MapLayer",
     "compute_map",
+    "kept_map",
+    "kept_separation",
     "map_key",
     "map_layers",
     "model_file_id",
@@ -49,6 +53,7 @@ NEAREST = 10  # the test digits shown beside a drawn one
 # A new layout of entries gets a new name, so an old entry is never misread.
 FORMAT = "map-v1"
 MEASURES = "measures"
+SEPARATION = "separation"  # the method in the key of a job measuring every layer
 
 Progress = Callable[[float, str], None]
 
@@ -85,17 +90,14 @@ def model_file_id(path: Path | str) -> str:
 def compute_map(
     model, model_id: str, dataset, layer: str, method: str, on_progress: Progress | None = None
 ) -> LayerMap:
-    """The map of the dataset's test digits at `layer` by `method`, from the disk cache when it is there."""
+    """The map of the dataset's test digits at `layer` by `method`, from memory or disk when there."""
     report = on_progress or _quiet
-    check_method(method)
-    _check_layer(model, layer)
-    labels = _digits(dataset)[1]
-    fingerprint = digits_fingerprint(dataset)
-    key = map_key((model_id,), dataset.name, fingerprint, layer, method)
-    kept = _kept_map(key, layer, method, labels)
+    kept = kept_map(model, model_id, dataset, layer, method)
     if kept is not None:
         report(1.0, "Done")
         return kept
+    labels = _digits(dataset)[1]
+    fingerprint = digits_fingerprint(dataset)
     output = map_layers(model)[-1].name
     features = _features(model, model_id, dataset, [layer, output], _scaled(report, 0.0, 0.3))
     predicted = features[output].argmax(axis=1).astype(np.uint8)
@@ -103,11 +105,32 @@ def compute_map(
     knn, silhouette = _measures(model_id, dataset, layer, features[layer])
     report(0.4, f"Drawing the map with {METHOD_TITLES[method]}")
     points, placer = _project(features[layer], method, _scaled(report, 0.4, 1.0))
-    _remember(_placers, (model_id, fingerprint, layer, method), placer, 16 if method == "pca" else 2)
-    map_cache.write(key, {"points": points, "predicted": predicted, "knn": np.float64(knn),
-                          "silhouette": np.float64(silhouette)})  # fmt: skip
+    _remember(*_placers_for(method), (model_id, fingerprint, layer, method), placer)
+    map_cache.write(_key(model_id, dataset, layer, method), {"points": points, "predicted": predicted,
+                    "knn": np.float64(knn), "silhouette": np.float64(silhouette)})  # fmt: skip
+    found = LayerMap(layer, method, len(labels), points, labels, predicted, knn, silhouette)
+    _remember(_maps, MAPS_KEPT, (model_id, fingerprint, layer, method), found)
     report(1.0, "Done")
-    return LayerMap(layer, method, len(labels), points, labels, predicted, knn, silhouette)
+    return found
+
+
+def kept_map(model, model_id: str, dataset, layer: str, method: str) -> LayerMap | None:
+    """The map if this process or the disk cache has it; None otherwise. Never computes: a page
+    asks first, and shows a map drawn before at once."""
+    check_method(method)
+    _check_layer(model, layer)
+    labels = _digits(dataset)[1]
+    memory_key = (model_id, digits_fingerprint(dataset), layer, method)
+    found = _recall(_maps, memory_key)
+    if found is not None:
+        return found
+    kept = map_cache.read(_key(model_id, dataset, layer, method), lambda found: _as_map(found, len(labels)))
+    if kept is None:
+        return None
+    found = LayerMap(layer, method, len(labels), kept["points"], labels, kept["predicted"],
+                     float(kept["knn"]), float(kept["silhouette"]))  # fmt: skip
+    _remember(_maps, MAPS_KEPT, memory_key, found)
+    return found
 
 
 def place(
@@ -115,12 +138,12 @@ def place(
 ) -> tuple[np.ndarray, np.ndarray]:
     """A drawn digit's (x, y) on that map, and the indices of its nearest test digits in the layer's own space.
 
-    PCA places it by its formula. UMAP and t-SNE place it with their own `transform` when
-    this process fitted the map; a map read from the disk cache has no fitted reducer (it
-    cannot be stored without pickling, and fitting again takes a minute), so the digit goes
-    to the middle of its nearest test digits' points, which is where openTSNE's own
-    `transform` starts it. A UMAP or t-SNE map not computed yet is refused: it is never
-    computed during a stroke.
+    PCA places it by its formula, UMAP by its reducer's own `transform`, t-SNE by openTSNE's
+    own placement (`projections.place_with`), when this process fitted the map. A map read
+    from the disk cache has no fitted reducer (it cannot be stored without pickling, and
+    fitting again takes minutes), so the digit goes to the middle of its nearest test digits'
+    points, which is near where openTSNE places it. A UMAP or t-SNE map not computed yet is
+    refused: it is never computed during a stroke.
     """
     check_method(method)
     _check_layer(model, layer)
@@ -134,14 +157,13 @@ def place(
     digit = _reader(model, model_id, (layer,)).read(image[None])[layer]
     distances = ((features - digit) ** 2).sum(axis=1)
     nearest = np.argsort(distances)[:NEAREST] if len(distances) <= NEAREST else _nearest(distances)
-    placer = _recall(_placers, (model_id, fingerprint, layer, method))
+    placer = _recall(_placers_for(method)[0], (model_id, fingerprint, layer, method))
     if placer is None and method == "pca":
         _, placer = projections.pca(features)
-        _remember(_placers, (model_id, fingerprint, layer, method), placer, 16)
+        _remember(*_placers_for(method), (model_id, fingerprint, layer, method), placer)
     if placer is not None:
         return projections.place_with(placer, digit)[0], nearest
-    key = map_key((model_id,), dataset.name, fingerprint, layer, method)
-    kept = _kept_map(key, layer, method, _digits(dataset)[1])
+    kept = kept_map(model, model_id, dataset, layer, method)
     if kept is None:  # never computed here, or gone from a full cache: not redrawn during a stroke
         raise UserError(f"the {METHOD_TITLES[method]} map of this layer is not drawn yet: draw it first")
     return kept.points[nearest].mean(axis=0).astype(np.float32), nearest
@@ -150,22 +172,33 @@ def place(
 def separation(
     model, model_id: str, dataset, on_progress: Progress | None = None
 ) -> list[tuple[MapLayer, float, float]]:
-    """(layer, kNN accuracy, silhouette) for every map layer, pixels to output; kept on disk too."""
+    """(layer, kNN accuracy, silhouette) for every map layer, pixels to output; kept too."""
     report = on_progress or _quiet
     layers = map_layers(model)
     images, _ = _digits(dataset)
+    fingerprint = digits_fingerprint(dataset)
     measured = {layer.name: _kept_measures(model_id, dataset, layer.name) for layer in layers}
     missing = [name for name, found in measured.items() if found is None]
-    if missing:
-        reader = FeatureReader(model, missing)  # all at once, not kept: one pass over the digits
-        features = reader.read(
-            images, lambda done, total: report(0.7 * done / total, "Reading the test digits")
-        )
-        for position, name in enumerate(missing):
-            report(0.7 + 0.3 * position / len(missing), "Measuring how far apart the classes are")
-            measured[name] = _measures(model_id, dataset, name, _checked(features.pop(name), name))
+    features = {name: _recall(_layer_numbers, (model_id, fingerprint, name)) for name in missing}
+    unread = [name for name in missing if features[name] is None]
+    if unread:
+        reader = FeatureReader(model, unread)  # all at once, not kept: one pass over the digits
+        read = reader.read(images, lambda done, total: report(0.7 * done / total, "Reading the test digits"))
+        features |= {name: _checked(read.pop(name), name) for name in unread}
+    for position, name in enumerate(missing):
+        report(0.7 + 0.3 * position / len(missing), "Measuring how far apart the classes are")
+        measured[name] = _measures(model_id, dataset, name, features.pop(name))
     report(1.0, "Done")
     return [(layer, *measured[layer.name]) for layer in layers]
+
+
+def kept_separation(model, model_id: str, dataset) -> list[tuple[MapLayer, float, float]] | None:
+    """`separation` if every layer's measures are in memory or on disk; None otherwise (never computes)."""
+    layers = map_layers(model)
+    measured = [_kept_measures(model_id, dataset, layer.name) for layer in layers]
+    if any(found is None for found in measured):
+        return None
+    return [(layer, *found) for layer, found in zip(layers, measured, strict=True)]
 
 
 def check_method(method: str) -> str:
@@ -215,13 +248,29 @@ def digits_fingerprint(dataset) -> str:
     return fingerprint
 
 
-# What placing a digit needs, kept in memory: the readers, each layer's numbers, the fitted maps.
+# Kept in memory: finished maps and measures; what placing a digit needs (the readers, each
+# layer's numbers, the fitted maps: PCA's small, UMAP's and t-SNE's large, so fewer of them).
+MAPS_KEPT, MEASURES_KEPT = 16, 64
+_maps: OrderedDict = OrderedDict()
+_measured: OrderedDict = OrderedDict()
 _readers: OrderedDict = OrderedDict()
 _layer_numbers: OrderedDict = OrderedDict()
-_placers: OrderedDict = OrderedDict()
+_pca_placers: OrderedDict = OrderedDict()
+_slow_placers: OrderedDict = OrderedDict()
 
 
-def _remember(kept: OrderedDict, key: tuple, value, most: int) -> None:
+def _placers_for(method: str) -> tuple[OrderedDict, int]:
+    return (_pca_placers, 16) if method == "pca" else (_slow_placers, 2)
+
+
+def forget_all() -> None:
+    """Empty every memory of this module (tests, benchmarks: as after a restart)."""
+    with _lock:
+        for kept in (_maps, _measured, _readers, _layer_numbers, _pca_placers, _slow_placers):
+            kept.clear()
+
+
+def _remember(kept: OrderedDict, most: int, key: tuple, value) -> None:
     with _lock:
         kept[key] = value
         kept.move_to_end(key)
@@ -243,7 +292,7 @@ def _reader(model, model_id: str, names: tuple[str, ...]) -> FeatureReader:
     reader = _recall(_readers, key)
     if reader is None:
         reader = FeatureReader(model, list(names))
-        _remember(_readers, key, reader, 8)
+        _remember(_readers, 8, key, reader)
     return reader
 
 
@@ -263,7 +312,7 @@ def _features(
         for name in missing:
             found[name] = _checked(read[name], name)
             found[name].flags.writeable = False
-            _remember(_layer_numbers, (model_id, fingerprint, name), found[name], 6)
+            _remember(_layer_numbers, 6, (model_id, fingerprint, name), found[name])
     return found
 
 
@@ -271,18 +320,19 @@ def _checked(features: np.ndarray, name: str) -> np.ndarray:
     return projections.check_features(features, "the pixels" if name == PIXELS else f"layer {name!r}")
 
 
-def _kept_map(key: str, layer: str, method: str, labels: np.ndarray) -> LayerMap | None:
-    kept = map_cache.read(key, lambda found: _as_map(found, len(labels)))
-    if kept is None:
-        return None
-    return LayerMap(layer, method, len(labels), kept["points"], labels, kept["predicted"],
-                    float(kept["knn"]), float(kept["silhouette"]))  # fmt: skip
+def _key(model_id: str, dataset, layer: str, method: str) -> str:
+    return map_key((model_id,), dataset.name, digits_fingerprint(dataset), layer, method)
 
 
 def _kept_measures(model_id: str, dataset, layer: str) -> tuple[float, float] | None:
-    key = map_key((model_id,), dataset.name, digits_fingerprint(dataset), layer, MEASURES)
-    kept = map_cache.read(key, _as_measures)
-    return None if kept is None else (float(kept["knn"]), float(kept["silhouette"]))
+    memory_key = (model_id, digits_fingerprint(dataset), layer)
+    found = _recall(_measured, memory_key)
+    if found is None:
+        kept = map_cache.read(_key(model_id, dataset, layer, MEASURES), _as_measures)
+        found = None if kept is None else (float(kept["knn"]), float(kept["silhouette"]))
+    if found is not None:
+        _remember(_measured, MEASURES_KEPT, memory_key, found)
+    return found
 
 
 def _measures(model_id: str, dataset, layer: str, features: np.ndarray) -> tuple[float, float]:
@@ -293,17 +343,16 @@ def _measures(model_id: str, dataset, layer: str, features: np.ndarray) -> tuple
     _, labels = _digits(dataset)
     knn = projections.knn_accuracy(features, labels)
     silhouette = projections.silhouette(features, labels)
-    key = map_key((model_id,), dataset.name, digits_fingerprint(dataset), layer, MEASURES)
-    map_cache.write(key, {"knn": np.float64(knn), "silhouette": np.float64(silhouette)})
+    map_cache.write(_key(model_id, dataset, layer, MEASURES), {"knn": np.float64(knn),
+                    "silhouette": np.float64(silhouette)})  # fmt: skip
+    _remember(_measured, MEASURES_KEPT, (model_id, digits_fingerprint(dataset), layer), (knn, silhouette))
     return knn, silhouette
 
 
 def _project(features: np.ndarray, method: str, report: Progress) -> tuple[np.ndarray, object]:
     if method == "pca":
         return projections.pca(features)
-    if method == "umap":
-        return projections.umap_map(features, report)
-    return projections.tsne_map(features, report)
+    return (projections.umap_map if method == "umap" else projections.tsne_map)(features, report)
 
 
 def _as_measures(found: dict) -> bool:
@@ -323,16 +372,13 @@ def _as_map(found: dict, n: int) -> bool:
         and isinstance(predicted, np.ndarray)
         and predicted.dtype == np.uint8
         and predicted.shape == (n,)
+        and bool((predicted < NUM_CLASSES).all())
     )
 
 
 def _scalar(value) -> bool:
-    return (
-        isinstance(value, np.ndarray)
-        and value.shape == ()
-        and value.dtype == np.float64
-        and bool(np.isfinite(value))
-    )
+    finite_float = isinstance(value, np.ndarray) and value.shape == () and value.dtype == np.float64
+    return finite_float and bool(np.isfinite(value))
 
 
 def _nearest(distances: np.ndarray) -> np.ndarray:

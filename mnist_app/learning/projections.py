@@ -1,9 +1,10 @@
 """Many digits' numbers at one layer brought down to two, and how far apart their classes are.
 
 PCA is exact and quick, and places a new digit by the same formula. UMAP (umap-learn) and
-t-SNE (openTSNE) take longer, report their progress, and place a new digit with their own
-`transform`. Both libraries are imported only when asked for: umap-learn's import alone takes
-seconds (it loads TensorFlow for its parametric variant, and numba compiles on the first fit).
+t-SNE (openTSNE) take longer, report their progress, and place a new digit by their own
+methods (`place_with`), quickly enough for every stroke. Both libraries are imported only when
+asked for: umap-learn's import is slow (it loads TensorFlow for its parametric variant), and
+numba compiles its code on a process's first fit and first `transform`.
 
 How far apart the classes are is measured in the layer's own space, never in the picture: the
 accuracy of a k-nearest-neighbour vote (the even-numbered digits vote for the odd ones) and the
@@ -65,11 +66,11 @@ def pca(features: np.ndarray) -> tuple[np.ndarray, PcaPlacer]:
 
 def umap_map(features: np.ndarray, on_progress: Progress = _quiet) -> tuple[np.ndarray, object]:
     """UMAP's picture of the digits (seeded) and the fitted reducer, whose `transform` places a new one."""
-    on_progress(0.0, "Starting UMAP (its first run in a server compiles its code: some seconds)")
+    on_progress(0.0, "Starting UMAP (its first run in a server compiles its code)")
     import umap
 
     n = len(features)
-    progress = _EpochCounter(lambda share: on_progress(0.15 + 0.85 * share, "UMAP: laying out the digits"))
+    progress = _EpochCounter(lambda share: on_progress(0.15 + 0.75 * share, "UMAP: laying out the digits"))
     reducer = umap.UMAP(
         n_components=2,
         n_neighbors=max(2, min(UMAP_NEIGHBOURS, n - 1)),
@@ -80,6 +81,9 @@ def umap_map(features: np.ndarray, on_progress: Progress = _quiet) -> tuple[np.n
     on_progress(0.05, "UMAP: finding each digit's nearest neighbours")
     points = reducer.fit_transform(np.asarray(features, np.float32))
     reducer.tqdm_kwds = {"disable": True}  # placing a digit later reports nothing, to no one
+    on_progress(0.95, "UMAP: getting ready to place your digit")
+    # Placing one digit here compiles `transform`'s numba code now, not during the first stroke.
+    reducer.transform(np.asarray(features[:1], np.float32))
     on_progress(1.0, "UMAP: done")
     return np.asarray(points, np.float32), reducer
 
@@ -102,7 +106,7 @@ class _EpochCounter(io.TextIOBase):
 
 
 def tsne_map(features: np.ndarray, on_progress: Progress = _quiet) -> tuple[np.ndarray, object]:
-    """openTSNE's picture of the digits (seeded) and the embedding, whose `transform` places a new one."""
+    """openTSNE's picture of the digits (seeded) and the embedding, which places a new one (`place_with`)."""
     on_progress(0.0, "t-SNE: finding each digit's nearest neighbours")
     from openTSNE import TSNE
 
@@ -132,10 +136,20 @@ def tsne_map(features: np.ndarray, on_progress: Progress = _quiet) -> tuple[np.n
 
 
 def place_with(placer, features: np.ndarray) -> np.ndarray:
-    """New digits' points on a map, by its own PCA formula, UMAP reducer or openTSNE embedding."""
+    """New digits' points on a map, by its own PCA formula, UMAP reducer or openTSNE embedding.
+
+    t-SNE places a digit as openTSNE's own `transform` starts it (`prepare_partial`, at the
+    median of its nearest digits' points, found by the embedding's own neighbour index),
+    without the optimisation that follows there: that optimisation runs over every digit of
+    the map, far too slow for a stroke, and `transform` also re-centres the embedding it is
+    called on, moving later digits off the map as drawn.
+    """
     if isinstance(placer, PcaPlacer):
         return placer.transform(features)
-    return np.asarray(placer.transform(np.asarray(features, np.float64)), np.float32)
+    if hasattr(placer, "prepare_partial"):  # an openTSNE embedding
+        placed = placer.prepare_partial(np.asarray(features, np.float64), initialization="median")
+        return np.asarray(placed, np.float32)
+    return np.asarray(placer.transform(np.asarray(features, np.float32)), np.float32)
 
 
 def knn_accuracy(features: np.ndarray, labels: np.ndarray, k: int = NEIGHBOURS) -> float:

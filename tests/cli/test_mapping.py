@@ -36,17 +36,24 @@ def test_every_layer_is_mapped_and_drawn(mlp_file, tmp_path):
     assert picture.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-def test_one_layer_by_its_name(mlp_file):
-    result = run_cli("map", "--model", DEFAULT, "--layer", "dense", "--dataset", "mnist-sample")
-    assert result.returncode == 0, result.stderr
-    printed = last_json(result.stdout)
+def test_one_layer_by_its_name(capsys):
+    from mnist_app import cli
+
+    assert cli.main(["map", "--model", str(DEFAULT), "--layer", "dense", "--dataset", "mnist-sample"]) == 0
+    out = capsys.readouterr().out
+    printed = last_json(out)
     assert printed["layer"] == "dense" and printed["title"] == "Dense 1: 128 units, relu"
-    assert len(result.stdout.strip().splitlines()) == 1 and printed["knn_accuracy"] > 0.9
+    assert len(out.strip().splitlines()) == 1 and printed["knn_accuracy"] > 0.9
 
 
-def test_a_layer_the_model_lacks_is_named_with_those_it_has():
-    result = run_cli("map", "--model", DEFAULT, "--layer", "dense_9\x1b[31m", "--dataset", "mnist-sample")
-    assert_usage_error(result, "has no layer 'dense_9\\x1b[31m' to map: use all or one of pixels, conv2d")
+def test_a_layer_the_model_lacks_is_named_with_those_it_has(capsys):
+    from mnist_app import cli
+
+    args = ["map", "--model", str(DEFAULT), "--layer", "dense_9\x1b[31m", "--dataset", "mnist-sample"]
+    assert cli.main(args) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and "\x1b" not in lines[0]
+    assert "has no layer 'dense_9\\x1b[31m' to map: use all or one of pixels, conv2d" in lines[0]
 
 
 def test_bad_input_is_one_line_and_exit_2_before_tensorflow_starts(tmp_path):

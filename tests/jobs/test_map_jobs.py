@@ -80,3 +80,51 @@ def test_finished_jobs_are_forgotten_when_old_or_too_many(monkeypatch):
     assert len(map_jobs._jobs) <= 3 and running_job("k0") is None
     monkeypatch.setattr(map_jobs, "FINISHED_SECONDS", -1)
     assert running_job("new") is None
+
+
+def test_visitors_asking_for_the_same_map_at_once_share_one_job_that_runs_once():
+    runs, gate = [], threading.Event()
+
+    def work(on_progress):
+        runs.append(1)
+        assert gate.wait(10)
+        return "the map"
+
+    barrier, found = threading.Barrier(8), []
+
+    def ask():
+        barrier.wait()
+        found.append(map_job("k", work, visitor=f"v{len(found)}"))
+
+    askers = [threading.Thread(target=ask) for _ in range(8)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join(10)
+    gate.set()
+    assert len(found) == 8 and len({id(job) for job in found}) == 1
+    assert found[0].wait(10) and found[0].result == "the map" and runs == [1]
+
+
+def test_waiting_heavy_jobs_are_bounded_server_wide_and_to_one_per_visitor(monkeypatch):
+    monkeypatch.setattr(map_jobs, "MAX_WAITING", 2)
+    started = threading.Event()
+    work, gate = gated("running", started)
+    running = map_job("running", work, visitor="a")
+    assert started.wait(10)
+    gates = []
+    for key, visitor in (("w1", "a"), ("w2", "b")):
+        waiting, waiting_gate = gated(key)
+        gates.append(waiting_gate)
+        map_job(key, waiting, visitor=visitor)
+    with pytest.raises(UserError, match="a map you asked for is still waiting its turn"):
+        map_job("w3", lambda on_progress: "no", visitor="a")
+    with pytest.raises(UserError, match="2 maps are already waiting their turn on this server"):
+        map_job("w3", lambda on_progress: "no", visitor="c")
+    assert map_job("w1", lambda on_progress: "no", visitor="c").key == "w1", "joining is never refused"
+    assert map_job("light", lambda on_progress: "yes", exclusive=False, visitor="c").wait(10)
+    assert map_job("unnamed", lambda on_progress: "yes").key == "unnamed", "no visitor: no limits"
+    for each in (gate, *gates):
+        each.set()
+    assert running.wait(10) and all(map_jobs._jobs[key].wait(10) for key in ("w1", "w2", "unnamed"))
+    assert map_job("w3", lambda on_progress: "now", visitor="a").wait(10), "once none wait, asked again"

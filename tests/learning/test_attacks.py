@@ -62,6 +62,12 @@ def test_the_smallest_epsilon_fools_the_model_and_one_tolerance_less_does_not(
         assert found.attack.after == target
 
 
+def test_a_target_the_model_already_reads_needs_no_noise(attacker, digit):
+    answer = int(attacker.probabilities(digit[None])[0].argmax())
+    found = attacker.smallest_epsilon(digit, "fgsm", answer)
+    assert found.epsilon == 0 and found.attack.fooled and found.attack.after == answer
+
+
 def test_no_epsilon_is_found_when_even_the_largest_does_not_fool_it(attacker, digit):
     found = attacker.smallest_epsilon(digit, most=2 * EPSILON_TOLERANCE)
     assert found.epsilon is None and not found.attack.fooled

@@ -15,9 +15,12 @@ from mnist_app.learning.model_map import MapLayer, compute_map, map_key, map_lay
 def cache(tmp_path, monkeypatch):
     """A maps cache of this test's own, and nothing remembered in memory from another test."""
     monkeypatch.setenv("MNIST_APP_CACHE_DIR", str(tmp_path / "cache"))
-    for kept in (model_map._readers, model_map._layer_numbers, model_map._placers):
-        kept.clear()
+    model_map.forget_all()
     return tmp_path / "cache" / "maps"
+
+
+def refuse(*args, **kwargs):
+    raise AssertionError("computed again")
 
 
 @pytest.fixture(scope="module")
@@ -57,16 +60,39 @@ def test_a_map_has_a_point_per_test_digit_with_its_class_and_the_models_answer(c
 
 
 def test_a_kept_map_is_not_computed_again(cache, mlp, sample, monkeypatch):
+    assert model_map.kept_map(mlp, "mlp", sample, "pixels", "pca") is None, "never computed there"
     first = compute_map(mlp, "mlp", sample, "pixels", "pca")
-    model_map._layer_numbers.clear()
-
-    def refuse(*args, **kwargs):
-        raise AssertionError("computed again")
-
+    model_map.forget_all()  # as after a restart: from the disk
     monkeypatch.setattr(model_map, "FeatureReader", refuse)
     monkeypatch.setattr(projections, "pca", refuse)
     again = compute_map(mlp, "mlp", sample, "pixels", "pca")
     assert np.array_equal(again.points, first.points) and again.knn_accuracy == first.knn_accuracy
+    assert np.array_equal(model_map.kept_map(mlp, "mlp", sample, "pixels", "pca").points, first.points)
+
+
+def test_maps_and_measures_are_remembered_in_memory_without_a_disk_cache(cache, mlp, sample, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_CACHE_DIR", "off")
+    first = compute_map(mlp, "mlp", sample, "pixels", "pca")
+    measured = separation(mlp, "mlp", sample)
+    monkeypatch.setattr(model_map, "FeatureReader", refuse)
+    monkeypatch.setattr(projections, "pca", refuse)
+    monkeypatch.setattr(projections, "knn_accuracy", refuse)
+    assert compute_map(mlp, "mlp", sample, "pixels", "pca") is first
+    assert model_map.kept_separation(mlp, "mlp", sample) == measured == separation(mlp, "mlp", sample)
+    assert model_map.kept_map(mlp, "mlp", sample, "pixels", "tsne") is None
+
+
+def test_separation_reads_only_the_layers_not_already_in_memory(cache, mlp, sample, monkeypatch):
+    hidden = map_layers(mlp)[2].name
+    compute_map(mlp, "mlp", sample, hidden, "pca")  # the layer's and the output's numbers, remembered
+    asked = []
+    reader = model_map.FeatureReader
+    monkeypatch.setattr(
+        model_map, "FeatureReader", lambda model, names: asked.append(names) or reader(model, names)
+    )
+    assert model_map.kept_separation(mlp, "mlp", sample) is None
+    separation(mlp, "mlp", sample)
+    assert asked == [[layer.name for layer in map_layers(mlp)[:2]]], "neither the hidden layer nor the output"
 
 
 def test_a_damaged_or_forged_entry_is_computed_again_and_replaced(cache, mlp, sample):
@@ -76,8 +102,11 @@ def test_a_damaged_or_forged_entry_is_computed_again_and_replaced(cache, mlp, sa
     good = path.read_bytes()
     forged = {"points": np.zeros((3, 2), np.float32), "predicted": np.zeros(3, np.uint8),
               "knn": np.float64(1.0), "silhouette": np.float64(1.0)}  # fmt: skip
-    for damage in (lambda: path.write_bytes(good[: len(good) // 2]), lambda: map_cache.write(key, forged)):
+    beyond = {**np.load(path), "predicted": np.full(1000, 10, np.uint8)}  # a class no model has
+    for damage in (lambda: path.write_bytes(good[: len(good) // 2]), lambda: map_cache.write(key, forged),
+                   lambda: map_cache.write(key, beyond)):  # fmt: skip
         damage()
+        model_map.forget_all()
         again = compute_map(mlp, "mlp", sample, "pixels", "pca")
         assert np.array_equal(again.points, first.points) and again.knn_accuracy == first.knn_accuracy
         assert path.read_bytes() == good, "replaced by the map as computed"
@@ -98,21 +127,49 @@ def test_a_test_digit_is_placed_on_its_own_point_with_itself_nearest(cache, mlp,
             point, nearest = place(mlp, "mlp", sample, layer, "pca", sample.x_test[index] / 255.0)
             assert nearest[0] == index and len(nearest) == model_map.NEAREST
             assert np.allclose(point, found.points[index], atol=1e-3)
-    model_map._placers.clear()  # as after a restart: PCA is fitted again, to the same formula
+    model_map.forget_all()  # as after a restart: PCA is fitted again, to the same formula
     point, _ = place(mlp, "mlp", sample, "pixels", "pca", sample.x_test[3] / 255.0)
     assert np.allclose(point, compute_map(mlp, "mlp", sample, "pixels", "pca").points[3], atol=1e-3)
 
 
-def test_tsne_places_a_digit_with_its_own_transform_or_among_its_neighbours(cache, mlp, sample):
-    small = replace(sample, x_test=sample.x_test[:120], y_test=sample.y_test[:120])
+class FakeEmbedding:
+    """What `projections.tsne_map` returns, quickly: the points, placed by openTSNE's own method."""
+
+    def __init__(self, points):
+        self.points, self.asked = points, []
+
+    def prepare_partial(self, features, initialization):
+        self.asked.append((len(features), initialization))
+        return np.full((len(features), 2), 7.0)
+
+
+def test_tsne_places_a_digit_by_its_embedding_or_among_its_neighbours(cache, mlp, sample, monkeypatch):
+    fitted = []
+
+    def fake_tsne(features, on_progress):
+        on_progress(0.5, "t-SNE: laying out the digits")
+        points, _ = projections.pca(features)
+        fitted.append(FakeEmbedding(points))
+        return points, fitted[-1]
+
+    monkeypatch.setattr(projections, "tsne_map", fake_tsne)
     reported = []
-    found = compute_map(mlp, "mlp", small, "pixels", "tsne", lambda f, words: reported.append(f))
-    assert found.points.shape == (120, 2) and reported[-1] == 1.0 and reported == sorted(reported)
-    point, nearest = place(mlp, "mlp", small, "pixels", "tsne", small.x_test[5] / 255.0)
-    assert point.shape == (2,) and np.isfinite(point).all() and nearest[0] == 5
-    model_map._placers.clear()  # the map read from disk after a restart: no fitted t-SNE here
-    point, nearest = place(mlp, "mlp", small, "pixels", "tsne", small.x_test[5] / 255.0)
-    assert np.allclose(point, found.points[nearest].mean(axis=0))
+    found = compute_map(mlp, "mlp", sample, "pixels", "tsne", lambda f, words: reported.append(f))
+    assert found.points.shape == (1000, 2) and reported[-1] == 1.0 and reported == sorted(reported)
+    point, nearest = place(mlp, "mlp", sample, "pixels", "tsne", sample.x_test[5] / 255.0)
+    assert np.array_equal(point, [7.0, 7.0]) and nearest[0] == 5
+    assert fitted[0].asked == [(1, "median")], "openTSNE's placement without its optimisation"
+    model_map.forget_all()  # the map read from disk after a restart: no fitted t-SNE here
+    point, nearest = place(mlp, "mlp", sample, "pixels", "tsne", sample.x_test[5] / 255.0)
+    assert np.allclose(point, found.points[nearest].mean(axis=0)) and len(fitted) == 1
+
+
+def test_pca_placers_outlast_the_slow_maps_fitted_after_them(cache, mlp, sample, monkeypatch):
+    monkeypatch.setattr(projections, "umap_map", lambda features, report: projections.pca(features))
+    compute_map(mlp, "mlp", sample, "pixels", "pca")
+    for layer in map_layers(mlp)[1:]:
+        compute_map(mlp, "mlp", sample, layer.name, "umap")
+    assert len(model_map._slow_placers) == 2 and len(model_map._pca_placers) == 1
 
 
 def test_bad_requests_are_refused_in_words(cache, mlp, sample):

@@ -51,17 +51,34 @@ def test_pca_of_a_layer_of_one_number_is_a_line():
     assert points.shape == (30, 2) and np.all(points[:, 1] == 0)
 
 
-@pytest.mark.parametrize("fit", [projections.tsne_map, projections.umap_map], ids=["tsne", "umap"])
-def test_tsne_and_umap_draw_every_digit_place_a_new_one_and_report_progress(fit):
+@pytest.fixture(scope="module", params=["tsne", "umap"])
+def fitted(request):
+    """One real t-SNE and one real UMAP fit of the two blobs, shared by the tests below."""
     features, labels = blobs(n=120)
     reported: list = []
+    fit = projections.tsne_map if request.param == "tsne" else projections.umap_map
     points, placer = fit(features, lambda fraction, words: reported.append((fraction, words)))
+    return features, labels, points, placer, reported
+
+
+def test_tsne_and_umap_draw_every_digit_and_report_progress(fitted):
+    _, labels, points, _, reported = fitted
     assert points.shape == (120, 2) and points.dtype == np.float32 and np.isfinite(points).all()
     assert projections.knn_accuracy(points, labels) == 1.0
-    placed = projections.place_with(placer, features[:1])
-    assert placed.shape == (1, 2) and np.isfinite(placed).all()
     fractions = [fraction for fraction, _ in reported]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0 and len(fractions) > 3
+
+
+def test_tsne_and_umap_place_a_new_digit_among_its_class_leaving_the_map_as_drawn(fitted):
+    features, labels, points, placer, _ = fitted
+    before = np.array(placer, copy=True) if not hasattr(placer, "embedding_") else placer.embedding_.copy()
+    centres = np.array([points[labels == label].mean(axis=0) for label in (0, 1)])
+    for index in (0, 2):  # one digit at a time, as a stroke places it
+        placed = projections.place_with(placer, features[index : index + 1] + 0.1)
+        assert placed.shape == (1, 2) and placed.dtype == np.float32 and np.isfinite(placed).all()
+        assert np.argmin(((centres - placed[0]) ** 2).sum(axis=1)) == labels[index]
+    after = np.asarray(placer) if not hasattr(placer, "embedding_") else placer.embedding_
+    assert np.array_equal(before, after), "placing moves no digit of the map"
 
 
 def test_damaged_numbers_are_refused():

@@ -1,20 +1,24 @@
 """Map: every test digit as one layer of the model sees it, the learner's drawing among them,
 and how far apart the classes are from layer to layer.
 
-PCA draws at once; UMAP and t-SNE run on request as background jobs, one per map however many
-visitors ask for it (`map_jobs`), polled by a fragment. A stroke reruns only the map's
-fragment: one placement of the drawn digit, then the map redrawn with it.
+A map drawn before (in memory or the disk cache) shows at once. Otherwise PCA draws while the
+page waits, UMAP and t-SNE on request, and the layer-by-layer measures at once, each as a
+background job that every visitor asking for the same thing shares (`background_jobs`). A
+stroke reruns only the map's fragment: one placement of the drawn digit, then the map redrawn
+with it.
 """
 
 import numpy as np
 import streamlit as st
 
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
-from mnist_app.jobs.map_jobs import map_job, running_job
 from mnist_app.learning.model_map import (
     METHOD_TITLES,
     METHODS,
+    SEPARATION,
     compute_map,
+    kept_map,
+    kept_separation,
     map_key,
     map_layers,
     model_file_id,
@@ -23,6 +27,7 @@ from mnist_app.learning.model_map import (
 )
 from mnist_app.timing import timed
 from mnist_app.web import resources
+from mnist_app.web.background_jobs import JobWords, background_result, shared_result
 from mnist_app.web.canvas import sketch
 from mnist_app.web.map_view import (
     class_name,
@@ -36,16 +41,15 @@ from mnist_app.web.map_view import (
 from mnist_app.web.page_errors import attempt, show_unexpected
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset, choose_model
+from mnist_app.web.visitors import visitor_token
 
 LAYER_KEY, METHOD_KEY = "map_layer", "map_method"
 SHOWN_KEY = "map_shown"  # the model the map showed last in this session, to say when it changes
-ASKED_KEY = "map_asked"  # the UMAP and t-SNE maps this session asked for
-POLL_S = 0.5
 DIGIT_PX = 44
 NAMED_DIGIT_PX = 72  # wide enough for a caption such as T-shirt/top
 MAX_LISTED = 48
 # Up to this many digits, hovering a dot shows its picture. Each stroke sends the whole map again,
-# and 10,000 pictures made a stroke cost a quarter of a second on the server and seconds in the browser.
+# pictures and all: many thousands made every stroke slow on the server and slower in the browser.
 MAX_HOVER_PICTURES = 2_000
 METHOD_WORDS = {
     "pca": "PCA keeps the two directions along which the digits' numbers differ most: a faithful "
@@ -108,7 +112,7 @@ def choose_layer_and_method(layers, methods, titles) -> tuple:
         required=True,
         key=METHOD_KEY,
         format_func=titles.get,
-        help="PCA draws at once; UMAP and t-SNE show clusters more clearly and take up to a minute",
+        help="PCA draws at once; UMAP and t-SNE show clusters more clearly and take a minute or more",
     )
     for key, value in (("layer", name), ("method", method)):
         if st.query_params.get(key) != value:
@@ -116,36 +120,33 @@ def choose_layer_and_method(layers, methods, titles) -> tuple:
     return by_name[name], method
 
 
-def background_map(key: str, work, title: str):
-    """A UMAP or t-SNE map: on request, computed by a background job that any visitor asking for
-    the same map shares; its progress is polled until it ends. The map, or None while it is not there."""
-    asked = st.session_state.setdefault(ASKED_KEY, [])
-    job = running_job(key)  # another visitor's request counts as this one's
-    if job is None and key not in asked:
-        st.markdown(
-            f"A {title} map takes up to a minute the first time; after that it is kept, for everyone "
-            "who looks at this model."
-        )
-        if not st.button(f"Draw the {title} map", icon=":material/scatter_plot:", key="map_start"):
-            return None
-    if key not in asked:
-        asked.append(key)
-    job = job or map_job(key, work)
-    if job.done and not job.error:
-        return job.result
-    if job.done:
-        asked.remove(key)
-        st.error(f"Cannot draw the {title} map: {literal(job.error)}.", icon=":material/error:")
+def layer_map_of(saved, choice, mapped: dict):
+    """The map, or None while it is not there: at once if drawn before; PCA drawn now, once for
+    the visitors asking together; UMAP and t-SNE on request, in the background."""
+    found = attempt(lambda: [kept_map(**mapped)], "Cannot draw the map")  # never computes
+    if found is None:
         return None
-    st.fragment(run_every=POLL_S)(follow_job)(job, title)
-    return None
+    if found[0] is not None:
+        return found[0]
+    key = map_key(saved.cache_key, mapped["dataset"].name, resources.version(*choice), mapped["layer"],
+                  mapped["method"])  # fmt: skip
 
+    def work(on_progress):
+        return compute_map(**mapped, on_progress=on_progress)
 
-def follow_job(job, title: str) -> None:
-    """The job's progress bar; once it has ended, the whole page again, to draw its map."""
-    if job.done:
-        st.rerun()
-    st.progress(float(job.fraction), text=f"Drawing the {title} map: {literal(job.words or 'waiting')}")
+    if mapped["method"] == "pca":
+        with st.spinner("Drawing the map…"):
+            return shared_result(key, work, "Cannot draw the map")
+    title = METHOD_TITLES[mapped["method"]]
+    words = JobWords(
+        doing=f"Drawing the {title} map",
+        failure=f"Cannot draw the {title} map",
+        offer=f"A {title} map takes a minute or more the first time; after that it is kept, for "
+        "everyone who looks at this model.",
+        button=f"Draw the {title} map",
+        button_key="map_start",
+    )
+    return background_result(key, work, words, visitor=visitor_token())
 
 
 def nearest_words(nearest: np.ndarray, labels: np.ndarray, names) -> str:
@@ -239,7 +240,7 @@ def map_and_drawing(layer_map, layer, method: str, where: dict, data, choice, cl
         show_unexpected(error, "The map")
 
 
-def show_separation(where: dict) -> None:
+def show_separation(saved, choice, where: dict) -> None:
     """kNN accuracy and silhouette for every layer: the classes pulling apart from input to output."""
     st.header("How far apart the classes are, layer by layer")
     st.markdown(
@@ -250,16 +251,16 @@ def show_separation(where: dict) -> None:
         "(touching) to 1 (far apart), averaged over the digits. From the pixels to the output, a "
         "network that has learned pulls the classes apart, so both lines rise."
     )
-    bar = st.empty()
-
-    def on_progress(fraction: float, words: str) -> None:
-        bar.progress(min(1.0, max(0.0, float(fraction))), text=f"Measuring every layer: {literal(words)}")
-
-    rows = attempt(
-        lambda: separation(where["model"], where["model_id"], where["dataset"], on_progress=on_progress),
-        "Cannot measure the layers",
-    )
-    bar.empty()
+    found = attempt(lambda: [kept_separation(**where)], "Cannot measure the layers")  # never computes
+    if found is None:
+        return
+    rows = found[0]
+    if rows is None:
+        key = map_key(saved.cache_key, where["dataset"].name, resources.version(*choice), "", SEPARATION)
+        words = JobWords("Measuring every layer", "Cannot measure the layers", button_key="map_measure_again")
+        rows = background_result(
+            key, lambda on_progress: separation(**where, on_progress=on_progress), words, exclusive=False
+        )
     if not rows:
         return
     frame = separation_frame(rows)
@@ -272,7 +273,7 @@ def show_separation(where: dict) -> None:
     )
     left, right = st.columns(2)
     left.altair_chart(
-        separation_chart(frame, "kNN accuracy", "neighbours' vote right", percent=True), width="stretch"
+        separation_chart(frame, "kNN accuracy", "nearest-neighbour accuracy", percent=True), width="stretch"
     )
     right.altair_chart(separation_chart(frame, "silhouette", "silhouette, −1 to 1"), width="stretch")
 
@@ -318,14 +319,7 @@ if model_id is None:
     st.stop()
 where = {"model": model, "model_id": model_id, "dataset": data}
 mapped = {**where, "layer": layer.name, "method": method}
-if method == "pca":
-    with st.spinner("Drawing the map…"):
-        layer_map = attempt(lambda: compute_map(**mapped), "Cannot draw the map")
-else:
-    key = map_key(saved.cache_key, data.name, resources.version(*choice), layer.name, method)
-    layer_map = background_map(
-        key, lambda on_progress: compute_map(**mapped, on_progress=on_progress), METHOD_TITLES[method]
-    )
+layer_map = layer_map_of(saved, choice, mapped)
 if layer_map is not None:
     map_and_drawing(layer_map, layer, method, mapped, data, choice, class_names, brush)
-show_separation(where)
+show_separation(saved, choice, where)

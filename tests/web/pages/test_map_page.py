@@ -5,7 +5,9 @@ import json
 import pytest
 
 from tests.support.digit_strokes import SEVEN
-from tests.support.pages import as_read, canvas_drawing, fake_canvas, page
+from tests.support.pages import as_read, canvas_drawing, fake_canvas, page, wait_until
+
+MAP_SHOWN = "Each dot is one of the"
 
 
 @pytest.fixture
@@ -38,6 +40,7 @@ def test_map_page_shows_the_test_digits_at_a_layer_and_the_layers_separation(mlp
     from mnist_app.learning.model_map import map_layers
 
     at = map_page(monkeypatch).run()
+    wait_until(at, lambda at: "Nearest-neighbour accuracy goes from" in shown(at))
     assert not at.exception and not at.error
     layers = map_layers(load_model(mlp_model))
     titles = [layer.title for layer in layers]
@@ -97,14 +100,54 @@ def test_the_page_says_when_the_map_shows_another_model(default_model, mlp_model
     assert any("The map changed" in info.value for info in at.info)
 
 
-def test_t_sne_is_drawn_on_request_by_a_background_job(default_model, monkeypatch):
+def quick_tsne(monkeypatch, failures: int = 0) -> list:
+    """t-SNE replaced by PCA (the page's part is what is tested), failing `failures` times first."""
+    from mnist_app.errors import UserError
+    from mnist_app.learning import projections
+
+    calls = []
+
+    def fit(features, on_progress):
+        calls.append(len(features))
+        if len(calls) <= failures:
+            raise UserError("the layout came apart")
+        on_progress(0.5, "t-SNE: laying out the digits")
+        return projections.pca(features)
+
+    monkeypatch.setattr(projections, "tsne_map", fit)
+    return calls
+
+
+def test_t_sne_is_drawn_on_request_by_a_background_job_then_shown_at_once(default_model, monkeypatch):
+    calls = quick_tsne(monkeypatch)
     at = map_page(monkeypatch).run()
     at.segmented_control(key="map_method").set_value("tsne").run()
     assert not at.exception and not at.error
-    assert "Each dot is one of the" not in shown(at), "not drawn before it is asked for"
+    assert MAP_SHOWN not in shown(at), "not drawn before it is asked for"
     at.button(key="map_start").click().run()
-    from tests.support.pages import wait_until
-
-    wait_until(at, lambda at: "Each dot is one of the" in shown(at), timeout=240)
+    wait_until(at, lambda at: MAP_SHOWN in shown(at))
     assert not at.exception and not at.error
     assert "t-SNE keeps each digit's neighbours beside it" in shown(at)
+    again = map_page(monkeypatch)
+    again.query_params["method"] = "tsne"
+    again.run()
+    assert MAP_SHOWN in shown(again) and "map_start" not in [button.key for button in again.button]
+    assert calls == [1000], "a map drawn before: at once, not asked for again"
+
+
+def test_a_map_that_failed_says_why_and_can_be_asked_for_again(default_model, monkeypatch):
+    calls = quick_tsne(monkeypatch, failures=1)
+    at = map_page(monkeypatch)
+    at.query_params["method"] = "tsne"
+    at.run().button(key="map_start").click().run()
+    wait_until(at, lambda at: at.error)
+    assert "Cannot draw the t-SNE map: the layout came apart." in as_read(at.error[0].value)
+    other = map_page(monkeypatch)  # another visitor: offered the map, as if it had never run
+    other.query_params["method"] = "tsne"
+    other.run()
+    assert not other.error and other.button(key="map_start")
+    at.run()
+    assert not at.error, "said once"
+    at.button(key="map_start").click().run()
+    wait_until(at, lambda at: MAP_SHOWN in shown(at))
+    assert not at.exception and not at.error and calls == [1000, 1000]
