@@ -110,6 +110,12 @@ def tsne_map(features: np.ndarray, on_progress: Progress = _quiet) -> tuple[np.n
     on_progress(0.0, "t-SNE: finding each digit's nearest neighbours")
     from openTSNE import TSNE
 
+    data = np.asarray(features, np.float64)
+    if len(data) and np.ptp(data, axis=0).max(initial=0.0) == 0:
+        raise UserError(
+            "this layer gives every test digit the same numbers, so t-SNE has nothing to lay out "
+            "(PCA shows them all on one point)"
+        )
     n = len(features)
     total, every = sum(TSNE_ITERATIONS), 25
     done = [0]
@@ -124,13 +130,17 @@ def tsne_map(features: np.ndarray, on_progress: Progress = _quiet) -> tuple[np.n
         perplexity=max(1.0, min(TSNE_PERPLEXITY, (n - 1) / 3)),
         early_exaggeration_iter=TSNE_ITERATIONS[0],
         n_iter=TSNE_ITERATIONS[1],
+        # openTSNE starts from PCA's two directions, which a layer of one number does not have.
+        initialization="pca" if data.shape[1] >= 2 else "random",
         random_state=SEED,
         n_jobs=2,
         callbacks=callback,
         callbacks_every_iters=every,
         verbose=False,
     )
-    embedding = tsne.fit(np.asarray(features, np.float64))
+    embedding = tsne.fit(data)
+    if not np.isfinite(embedding).all():
+        raise UserError("t-SNE could not lay out these digits (its layout is not numbers): try PCA or UMAP")
     on_progress(1.0, "t-SNE: done")
     return np.asarray(embedding, np.float32), embedding
 

@@ -322,7 +322,8 @@ def from_description(saved: object) -> list[WeightSnapshot] | None:
     if not isinstance(saved, dict):
         return None
     try:
-        bins = _whole(saved.get("bins"), 1_000)
+        # The app writes BINS bins; more would only make the charts heavy, never clearer.
+        bins = _whole(saved.get("bins"), BINS)
         epochs = [_whole(e, 10**6) for e in _list(saved.get("epochs"))]
         if not 0 < len(epochs) <= MAX_EPOCHS_KEPT or bins < 1 or epochs != sorted(set(epochs)):
             raise _Damaged

@@ -84,3 +84,11 @@ def test_tsne_and_umap_place_a_new_digit_among_its_class_leaving_the_map_as_draw
 def test_damaged_numbers_are_refused():
     with pytest.raises(UserError, match="NaN"):
         projections.check_features(np.array([[np.nan, 1.0]]), "layer 'dense'")
+
+
+def test_tsne_lays_out_a_layer_of_one_number_and_refuses_one_that_never_changes():
+    rng = np.random.default_rng(0)
+    points, _ = projections.tsne_map(rng.normal(size=(60, 1)))
+    assert points.shape == (60, 2) and np.isfinite(points).all()
+    with pytest.raises(UserError, match="same numbers"):
+        projections.tsne_map(np.ones((60, 5)))

@@ -85,6 +85,11 @@ def fake(epochs: int, layers: int = 2, bins: int = 30) -> list[WeightSnapshot]:
     return [WeightSnapshot(epoch, tuple(layer(i, epoch) for i in range(layers))) for epoch in range(epochs)]
 
 
+def test_a_history_of_more_bins_than_the_app_writes_is_refused():
+    assert from_description(as_description(fake(3, bins=30))) is not None
+    assert from_description(as_description(fake(3, bins=1000))) is None
+
+
 def test_a_long_run_is_thinned_and_keeps_its_first_and_last_epochs():
     saved = as_description(fake(201))
     assert saved["epochs"][0] == 0 and saved["epochs"][-1] == 200 and len(saved["epochs"]) == MAX_EPOCHS_KEPT
