@@ -23,14 +23,15 @@ sys.path[:0] = [str(HERE.parent)]
 
 from mnist_app.datasets.catalogue import load_dataset  # noqa: E402
 from mnist_app.datasets.dataset import DIGIT_NAMES  # noqa: E402
-from mnist_app.learning.attacks import Attacker, accuracy_curve  # noqa: E402
-from mnist_app.learning.calibration import calibrate, measured_and_held_apart  # noqa: E402
+from mnist_app.learning.attacks import Attacker  # noqa: E402
+from mnist_app.learning.calibration import measured_and_held_apart  # noqa: E402
 from mnist_app.learning.deletion_scores import deletion_scores  # noqa: E402
 from mnist_app.learning.evaluation import evaluate  # noqa: E402
 from mnist_app.learning.inspection import Inspector  # noqa: E402
-from mnist_app.learning.not_a_digit import non_digits, not_a_digit  # noqa: E402
-from mnist_app.learning.robustness import MAX_CURVE_DIGITS, robustness_curves  # noqa: E402
+from mnist_app.learning.robustness import MAX_CURVE_DIGITS  # noqa: E402
 from mnist_app.learning.training import TrainConfig, train  # noqa: E402
+from mnist_app.learning.trust_figures import measure as figure  # noqa: E402
+from mnist_app.learning.trust_figures import non_digits  # noqa: E402
 
 
 def timed(work):
@@ -55,20 +56,22 @@ def one_digit(attacker: Attacker, digit, repeats: int) -> dict[str, float]:
     return figures
 
 
-def measure(model, dataset, others, skipped, repeats: int, deletion_digits: int) -> tuple[dict, dict]:
+def measure(model, dataset, repeats: int, deletion_digits: int) -> tuple[dict, dict]:
+    """The Trust page's figures, measured as the page measures them (`trust_figures.measure`)."""
     x, y = dataset.x_test, dataset.y_test
     attacker = Attacker(model)
     seconds, figures = {}, {}
-    noise, seconds["FGSM against ε"] = timed(lambda: accuracy_curve(attacker, x, y))
-    pgd, seconds["PGD against ε"] = timed(lambda: accuracy_curve(attacker, x, y, "pgd"))
-    curves, seconds["shift, turn, scale, thickness"] = timed(lambda: robustness_curves(model, x, y))
-    (measured, measured_labels), (held, held_labels) = measured_and_held_apart(x, y)
-    calibration, seconds["calibration"] = timed(
-        lambda: calibrate(model, held, held_labels, measured, measured_labels)
-    )
+    noise, seconds["FGSM against ε"] = timed(lambda: figure("fgsm", dataset, model, attacker))
+    pgd, seconds["PGD against ε"] = timed(lambda: figure("pgd", dataset, model, attacker))
+    curves, seconds["shift, turn, scale, thickness"] = timed(lambda: figure("changes", dataset, model))
+    (measured, _), _ = measured_and_held_apart(x, y)
+    calibration, seconds["calibration"] = timed(lambda: figure("calibration", dataset, model))
     rejection = None
     if tuple(dataset.class_names) == DIGIT_NAMES:  # clothes are no non-digits to a model of clothes
-        rejection, seconds["not a digit"] = timed(lambda: not_a_digit(model, held, measured, others, skipped))
+        confidences, seconds["not a digit (with its histograms)"] = timed(
+            lambda: figure("not_a_digit", dataset, model)
+        )
+        rejection = confidences.result
     inspector = Inspector(model)
     deletions, seconds[f"deletion scores ({deletion_digits} digits)"] = timed(
         lambda: deletion_scores(inspector, x, size=deletion_digits)
@@ -105,13 +108,11 @@ def main() -> None:
     parser.add_argument("--deletion-digits", type=int, default=200)
     args = parser.parse_args()
     dataset = load_dataset(args.dataset)
-    others, skipped = non_digits()
+    _, skipped = non_digits()
     timings, figures = {}, {}
     for arch in ("mlp", "cnn"):
         model = train(dataset, TrainConfig(arch, epochs=args.epochs, train_size=args.train_size)).model
-        timings[arch], figures[arch] = measure(
-            model, dataset, others, skipped, args.repeats, args.deletion_digits
-        )
+        timings[arch], figures[arch] = measure(model, dataset, args.repeats, args.deletion_digits)
     print(
         f"Trust on {dataset.name} ({min(MAX_CURVE_DIGITS, len(dataset.y_test))} test digits), "
         f"models trained {args.epochs} epochs" + (f" on {args.train_size} images" if args.train_size else "")

@@ -37,9 +37,9 @@ def predict_command(args) -> int:
 
 
 def explain_command(args) -> int:
-    """`explain IMAGE...`: one line per image, its attribution and what each layer made of it."""
-    from mnist_app.learning.model_files import load_model
+    """`explain IMAGE...`: one line per image, its attribution and what each layer made of it.
 
+    What the arguments alone can refuse is refused before TensorFlow starts."""
     if args.layer is not None and args.method != "grad-cam":
         raise UserError(f"--layer is for --method grad-cam, not {args.method!r}")
     if args.target is not None and not 0 <= args.target < NUM_CLASSES:
@@ -53,6 +53,7 @@ def explain_command(args) -> int:
     model_description(path)
     from mnist_app.learning.evaluation import check_probabilities
     from mnist_app.learning.inspection import Inspector
+    from mnist_app.learning.model_files import load_model
 
     inspector = Inspector(load_model(path))
     for image, digit in _digits(images):

@@ -77,29 +77,20 @@ def robustness_command(args) -> int:
         check_classes(path, metadata, dataset)
     if len(dataset.y_test) < 2:
         raise UserError(f"{dataset.name} has too few test digits to measure on")
-    from mnist_app.learning.attacks import Attacker, accuracy_curve
-    from mnist_app.learning.calibration import calibrate, measured_and_held_apart
+    from mnist_app.learning.calibration import measured_and_held_apart
     from mnist_app.learning.model_files import load_model
-    from mnist_app.learning.not_a_digit import non_digits, not_a_digit
-    from mnist_app.learning.robustness import robustness_curves
+    from mnist_app.learning.trust_figures import measure
 
     # Every model is read and checked before any is measured: a bad last one fails at once.
     loaded = [(path, load_model(path)) for path, _ in described]
     digits = tuple(dataset.class_names) == DIGIT_NAMES
-    others, skipped = non_digits() if digits else ({}, {})
-    (measured, measured_labels), (held, held_labels) = measured_and_held_apart(dataset.x_test, dataset.y_test)
+    (_, measured_labels), _ = measured_and_held_apart(dataset.x_test, dataset.y_test)
     for path, model in loaded:
         with outputs_of(path):
-            curves = [
-                accuracy_curve(
-                    Attacker(model), dataset.x_test, dataset.y_test, on_progress=_progress(path, "noise")
-                )
-            ]
-            curves += robustness_curves(
-                model, dataset.x_test, dataset.y_test, on_progress=_progress(path, "changes")
-            )
-            calibration = calibrate(model, held, held_labels, measured, measured_labels)
-            rejection = not_a_digit(model, held, measured, others, skipped) if digits else None
+            curves = [measure("fgsm", dataset, model, progress=_progress(path, "noise"))]
+            curves += measure("changes", dataset, model, progress=_progress(path, "changes"))
+            calibration = measure("calibration", dataset, model)
+            rejection = measure("not_a_digit", dataset, model).result if digits else None
         print(file=sys.stderr, flush=True)
         print_json(
             {

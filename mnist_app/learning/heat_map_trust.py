@@ -2,7 +2,7 @@
 the deletion test (`deletion_scores`) of each method on a dataset's test digits, kept on disk.
 
 Inside shows these beside the methods' names and starts Grad-CAM at the layer that scores
-best. The test takes seconds (integrated gradients on a few hundred digits), so it runs once
+best. The test takes a while (integrated gradients on a few hundred digits), so it runs once
 per model file and dataset, as a background job (`jobs.map_jobs`), and its figures go in the
 maps' disk cache (`map_cache`), in a folder of their own: a restart or another visitor reads
 them at once. An entry read back is checked; one that fails is measured again.
@@ -19,11 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from mnist_app.learning import map_cache
+from mnist_app.learning.deletion_scores import SAMPLE_DIGITS
 
-FORMAT = 1
+FORMAT = 2  # 2: each random draw a contest of its own, on the log-probability
 NAMESPACE = "heat-maps"  # the disk cache's folder
-# Test digits each method is tested on (`deletion_scores`' own sample size; tests ask fewer).
-SAMPLE_SIZE = 200
+SAMPLE_SIZE = SAMPLE_DIGITS  # test digits each method is tested on (tests ask fewer)
 NO_LAYER = ""  # the layer of a method that looks at no particular layer
 KEPT_IN_MEMORY = 64
 
@@ -32,7 +32,8 @@ Progress = Callable[[float, str], None]
 
 @dataclass(frozen=True)
 class HeatMapTrust:
-    """One method's deletion score (0 to 1; a heat map of noise scores about 0.5) on `n` digits."""
+    """One method's deletion score on `n` digits: how often its ink mattered more than random ink
+    (0 to 1; a heat map of noise scores 0.5 on average, so a score near it is no better than random)."""
 
     method: str
     layer: str  # a convolutional layer's name for Grad-CAM, NO_LAYER for the others
@@ -73,15 +74,15 @@ def measure(
     convolutional layer; kept on disk and in memory under `key`."""
     from mnist_app.learning.deletion_scores import deletion_scores
     from mnist_app.learning.inspection import METHOD_TITLES, METHODS
+    from mnist_app.learning.logits import Logits
     from mnist_app.learning.model_layers import layer_titles
 
     titles = layer_titles(inspector.model)
+    logits = Logits(inspector.model)
     plain = tuple(method for method in METHODS if method != "grad-cam")
-    questions = [(inspector, plain, NO_LAYER)] + [
-        (inspector.at_layer(layer), ("grad-cam",), layer) for layer in inspector.conv_layers
-    ]
+    questions = [(plain, NO_LAYER)] + [(("grad-cam",), layer) for layer in inspector.conv_layers]
     scores: list[HeatMapTrust] = []
-    for done, (asked, methods, layer) in enumerate(questions):
+    for done, (methods, layer) in enumerate(questions):
         at = f" at {titles.get(layer, layer)}" if layer else ""
         words = f"{' and '.join(METHOD_TITLES[m] for m in methods)}{at}"
 
@@ -89,8 +90,10 @@ def measure(
             if on_progress is not None:
                 on_progress((done + fraction) / len(questions), words)
 
-        for result in deletion_scores(asked, images, methods, SAMPLE_SIZE, on_progress=progress):
-            scores.append(HeatMapTrust(result.method, layer, result.score, result.n))
+        measured = deletion_scores(
+            inspector, images, methods, SAMPLE_SIZE, on_progress=progress, layer=layer or None, logits=logits
+        )
+        scores.extend(HeatMapTrust(result.method, layer, result.score, result.n) for result in measured)
     found = tuple(scores)
     map_cache.write(
         key,

@@ -19,8 +19,9 @@ from mnist_app.datasets.dataset import to_model_input
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.errors import UserError
 from mnist_app.learning import tensorflow_runtime
+from mnist_app.learning.grad_cam import cam_spread, grad_cam
+from mnist_app.learning.integrated_gradients import IntegratedGradients, Path, integrate
 from mnist_app.learning.model_checks import IDENTITY_AT_INFERENCE
-from mnist_app.learning.receptive_fields import evenly, grid_axes
 
 tensorflow_runtime.prepare()
 
@@ -41,34 +42,9 @@ IMAGES_SPEC = tf.TensorSpec([None, IMAGE_SIZE, IMAGE_SIZE], tf.float32)
 TARGET_SPEC = tf.TensorSpec([], tf.int32)
 ALPHAS_SPEC = tf.TensorSpec([None], tf.float32)
 
-# Integrated gradients by the trapezoidal rule, refined where it is off. Along the path from
-# black the probability often jumps within a short stretch (a ReLU network's kinks, a
-# saturating softmax): uniform steps miss completeness by over 1% on a third of the CNN's
-# test digits at 64 steps, one in ten at 128. Each interval's own error is known for free
-# (its trapezoid against the probability's change across it), so the worst intervals are
-# split until the attributions add up: 59 steps for the median CNN digit, 32 for the MLP.
-IG_STEPS = 32
-IG_SPLIT = 4  # an interval that is off is cut into this many
-IG_SPLITS_PER_CALL = 10
-IG_MAX_STEPS = 256
-# Completeness: the attributions' sum misses the probability's rise from the black baseline
-# by at most 1% of that rise, or 0.001 (a tenth of a percentage point) when the rise is tiny.
-# The refinement aims at half of that, so a check in another rounding holds as well.
-IG_RELATIVE_TOLERANCE = 0.005
-IG_ABSOLUTE_TOLERANCE = 5e-4
-
 
 class InspectionError(UserError):
     """A question the model cannot answer: an unknown method, a class it lacks, a bad image."""
-
-
-@dataclass(frozen=True)
-class IntegratedGradients:
-    """One image's integrated gradients and what they should add up to."""
-
-    attribution: np.ndarray
-    rise: float  # the target's probability for the image less its probability for black
-    steps: int  # intervals the path was cut into
 
 
 @dataclass(frozen=True)
@@ -101,7 +77,7 @@ def _is_shown(layer: keras.layers.Layer) -> bool:
     return kind not in HIDDEN_KINDS and not augmentation
 
 
-def _graph_outputs(model: keras.Model) -> tuple[object, list, object]:
+def graph_outputs(model: keras.Model) -> tuple[object, list, object]:
     """The model's input, every layer with its output (the output last), and what goes into
     its last layer.
 
@@ -126,7 +102,7 @@ def _is_softmax(function) -> bool:
     return getattr(function, "__name__", "") == "softmax"
 
 
-def _logits(layer, inputs: tf.Tensor) -> tf.Tensor | None:
+def output_logits(layer, inputs: tf.Tensor) -> tf.Tensor | None:
     """What a softmax output layer turns into probabilities; None for any other layer."""
     if isinstance(layer, keras.layers.Softmax) or (
         isinstance(layer, keras.layers.Activation) and _is_softmax(layer.activation)
@@ -155,7 +131,7 @@ class Inspector:
 
     def __init__(self, model: keras.Model):
         self.model = model
-        inputs, pairs, last_input = _graph_outputs(model)
+        inputs, pairs, last_input = graph_outputs(model)
         shown = [pair for pair in pairs[:-1] if _is_shown(pair[0])] + [pairs[-1]]
         self._layers, outputs = [layer for layer, _ in shown], [output for _, output in shown]
         # The last layer's input rides along, for the logits (see _class_probability).
@@ -176,12 +152,6 @@ class Inspector:
     def conv_layers(self) -> list[str]:
         """The convolutional layers Grad-CAM can look at, input first; the last is its default."""
         return list(self._convs)
-
-    def at_layer(self, layer: str | None) -> GradCamAt:
-        """This inspector with Grad-CAM at `layer` (the last convolutional layer if None), for
-        what asks for attributions by method alone (`deletion_scores`)."""
-        self._grad_cam_at(layer)
-        return GradCamAt(self, layer)
 
     def layers(self, image: np.ndarray) -> list[LayerView]:
         """Every shown layer's output for one image, the output probabilities last."""
@@ -243,28 +213,24 @@ class Inspector:
         with self._lock:
             if layer not in self._grad_cam_fns:
                 index = self._convs[layer]
-                rows, columns = _cam_spread(self._pairs, self._layers[index])
+                rows, columns = cam_spread(self._pairs, self._layers[index])
                 self._grad_cam_fns[layer] = tf.function(
-                    lambda image, target: self._grad_cam(image, target, index, rows, columns),
+                    lambda image, target: grad_cam(
+                        lambda x: self._outputs_and_probability(x, target), image, index, rows, columns
+                    ),
                     input_signature=[IMAGE_SPEC, TARGET_SPEC],
                 )
             return self._grad_cam_fns[layer]
 
     def integrated_gradients(self, image: np.ndarray, target: int) -> IntegratedGradients:
-        """Integrated gradients from a black image, refined until they add up (see IG_STEPS)."""
+        """Integrated gradients from a black image, refined until they add up (integrated_gradients)."""
         x, target = tf.constant(_check_image(image)), self._check_target(target)
-        path = self._walk(x, target, np.linspace(0, 1, IG_STEPS + 1, dtype=np.float32))
-        while True:
-            gaps = path.gaps()
-            tolerance = max(IG_RELATIVE_TOLERANCE * abs(path.rise), IG_ABSOLUTE_TOLERANCE)
-            room = min(IG_SPLITS_PER_CALL, (IG_MAX_STEPS - len(gaps)) // (IG_SPLIT - 1))
-            if abs(gaps.sum()) <= tolerance or room == 0:
-                return IntegratedGradients(path.attribution(), path.rise, len(gaps))
-            path = path.merge(self._walk(x, target, _split_worst(path.alphas, gaps, tolerance / 2, room)))
 
-    def _walk(self, x: tf.Tensor, target: tf.Tensor, alphas: np.ndarray) -> _Path:
-        terms, probabilities = self._path_fn(x, target, alphas)
-        return _Path(alphas, terms.numpy(), probabilities.numpy())
+        def walk(alphas: np.ndarray) -> Path:
+            terms, probabilities = self._path_fn(x, target, alphas)
+            return Path(alphas, terms.numpy(), probabilities.numpy())
+
+        return integrate(walk)
 
     def _check_target(self, target: int) -> tf.Tensor:
         try:
@@ -282,7 +248,7 @@ class Inspector:
 
     def _probability(self, outputs: list[tf.Tensor], target: tf.Tensor) -> tf.Tensor:
         """The target's probability from the graph's outputs, from the logits when there are some."""
-        logits = _logits(self._layers[-1], outputs[-1])
+        logits = output_logits(self._layers[-1], outputs[-1])
         return outputs[-2][:, target] if logits is None else _class_probability(logits, target)
 
     def _path_terms(
@@ -302,84 +268,9 @@ class Inspector:
             probability = self._probability(self._graph(x, training=False), target)
         return tape.gradient(probability, x)[0]
 
-    def _grad_cam(self, image: tf.Tensor, target: tf.Tensor, index: int, rows, columns) -> tf.Tensor:
-        """ReLU of a conv layer's maps weighted by their mean gradient, each cell put on the
-        pixels around its receptive field's centre (see receptive_fields)."""
-        with tf.GradientTape() as tape:
-            outputs = self._graph(image[None], training=False)
-            maps = outputs[index]
-            probability = self._probability(outputs, target)
-        weights = tf.reduce_mean(tape.gradient(probability, maps), axis=(1, 2), keepdims=True)
-        cam = tf.cast(tf.nn.relu(tf.reduce_sum(weights * maps, axis=-1))[0], tf.float32)
-        return rows @ cam @ tf.transpose(columns)
-
-
-@dataclass(frozen=True)
-class GradCamAt:
-    """An Inspector whose Grad-CAM looks at one chosen convolutional layer."""
-
-    inspector: Inspector
-    layer: str | None
-
-    @property
-    def has_conv(self) -> bool:
-        return self.inspector.has_conv
-
-    def activations(self, images: np.ndarray) -> list[np.ndarray]:
-        return self.inspector.activations(images)
-
-    def attribution(self, image: np.ndarray, target: int, method: str) -> np.ndarray:
-        return self.inspector.attribution(image, target, method, self.layer)
-
-
-def _cam_spread(pairs: list, conv) -> tuple[tf.Tensor, tf.Tensor]:
-    """The matrices that put a conv layer's cells onto the image's rows and columns."""
-    chain = pairs[: [layer for layer, _ in pairs].index(conv) + 1]
-    shapes = [tuple(output.shape) for _, output in chain]
-    axes = grid_axes([layer for layer, _ in chain], shapes)
-    if axes is None:
-        axes = evenly(shapes[-1][1]), evenly(shapes[-1][2])
-    return tuple(tf.constant(axis.spread()) for axis in axes)
-
-
-@dataclass(frozen=True)
-class _Path:
-    """Points of the straight path from black to the image, with x * gradient and f at each."""
-
-    alphas: np.ndarray
-    terms: np.ndarray
-    probabilities: np.ndarray
-
-    @property
-    def rise(self) -> float:
-        return float(self.probabilities[-1] - self.probabilities[0])
-
-    def gaps(self) -> np.ndarray:
-        """Per interval, its trapezoid of x * gradient less the probability's change across it."""
-        sums = self.terms.reshape(len(self.alphas), -1).sum(axis=1, dtype=np.float64)
-        return np.diff(self.alphas) / 2 * (sums[:-1] + sums[1:]) - np.diff(self.probabilities)
-
-    def attribution(self) -> np.ndarray:
-        half_widths = np.diff(self.alphas) / 2
-        return np.tensordot(half_widths, self.terms[:-1] + self.terms[1:], axes=1).astype(np.float32)
-
-    def merge(self, other: _Path) -> _Path:
-        order = np.argsort(np.concatenate([self.alphas, other.alphas]), kind="stable")
-        return _Path(
-            np.concatenate([self.alphas, other.alphas])[order],
-            np.concatenate([self.terms, other.terms])[order],
-            np.concatenate([self.probabilities, other.probabilities])[order],
-        )
-
-
-def _split_worst(alphas: np.ndarray, gaps: np.ndarray, allowed: float, most: int) -> np.ndarray:
-    """New points splitting the worst intervals until what is left unsplit is `allowed`."""
-    worst = np.argsort(-np.abs(gaps))
-    left = np.abs(gaps).sum() - np.cumsum(np.abs(gaps[worst]))
-    chosen = worst[: min(most, int(np.searchsorted(-left, -allowed)) + 1)]
-    fractions = np.arange(1, IG_SPLIT) / IG_SPLIT
-    widths = alphas[chosen + 1] - alphas[chosen]
-    return (alphas[chosen, None] + widths[:, None] * fractions).ravel().astype(np.float32)
+    def _outputs_and_probability(self, images: tf.Tensor, target: tf.Tensor) -> tuple[list, tf.Tensor]:
+        outputs = self._graph(images, training=False)
+        return outputs, self._probability(outputs, target)
 
 
 def _check_images(images: np.ndarray) -> np.ndarray:

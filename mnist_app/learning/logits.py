@@ -13,7 +13,7 @@ import numpy as np
 from mnist_app.datasets.dataset import to_model_input
 from mnist_app.datasets.digit_arrays import IMAGE_SIZE
 from mnist_app.learning import tensorflow_runtime
-from mnist_app.learning.inspection import _graph_outputs, _logits
+from mnist_app.learning.inspection import graph_outputs, output_logits
 
 tensorflow_runtime.prepare()
 
@@ -29,7 +29,7 @@ class Logits:
     """One loaded model's logits and probabilities, callable inside a `tf.function`."""
 
     def __init__(self, model: keras.Model):
-        inputs, pairs, last_input = _graph_outputs(model)
+        inputs, pairs, last_input = graph_outputs(model)
         self._last = pairs[-1][0]
         self._graph = keras.Model(inputs, [pairs[-1][1], last_input], name=f"{model.name}_logits")
         self._batch = tf.function(
@@ -39,7 +39,7 @@ class Logits:
     def __call__(self, images: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
         """(logits, probabilities) for a batch of [0, 1] images, as tensors."""
         probabilities, last_input = self._graph(images, training=False)
-        logits = _logits(self._last, last_input)
+        logits = output_logits(self._last, last_input)
         if logits is None:
             logits = tf.math.log(tf.maximum(probabilities, SMALLEST_PROBABILITY))
         return tf.cast(logits, tf.float32), tf.cast(probabilities, tf.float32)

@@ -35,6 +35,7 @@ __all__ = [
     "METHOD_TITLES",
     "LayerMap",
     "MapLayer",
+    "cache_key_id",
     "compute_map",
     "kept_map",
     "kept_separation",
@@ -83,8 +84,12 @@ def map_key(
 def model_file_id(path: Path | str) -> str:
     """A string that changes whenever the model file does: its real path, modification time and size."""
     status = os.stat(path)
-    text = repr((os.fsencode(os.path.realpath(path)), status.st_mtime_ns, status.st_size))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+    return cache_key_id((os.fsencode(os.path.realpath(path)), status.st_mtime_ns, status.st_size))
+
+
+def cache_key_id(cache_key: tuple) -> str:
+    """A model file's id from what loaded it (`SavedModel.cache_key`: path, modification time, size)."""
+    return hashlib.sha256(repr(tuple(cache_key)).encode()).hexdigest()[:32]
 
 
 def compute_map(

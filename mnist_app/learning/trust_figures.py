@@ -1,12 +1,11 @@
 """The Trust page's figures for one model on one dataset's test digits, each kept on disk.
 
 Each kind of figure (accuracy against noise by FGSM or PGD, the four change curves, the
-calibration, "not a digit", the heat maps' deletion scores) takes seconds on a classroom
-server: the page computes it once as a background job (`jobs.map_jobs`) and keeps it in the
+calibration, "not a digit") takes seconds on a classroom server: the page computes it once as a background job (`jobs.map_jobs`) and keeps it in the
 maps' disk cache, in a folder of its own (`map_cache`, namespace `NAMESPACE`), under a key
 made of the model file, the test digits and the kind. An entry read back is checked (shapes,
 finite numbers, ranges) and recomputed when it fails, so a damaged or planted file never
-draws a false curve.
+draws a false curve. The heat maps' deletion scores are `heat_map_trust`'s, shared with Inside.
 """
 
 from __future__ import annotations
@@ -20,21 +19,21 @@ import numpy as np
 
 from mnist_app.errors import UserError
 from mnist_app.learning import map_cache
+from mnist_app.learning.attacks import PGD_CURVE_DIGITS, PGD_STEPS
 from mnist_app.learning.calibration import Calibration, Reliability
-from mnist_app.learning.deletion_scores import DeletionScore
 from mnist_app.learning.not_a_digit import SOURCE_TITLES, SOURCES, NotADigit, SourceResult
-from mnist_app.learning.robustness import KIND_TITLES, KINDS, SETTING_TITLES, Curve
+from mnist_app.learning.robustness import KIND_TITLES, KINDS, MAX_CURVE_DIGITS, SETTING_TITLES, Curve
 
 NAMESPACE = "trust"
 FORMAT = 1
-FIGURES = ("fgsm", "pgd", "changes", "calibration", "not_a_digit", "deletion")
+FIGURES = ("fgsm", "pgd", "changes", "calibration", "not_a_digit")
+HEAVY = ("pgd",)  # figures measured only when asked: minutes on a busy server
 FIGURE_WORDS = {
-    "fgsm": "noise made in one step (FGSM) on up to 1,000 test digits",
-    "pgd": "noise made in ten steps (PGD) on the first 100 test digits",
-    "changes": "moving, turning, scaling and thickening up to 1,000 test digits",
+    "fgsm": f"noise made in one step (FGSM) on up to {MAX_CURVE_DIGITS:,} test digits",
+    "pgd": f"noise made in {PGD_STEPS} steps (PGD) on the first {PGD_CURVE_DIGITS:,} test digits",
+    "changes": f"moving, turning, scaling and thickening up to {MAX_CURVE_DIGITS:,} test digits",
     "calibration": "how sure it is against how often it is right",
     "not_a_digit": "its confidence on digits and on things that are not digits",
-    "deletion": "how far each heat map points at ink that matters (200 test digits)",
 }
 CONFIDENCE_BINS = 20
 
@@ -70,23 +69,15 @@ def kept(model_id: str, dataset, figure: str):
         return None
 
 
-def compute(
-    figure: str,
-    model_id: str,
-    dataset,
-    model,
-    attacker=None,
-    inspector=None,
-    on_progress: Progress | None = None,
-):
+def compute(figure: str, model_id: str, dataset, model, attacker=None, on_progress: Progress | None = None):
     """The figure, from the disk cache or computed and kept. `attacker` (`attacks.Attacker`) is
-    needed for "fgsm" and "pgd", `inspector` (`inspection.Inspector`) for "deletion"."""
+    needed for "fgsm" and "pgd"."""
     report = on_progress or (lambda fraction, words: None)
     found = kept(model_id, dataset, figure)
     if found is not None:
         return found
     report(0.0, f"Measuring {FIGURE_WORDS[figure]}")
-    result = _measure(figure, dataset, model, attacker, inspector, lambda f: report(f, FIGURE_WORDS[figure]))
+    result = measure(figure, dataset, model, attacker, lambda f: report(f, FIGURE_WORDS[figure]))
     map_cache.write(figures_key(model_id, dataset, figure), _encode(figure, result), NAMESPACE)
     return result
 
@@ -96,12 +87,16 @@ def check_figure(figure: str) -> None:
         raise UserError(f"unknown figure {figure!r}: use one of {', '.join(FIGURES)}")
 
 
-def _measure(figure, dataset, model, attacker, inspector, progress: Callable[[float], None]):
+def measure(figure: str, dataset, model, attacker=None, progress: Callable[[float], None] | None = None):
+    """One figure measured on the dataset's test digits, kept nowhere (the page's jobs, the
+    command line and the benchmark all measure this way)."""
     check_figure(figure)
+    progress = progress or (lambda fraction: None)
     images, labels = dataset.x_test, dataset.y_test
     if figure in ("fgsm", "pgd"):
-        from mnist_app.learning.attacks import accuracy_curve
+        from mnist_app.learning.attacks import Attacker, accuracy_curve
 
+        attacker = attacker or Attacker(model)
         return accuracy_curve(attacker, images, labels, figure, on_progress=progress)
     if figure == "changes":
         from mnist_app.learning.robustness import robustness_curves
@@ -112,11 +107,7 @@ def _measure(figure, dataset, model, attacker, inspector, progress: Callable[[fl
     (measured, measured_labels), (held, held_labels) = measured_and_held_apart(images, labels)
     if figure == "calibration":
         return calibrate(model, held, held_labels, measured, measured_labels)
-    if figure == "not_a_digit":
-        return _confidences(model, held, measured, progress)
-    from mnist_app.learning.deletion_scores import deletion_scores
-
-    return deletion_scores(inspector, images, on_progress=progress)
+    return _confidences(model, held, measured, progress)
 
 
 _non_digits: tuple | None = None
@@ -198,10 +189,7 @@ def _encode(figure: str, result) -> dict[str, np.ndarray]:
                 f"{s.source}_shares": np.asarray(result.shares[s.source], np.float64),
             }
         return arrays
-    return {
-        "methods": np.array([s.method for s in result], dtype=str),
-        "figures": np.array([[s.score, s.n, s.mean_drop, s.mean_random_drop] for s in result], np.float64),
-    }
+    raise ValueError(f"no such figure: {figure}")
 
 
 def _share(value) -> float:
@@ -297,24 +285,10 @@ def _confidences_from(found: dict) -> Confidences:
     return Confidences(result, edges, shares)
 
 
-def _deletion(found: dict) -> list[DeletionScore]:
-    from mnist_app.learning.inspection import METHOD_TITLES
-
-    methods = [str(m) for m in found["methods"]]
-    figures = np.asarray(found["figures"], np.float64)
-    if figures.shape != (len(methods), 4) or not np.isfinite(figures).all():
-        raise ValueError("bad figures")
-    return [
-        DeletionScore(method, METHOD_TITLES[method], _share(score), _count(n), float(drop), float(random))
-        for method, (score, n, drop, random) in zip(methods, figures, strict=True)
-    ]
-
-
 _DECODERS = {
     "fgsm": _noise_decoder("fgsm"),
     "pgd": _noise_decoder("pgd"),
     "changes": _changes,
     "calibration": _calibration,
     "not_a_digit": _confidences_from,
-    "deletion": _deletion,
 }

@@ -32,6 +32,7 @@ class JobWords:
     offer: str = ""  # why to ask for it, above the button; none: the job starts at once
     button: str = ""  # the button's words (and "Try again" after a failure)
     button_key: str = ""
+    waiting: str | None = None  # what it says while it waits its turn (None: the map's words)
 
 
 def background_result(
@@ -61,7 +62,10 @@ def background_result(
         if not st.button(label, icon=shown_icon, key=words.button_key or f"job_{key}"):
             return None
     if job is None:
-        job = attempt(lambda: map_job(key, work, exclusive=exclusive, visitor=visitor), words.failure)
+        job = attempt(
+            lambda: map_job(key, work, exclusive=exclusive, visitor=visitor, waiting_words=words.waiting),
+            words.failure,
+        )
         if job is None:  # refused: too many waiting
             return None
     if key not in asked:
@@ -87,7 +91,8 @@ def shared_result(key: str, work: Callable, failure: str):
 
 
 def follow_job(job, doing: str) -> None:
-    """The job's progress bar; once it has ended, the whole page again, to use its result."""
+    """The job's progress bar; once it has ended, the whole page again, to use its result. Each
+    poll tells the job it is still awaited (`map_jobs` drops a waiting job nobody follows)."""
     if job.done:
         st.rerun()
     st.progress(float(job.fraction), text=f"{literal(doing)}: {literal(job.words or 'waiting')}")

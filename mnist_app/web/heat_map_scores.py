@@ -11,7 +11,7 @@ import streamlit as st
 
 from mnist_app.jobs.map_jobs import map_job, running_job
 from mnist_app.learning import heat_map_trust
-from mnist_app.learning.deletion_scores import INK_SHARE
+from mnist_app.learning.deletion_scores import INK_SHARE, RANDOM_DRAWS
 from mnist_app.learning.heat_map_trust import (
     HeatMapTrust,
     best_layer,
@@ -20,19 +20,26 @@ from mnist_app.learning.heat_map_trust import (
     score_of,
     trust_key,
 )
-from mnist_app.learning.model_map import digits_fingerprint, model_file_id
+from mnist_app.learning.model_map import cache_key_id, digits_fingerprint
+from mnist_app.web.background_jobs import POLL_S, follow_job
 from mnist_app.web.heat_maps import CamLayer
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
+from mnist_app.web.visitors import visitor_token
 
-POLL_S = 0.5
 LAYER_KEY = "inside_cam_layer"
 # Whether the learner picked the layer: until then it follows the best score as it becomes known.
 PICKED_KEY = "inside_cam_layer_picked"
+WAITING_WORDS = "Waiting for another long computation to finish: this server runs one at a time"
 
 
 def share(score: HeatMapTrust) -> str:
     return f"{score.score:.0%}"
+
+
+def beat_random(score: HeatMapTrust) -> str:
+    """A score beside a name: how often the map's ink mattered more than random ink."""
+    return f"beat random ink on {share(score)} of digits"
 
 
 def heat_map_scores(saved, inspector, methods: list[str], data) -> tuple[HeatMapTrust, ...] | None:
@@ -40,7 +47,8 @@ def heat_map_scores(saved, inspector, methods: list[str], data) -> tuple[HeatMap
     measured (a progress bar), or offered behind a button. The scores, or None while unknown."""
     if data is None or len(data.y_test) == 0 or not saved.reads(data.class_names):
         return None
-    model_id = attempt(lambda: model_file_id(saved.path), "Cannot use this model")
+    # The id of the file the inspector was loaded from, not of a fresh look at the path.
+    model_id = attempt(lambda: cache_key_id(saved.cache_key), "Cannot use this model")
     if model_id is None:
         return None
     key = trust_key(model_id, data.name, digits_fingerprint(data))
@@ -49,34 +57,38 @@ def heat_map_scores(saved, inspector, methods: list[str], data) -> tuple[HeatMap
         say_scores(scores, methods, inspector, data)
         return scores
     job = running_job(key)  # another visitor's request counts as this one's
+    if job is not None and job.done and job.error:  # said, then offered again: asking again retries
+        st.error(f"Cannot test the heat maps: {literal(job.error)}.", icon=":material/error:")
+        job = None
     if job is None:
         st.markdown(
             "**How far can each heat map be trusted?** A test takes away the "
             f"{INK_SHARE:.0%} of a digit's ink that a map marks strongest, and as much ink at random, "
             f"on {min(heat_map_trust.SAMPLE_SIZE, len(data.y_test)):,} test digits of {literal(data.name)}: a map "
-            "worth trusting hurts the answer more. It takes from a few seconds to a minute, once "
-            "for this model; then everyone sees the figures here."
+            "worth trusting hurts the answer more than random ink does. It runs once for this model, "
+            "in the background; then everyone sees the figures here."
         )
         if not st.button("Test the heat maps", icon=":material/fact_check:", key="inside_trust_start"):
             return None
-        job = map_job(
-            key, lambda on_progress: measure(inspector, key, data.x_test, on_progress), exclusive=False
+        job = attempt(
+            lambda: map_job(
+                key,
+                lambda on_progress: measure(inspector, key, data.x_test, on_progress),
+                visitor=visitor_token(),
+                waiting_words=WAITING_WORDS,
+            ),
+            "Cannot test the heat maps now",
         )
+        if job is None:
+            return None
     if job.done and not job.error:
         say_scores(job.result, methods, inspector, data)
         return job.result
-    if job.done:
-        st.error(f"Cannot test the heat maps: {literal(job.error)}.", icon=":material/error:")
-        return None
-    st.fragment(run_every=POLL_S)(follow_job)(job)
-    return None
-
-
-def follow_job(job) -> None:
-    """The test's progress bar; once it has ended, the whole page again, to use its figures."""
-    if job.done:
+    if job.done:  # failed at once: said on the next run, with the offer to try again
         st.rerun()
-    st.progress(float(job.fraction), text=f"Testing the heat maps: {literal(job.words or 'waiting')}")
+    # Polling tells the job it is still awaited: one nobody follows is dropped before it starts.
+    st.fragment(run_every=POLL_S)(follow_job)(job, "Testing the heat maps")
+    return None
 
 
 def say_scores(scores: tuple[HeatMapTrust, ...], methods: list[str], inspector, data) -> None:
@@ -100,12 +112,26 @@ def say_scores(scores: tuple[HeatMapTrust, ...], methods: list[str], inspector, 
     n = scores[0].n
     st.markdown(
         f"**How far to trust each heat map.** Take away the {INK_SHARE:.0%} of a digit's ink that a "
-        "map marks strongest, and as much ink at random: for how many of "
-        f"{n:,} test digits of {literal(data.name)} did the map's choice lower the answer's "
-        f"probability more? {'; '.join(part for part in parts if part)}. A map of noise would "
-        "score about 50%: a figure near it says that map points beside what matters, one well below it "
-        "that the ink it marks matters less than ink taken at random."
+        f"map marks strongest, or as much ink at random, {RANDOM_DRAWS} times over: how often did the "
+        f"map's choice lower the answer's probability more than the random ink, on {n:,} test digits "
+        f"of {literal(data.name)}? {'; '.join(part for part in parts if part)}. A map of noise "
+        "beats random ink half the time: a figure near 50% says that map is no better than random "
+        "ink, one well above it that it points at ink the answer rests on, one well below it that "
+        "the ink it marks matters less than ink taken at random."
     )
+
+
+def method_title(method: str, scores: tuple[HeatMapTrust, ...] | None) -> str:
+    """A method's name for the picker, with its score when known (Grad-CAM's at its best layer)."""
+    from mnist_app.learning.inspection import METHOD_TITLES
+
+    title = METHOD_TITLES.get(method, method)
+    layer = best_layer(scores) if method == "grad-cam" else heat_map_trust.NO_LAYER
+    found = score_of(scores, method, layer) if layer is not None else None
+    if found is None:
+        return title
+    at_best = " at its best layer" if method == "grad-cam" else ""
+    return f"{title} ({beat_random(found)}{at_best})"
 
 
 def choose_cam_layer(inspector, scores: tuple[HeatMapTrust, ...] | None, views) -> CamLayer | None:
@@ -126,7 +152,7 @@ def choose_cam_layer(inspector, scores: tuple[HeatMapTrust, ...] | None, views) 
     def label(layer: str) -> str:
         found = score_of(scores, "grad-cam", layer)
         shown = titles.get(layer, layer)
-        return f"{shown} (trusted on {share(found)} of digits)" if found else shown
+        return f"{shown} ({beat_random(found)})" if found else shown
 
     if len(layers) > 1:
         st.selectbox(

@@ -13,6 +13,7 @@ import hashlib
 import numpy as np
 import streamlit as st
 
+from mnist_app.datasets.dataset import to_model_input
 from mnist_app.datasets.pictures import enlarge
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
 from mnist_app.timing import timed
@@ -49,9 +50,7 @@ def choose_digit(brush: int, data):
         index = int(st.number_input("Test image", 0, len(data.y_test) - 1, 0, key=INDEX_KEY))
         label = data.class_names[int(data.y_test[index])]
         st.image(enlarge(data.x_test[index], ZOOM // 2), caption=f"Test image #{index}")
-        return data.x_test[index].astype(
-            np.float32
-        ) / 255.0, f"test image #{index} (labelled {literal(label)})"
+        return to_model_input(data.x_test[index]), f"test image #{index} (labelled {literal(label)})"
     drawing = sketch(brush, prefix="trust_")
     if drawing is None:
         return None, ""

@@ -117,9 +117,9 @@ def test_waiting_heavy_jobs_are_bounded_server_wide_and_to_one_per_visitor(monke
         waiting, waiting_gate = gated(key)
         gates.append(waiting_gate)
         map_job(key, waiting, visitor=visitor)
-    with pytest.raises(UserError, match="a map you asked for is still waiting its turn"):
+    with pytest.raises(UserError, match="something you asked for .* is still waiting its turn"):
         map_job("w3", lambda on_progress: "no", visitor="a")
-    with pytest.raises(UserError, match="2 maps are already waiting their turn on this server"):
+    with pytest.raises(UserError, match="the server is busy: 2 long computations are already waiting"):
         map_job("w3", lambda on_progress: "no", visitor="c")
     assert map_job("w1", lambda on_progress: "no", visitor="c").key == "w1", "joining is never refused"
     assert map_job("light", lambda on_progress: "yes", exclusive=False, visitor="c").wait(10)
@@ -128,3 +128,42 @@ def test_waiting_heavy_jobs_are_bounded_server_wide_and_to_one_per_visitor(monke
         each.set()
     assert running.wait(10) and all(map_jobs._jobs[key].wait(10) for key in ("w1", "w2", "unnamed"))
     assert map_job("w3", lambda on_progress: "now", visitor="a").wait(10), "once none wait, asked again"
+
+
+def test_a_job_waits_in_its_own_words_and_every_exclusive_job_counts_toward_the_limits(monkeypatch):
+    monkeypatch.setattr(map_jobs, "MAX_WAITING", 1)
+    started = threading.Event()
+    work, gate = gated("running", started)
+    running = map_job("running", work, visitor="a", waiting_words="Waiting to attack")
+    assert started.wait(10)
+    waiting, waiting_gate = gated("figures")
+    queued = map_job("figures", waiting, visitor="b", waiting_words="Waiting for the heat maps' test")
+    pause = threading.Event()
+    for _ in range(500):
+        if queued.words == "Waiting for the heat maps' test":
+            break
+        pause.wait(0.02)
+    assert queued.words == "Waiting for the heat maps' test"
+    with pytest.raises(UserError, match="the server is busy"):
+        map_job("another", lambda on_progress: "no", visitor="c", waiting_words="Waiting to attack")
+    gate.set()
+    waiting_gate.set()
+    assert running.wait(10) and queued.wait(10) and queued.result == "figures"
+
+
+def test_a_waiting_job_nobody_asks_about_any_more_is_dropped_before_it_starts():
+    started = threading.Event()
+    work, gate = gated("running", started)
+    running = map_job("running", work, visitor="a")
+    assert started.wait(10)
+    ran = []
+    forgotten = map_job("forgotten", lambda on_progress: ran.append(1), visitor="b")
+    followed = map_job("followed", lambda on_progress: "drawn", visitor="c")
+    unnamed = map_job("unnamed", lambda on_progress: "kept")
+    for job in (forgotten, unnamed):
+        job.asked_at -= map_jobs.ABANDONED_SECONDS + 1
+    gate.set()
+    assert running.wait(10) and forgotten.wait(10) and followed.wait(10) and unnamed.wait(10)
+    assert ran == [] and forgotten.error == map_jobs.ABANDONED
+    assert followed.result == "drawn", "asked about lately: it runs"
+    assert unnamed.result == "kept", "a job without a visitor is waited for by its caller"

@@ -4,7 +4,25 @@ import numpy as np
 import pytest
 
 from mnist_app.errors import UserError
-from mnist_app.learning.deletion_scores import RANDOM_DRAWS, deleted, deletion_scores, sample_rows
+from mnist_app.learning.deletion_scores import (
+    RANDOM_DRAWS,
+    contest_score,
+    deleted,
+    deletion_scores,
+    sample_rows,
+)
+
+
+class NoiseMaps:
+    """An inspector whose heat maps are noise, seeded; the layer each was asked at, kept."""
+
+    def __init__(self, inspector, seed: int = 0):
+        self.model, self.has_conv = inspector.model, False
+        self.rng, self.layers = np.random.default_rng(seed), set()
+
+    def attribution(self, image, target, method, layer=None):
+        self.layers.add(layer)
+        return self.rng.random(image.shape).astype(np.float32)
 
 
 def test_the_most_attributed_tenth_of_the_ink_is_removed_and_as_much_random_ink():
@@ -42,3 +60,21 @@ def test_heat_maps_of_the_mlp_point_at_ink_that_matters(trained_mlp, sample):
     assert fractions[-1] == pytest.approx(1.0)
     with pytest.raises(UserError, match="magic"):
         deletion_scores(inspector, sample.x_test, methods=("magic",))
+
+
+def test_each_random_draw_is_a_contest_of_its_own_and_a_tie_counts_half():
+    drops = np.array([0.2, 0.1])
+    random_drops = np.array([[1.0, 0.1, 0.1, 0.1, 0.1], [0.1, 0.1, 0.0, 0.2, 0.3]])
+    # Against the draws' mean both would lose (0.2 < 0.28, 0.1 < 0.14): one skewed draw is not
+    # a typical one. Contest by contest: 4 of 5 won, then 1 won and 2 tied of 5.
+    assert contest_score(drops, random_drops) == pytest.approx((4 / 5 + 2 / 5) / 2)
+
+
+def test_a_heat_map_of_noise_scores_a_half(trained_mlp, sample):
+    """Removing random ink against removing random ink: a fair test scores 0.5 on average, not less."""
+    from mnist_app.learning.inspection import Inspector
+
+    noise = NoiseMaps(Inspector(trained_mlp.model))
+    (score,) = deletion_scores(noise, sample.x_test, methods=("gradient",), size=1000, layer="conv")
+    assert score.n == 1000 and abs(score.score - 0.5) <= 0.05
+    assert noise.layers == {"conv"}, "the layer is passed on to every attribution"

@@ -10,12 +10,12 @@ from mnist_app.datasets.dataset import to_model_input
 from mnist_app.errors import UserError
 from mnist_app.learning.evaluation import predict_probabilities
 from mnist_app.learning.inspection import (
-    IG_STEPS,
     METHOD_TITLES,
     METHODS,
     InspectionError,
     Inspector,
 )
+from mnist_app.learning.integrated_gradients import IG_STEPS
 from mnist_app.learning.model_files import load_model, save_model
 from tests.support import REPO
 

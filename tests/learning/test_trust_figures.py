@@ -15,10 +15,8 @@ def cache(tmp_path, monkeypatch):
 @pytest.fixture(scope="module")
 def tools(trained_mlp):
     from mnist_app.learning.attacks import Attacker
-    from mnist_app.learning.inspection import Inspector
 
-    return {"model": trained_mlp.model, "attacker": Attacker(trained_mlp.model),
-            "inspector": Inspector(trained_mlp.model)}  # fmt: skip
+    return {"model": trained_mlp.model, "attacker": Attacker(trained_mlp.model)}
 
 
 def same(a, b) -> bool:
@@ -39,7 +37,7 @@ def test_each_figure_is_read_back_as_measured_and_not_measured_again(
     figure, cache, sample, tools, monkeypatch
 ):
     measured = trust_figures.compute(figure, "mlp-test", sample, **tools)
-    monkeypatch.setattr(trust_figures, "_measure", lambda *args: pytest.fail("measured again"))
+    monkeypatch.setattr(trust_figures, "measure", lambda *args: pytest.fail("measured again"))
     assert same(trust_figures.compute(figure, "mlp-test", sample, **tools), measured)
     assert same(trust_figures.kept("mlp-test", sample, figure), measured)
     assert trust_figures.kept("another-model", sample, figure) is None
@@ -70,3 +68,7 @@ def test_an_unknown_figure_is_refused(sample):
 
     with pytest.raises(UserError, match="unknown figure"):
         trust_figures.kept("mlp-test", sample, "everything")
+
+
+def test_the_heat_maps_deletion_scores_are_no_figure_of_this_module_but_heat_map_trust_s():
+    assert "deletion" not in trust_figures.FIGURES and set(trust_figures.HEAVY) <= set(trust_figures.FIGURES)

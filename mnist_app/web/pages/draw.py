@@ -14,15 +14,14 @@ import streamlit as st
 from mnist_app.datasets.dataset import DIGIT_NAMES
 from mnist_app.datasets.pictures import enlarge
 from mnist_app.datasets.preparation import PreparedDigit, canvas_to_grey, decode_image, prepare_digit
-from mnist_app.learning.designs import CONV, DesignError
 from mnist_app.learning.model_store import SavedModel
 from mnist_app.learning.not_a_digit import KEEP_DIGITS
-from mnist_app.learning.recipes import recipe
 from mnist_app.learning.trust_settings import calibrated
 from mnist_app.timing import timed
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
 from mnist_app.web.html_bars import probability_bars_html
+from mnist_app.web.model_kinds import CNN, MLP, NO_SECOND, default_second, network_kind
 from mnist_app.web.page_errors import attempt, show_unexpected
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_model
@@ -31,8 +30,6 @@ SEEN_ZOOM = 8
 COMPARE_KEY = "compare_with"
 # The model in use that the "Compare with" choice was made beside: another starts from the default.
 COMPARED_BESIDE_KEY = "compare_with_beside"
-NO_SECOND = ""
-CNN, MLP = "CNN", "MLP"
 KIND_WORDS = {CNN: "a convolutional network (CNN)", MLP: "a dense network (MLP)"}
 
 
@@ -72,24 +69,6 @@ class Reading:
     @property
     def calibrated(self) -> bool:
         return self.raw is not None
-
-
-def network_kind(saved: SavedModel, model=None) -> str | None:
-    """CNN for a network that convolves, MLP for one that does not; None where its layers are
-    unknown (a file from elsewhere, judged from its description alone)."""
-    try:
-        layers = recipe(saved.metadata, model).layers
-    except DesignError:
-        return None
-    return CNN if any(layer.kind == CONV for layer in layers) else MLP
-
-
-def default_second(kind: str | None, others: list[SavedModel], kinds: dict[str, str | None]) -> str:
-    """The newest model of the other kind than the one in use; else the newest other; else none."""
-    if not others:
-        return NO_SECOND
-    other_kind = [m.name for m in others if kind and kinds[m.name] and kinds[m.name] != kind]
-    return (other_kind or [m.name for m in others])[0]
 
 
 def choose_second(in_use: Reader, others: list[SavedModel], kinds: dict[str, str | None]) -> Reader | None:

@@ -3,14 +3,14 @@
 import numpy as np
 import streamlit as st
 
-from mnist_app.datasets.dataset import DIGIT_NAMES
+from mnist_app.datasets.dataset import DIGIT_NAMES, to_model_input
 from mnist_app.datasets.pictures import diverging, enlarge, framed, montage, stacked, to_grey, unit_bars
 from mnist_app.datasets.preparation import canvas_to_grey, prepare_digit
 from mnist_app.learning.model_layers import layer_titles, named_by_keras
 from mnist_app.web import resources
 from mnist_app.web.canvas import sketch
 from mnist_app.web.convolution_view import show_convolution
-from mnist_app.web.heat_map_scores import choose_cam_layer, heat_map_scores
+from mnist_app.web.heat_map_scores import choose_cam_layer, heat_map_scores, method_title
 from mnist_app.web.heat_maps import show_why
 from mnist_app.web.html_bars import probability_bars_html
 from mnist_app.web.page_errors import attempt
@@ -50,7 +50,7 @@ def from_test_split(saved, choice, data) -> tuple[np.ndarray | None, str]:
     image = data.x_test[index]
     label = literal(data.class_names[data.y_test[index]])
     st.image(enlarge(image, DIGIT_ZOOM), caption=f"Test image #{index}, labelled {label}")
-    return image.astype(np.float32) / 255.0, f"test image #{index} (labelled {label})"
+    return to_model_input(image), f"test image #{index} (labelled {label})"
 
 
 def show_next_mistake(saved, choice, data) -> None:
@@ -79,7 +79,9 @@ def show_answer(saved, inspector, image: np.ndarray, views, class_names: list[st
     st.subheader("Why this answer")
     methods = [method for method in METHODS if method != "grad-cam" or inspector.has_conv]
     scores = heat_map_scores(saved, inspector, methods, data)
-    method = st.selectbox("Method", methods, format_func=METHOD_TITLES.get, key="inside_method")
+    method = st.selectbox(
+        "Method", methods, format_func=lambda method: method_title(method, scores), key="inside_method"
+    )
     layer = choose_cam_layer(inspector, scores, views) if method == "grad-cam" else None
     asked = st.selectbox(
         "For the class",
@@ -219,7 +221,7 @@ def show_units(inspector, views, titles: dict) -> None:
 
 st.title("Look inside the model")
 with st.spinner("Starting TensorFlow…"):
-    from mnist_app.learning.inspection import METHOD_TITLES, METHODS
+    from mnist_app.learning.inspection import METHODS
 saved = choose_model(resources.model_store().list())
 with st.sidebar:
     source = st.segmented_control("Digit from", SOURCES, default="Draw", key="inside_source", required=True)

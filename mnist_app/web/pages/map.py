@@ -16,12 +16,12 @@ from mnist_app.learning.model_map import (
     METHOD_TITLES,
     METHODS,
     SEPARATION,
+    cache_key_id,
     compute_map,
     kept_map,
     kept_separation,
     map_key,
     map_layers,
-    model_file_id,
     place,
     separation,
 )
@@ -313,7 +313,7 @@ if not saved.reads(class_names):
         icon=":material/warning:",
     )
 model_id = attempt(
-    lambda: model_file_id(saved.path), "Cannot use this model", "Choose another in the sidebar."
+    lambda: cache_key_id(saved.cache_key), "Cannot use this model", "Choose another in the sidebar."
 )
 if model_id is None:
     st.stop()

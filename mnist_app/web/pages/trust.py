@@ -3,18 +3,21 @@ asked about things that are not digits, and how far its heat maps can be believe
 
 The model in use and any others the learner picks, side by side. The attack on one digit
 is a fragment (a stroke or a move of ε reruns it alone); the figures on the test split are
-background jobs shared by every visitor and kept on disk (`trust_jobs`).
+background jobs shared by every visitor and kept on disk (`trust_jobs`), the heavy ones only
+on request.
 """
 
 import streamlit as st
 
-from mnist_app.learning.comparison import default_choice
+from mnist_app.datasets.dataset import DIGIT_NAMES
+from mnist_app.learning import trust_figures
 from mnist_app.web import resources
+from mnist_app.web.model_kinds import default_second, network_kind
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset, choose_model
 from mnist_app.web.trust_attack import fooled_by_noise
-from mnist_app.web.trust_jobs import measured
+from mnist_app.web.trust_jobs import figures, measured
 from mnist_app.web.trust_sections import calibration, changes, heat_maps, noise_curves, not_a_digit
 
 OTHERS_KEY = "trust_others"
@@ -24,12 +27,13 @@ MAX_OTHERS = 3
 
 
 def choose_others(in_use, usable: list, class_names) -> list:
-    """Models beside the one in use, as Compare picks them: at first the newest of the other kind."""
+    """Models beside the one in use, as Draw picks its second: at first the newest of the other kind."""
     others = [saved for saved in usable if saved.name != in_use.name and saved.reads(class_names)]
     names = [saved.name for saved in others]
     if st.session_state.get(BESIDE_KEY) != in_use.name:
-        newest = default_choice([(saved.name, saved.metadata) for saved in [in_use, *others]])
-        st.session_state[OTHERS_KEY] = [name for name in newest if name in names][:1]
+        kinds = {saved.name: network_kind(saved) for saved in others}
+        second = default_second(network_kind(in_use), others, kinds)
+        st.session_state[OTHERS_KEY] = [second] if second in names else []
         st.session_state[BESIDE_KEY] = in_use.name
     st.session_state[OTHERS_KEY] = [n for n in st.session_state.get(OTHERS_KEY, []) if n in names]
     if not others:
@@ -97,12 +101,17 @@ def main() -> None:
     ]
     if not models:
         return
+    quick = tuple(f for f in trust_figures.FIGURES if f not in trust_figures.HEAVY)
+    if tuple(data.class_names) != DIGIT_NAMES:  # clothes are no non-digits to a model of clothes
+        quick = tuple(f for f in quick if f != "not_a_digit")
+    found = attempt(lambda: figures(models, data, quick), "Measuring the figures") or {f: {} for f in quick}
+    found.setdefault("not_a_digit", {})
     sections = [
         ("Fooled by noise", lambda: fooled_by_noise(models, data, brush)),
-        ("The whole test split against noise", lambda: noise_curves(models, data)),
-        ("Shaken by a shift", lambda: changes(models, data)),
-        ("Sure when wrong", lambda: calibration(models, data)),
-        ("That is not a digit", lambda: not_a_digit(models, data)),
+        ("Many test digits against noise", lambda: noise_curves(models, data, found)),
+        ("Shaken by a shift", lambda: changes(models, found)),
+        ("Sure when wrong", lambda: calibration(models, found)),
+        ("That is not a digit", lambda: not_a_digit(models, data, found)),
         ("How far to trust a heat map", lambda: heat_maps(models, data)),
     ]
     for title, show in sections:

@@ -49,7 +49,7 @@ def test_grad_cam_at_a_chosen_layer_starts_at_the_last_until_the_test_is_run(def
     assert not at.exception and not at.error
     said = shown(at)
     assert "Integrated gradients:" in said and "Input gradient:" in said and "Grad-CAM:" in said
-    assert "of 4 test digits" in said
+    assert "on 4 test digits" in said
     assert at.selectbox(key="inside_cam_layer").value == "conv2d", "the learner's own pick stays"
 
 
@@ -67,10 +67,15 @@ def test_the_layer_that_scored_best_is_the_default(default_model, monkeypatch):
     at = grad_cam(page("inside").run())
     picker = at.selectbox(key="inside_cam_layer")
     assert picker.value == "conv2d_1"
-    assert picker.options[1] == "Conv2D 2: 32 filters of 3x3, relu (trusted on 90% of digits)"
+    assert picker.options[1] == "Conv2D 2: 32 filters of 3x3, relu (beat random ink on 90% of digits)"
+    assert at.selectbox(key="inside_method").options == [
+        "Integrated gradients (beat random ink on 100% of digits)",
+        "Grad-CAM (beat random ink on 90% of digits at its best layer)",
+        "Input gradient (beat random ink on 95% of digits)",
+    ]
     said = shown(at)
     assert "Integrated gradients: 100%; Grad-CAM: 60% at **Conv2D 1" in said
-    assert "; Input gradient: 95%. A map of noise" in said
+    assert "; Input gradient: 95%. A map of noise beats random ink half the time" in said
     assert "30% at **Conv2D 4" in said
     assert "Test the heat maps" not in [button.label for button in at.button]
 
@@ -82,3 +87,34 @@ def test_a_dense_model_has_no_layer_to_pick(inside_models, models_dir, monkeypat
     assert not at.exception
     assert "inside_cam_layer" not in [select.key for select in at.selectbox]
     assert at.selectbox(key="inside_method").options == ["Integrated gradients", "Input gradient"]
+
+
+def test_a_failed_or_refused_test_is_said_and_offered_again(default_model, monkeypatch):
+    from types import SimpleNamespace
+
+    from mnist_app.errors import UserError
+
+    failed = SimpleNamespace(done=True, error="nobody was waiting for it any more", touch=lambda: None)
+    monkeypatch.setattr(heat_map_scores, "running_job", lambda key: failed)
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("inside").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == ["Cannot test the heat maps: nobody was waiting for it any more."]
+    assert "inside_trust_start" in [button.key for button in at.button], "asking again tries again"
+
+    asked = {}
+
+    def busy(*args, **kwargs):
+        asked.update(kwargs)
+        raise UserError("the server is busy: 4 long computations are already waiting their turn")
+
+    monkeypatch.setattr(heat_map_scores, "running_job", lambda key: None)
+    monkeypatch.setattr(heat_map_scores, "map_job", busy)
+    at.button(key="inside_trust_start").click().run()
+    assert not at.exception
+    assert "Cannot test the heat maps now: the server is busy" in at.error[0].value
+    assert kwargs_exclusive(asked) and asked["visitor"], "one heavy job at a time, held to the visitor's caps"
+
+
+def kwargs_exclusive(kwargs: dict) -> bool:
+    return kwargs.get("exclusive", True) is True and "long computation" in kwargs["waiting_words"]
