@@ -74,7 +74,10 @@ def measure(model, images: np.ndarray, labels: np.ndarray, class_names) -> Trust
 
 
 def stored(metadata: dict) -> TrustSettings:
-    """What a description says, each value kept only if it is a plain number in its range."""
+    """What a description says, each value kept only if it is a plain number in its range, and
+    only for a model of the ten digits (a threshold says how sure it is of a digit)."""
+    if tuple(metadata.get("classes") or DIGIT_NAMES) != DIGIT_NAMES:
+        return TrustSettings(None, None)
     threshold = _number(metadata.get(THRESHOLD_KEY), 0.0, 1.0)
     temperature = _number(metadata.get(TEMPERATURE_KEY), *TEMPERATURE_RANGE)
     return TrustSettings(threshold, temperature)

@@ -129,7 +129,10 @@ def one_model(entry, image: np.ndarray, method: str, epsilon: float, target, cla
     found = smallest(entry, attacker, image, method, target)
     aim = f"makes it read {literal(names[target])}" if target is not None else "changes its answer"
     if found.epsilon is None:
-        st.markdown(f"Not even ε = 0.50 (half the way from black to white) {aim}.")
+        largest = found.attack.epsilon
+        st.markdown(
+            f"Not even ε = {largest:.3f} ({round(largest * 255)} grey levels of 255, about half the way from black to white) {aim}."
+        )
     else:
         st.markdown(
             f"The smallest ε that {aim}: **{found.epsilon:.3f}** ({grey_levels(found.epsilon)}), "

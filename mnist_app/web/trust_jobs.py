@@ -22,6 +22,7 @@ from mnist_app.learning.model_store import SavedModel
 from mnist_app.web import resources
 from mnist_app.web.background_jobs import JobWords, background_result
 from mnist_app.web.model_kinds import CNN, network_kind
+from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.visitors import visitor_token
 
@@ -139,10 +140,18 @@ def _measure(missing: list, data, words: JobWords, slot: str) -> dict | None:
     if running is not None and not running.done:
         key = running.key
     started[slot] = key
-    # What the job needs from the page's caches is fetched here, on the page's thread.
-    attackers = {
-        entry.name: resources.attacker(entry.saved) for entry, figure in missing if figure in ("fgsm", "pgd")
-    }
+    # What the job needs from the page's caches is fetched here, on the page's thread; a model
+    # whose attacker cannot be made is said once and left out, not the whole section with it.
+    attackers = {}
+    for entry in {entry.name: entry for entry, figure in missing if figure in ("fgsm", "pgd")}.values():
+        attackers[entry.name] = attempt(
+            lambda entry=entry: resources.attacker(entry.saved),
+            f"Cannot attack {entry.name}",
+            "It is left out.",
+        )
+    missing = [(entry, figure) for entry, figure in missing if attackers.get(entry.name, True) is not None]
+    if not missing:
+        return None
 
     def work(on_progress):
         results = {}

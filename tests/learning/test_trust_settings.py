@@ -90,6 +90,14 @@ def test_a_forged_file_reads_as_a_model_without_them_or_is_refused_whole(model_f
         read_metadata(tmp_path / "negative.keras")
 
 
+def test_a_model_of_other_classes_keeps_no_threshold_whatever_its_description_says():
+    from mnist_app.datasets.dataset import FASHION_NAMES
+
+    forged = {THRESHOLD_KEY: 0.99, TEMPERATURE_KEY: 0.5}
+    assert stored({**forged, "classes": list(FASHION_NAMES)}) == TrustSettings()
+    assert stored({**forged, "classes": [str(d) for d in range(10)]}) == TrustSettings(0.99, 0.5)
+
+
 def test_calibrated_probabilities_are_the_softmax_of_the_logits_over_the_temperature():
     logits = np.array([2.0, -1.0, 0.5, 3.0, 0.0, -4.0, 1.0, 0.2, -0.3, 2.5])
     probabilities = softmax(logits[None])[0].astype(np.float32)
