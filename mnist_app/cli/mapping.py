@@ -36,7 +36,7 @@ def map_command(args) -> int:
     names = [layer.name for layer in layers]
     if args.layer != ALL and args.layer not in names:
         raise UserError(
-            f"{args.model} has no layer {args.layer!r} to map: use {ALL} or one of {', '.join(names)}"
+            f"{args.model} has no layer {args.layer[:80]!r} to map: use {ALL} or one of {', '.join(names)}"
         )
     chosen = layers if args.layer == ALL else [layers[names.index(args.layer)]]
     model_id = model_file_id(args.model)

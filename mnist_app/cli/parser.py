@@ -28,6 +28,13 @@ DATASET_CHOICES = (
 )
 
 
+def class_number(text: str) -> int:
+    """A class as a whole number in ASCII digits: `int` alone would take a full-width or Arabic-Indic 3."""
+    if not text.strip().lstrip("-").isascii() or not text.strip().lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError(f"not a whole number: {text[:40]!r}")
+    return int(text)
+
+
 def _choices(titles: dict[str, str]) -> str:
     """The names an option takes, each with its title where that says more: "a, b (B's title) or c"."""
     named = [name if title.lower() == name else f"{name} ({title})" for name, title in titles.items()]
@@ -196,7 +203,7 @@ def parser() -> argparse.ArgumentParser:
     explain.add_argument(
         "--layer", metavar="NAME", help="with --method grad-cam: the convolutional layer (default: the last)"
     )
-    explain.add_argument("--target", type=int, help="the class to explain (default: the prediction)")
+    explain.add_argument("--target", type=class_number, help="the class to explain (default: the prediction)")
     explain.add_argument("--png", type=Path, metavar="DIR", help="also write each heat map as a PNG here")
     explain.add_argument("images", nargs="+", type=Path, metavar="IMAGE")
     explain.set_defaults(command=reading.explain_command)
@@ -310,7 +317,10 @@ def add_trust_commands(commands) -> None:
         help="how far each pixel may change, 0 to 1 (default: the smallest epsilon that changes the answer)",
     )
     attack.add_argument(
-        "--target", type=int, metavar="CLASS", help="make the model read this class (default: any other)"
+        "--target",
+        type=class_number,
+        metavar="CLASS",
+        help="make the model read this class (default: any other)",
     )
     attack.add_argument(
         "--png",

@@ -215,7 +215,7 @@ def check_method(method: str) -> str:
 def _check_layer(model, layer: str) -> None:
     names = [found.name for found in map_layers(model)]
     if layer not in names:
-        raise UserError(f"this model has no layer {layer!r} to map: its layers are {', '.join(names)}")
+        raise UserError(f"this model has no layer {layer[:80]!r} to map: its layers are {', '.join(names)}")
 
 
 def _digits(dataset) -> tuple[np.ndarray, np.ndarray]:

@@ -55,6 +55,7 @@ def test_attack_refuses_bad_input_with_one_line_before_tensorflow(tmp_path, seve
         result = run_cli_watching_imports("attack", "--model", DEFAULT, *args, seven)
         assert result.stdout.strip().endswith("no tensorflow"), result.stdout
         assert_usage_error(result, fragment)
+    assert_usage_error(run_cli("attack", "--model", DEFAULT, "--target", "\uff13", seven), "whole number")
     assert_usage_error(run_cli("attack", "--model", tmp_path / "none.keras", seven), "no such model")
     assert_usage_error(run_cli("attack", "--model", DEFAULT, tmp_path / "none.png"), "no such image")
 
