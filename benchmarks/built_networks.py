@@ -69,9 +69,11 @@ def run_plain_fit(dataset, layers, epochs: int) -> dict:
 
 
 def run_app(dataset, config) -> dict:
-    from mnist_app.learning.training import train
+    """The app's trainer as the server runs a job: in a trainer process where the network wants
+    other threads than the server's."""
+    from mnist_app.jobs.training_job import local_trainer
 
-    result = train(dataset, config, on_progress=lambda progress: None)
+    result = local_trainer(config)(dataset, config, lambda progress: None)
     return {"epoch_seconds": result.epoch_seconds, "accuracy": result.test_accuracy}
 
 

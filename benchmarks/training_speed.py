@@ -101,14 +101,17 @@ def run_lab(dataset, epochs: int, arch: str) -> dict:
 
 
 def run_app(dataset, epochs: int, arch: str) -> dict:
-    """The app's trainer, with a listener on its live curve as the Train page has."""
+    """The app's trainer as the server runs a job (in a trainer process where the network wants
+    other threads than the server's), with a listener on its live curve as the Train page has."""
+    from mnist_app.jobs.training_job import local_trainer
     from mnist_app.learning.architectures import ARCHITECTURES
     from mnist_app.learning.precision import bfloat16_training
-    from mnist_app.learning.training import TrainConfig, train
+    from mnist_app.learning.training import TrainConfig
 
     points = []
     started = time.perf_counter()
-    result = train(dataset, TrainConfig(arch, epochs=epochs, batch_size=32), on_progress=points.append)
+    config = TrainConfig(arch, epochs=epochs, batch_size=32)
+    result = local_trainer(config)(dataset, config, points.append)
     return {
         "bfloat16": ARCHITECTURES[arch].bfloat16 and bfloat16_training(),
         "epoch_seconds": result.epoch_seconds,

@@ -3,7 +3,7 @@
 from tests.support import REPO
 
 PACKAGE = REPO / "mnist_app"
-LAYERS = {"datasets", "learning", "jobs", "lab", "cli", "web"}
+LAYERS = {"datasets", "learning", "jobs", "lab", "classroom", "cli", "web"}
 # Under everything: what every layer may use.
 BASE = {
     "__init__.py",

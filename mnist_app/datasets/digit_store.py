@@ -268,6 +268,43 @@ class DigitStore:
             self._changed(connection)
         return int(digit_id)
 
+    def count_of(self, owner: str) -> int:
+        """How many digits the visitor with this token keeps ("" for nobody's); 0 with no collection."""
+        if not self.path.exists():
+            return 0
+        with self._connection() as connection:
+            if not _has_owners(connection):
+                return 0 if owner else int(connection.execute("SELECT count(*) FROM digits").fetchone()[0])
+            return int(
+                connection.execute("SELECT count(*) FROM digits WHERE owner = ?", (owner,)).fetchone()[0]
+            )
+
+    def owners(self) -> dict[str, int]:
+        """How many digits each owner keeps, by token ("" for nobody's)."""
+        if not self.path.exists():
+            return {}
+        with self._connection() as connection:
+            if not _has_owners(connection):
+                total = int(connection.execute("SELECT count(*) FROM digits").fetchone()[0])
+                return {"": total} if total else {}
+            rows = connection.execute("SELECT owner, count(*) FROM digits GROUP BY owner").fetchall()
+        return {str(owner): int(held) for owner, held in rows}
+
+    def delete_owner(self, owner: str) -> int:
+        """Forget every digit of the visitor with this token, in one transaction; how many there were.
+
+        For the teacher clearing a student's digits: a store of the whole collection only.
+        """
+        if self.owner is not None:
+            raise DatasetError("only the whole collection's store clears a visitor's digits")
+        if not self.path.exists():
+            return 0
+        with self._connection(write=True) as connection:
+            removed = connection.execute("DELETE FROM digits WHERE owner = ?", (str(owner),)).rowcount
+            if removed:
+                self._changed(connection)
+        return int(removed)
+
     def revision(self) -> tuple[int, int]:
         """(generation, number of writes): changes with every change, and when the file is replaced."""
         if not self.path.exists():

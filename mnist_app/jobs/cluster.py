@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 from mnist_app import settings
 from mnist_app.errors import UserError
 from mnist_app.jobs.mailbox import PostOffice
+from mnist_app.jobs.progress_events import as_event, from_event
 
 if TYPE_CHECKING:  # Checking the setting must not wait for TensorFlow.
     from mnist_app.datasets.dataset import Dataset
@@ -256,7 +257,7 @@ def _follow(ray, job, post_office, job_id, on_progress, stop, on_placed) -> dict
                     on_placed(Placement(*placement))
             for event in events:
                 if on_progress is not None:
-                    on_progress(_progress(event))
+                    on_progress(from_event(event))
             if stop is not None and stop.is_set() and not asked_to_stop:
                 if not placed and not finished:
                     ray.cancel(job, force=True)
@@ -274,33 +275,6 @@ def _follow(ray, job, post_office, job_id, on_progress, stop, on_placed) -> dict
             with _connecting:
                 _post_office.clear()
         raise ClusterError(f"the training job failed on the Ray cluster: {_reason(error)}") from None
-
-
-def _event(progress: Progress) -> dict:
-    """Progress as plain data: the post office never imports TensorFlow's modules. The weights'
-    snapshots travel as a saved model's description keeps them."""
-    from mnist_app.learning.weight_history import as_description
-
-    return {
-        "steps_done": progress.steps_done,
-        "total_steps": progress.total_steps,
-        "epoch": progress.epoch,
-        "epochs": progress.epochs,
-        "points": [astuple(point) for point in progress.points],
-        "weights": as_description(list(progress.weights)),
-    }
-
-
-def _progress(event: dict) -> Progress:
-    from mnist_app.learning.curves import CurvePoint
-    from mnist_app.learning.training import Progress
-    from mnist_app.learning.weight_history import from_description
-
-    points = tuple(CurvePoint(*point) for point in event["points"])
-    weights = tuple(from_description(event.get("weights")) or ())
-    return Progress(
-        event["steps_done"], event["total_steps"], event["epoch"], event["epochs"], points, weights
-    )
 
 
 def _resources(ray, config: TrainConfig) -> dict:
@@ -327,7 +301,7 @@ def train_on_worker(
     watcher.start()
 
     def post(progress: Progress) -> None:
-        post_office.post.remote(job_id, _event(progress))
+        post_office.post.remote(job_id, as_event(progress))
 
     with tempfile.TemporaryDirectory(prefix="mnist-app-job-") as folder:
         if base:

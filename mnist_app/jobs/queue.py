@@ -37,11 +37,14 @@ class TrainingQueue:
     """A fixed number of slots for jobs that train; the rest wait their turn, visitor by visitor.
 
     `per_visitor` and `most_waiting` default to their settings (`settings.jobs_per_visitor`,
-    `settings.max_queued_jobs`), read at each join.
+    `settings.max_queued_jobs`), read at each join; `slots` to `settings.training_slots()`,
+    read whenever a job waits, so a teacher's change applies at once, until `resize` fixes it.
     """
 
-    def __init__(self, slots: int, per_visitor: int | None = None, most_waiting: int | None = None):
-        self.slots = slots
+    def __init__(
+        self, slots: int | None = None, per_visitor: int | None = None, most_waiting: int | None = None
+    ):
+        self._slots = slots
         self._per_visitor = per_visitor
         self._most_waiting = most_waiting
         self._waiting: list[_Place] = []
@@ -101,10 +104,15 @@ class TrainingQueue:
             self._waiting = [place for place in self._waiting if place.ticket != ticket]
             self._changed.notify_all()
 
+    @property
+    def slots(self) -> int:
+        """How many jobs may train at once."""
+        return settings.training_slots() if self._slots is None else self._slots
+
     def resize(self, slots: int) -> None:
         """As many slots as the trainer now has room for (a cluster grows and shrinks)."""
         with self._changed:
-            self.slots = max(1, slots)
+            self._slots = max(1, slots)
             self._changed.notify_all()
 
     def acquire(self, ticket: object, cancelled: threading.Event) -> bool:

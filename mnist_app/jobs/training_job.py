@@ -14,16 +14,17 @@ import atexit
 import functools
 import logging
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from mnist_app import settings
 from mnist_app.datasets.dataset import Dataset
 from mnist_app.errors import UserError
-from mnist_app.jobs import cluster
+from mnist_app.jobs import cluster, trainer_processes
 from mnist_app.jobs.queue import TrainingQueue
 from mnist_app.learning.curves import CurvePoint
+from mnist_app.learning.thread_choice import trainer_threads
 from mnist_app.learning.training import Progress, TrainConfig, TrainResult, train
 from mnist_app.learning.weight_history import WeightSnapshot
 
@@ -37,14 +38,15 @@ _FIRST_USE = threading.Lock()
 
 
 def training_queue() -> TrainingQueue:
-    """The queue this process's jobs share, made at first use with `settings.training_slots()` slots."""
+    """The queue this process's jobs share, made at first use, with `settings.training_slots()`
+    slots as the setting says at each moment."""
     with _FIRST_USE:
         return _made_queue()
 
 
 @functools.cache
 def _made_queue() -> TrainingQueue:
-    return TrainingQueue(settings.training_slots())
+    return TrainingQueue()
 
 
 def _stop_jobs_at_exit_registered() -> None:
@@ -131,6 +133,7 @@ class TrainingJob:
         self._saved_as = ""
         self._error = ""
         self._placement = ""
+        self.started_at = time.time()
         self._thread = threading.Thread(target=self._run, name=f"train-{config.network_name}", daemon=True)
 
     def start(self) -> TrainingJob:
@@ -184,11 +187,12 @@ class TrainingJob:
             self._placement = str(placement)
 
     def _trainer(self) -> Callable:
-        """`training.train` here, or the cluster's, with the queue sized to the cluster."""
-        if not cluster.configured():
-            return train
-        self.queue.resize(cluster.capacity())
-        return functools.partial(cluster.train, on_placed=self._on_placed)
+        """The cluster's `train`, with the queue sized to the cluster; else a trainer process's,
+        where the network wants other threads than this process has; else `training.train` here."""
+        if cluster.configured():
+            self.queue.resize(cluster.capacity())
+            return functools.partial(cluster.train, on_placed=self._on_placed)
+        return local_trainer(self.config)
 
     def _fail(self, error: Exception) -> None:
         if not isinstance(error, UserError):
@@ -227,6 +231,21 @@ class TrainingJob:
             self._fail(error)
         finally:
             self.queue.release(self)
+
+
+def local_trainer(config: TrainConfig) -> Callable:
+    """How a job of `config` trains on this server: in a trainer process started with the
+    threads its network wants (`thread_choice`), or as `training.train` in this process."""
+    threads = trainer_threads(config)
+    if threads is None:
+        return train
+    return functools.partial(trainer_processes.train, intra_op_threads=threads)
+
+
+def started_jobs() -> list[TrainingJob]:
+    """Every job this process started that a page still holds, oldest first: the class's jobs
+    as the teacher's page lists them."""
+    return sorted(_STARTED_JOBS, key=lambda job: job.started_at)
 
 
 def failure_message(error: Exception) -> str:

@@ -162,3 +162,14 @@ def test_with_several_slots_the_positions_still_count_down_to_a_start():
     queue.release("b1")
     assert started.wait(5) and queue.position("a3") == 1
     waiter.join()
+
+
+def test_a_queue_without_fixed_slots_follows_the_setting_as_it_changes(monkeypatch):
+    monkeypatch.setenv("MNIST_APP_TRAINING_SLOTS", "1")
+    queue = TrainingQueue()
+    assert queue.slots == 1
+    monkeypatch.setenv("MNIST_APP_TRAINING_SLOTS", "3")
+    assert queue.slots == 3
+    queue.resize(5)
+    monkeypatch.setenv("MNIST_APP_TRAINING_SLOTS", "2")
+    assert queue.slots == 5, "a cluster's room, once known, is the queue's"

@@ -1,12 +1,12 @@
-"""The weights' snapshots on their way to the page: in each Progress, through the cluster's event
-encoding, and kept by a job's snapshot."""
+"""The weights' snapshots on their way to the page: in each Progress, through the event
+encoding a Ray worker and a trainer process send, and kept by a job's snapshot."""
 
 import json
 
 import pytest
 
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.jobs import cluster
+from mnist_app.jobs import progress_events
 from mnist_app.jobs.training_job import DONE, TrainingJob, TrainingQueue
 from mnist_app.learning.training import TrainConfig
 
@@ -41,8 +41,8 @@ def test_progress_carries_epoch_zero_and_each_epochs_snapshot(job):
     assert all(any(p.split == "validation" for p in event.points) for event in with_weights)
 
     for event in events:
-        plain = json.loads(json.dumps(cluster._event(event)))
-        back = cluster._progress(plain)
+        plain = json.loads(json.dumps(progress_events.as_event(event)))
+        back = progress_events.from_event(plain)
         assert [s.epoch for s in back.weights] == [s.epoch for s in event.weights]
         for before, after in zip(event.weights, back.weights, strict=True):
             assert [layer.weights.counts for layer in after.layers] == [

@@ -1,0 +1,286 @@
+"""Training jobs in processes of their own, each started with the threads its network wants.
+
+TensorFlow sizes its thread pools once, when a process first runs an operation, for the whole
+process. The small convolutional networks train fastest on one intra-op thread (their
+operations are too small to split over cores), while the MLP's XLA steps and the app's CNN
+want every core; so a job whose network wants other threads than the server's trains in a
+trainer process started with them (`learning.thread_choice`). A trainer process serves one
+job at a time, is kept for the next job that wants its threads, and ends after `IDLE_S`
+unused or with the server.
+
+Like a Ray worker, the process gets the dataset and the configuration, sends its progress as
+plain data (`progress_events`), reads Stop from the server, and returns the trained model as
+`.keras` bytes that the server loads with Keras' safe mode on. A process that dies ends its
+job with a `TrainerGone` that says so.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import multiprocessing
+import os
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from multiprocessing.connection import Connection
+from typing import TYPE_CHECKING
+
+from mnist_app.errors import UserError
+from mnist_app.jobs.progress_events import as_event, from_event
+
+if TYPE_CHECKING:  # The server's side must not wait for TensorFlow.
+    from mnist_app.datasets.dataset import Dataset
+    from mnist_app.learning.training import Progress, TrainConfig, TrainResult
+
+POLL_S = 0.1
+# How long an unused trainer process is kept for the next job that wants its threads.
+IDLE_S = 300.0
+# How long a trainer process may take to end once asked.
+QUIT_S = 5.0
+# TensorFlow's own switch, read as it loads: a process made under one value serves only it.
+ONEDNN_SETTING = "TF_ENABLE_ONEDNN_OPTS"
+_log = logging.getLogger(__name__)
+# Forking a process whose TensorFlow has threads running is unsafe: each trainer starts afresh.
+_CONTEXT = multiprocessing.get_context("spawn")
+
+
+class TrainerGone(UserError):
+    """The trainer process ended in the middle of a job (killed, out of memory)."""
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What a trainer process was started with, and so which jobs it may serve."""
+
+    intra_op_threads: int
+    onednn: str
+
+
+@dataclass(eq=False)
+class _Trainer:
+    kind: _Kind
+    process: multiprocessing.process.BaseProcess
+    to_trainer: Connection
+    from_trainer: Connection
+    idle_since: float = field(default_factory=time.monotonic)
+
+    def alive(self) -> bool:
+        return self.process.is_alive()
+
+    def close(self) -> None:
+        """Ask it to end, then make sure it has."""
+        with contextlib.suppress(OSError):
+            self.to_trainer.send(("quit",))
+        self.process.join(QUIT_S)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join(QUIT_S)
+        for end in (self.to_trainer, self.from_trainer):
+            end.close()
+
+
+_idle: list[_Trainer] = []
+_busy: set[_Trainer] = set()
+_lock = threading.Lock()
+_exit_hook: list[bool] = []
+
+
+def train(
+    dataset: Dataset,
+    config: TrainConfig,
+    on_progress: Callable[[Progress], None] | None = None,
+    stop: threading.Event | None = None,
+    seed: int | None = None,
+    *,
+    intra_op_threads: int,
+) -> TrainResult:
+    """`training.train` in a trainer process with `intra_op_threads` intra-op threads; blocks
+    until the job ends."""
+    trainer = _take(_Kind(intra_op_threads, os.environ.get(ONEDNN_SETTING, "")))
+    try:
+        trainer.to_trainer.send(("train", dataset, config, seed, _passed_settings()))
+        payload = _follow(trainer, on_progress, stop)
+    except BaseException:
+        _discard(trainer)
+        raise
+    _give_back(trainer)
+    from mnist_app.learning.model_files import model_from_bytes
+
+    return replace(payload["result"], model=model_from_bytes(payload["model"]), config=config)
+
+
+def _passed_settings() -> dict[str, str]:
+    """The app's settings as the server has them now: a trainer process kept from an earlier
+    job must train this one as the server would."""
+    return {name: value for name, value in os.environ.items() if name.startswith("MNIST_APP_")}
+
+
+def _follow(trainer: _Trainer, on_progress, stop: threading.Event | None) -> dict:
+    asked_to_stop = False
+    while True:
+        if stop is not None and stop.is_set() and not asked_to_stop:
+            trainer.to_trainer.send(("stop",))
+            asked_to_stop = True
+        if trainer.from_trainer.poll(POLL_S):
+            try:
+                message = trainer.from_trainer.recv()
+            except EOFError:
+                message = ("gone",)
+            kind = message[0]
+            if kind == "progress":
+                if on_progress is not None:
+                    on_progress(from_event(message[1]))
+                continue
+            if kind == "result":
+                return message[1]
+            if kind == "refused":
+                raise UserError(message[1])
+            if kind == "failed":
+                raise RuntimeError(f"the trainer process failed: {message[1]}")
+        if not trainer.alive():
+            raise TrainerGone(
+                f"the trainer process ended in the middle of the job (exit status "
+                f"{trainer.process.exitcode}); nothing was saved"
+            )
+
+
+def _take(kind: _Kind) -> _Trainer:
+    """An idle trainer process of this kind, or a new one."""
+    with _lock:
+        _close_stale()
+        for trainer in _idle:
+            if trainer.kind == kind and trainer.alive():
+                _idle.remove(trainer)
+                _busy.add(trainer)
+                return trainer
+        if not _exit_hook:
+            atexit.register(close_all)
+            _exit_hook.append(True)
+    trainer = _start(kind)
+    with _lock:
+        _busy.add(trainer)
+    return trainer
+
+
+def _start(kind: _Kind) -> _Trainer:
+    trainer_reads, to_trainer = _CONTEXT.Pipe(duplex=False)
+    from_trainer, trainer_writes = _CONTEXT.Pipe(duplex=False)
+    environment = {**os.environ, ONEDNN_SETTING: kind.onednn} if kind.onednn else dict(os.environ)
+    process = _CONTEXT.Process(
+        target=serve,
+        args=(kind.intra_op_threads, trainer_reads, trainer_writes, environment),
+        name=f"mnist-app-trainer-{kind.intra_op_threads}",
+        daemon=True,
+    )
+    process.start()
+    trainer_reads.close()
+    trainer_writes.close()
+    return _Trainer(kind, process, to_trainer, from_trainer)
+
+
+def _give_back(trainer: _Trainer) -> None:
+    with _lock:
+        _busy.discard(trainer)
+        trainer.idle_since = time.monotonic()
+        _idle.append(trainer)
+    timer = threading.Timer(IDLE_S + 1, _close_stale_now)
+    timer.daemon = True
+    timer.start()
+
+
+def _discard(trainer: _Trainer) -> None:
+    with _lock:
+        _busy.discard(trainer)
+    trainer.close()
+
+
+def _close_stale() -> None:
+    """Under `_lock`: end the trainer processes unused for `IDLE_S`, and forget dead ones."""
+    now = time.monotonic()
+    stale = [t for t in _idle if now - t.idle_since > IDLE_S or not t.alive()]
+    for trainer in stale:
+        _idle.remove(trainer)
+        trainer.close()
+
+
+def _close_stale_now() -> None:
+    with _lock:
+        _close_stale()
+
+
+def close_all() -> None:
+    """End every idle trainer process (at exit; a busy one ends when its server does)."""
+    with _lock:
+        trainers, _idle[:] = list(_idle), []
+    for trainer in trainers:
+        trainer.close()
+
+
+def running() -> int:
+    """How many trainer processes exist now, busy or idle."""
+    with _lock:
+        return len(_idle) + len(_busy)
+
+
+# The trainer process's side.
+
+
+def serve(threads: int, requests: Connection, replies: Connection, environment: dict) -> None:
+    """A trainer process's life: TensorFlow with `threads` intra-op threads, then job after job
+    until the server asks it to quit or is gone."""
+    os.environ.clear()
+    os.environ.update(environment)
+    from mnist_app.learning import tensorflow_runtime
+
+    tensorflow_runtime.prepare()
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    jobs: queue.Queue = queue.Queue()
+    stop = threading.Event()
+    threading.Thread(target=_read_requests, args=(requests, jobs, stop), daemon=True).start()
+    while (job := jobs.get()) is not None:
+        stop.clear()
+        _run_job(job, replies, stop)
+
+
+def _read_requests(requests: Connection, jobs: queue.Queue, stop: threading.Event) -> None:
+    """The only reader of the server's messages: jobs go to the queue, Stop to the running job;
+    the server gone (or "quit") ends the process."""
+    while True:
+        try:
+            message = requests.recv()
+        except (EOFError, OSError):
+            message = ("quit",)
+        if message[0] == "train":
+            jobs.put(message[1:])
+        elif message[0] == "stop":
+            stop.set()
+        else:
+            stop.set()
+            jobs.put(None)
+            return
+
+
+def _run_job(job: tuple, replies: Connection, stop: threading.Event) -> None:
+    from mnist_app.learning.model_files import model_bytes
+    from mnist_app.learning.training import train as train_here
+
+    dataset, config, seed, passed = job
+    for name in [name for name in os.environ if name.startswith("MNIST_APP_")]:
+        del os.environ[name]
+    os.environ.update(passed)
+    try:
+        result = train_here(
+            dataset, config, lambda progress: replies.send(("progress", as_event(progress))), stop, seed
+        )
+        replies.send(("result", {"model": model_bytes(result.model), "result": replace(result, model=None)}))
+    except UserError as error:
+        replies.send(("refused", str(error)))
+    except Exception as error:  # The server says it failed; the details go to this log.
+        _log.error("training %s failed", config.network_name, exc_info=error)
+        replies.send(("failed", type(error).__name__))

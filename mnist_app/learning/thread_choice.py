@@ -1,0 +1,45 @@
+"""How many intra-op threads a training job's network trains fastest with, and so where it trains.
+
+The networks with convolutions or pooling train on oneDNN's kernels, whose operations on
+28x28 digits are too small to gain from being split over cores: on this project's two-core
+machines one intra-op thread trains each of them faster (BENCHMARKS.md, "One thread a
+convolutional job"). The XLA-fused networks (no convolution, no pooling) want every core.
+TensorFlow fixes the threads for its whole process as it starts, so a job that wants other
+threads than the server's trains in a trainer process of its own (`jobs.trainer_processes`).
+Half the cores is the guess for a larger machine, where nothing was measured.
+"""
+
+from __future__ import annotations
+
+import os
+
+from mnist_app import settings
+from mnist_app.learning.design_plan import plan
+from mnist_app.learning.training_choices import TrainConfig
+
+
+def cores() -> int:
+    """The CPUs this process may run on, as TensorFlow counts them for its default threads."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # Not on Linux.
+        return os.cpu_count() or 1
+
+
+def wanted_threads(config: TrainConfig, available: int | None = None) -> int:
+    """The intra-op threads a job of `config`'s network trains fastest with."""
+    available = cores() if available is None else available
+    return available if plan(config.design).fused else max(1, available // 2)
+
+
+def trainer_threads(config: TrainConfig, available: int | None = None) -> int | None:
+    """The threads of the trainer process this job should train in; None to train in the
+    server's own process. `MNIST_APP_TRAINER_PROCESSES` off keeps every job in the server's
+    process, on sends every job to a trainer process; unset, only the jobs that want other
+    threads than the server's default go."""
+    chosen = settings.trainer_processes()
+    if chosen is False:
+        return None
+    available = cores() if available is None else available
+    wanted = wanted_threads(config, available)
+    return wanted if chosen or wanted != available else None
