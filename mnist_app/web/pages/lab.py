@@ -196,48 +196,51 @@ def main() -> None:
     if len(data.y_train) == 0:
         st.error(f"{literal(data.name)} has no training images: choose another dataset in the sidebar.")
         return
-    with st.spinner("Starting TensorFlow…"):
-        import mnist_app.jobs.training_job  # noqa: F401  (TensorFlow, loaded here behind a spinner)
-    prepared = attempt(lambda: resources.lab_prepared(*choice), "Cannot run the lab on this dataset")
-    if prepared is None:
-        return
-    job = st.session_state.get(JOB_KEY)
-    running = job is not None and job.snapshot().active
     # The choices step 5 draws, read ahead: the fit cell and the downloads show them already.
     epochs = int(st.session_state.get("lab_epochs", 10))
     batch_size = int(st.session_state.get("lab_batch_size", 32))
     lab_steps = steps.steps(data.name, choice[0], epochs, batch_size)
     show_downloads(data, choice[0], epochs, batch_size)
-
+    # Every step's words and code first, each with a place for what it gives: a learner reads
+    # them while TensorFlow starts and the first steps run, and the results fill in below them.
+    results = []
+    for number, step in enumerate(lab_steps, start=1):
+        heading(number, step)
+        if number == 5:
+            job = st.session_state.get(JOB_KEY)
+            epochs, batch_size = choose_training(job is not None and job.snapshot().active)
+        show_cells(step)
+        results.append(st.container())
+    with results[0], st.spinner("Starting TensorFlow…"):
+        import mnist_app.jobs.training_job  # noqa: F401  (TensorFlow, loaded here behind a spinner)
+    with results[0], st.spinner("Running the lab's first steps on the data…"):
+        prepared = attempt(lambda: resources.lab_prepared(*choice), "Cannot run the lab on this dataset")
+    if prepared is None:
+        return
     renderers = [
         lambda: show_loading(data, prepared),
         lambda: show_first_image(prepared),
         lambda: show_preparation(prepared),
         lambda: show_network(prepared),
     ]
-    for number, (step, render) in enumerate(zip(lab_steps[:4], renderers, strict=True), start=1):
-        heading(number, step)
-        show_cells(step)
-        render()
-
-    heading(5, lab_steps[4])
-    epochs, batch_size = choose_training(running)
-    show_cells(lab_steps[4])
-    show_training(data, epochs, batch_size)
-
-    results = trained_results(data)
-    for number, step, index in ((6, lab_steps[5], 0), (7, lab_steps[6], 1)):
-        heading(number, step)
-        show_cells(step)
-        if results is None:
-            st.info("Run step 5 first: this step uses the model it trains.")
-        else:
-            st.code(results[index], language=None)
-    if results is not None and results[2]:
-        st.success(f"The trained model is also saved in models/ as **{literal(results[2])}** and now in use.")
-
-    heading(8, lab_steps[7])
-    left, right, _ = st.columns([1, 1, 2])
+    for place, render in zip(results[:4], renderers, strict=True):
+        with place:
+            render()
+    with results[4]:
+        show_training(data, epochs, batch_size)
+    with results[5]:
+        trained = trained_results(data)
+    for place, index in ((results[5], 0), (results[6], 1)):
+        with place:
+            if trained is None:
+                st.info("Run step 5 first: this step uses the model it trains.")
+            else:
+                st.code(trained[index], language=None)
+    if trained is not None and trained[2]:
+        results[6].success(
+            f"The trained model is also saved in models/ as **{literal(trained[2])}** and now in use."
+        )
+    left, right, _ = results[7].columns([1, 1, 2])
     left.page_link("mnist_app/web/pages/train.py", label="Train the CNN", icon=":material/model_training:")
     right.page_link("mnist_app/web/pages/compare.py", label="Compare the two", icon=":material/compare:")
 
