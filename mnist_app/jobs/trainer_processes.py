@@ -97,10 +97,14 @@ def train(
     seed: int | None = None,
     *,
     intra_op_threads: int,
+    on_placed: Callable[[str], None] | None = None,
 ) -> TrainResult:
     """`training.train` in a trainer process with `intra_op_threads` intra-op threads; blocks
-    until the job ends."""
+    until the job ends. `on_placed` hears which process, in words, once it has one."""
     trainer = _take(_Kind(intra_op_threads, os.environ.get(ONEDNN_SETTING, "")))
+    if on_placed is not None:
+        threads = f"{intra_op_threads} intra-op thread{'s' * (intra_op_threads > 1)}"
+        on_placed(f"trainer process {trainer.process.pid} ({threads})")
     try:
         trainer.to_trainer.send(("train", dataset, config, seed, _passed_settings()))
         payload = _follow(trainer, on_progress, stop)

@@ -89,7 +89,8 @@ class JobSnapshot:
     result: TrainResult | None = None
     saved_as: str = ""
     error: str = ""
-    # Where it trains, on a cluster ("" on the server), and how many jobs train at once there.
+    # Where it trains: a cluster's node, a trainer process, or "" for the server's own process;
+    # and how many jobs train at once there.
     placement: str = ""
     at_once: int = 1
 
@@ -182,7 +183,7 @@ class TrainingJob:
             self._curve.extend(progress.points)
             self._weights.extend(progress.weights)
 
-    def _on_placed(self, placement: cluster.Placement) -> None:
+    def _on_placed(self, placement: cluster.Placement | str) -> None:
         with self._lock:
             self._placement = str(placement)
 
@@ -192,7 +193,7 @@ class TrainingJob:
         if cluster.configured():
             self.queue.resize(cluster.capacity())
             return functools.partial(cluster.train, on_placed=self._on_placed)
-        return local_trainer(self.config)
+        return local_trainer(self.config, on_placed=self._on_placed)
 
     def _fail(self, error: Exception) -> None:
         if not isinstance(error, UserError):
@@ -233,13 +234,14 @@ class TrainingJob:
             self.queue.release(self)
 
 
-def local_trainer(config: TrainConfig) -> Callable:
+def local_trainer(config: TrainConfig, on_placed: Callable[[str], None] | None = None) -> Callable:
     """How a job of `config` trains on this server: in a trainer process started with the
-    threads its network wants (`thread_choice`), or as `training.train` in this process."""
+    threads its network wants (`thread_choice`; `on_placed` hears which), or as
+    `training.train` in this process."""
     threads = trainer_threads(config)
     if threads is None:
         return train
-    return functools.partial(trainer_processes.train, intra_op_threads=threads)
+    return functools.partial(trainer_processes.train, intra_op_threads=threads, on_placed=on_placed)
 
 
 def started_jobs() -> list[TrainingJob]:

@@ -82,7 +82,7 @@ def progress_line(job: TrainingJob, snapshot: JobSnapshot, others_active: bool =
     elif snapshot.active:
         where = (
             f", on {snapshot.placement}; the cluster trains {snapshot.at_once} at once"
-            if snapshot.placement
+            if snapshot.placement and cluster.configured()
             else ""
         )
         st.progress(

@@ -82,8 +82,10 @@ def test_a_training_job_of_a_convolutional_network_trains_in_a_trainer_process(s
     deadline = time.monotonic() + 120
     while job.snapshot().active and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert job.snapshot().state == DONE
+    snapshot = job.snapshot()
+    assert snapshot.state == DONE
     assert trainer_processes.running() >= 1
+    assert snapshot.placement.startswith("trainer process ") and "(1 intra-op thread)" in snapshot.placement
 
 
 @pytest.mark.parametrize(
