@@ -286,7 +286,7 @@ def test_training_both_networks_races_their_curves_and_compares_them(page, app_u
     # The jobs take turns on the trainer: the CNN trains once the MLP is done.
     expect(page.get_by_text(re.compile(r"Training cnn on mnist-sample: epoch \d+ of 3"))).to_be_visible()
     link = page.get_by_role("link", name="Compare them side by side")
-    expect(link).to_be_visible(timeout=90_000)
+    expect(link).to_be_visible(timeout=180_000)
     page.wait_for_selector(IDLE)
 
     for measure in ("loss", "accuracy"):
