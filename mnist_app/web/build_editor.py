@@ -4,7 +4,8 @@ The design is one plain list (`designs.Layer`s) kept in `st.session_state`; each
 widgets are keyed by the layer's own id, so moving a layer moves its controls with it. A
 changed widget is read back into the list at the start of the next run, before the plan is
 drawn, so the summary and the mistakes always describe what the controls show. A value a
-forged browser message sends outside a field's range is ignored, as the widget would.
+forged browser message sends outside a field's range is ignored, as the widget would. Under a
+challenge only the layer kinds it allows are offered (its rules are enforced on the server).
 """
 
 from __future__ import annotations
@@ -158,13 +159,15 @@ def _load_preset() -> None:
         set_layers(PRESETS[title])
 
 
-def preset_picker() -> None:
-    """The presets to start from; once the list is edited it shows as the learner's own."""
+def preset_picker(kinds: tuple[str, ...] = KINDS) -> None:
+    """The presets to start from (those of the layer `kinds` allowed); once the list is edited it
+    shows as the learner's own."""
     title = preset_title(layers()) or YOURS.capitalize()
     st.session_state[PRESET_KEY] = title
+    offered = [name for name, preset in PRESETS.items() if all(layer.kind in kinds for layer in preset)]
     st.selectbox(
         "Start from",
-        [*PRESETS, *([] if title in PRESETS else [title])],
+        [*offered, *([] if title in offered else [title])],
         key=PRESET_KEY,
         on_change=_load_preset,
         help="Choosing a network fills the list below with its layers; change any of them and "
@@ -177,8 +180,9 @@ def keras_shape(shape: tuple[int, ...]) -> str:
     return "(" + ", ".join(["None", *map(str, shape)]) + ")"
 
 
-def editor(plan: Plan) -> None:
-    """The fixed input, a row per layer (with its mistakes under it), the fixed output, and Add."""
+def editor(plan: Plan, kinds: tuple[str, ...] = KINDS) -> None:
+    """The fixed input, a row per layer (with its mistakes under it), the fixed output, and Add
+    (of the layer `kinds` allowed)."""
     entries = st.session_state[ENTRIES_KEY]
     rows = {row.position: row for row in plan.rows if row.position is not None}
     fixed_before: dict[int, list[Row]] = {}
@@ -204,7 +208,7 @@ def editor(plan: Plan) -> None:
         f"{output.title}: one probability for each digit, 0 to 9 (fixed)",
         f"{keras_shape(output.shape)}, {output.parameters:,} parameters",
     )
-    _add_row(len(entries))
+    _add_row(len(entries), kinds)
 
 
 def _fixed(title: str, detail: str) -> None:
@@ -288,11 +292,14 @@ def _field(entry_id: int, layer: Layer, field: str) -> None:
     )
 
 
-def _add_row(count: int) -> None:
+def _add_row(count: int, kinds: tuple[str, ...]) -> None:
+    if not kinds:
+        st.caption("The challenge allows no hidden layers: only the output layer.")
+        return
     with st.container(horizontal=True, vertical_alignment="bottom"):
         st.selectbox(
             "Add a layer",
-            KINDS,
+            kinds,
             format_func=lambda kind: f"{KIND_TITLES[kind]}: {KIND_WORDS[kind]}",
             key=ADD_KIND_KEY,
             width=360,

@@ -6,7 +6,9 @@ must answer every edit at once, even while the server is still starting TensorFl
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -30,6 +32,10 @@ from mnist_app.learning.training_choices import (
 from mnist_app.web.build_editor import YOURS
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
+
+if TYPE_CHECKING:
+    from mnist_app.classroom.challenges import Challenge
+    from mnist_app.classroom.rules import Rules
 
 JOBS_KEY = "build_jobs"
 LABELS_KEY = "build_job_labels"
@@ -75,21 +81,42 @@ def set_choices(choices: Choices) -> None:
         st.session_state[key] = getattr(choices, name)
 
 
-def choices(available: int) -> Choices:
+def choices(available: int, rules: Rules | None = None) -> Choices:
     """The choices as the widgets hold them (the defaults on a first visit), on a dataset of
-    `available` training images."""
+    `available` training images; a challenge's `rules` may fix a training-set size the page
+    would not offer otherwise."""
     if any(key not in st.session_state for key in KEYS.values()):
         defaults = Choices()
         for name, key in KEYS.items():
             st.session_state.setdefault(key, getattr(defaults, name))
-    return Choices(**{name: st.session_state[key] for name, key in KEYS.items()}).fitted(available)
+    held = Choices(**{name: st.session_state[key] for name, key in KEYS.items()})
+    fitted = held.fitted(available)
+    if rules is not None and held.train_size == rules.train_size:
+        fitted = replace(fitted, train_size=held.train_size)
+    return fitted
 
 
-def choice_widgets(available: int, disabled: bool) -> Choices:
+def _sizes(available: int, rules: Rules | None) -> tuple[int, ...]:
+    """The training-set sizes offered, with a challenge's own among them ("all", 0, last)."""
+    offered = train_sizes(available)
+    if rules is None or rules.train_size in offered:
+        return offered
+    return (*sorted({*offered[:-1], rules.train_size}), 0)
+
+
+def _noises(rules: Rules | None) -> tuple[float, ...]:
+    """The shares of wrong labels offered, with a challenge's own among them."""
+    return LABEL_NOISES if rules is None else tuple(sorted({*LABEL_NOISES, rules.label_noise}))
+
+
+def choice_widgets(available: int, disabled: bool, rules: Rules | None = None) -> Choices:
     """The training choices, each with a word on what it does; only the training-set sizes the
-    dataset has (one it lacks, from a link or another dataset, shows as all of them)."""
-    st.session_state[KEYS["train_size"]] = choices(available).train_size
+    dataset has (one it lacks, from a link or another dataset, shows as all of them). Under a
+    challenge's `rules` the data choices are fixed and the epochs capped."""
+    st.session_state[KEYS["train_size"]] = choices(available, rules).train_size
     options = {"disabled": disabled, "persist_state": "session"}
+    fixed = {"disabled": True, "persist_state": "session"} if rules is not None else options
+    why_fixed = " Fixed by the challenge." if rules is not None else ""
     first = st.columns(4)
     first[0].selectbox(
         "Optimizer",
@@ -118,29 +145,31 @@ def choice_widgets(available: int, disabled: bool) -> Choices:
     )
     first[3].number_input(
         "Epochs",
-        *EPOCHS_RANGE,
+        EPOCHS_RANGE[0],
+        EPOCHS_RANGE[1] if rules is None else rules.max_epochs,
         key=KEYS["epochs"],
-        help="How many times it goes through the training images.",
+        help="How many times it goes through the training images."
+        + (f" The challenge allows at most {rules.max_epochs}." if rules is not None else ""),
         **options,
     )
     second = st.columns(4)
     second[0].select_slider(
         "Training images",
-        train_sizes(available),
+        _sizes(available, rules),
         format_func=lambda size: value_text("train_size", size),
         key=KEYS["train_size"],
         help=f"How many of the dataset's {available:,} training images it learns from, drawn at "
-        "random (the seed fixes which).",
-        **options,
+        "random (the seed fixes which)." + why_fixed,
+        **fixed,
     )
     second[1].select_slider(
         "Wrong labels",
-        LABEL_NOISES,
+        _noises(rules),
         format_func=lambda share: value_text("label_noise", share),
         key=KEYS["label_noise"],
         help="The share of training labels replaced by another digit at random; the test digits "
-        "keep their true labels.",
-        **options,
+        "keep their true labels." + why_fixed,
+        **fixed,
     )
     second[2].toggle(
         "Augmentation",
@@ -156,14 +185,23 @@ def choice_widgets(available: int, disabled: bool) -> Choices:
         "the same seed draws the same.",
         **options,
     )
-    return choices(available)
+    return choices(available, rules)
+
+
+# The choices a challenge fixes, never varied under one.
+FIXED_BY_CHALLENGE = ("train_size", "label_noise")
 
 
 def variant_picker(
-    layers: tuple[Layer, ...], chosen: Choices, available: int, disabled: bool
+    layers: tuple[Layer, ...], chosen: Choices, available: int, disabled: bool, challenge: bool = False
 ) -> list[Variant] | None:
-    """One network, or up to four variants differing in one choice; None until two are chosen."""
-    found = {variable.key: variable for variable in design_variants.variables(layers, available)}
+    """One network, or up to four variants differing in one choice; None until two are chosen.
+    Under a `challenge`, the data choices it fixes are not offered."""
+    found = {
+        variable.key: variable
+        for variable in design_variants.variables(layers, available)
+        if not (challenge and variable.key in FIXED_BY_CHALLENGE)
+    }
     left, right = st.columns(2)
     vary = left.selectbox(
         "Train side by side, varying",
@@ -204,12 +242,21 @@ def variant_problems(variants: list[Variant]) -> list[str]:
     return found
 
 
-def start(data: Dataset, variants: list[Variant], store: ModelStore) -> None:
-    """A training job per variant, on the same data; the page follows them from the next run."""
+def start(
+    data: Dataset,
+    variants: list[Variant],
+    store: ModelStore,
+    challenge: Challenge | None = None,
+    spec: str | None = None,
+) -> None:
+    """A training job per variant, on the same data (`spec`: as the sidebar opened it); the
+    page follows them from the next run. Under a `challenge`, the server checks its rules."""
     with st.spinner("Starting TensorFlow…"):
         from mnist_app.web import page_jobs
     configs = [variant.choices.config(variant.layers) for variant in variants]
-    started = attempt(lambda: page_jobs.start(data, configs, store), "Cannot start training")
+    started = attempt(
+        lambda: page_jobs.start(data, configs, store, challenge=challenge, spec=spec), "Cannot start training"
+    )
     if started:
         st.session_state[JOBS_KEY] = started
         st.session_state[LABELS_KEY] = [variant.label for variant in variants]

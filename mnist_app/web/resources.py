@@ -2,10 +2,18 @@
 
 `st.cache_resource` hands out the object itself, not a copy, so the big uint8 arrays exist
 once however many people are looking (`st.cache_data` would pickle a copy per caller).
+
+While a challenge keeps half of a dataset's test split for the teacher, a student's page gets
+only the other half (`classroom.hidden_split.for_students`), whatever name it opens the same
+digits by ("auto" for "mnist-sample", a copy in the data folder); a dataset the challenge keeps
+whole is refused as if it were not there. `version` says which, and keys every cache below, so
+starting or ending a challenge changes what the next page run gets. The teacher's page reads
+the whole dataset through `full_dataset`.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,10 +21,14 @@ import numpy as np
 import streamlit as st
 
 from mnist_app import settings
-from mnist_app.datasets.catalogue import datasets_in, load_dataset
+from mnist_app.classroom import challenges, hidden_split
+from mnist_app.datasets.catalogue import NAMED_DATASETS, datasets_in, load_dataset
 from mnist_app.datasets.dataset import Dataset
+from mnist_app.datasets.digit_arrays import DatasetError
+from mnist_app.errors import UserError
 from mnist_app.learning.model_files import ModelError, load_model
 from mnist_app.learning.model_store import ModelStore, SavedModel
+from mnist_app.web import hidden_data
 
 if TYPE_CHECKING:
     from mnist_app.datasets.digit_store import DigitStore
@@ -30,16 +42,68 @@ def digit_store() -> DigitStore:
     return DigitStore(owner=visitor_token() if settings.shared() else None)
 
 
-def version(spec: str, root: str | None = None) -> object:
-    """Changes when a dataset's contents do: only `my-digits` changes while the server runs.
-
-    For `my-digits` it names whose digits too, so every cache keyed by it is per visitor
-    on a shared server.
+def version(spec: str, root: str | None = None) -> tuple:
+    """What a page's copy of a dataset depends on, for every cache keyed by it: its contents
+    (only `my-digits` changes while the server runs; for it, whose digits too, so every cache
+    keyed by it is per visitor on a shared server), and the seed of the test digits a running
+    challenge keeps from students, if it keeps half of this dataset's. A dataset it keeps whole
+    for the teacher is refused as one that is not there (DatasetError).
     """
+    challenge = challenges.current()
+    if challenge is not None and hidden_data.opens_hidden(spec, root, challenge):
+        raise DatasetError(hidden_data.missing(spec))
     if _is_my_digits(spec):
         store = digit_store()
-        return (store.owner, store.revision())
-    return 0
+        return ((store.owner, store.revision()), None)
+    halved = challenge is not None and challenge.rules.hides_half and _same_digits(spec, root, challenge)
+    return (0, challenge.rules.hidden_seed if halved else None)
+
+
+def challenge_choice(spec: str) -> tuple[str, str | None]:
+    """Where a challenge's dataset is read from, as the sidebar would open it: a named dataset
+    (or the operator's MNIST_APP_DATASET) as it is, any other inside the data folder."""
+    named = spec in NAMED_DATASETS or spec == settings.dataset()
+    return (spec, None) if named else (spec, str(settings.data_dir()))
+
+
+def _same_digits(spec: str, root: str | None, challenge) -> bool:
+    """Whether `spec` opens the test digits of the challenge's dataset: by one of its names
+    (`hidden_split.aliases`), or under another (a copy in the data folder)."""
+    if hidden_split.aliases(spec) & hidden_split.aliases(challenge.rules.dataset):
+        return True
+    return _test_digits_id(*challenge_choice(challenge.rules.dataset)) == _test_digits_id(spec, root)
+
+
+# Read again now and then: a dataset that could not be opened may be copied in meanwhile.
+@st.cache_resource(show_spinner=False, max_entries=8, ttl=60)
+def _test_digits_id(spec: str, root: str | None) -> str:
+    """A hash of a dataset's test split (the same digits under two names hash alike), or a
+    name of its own for one that cannot be opened (which shows no digits: its page says why)."""
+    try:
+        data = _dataset(spec, root)
+    except UserError:
+        return f"unreadable: {spec!r} in {root!r}"
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(np.ascontiguousarray(data.x_test).tobytes())
+    digest.update(np.ascontiguousarray(data.y_test).tobytes())
+    return digest.hexdigest()
+
+
+def offered_names(names: list[str]) -> list[str]:
+    """The named datasets offered a student: less any a running challenge keeps hidden."""
+    challenge = challenges.current()
+    if challenge is None:
+        return names
+    return [name for name in names if not hidden_data.opens_hidden(name, None, challenge)]
+
+
+def offered_datasets(root: str) -> list[str]:
+    """What the data folder offers a student: what it holds, less what a challenge keeps hidden."""
+    challenge = challenges.current()
+    found = datasets_found(root)
+    if challenge is None:
+        return found
+    return [name for name in found if not hidden_data.opens_hidden(name, root, challenge)]
 
 
 def _is_my_digits(spec: str) -> bool:
@@ -52,10 +116,10 @@ def _is_my_digits(spec: str) -> bool:
 
 # One entry per visitor who looks at their digits: each a few hundred kilobytes at most.
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _my_digits(version: tuple):
+def _my_digits(contents: tuple):
     from mnist_app.datasets.digit_store import DigitStore
 
-    owner, _ = version
+    owner, _ = contents
     return DigitStore(owner=owner).read()
 
 
@@ -63,12 +127,12 @@ def my_digits():
     """The learner's digits with their ids, read once per change to the collection."""
     from mnist_app.datasets.digit_store import DATASET_NAME
 
-    return _my_digits(version(DATASET_NAME))
+    return _my_digits(version(DATASET_NAME)[0])
 
 
 @st.cache_resource(show_spinner=False, max_entries=32)
-def _my_digits_dataset(version: tuple) -> Dataset:
-    return _my_digits(version).dataset()  # the very read `my_digits()` hands out, ids and all
+def _my_digits_dataset(contents: tuple) -> Dataset:
+    return _my_digits(contents).dataset()  # the very read `my_digits()` hands out, ids and all
 
 
 @st.cache_resource(
@@ -79,16 +143,32 @@ def _dataset(spec: str, root: str | None) -> Dataset:
     return load_dataset(spec, root=Path(root) if root else None)
 
 
-def _data(spec: str, root: str | None, version: object) -> Dataset:
-    """A dataset from its cache: the visitors' digits apart, so they never push a big one out."""
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _public_half(spec: str, root: str | None, seed: int) -> Dataset:
+    """The dataset with the public half of its test split (`hidden_split.for_students`' half)."""
+    return hidden_split.public_part(_dataset(spec, root), seed)
+
+
+def _data(spec: str, root: str | None, version: tuple) -> Dataset:
+    """A dataset from its cache, as a student may see it (`version`): the visitors' digits apart,
+    so they never push a big one out."""
+    contents, halved = version
     if _is_my_digits(spec):
-        return _my_digits_dataset(version)
-    return _dataset(spec, root)
+        return _my_digits_dataset(contents)
+    return _dataset(spec, root) if halved is None else _public_half(spec, root, halved)
 
 
 def dataset(spec: str, root: str | None = None) -> Dataset:
-    """A named dataset, or a path: inside the folder `root` when a web visitor typed it."""
+    """A named dataset, or a path: inside the folder `root` when a web visitor typed it. As a
+    student may see it: half of its test split while a challenge keeps the other half."""
     return _data(spec, root, version(spec, root))
+
+
+def full_dataset(spec: str, root: str | None = None) -> Dataset:
+    """The whole dataset, hidden test digits included: for the teacher's page only."""
+    if _is_my_digits(spec):
+        return _my_digits_dataset(version(spec)[0])
+    return _dataset(spec, root)
 
 
 @st.cache_resource(show_spinner=False, ttl=5)

@@ -1,7 +1,9 @@
 """The pickers the pages share in their sidebars: the dataset, and the model in use.
 
 Both keep their value for the whole session (`persist_state="session"`), so a choice made
-on one page holds on the others, even after a visit to a page that does not draw them.
+on one page holds on the others, even after a visit to a page that does not draw them. A
+dataset that a running challenge keeps for the teacher is never offered, and typed it is
+refused as one that is not there (`resources.version`).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import streamlit as st
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from mnist_app import settings
+from mnist_app.classroom import hidden_split
 from mnist_app.datasets.catalogue import NAMED_DATASETS
 from mnist_app.datasets.dataset import Dataset
 from mnist_app.learning.model_store import SavedModel
@@ -26,26 +29,37 @@ SWITCH_KEY = "model_switch_unsaid"
 MAX_PATH_CHARS = 1000
 
 
-def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
+def choose_dataset(
+    locked: tuple[str, str | None] | None = None, why_locked: str = ""
+) -> tuple[tuple[str, str | None], Dataset | None]:
     """The dataset picker: its choice as `(spec, root)`, and the dataset, or why it failed.
 
     A path typed here is a web visitor's: it is read inside the data folder only (`root`).
-    The named datasets and the operator's MNIST_APP_DATASET are read as they are.
+    The named datasets and the operator's MNIST_APP_DATASET are read as they are. A `locked`
+    choice (a challenge's dataset, `why_locked` saying so) becomes the session's, shown in
+    pickers that cannot be changed; the page says so when it replaces another.
     """
     default = settings.dataset()
     options = list(NAMED_DATASETS)
     if default not in options:
         options.insert(0, default)
+    options = resources.offered_names(options) or options
+    default = default if default in options else options[0]
+    if st.session_state.get(DATASET_KEY, default) not in options:
+        st.session_state[DATASET_KEY] = default
+    if locked is not None:
+        _lock(locked, options, why_locked)
     with st.sidebar:
         st.selectbox(
             "Dataset",
             options,
             index=options.index(default),
             key=DATASET_KEY,
-            help="`auto` uses full MNIST when it can",
+            help=why_locked or "`auto` uses full MNIST when it can",
             persist_state="session",
+            disabled=locked is not None,
         )
-        found = resources.datasets_found(str(settings.data_dir()))
+        found = resources.offered_datasets(str(settings.data_dir()))
         st.text_input(
             "…or one in the data folder",
             key=DATASET_PATH_KEY,
@@ -55,13 +69,32 @@ def choose_dataset() -> tuple[tuple[str, str | None], Dataset | None]:
             help="A folder of the four MNIST IDX files (.gz or raw), or an .npz in Keras' layout, "
             "inside the server's data folder"
             + (f". There now: {', '.join(map(literal, found))}" if found else ", which holds none now"),
+            disabled=locked is not None,
         )
     typed = st.session_state[DATASET_PATH_KEY].strip()
     choice = (typed, str(settings.data_dir())) if typed else (st.session_state[DATASET_KEY], None)
     data = attempt(
         lambda: resources.dataset(*choice), "Cannot open the dataset", "Choose another in the sidebar."
     )
+    if data is not None and resources.version(*choice)[1] is not None:
+        st.sidebar.caption(hidden_split.PUBLIC_NOTICE)
     return choice, data
+
+
+def _lock(locked: tuple[str, str | None], options: list[str], why: str) -> None:
+    """Make `locked` the session's dataset before the pickers are drawn; say what it replaced."""
+    spec, root = locked
+    named = root is None and spec in options
+    before = (st.session_state.get(DATASET_PATH_KEY) or "").strip() or st.session_state.get(DATASET_KEY)
+    st.session_state[DATASET_KEY] = spec if named else st.session_state.get(DATASET_KEY, options[0])
+    if st.session_state[DATASET_KEY] not in options:
+        st.session_state[DATASET_KEY] = options[0]
+    st.session_state[DATASET_PATH_KEY] = "" if named else spec
+    if before is not None and before != spec:
+        st.info(
+            f"The dataset in use is now **{literal(spec)}** (it was {literal(before)}): {why}",
+            icon=":material/swap_horiz:",
+        )
 
 
 def use_model(name: str, reason: str = "") -> None:

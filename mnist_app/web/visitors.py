@@ -6,6 +6,10 @@ description) and the digits it saves. The token is not Streamlit's session id, w
 resume a session and so must never be written where others can read it. Streamlit knows
 no visitor across tabs: each tab, and each reload, is a new session with a new token.
 
+On a shared server a visitor also gives a display name (`display_name`), kept in the session
+and, by token, in the classroom folder (`classroom.names`), so the teacher's page, the
+leaderboard and the models' descriptions say who made what.
+
 Whether a session is still connected only Streamlit's runtime knows (`Runtime`, not a public
 API): where a release no longer tells, `session_connected` says so in the server's log and
 `tests/web/test_visitors.py` fails.
@@ -22,6 +26,7 @@ from streamlit.runtime import Runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 OWNER_KEY = "visitor_token"
+DISPLAY_NAME_KEY = "display_name"
 _log = logging.getLogger(__name__)
 
 
@@ -38,6 +43,33 @@ def visitor_token() -> str:
     if context is not None:
         _SESSIONS_BY_TOKEN[st.session_state[OWNER_KEY]] = context.session_id
     return st.session_state[OWNER_KEY]
+
+
+def display_name() -> str:
+    """The name this session gave for the class; "" before it gives one."""
+    name = st.session_state.get(DISPLAY_NAME_KEY, "")
+    return name if isinstance(name, str) else ""
+
+
+def set_display_name(text: object) -> str:
+    """Check `text` as a display name (UserError saying what is wrong), keep it in this session
+    and for the class (by this session's token); the name as kept."""
+    from mnist_app.classroom import names
+
+    name = names.remember(visitor_token(), names.check_name(text))
+    st.session_state[DISPLAY_NAME_KEY] = name
+    return name
+
+
+def connected_visitors() -> dict[str, int]:
+    """The tokens of the sessions connected now, each with its count of sessions (a token is
+    one session: 1). Where this server cannot tell (no runtime, as under a test's AppTest, or
+    a Streamlit that no longer says), every session that ran a page counts."""
+    return {
+        token: 1
+        for token, session_id in list(_SESSIONS_BY_TOKEN.items())
+        if session_connected(session_id) is not False
+    }
 
 
 def visitor_present(token: str) -> bool:

@@ -1,5 +1,7 @@
 """Build: design a network layer by layer, see its summary and its Keras code as you edit, train
-it (or up to four variants of it) on as many or as few digits as you choose, share it by link."""
+it (or up to four variants of it) on as many or as few digits as you choose, share it by link.
+Opened by a teacher's challenge link (`?challenge=ID`), it shows and keeps the challenge's rules
+(`build_challenge`)."""
 
 from urllib.parse import urlencode
 
@@ -7,9 +9,9 @@ import streamlit as st
 
 from mnist_app.learning import design_code, design_links, epoch_estimate
 from mnist_app.learning.design_plan import Plan, plan
-from mnist_app.learning.designs import OWN_DESIGN_NAME, layers_json
+from mnist_app.learning.designs import KINDS, OWN_DESIGN_NAME, layers_json
 from mnist_app.learning.training_choices import split_sizes
-from mnist_app.web import build_editor, build_training, resources
+from mnist_app.web import build_challenge, build_editor, build_training, resources
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset
 
@@ -18,15 +20,17 @@ ADDRESS_KEY = "build_address"
 LINK_MESSAGE_KEY = "build_link_message"
 
 
-def restore_from_address() -> None:
-    """Open a link: its design and choices replace the session's (or its refusal is kept to show)."""
+def restore_from_address() -> bool:
+    """Open a link: its design and choices replace the session's (or its refusal is kept to show).
+    Whether it did."""
     given = {key: st.query_params[key] for key in design_links.ALL_KEYS if key in st.query_params}
     if not given or given == st.session_state.get(ADDRESS_KEY):
-        return
+        return False
     link = design_links.from_query(given)
     build_editor.set_layers(link.layers)
     build_training.set_choices(link.choices)
     st.session_state[LINK_MESSAGE_KEY] = link.message
+    return True
 
 
 def write_address(query: dict[str, str]) -> None:
@@ -122,9 +126,38 @@ def share(query: dict[str, str]) -> None:
     st.subheader("Share it")
     st.markdown(
         "This page's address holds the whole network and its training choices: copy the link "
-        "below (the button at its top right) and whoever opens it gets this page as you see it."
+        "below (the button at its top right) and whoever opens it gets this page as you see it"
+        + (", in the challenge too." if build_challenge.QUERY_KEY in query else ".")
     )
     st.code(f"{st.context.url or '/build'}?{urlencode(query, safe=':,')}", language=None, wrap_lines=True)
+
+
+def train_button(data, variants, problems: list[str], broken: list[str]) -> None:
+    """Train (or Stop while this session's jobs run), off with the reason while it cannot train."""
+    why_not = (
+        "Put right the mistakes marked in red first."
+        if problems
+        else "Choose at least two values to vary."
+        if variants is None
+        else "Choose a dataset in the sidebar."
+        if data is None and challenge is None
+        else "The challenge's dataset cannot be opened (see above): tell your teacher."
+        if data is None
+        else "Put right what breaks the challenge's rules first (in red above)."
+        if broken
+        else None
+    )
+    if running:
+        st.button("Stop training", icon=":material/stop:", key="build_stop", on_click=build_training.stop_all)
+    elif st.button(
+        f"Train {len(variants)} variants" if variants and len(variants) > 1 else "Train it",
+        type="primary",
+        icon=":material/play_arrow:",
+        key="build_train",
+        disabled=why_not is not None,
+        help=why_not,
+    ):
+        build_training.start(data, variants, store, challenge=challenge, spec=dataset_spec)
 
 
 st.title("Build a network")
@@ -134,23 +167,34 @@ st.markdown(
     "Then train it on as many or as few digits as you choose, compare it, look inside it and "
     "share it by link."
 )
-restore_from_address()
+linked = restore_from_address()
 if message := st.session_state.get(LINK_MESSAGE_KEY):
     st.warning(literal(message), icon=":material/link_off:")
+challenge = build_challenge.opened()
+build_challenge.say_left()
 build_editor.read_edits()
 layers = build_editor.layers()
 design = plan(layers)
 store = resources.model_store()
-_, data = choose_dataset()
+rules = challenge.rules if challenge is not None else None
+(dataset_spec, _), data = (
+    choose_dataset(build_challenge.dataset_choice(challenge), build_challenge.WHY_LOCKED)
+    if challenge is not None
+    else choose_dataset()
+)
 running = build_training.running()
 available, _ = split_sizes(data)
-chosen = build_training.choices(available)
+if challenge is not None:
+    build_challenge.lock_choices(challenge, available, again=linked)
+    build_challenge.show(challenge, design)
+chosen = build_training.choices(available, rules)
+kinds = rules.layer_kinds if rules is not None else KINDS
 
 edit, results = st.columns([1, 1], gap="large")
 with edit:
     st.subheader("Its layers")
-    build_editor.preset_picker()
-    build_editor.editor(design)
+    build_editor.preset_picker(kinds)
+    build_editor.editor(design, kinds)
 estimate, train_images = build_training.epoch_seconds(design, chosen, data, store)
 with results:
     summary(design, estimate, train_images)
@@ -161,34 +205,23 @@ st.markdown(
     "Why these choices: a network shown only 300 digits, some with wrong labels, learns them by "
     "heart and reads new digits worse. Make one do that, then watch Dropout, augmentation or "
     "more images fix it: train the variants side by side and compare their curves."
+    if challenge is None
+    else "The challenge fixes how many training images and how many wrong labels; the other "
+    "choices are yours. Train variants side by side to see which does best."
 )
-chosen = build_training.choice_widgets(available, disabled=running)
-variants = build_training.variant_picker(layers, chosen, available, disabled=running)
+chosen = build_training.choice_widgets(available, disabled=running, rules=rules)
+variants = build_training.variant_picker(
+    layers, chosen, available, disabled=running, challenge=rules is not None
+)
 problems = build_training.variant_problems(variants or [])
 for problem in problems if design.ok else []:
     st.error(literal(problem), icon=":material/error:")
-why_not = (
-    "Put right the mistakes marked in red first."
-    if problems
-    else "Choose at least two values to vary."
-    if variants is None
-    else "Choose a dataset in the sidebar."
-    if data is None
-    else None
-)
-if running:
-    st.button("Stop training", icon=":material/stop:", key="build_stop", on_click=build_training.stop_all)
-elif st.button(
-    f"Train {len(variants)} variants" if variants and len(variants) > 1 else "Train it",
-    type="primary",
-    icon=":material/play_arrow:",
-    key="build_train",
-    disabled=why_not is not None,
-    help=why_not,
-):
-    build_training.start(data, variants, store)
+broken = build_challenge.broken(challenge, variants or [], dataset_spec) if challenge is not None else []
+for problem in [] if problems else broken:
+    st.error(f"The challenge's rules: {literal(problem)}.", icon=":material/gavel:")
+train_button(data, variants, problems, broken)
 build_training.show_jobs()
 
 query = design_links.to_query(layers, chosen)
-share(query)
+share({**query, build_challenge.QUERY_KEY: challenge.id} if challenge is not None else query)
 write_address(query)
