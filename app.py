@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from mnist_app.classroom import challenges
 from mnist_app.timing import timed
+from mnist_app.web import display_name, teacher_sign_in
 from mnist_app.web.keras_session import keep_keras_session
 from mnist_app.web.page_errors import show_unexpected
 from mnist_app.web.preload import tensorflow_in_background
@@ -62,13 +64,45 @@ def run() -> None:
             ),
         ],
     }
+    teacher = st.Page(
+        "mnist_app/web/pages/teacher.py", title="Teacher", icon=":material/school:", url_path="teacher"
+    )
+    class_pages = class_section(teacher)
+    if class_pages:
+        pages["Class"] = class_pages
     page = st.navigation(pages)
+    if st.session_state.pop(teacher_sign_in.ARRIVING_KEY, False) and teacher in class_pages:
+        st.switch_page(teacher)
+    if not teacher_sign_in.signed_in():  # Students give a name; the teacher needs none.
+        display_name.name_box()
     try:
         with timed(f"page {page.url_path or 'explore'}"):
             page.run()
     except Exception as error:  # The last net: a bug shows a message, never a traceback.
         show_unexpected(error, page.title)
+    # Last in the sidebar (absent on a page that stopped early, with st.stop, for want of a model).
+    teacher_sign_in.sidebar_box()
     tensorflow_in_background()
 
 
-run()
+def class_section(teacher: st.Page) -> list[st.Page]:
+    """The teacher's page for a session that gave the key; the leaderboard while the teacher shows it."""
+    class_pages = [teacher] if teacher_sign_in.signed_in() else []
+    challenge = challenges.current()
+    if challenge is not None and challenge.leaderboard_public:
+        class_pages.append(
+            st.Page(
+                "mnist_app/web/pages/leaderboard.py",
+                title="Leaderboard",
+                icon=":material/leaderboard:",
+                url_path="leaderboard",
+            )
+        )
+    return class_pages
+
+
+# Streamlit runs this script as "__main__"; a trainer process started from the server
+# (`jobs/trainer_processes.py`, multiprocessing's "spawn") imports it as "__mp_main__", and
+# must not run the app.
+if __name__ == "__main__":
+    run()
