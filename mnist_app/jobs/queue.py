@@ -34,7 +34,7 @@ class _Place:
 
 
 class TrainingQueue:
-    """A fixed number of slots for jobs that train; the rest wait their turn, visitor by visitor.
+    """A number of slots for jobs that train; the rest wait their turn, visitor by visitor.
 
     `per_visitor` and `most_waiting` default to their settings (`settings.jobs_per_visitor`,
     `settings.max_queued_jobs`), read at each join; `slots` to `settings.training_slots()`,

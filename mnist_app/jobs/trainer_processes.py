@@ -1,12 +1,14 @@
 """Training jobs in processes of their own, each started with the threads its network wants.
 
 TensorFlow sizes its thread pools once, when a process first runs an operation, for the whole
-process. The small convolutional networks train fastest on one intra-op thread (their
-operations are too small to split over cores), while the MLP's XLA steps and the app's CNN
-want every core; so a job whose network wants other threads than the server's trains in a
-trainer process started with them (`learning.thread_choice`). A trainer process serves one
-job at a time, is kept for the next job that wants its threads, and ends after `IDLE_S`
-unused or with the server.
+process. The networks with convolutions or pooling train fastest on few intra-op threads
+(their operations on 28x28 digits are too small to split over cores), while the MLP's XLA
+steps want every core; so a job whose network wants other threads than the server's trains in
+a trainer process started with them (`learning.thread_choice`). A trainer process serves one
+job at a time, clears Keras' state after each, is kept for the next job that wants its
+threads, and ends after `IDLE_S` unused, after `JOBS_PER_TRAINER` jobs (whatever memory
+TensorFlow keeps between jobs goes with it), or with the server. Each holds TensorFlow and a
+copy of its job's dataset: most of a gibibyte.
 
 Like a Ray worker, the process gets the dataset and the configuration, sends its progress as
 plain data (`progress_events`), reads Stop from the server, and returns the trained model as
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import gc
 import logging
 import multiprocessing
 import os
@@ -41,8 +44,13 @@ POLL_S = 0.1
 IDLE_S = 300.0
 # How long a trainer process may take to end once asked.
 QUIT_S = 5.0
+# How many jobs a trainer process serves before a fresh one takes its place.
+JOBS_PER_TRAINER = 20
 # TensorFlow's own switch, read as it loads: a process made under one value serves only it.
 ONEDNN_SETTING = "TF_ENABLE_ONEDNN_OPTS"
+# What the server and a trainer process say to each other: the first item of each message.
+TRAIN, STOP, QUIT = "train", "stop", "quit"
+PROGRESS, RESULT, REFUSED, FAILED = "progress", "result", "refused", "failed"
 _log = logging.getLogger(__name__)
 # Forking a process whose TensorFlow has threads running is unsafe: each trainer starts afresh.
 _CONTEXT = multiprocessing.get_context("spawn")
@@ -67,6 +75,7 @@ class _Trainer:
     to_trainer: Connection
     from_trainer: Connection
     idle_since: float = field(default_factory=time.monotonic)
+    jobs_done: int = 0
 
     def alive(self) -> bool:
         return self.process.is_alive()
@@ -74,7 +83,7 @@ class _Trainer:
     def close(self) -> None:
         """Ask it to end, then make sure it has."""
         with contextlib.suppress(OSError):
-            self.to_trainer.send(("quit",))
+            self.to_trainer.send((QUIT,))
         self.process.join(QUIT_S)
         if self.process.is_alive():
             self.process.kill()
@@ -102,12 +111,18 @@ def train(
     """`training.train` in a trainer process with `intra_op_threads` intra-op threads; blocks
     until the job ends. `on_placed` hears which process, in words, once it has one."""
     trainer = _take(_Kind(intra_op_threads, os.environ.get(ONEDNN_SETTING, "")))
-    if on_placed is not None:
-        threads = f"{intra_op_threads} intra-op thread{'s' * (intra_op_threads > 1)}"
-        on_placed(f"trainer process {trainer.process.pid} ({threads})")
     try:
-        trainer.to_trainer.send(("train", dataset, config, seed, _passed_settings()))
+        if on_placed is not None:
+            threads = f"{intra_op_threads} intra-op thread{'s' * (intra_op_threads > 1)}"
+            on_placed(f"trainer process {trainer.process.pid} ({threads})")
+        try:
+            trainer.to_trainer.send((TRAIN, dataset, config, seed, _passed_settings()))
+        except OSError:  # It died starting (TensorFlow's import, say): the pipe is broken.
+            raise _gone(trainer) from None
         payload = _follow(trainer, on_progress, stop)
+    except _JobEnded as ended:  # The trainer process is sound: only the job ended.
+        _give_back(trainer)
+        raise ended.error from None
     except BaseException:
         _discard(trainer)
         raise
@@ -117,45 +132,64 @@ def train(
     return replace(payload["result"], model=model_from_bytes(payload["model"]), config=config)
 
 
+class _JobEnded(Exception):
+    """The job failed or was refused in a trainer process that goes on serving: `error` says why."""
+
+    def __init__(self, error: Exception):
+        super().__init__(str(error))
+        self.error = error
+
+
+def _gone(trainer: _Trainer) -> TrainerGone:
+    trainer.process.join(QUIT_S)
+    return TrainerGone(
+        f"the trainer process ended in the middle of the job (exit status {trainer.process.exitcode}); "
+        "nothing was saved"
+    )
+
+
 def _passed_settings() -> dict[str, str]:
     """The app's settings as the server has them now: a trainer process kept from an earlier
     job must train this one as the server would."""
     return {name: value for name, value in os.environ.items() if name.startswith("MNIST_APP_")}
 
 
-def _follow(trainer: _Trainer, on_progress, stop: threading.Event | None) -> dict:
+def _follow(
+    trainer: _Trainer, on_progress: Callable[[Progress], None] | None, stop: threading.Event | None
+) -> dict:
+    """Relay the job's progress and pass on Stop until its result comes; `_JobEnded` for a job
+    refused or failed, `TrainerGone` for a trainer process that died."""
     asked_to_stop = False
     while True:
-        if stop is not None and stop.is_set() and not asked_to_stop:
-            trainer.to_trainer.send(("stop",))
-            asked_to_stop = True
-        if trainer.from_trainer.poll(POLL_S):
-            try:
-                message = trainer.from_trainer.recv()
-            except EOFError:
-                message = ("gone",)
-            kind = message[0]
-            if kind == "progress":
-                if on_progress is not None:
-                    on_progress(from_event(message[1]))
-                continue
-            if kind == "result":
-                return message[1]
-            if kind == "refused":
-                raise UserError(message[1])
-            if kind == "failed":
-                raise RuntimeError(f"the trainer process failed: {message[1]}")
-        if not trainer.alive():
-            raise TrainerGone(
-                f"the trainer process ended in the middle of the job (exit status "
-                f"{trainer.process.exitcode}); nothing was saved"
-            )
+        try:
+            if stop is not None and stop.is_set() and not asked_to_stop:
+                trainer.to_trainer.send((STOP,))
+                asked_to_stop = True
+            message = trainer.from_trainer.recv() if trainer.from_trainer.poll(POLL_S) else None
+        except (EOFError, OSError):
+            raise _gone(trainer) from None
+        if message is None:
+            if not trainer.alive():
+                raise _gone(trainer)
+            continue
+        kind, content = message
+        if kind == PROGRESS:
+            if on_progress is not None:
+                on_progress(from_event(content))
+        elif kind == RESULT:
+            return content
+        elif kind == REFUSED:
+            raise _JobEnded(UserError(content))
+        elif kind == FAILED:
+            raise _JobEnded(RuntimeError(f"the trainer process failed: {content}"))
+        else:
+            raise RuntimeError(f"a trainer process said {kind!r}, which the server does not know")
 
 
 def _take(kind: _Kind) -> _Trainer:
     """An idle trainer process of this kind, or a new one."""
+    _close_stale()
     with _lock:
-        _close_stale()
         for trainer in _idle:
             if trainer.kind == kind and trainer.alive():
                 _idle.remove(trainer)
@@ -187,11 +221,16 @@ def _start(kind: _Kind) -> _Trainer:
 
 
 def _give_back(trainer: _Trainer) -> None:
+    """Keep a trainer process for the next job of its kind, or end it once it has served enough."""
+    trainer.jobs_done += 1
+    if trainer.jobs_done >= JOBS_PER_TRAINER:
+        _discard(trainer)
+        return
     with _lock:
         _busy.discard(trainer)
         trainer.idle_since = time.monotonic()
         _idle.append(trainer)
-    timer = threading.Timer(IDLE_S + 1, _close_stale_now)
+    timer = threading.Timer(IDLE_S + 1, _close_stale)
     timer.daemon = True
     timer.start()
 
@@ -199,21 +238,19 @@ def _give_back(trainer: _Trainer) -> None:
 def _discard(trainer: _Trainer) -> None:
     with _lock:
         _busy.discard(trainer)
-    trainer.close()
+    threading.Thread(target=trainer.close, name="close-trainer", daemon=True).start()
 
 
 def _close_stale() -> None:
-    """Under `_lock`: end the trainer processes unused for `IDLE_S`, and forget dead ones."""
+    """End the trainer processes unused for `IDLE_S`, and forget dead ones; each is closed
+    outside the lock, which every job's start needs."""
     now = time.monotonic()
-    stale = [t for t in _idle if now - t.idle_since > IDLE_S or not t.alive()]
-    for trainer in stale:
-        _idle.remove(trainer)
-        trainer.close()
-
-
-def _close_stale_now() -> None:
     with _lock:
-        _close_stale()
+        stale = [t for t in _idle if now - t.idle_since > IDLE_S or not t.alive()]
+        for trainer in stale:
+            _idle.remove(trainer)
+    for trainer in stale:
+        trainer.close()
 
 
 def close_all() -> None:
@@ -245,24 +282,25 @@ def serve(threads: int, requests: Connection, replies: Connection, environment: 
 
     tf.config.threading.set_intra_op_parallelism_threads(threads)
     jobs: queue.Queue = queue.Queue()
-    stop = threading.Event()
-    threading.Thread(target=_read_requests, args=(requests, jobs, stop), daemon=True).start()
+    threading.Thread(target=_read_requests, args=(requests, jobs), daemon=True).start()
     while (job := jobs.get()) is not None:
-        stop.clear()
-        _run_job(job, replies, stop)
+        _run_job(*job, replies)
 
 
-def _read_requests(requests: Connection, jobs: queue.Queue, stop: threading.Event) -> None:
-    """The only reader of the server's messages: jobs go to the queue, Stop to the running job;
-    the server gone (or "quit") ends the process."""
+def _read_requests(requests: Connection, jobs: queue.Queue) -> None:
+    """The only reader of the server's messages: each job goes to the queue with a Stop of its
+    own, which a Stop sets (a Stop can come before its job has begun); the server gone (or
+    "quit") ends the process."""
+    stop = threading.Event()
     while True:
         try:
             message = requests.recv()
         except (EOFError, OSError):
-            message = ("quit",)
-        if message[0] == "train":
-            jobs.put(message[1:])
-        elif message[0] == "stop":
+            message = (QUIT,)
+        if message[0] == TRAIN:
+            stop = threading.Event()
+            jobs.put((message[1:], stop))
+        elif message[0] == STOP:
             stop.set()
         else:
             stop.set()
@@ -270,7 +308,9 @@ def _read_requests(requests: Connection, jobs: queue.Queue, stop: threading.Even
             return
 
 
-def _run_job(job: tuple, replies: Connection, stop: threading.Event) -> None:
+def _run_job(job: tuple, stop: threading.Event, replies: Connection) -> None:
+    import keras
+
     from mnist_app.learning.model_files import model_bytes
     from mnist_app.learning.training import train as train_here
 
@@ -280,11 +320,14 @@ def _run_job(job: tuple, replies: Connection, stop: threading.Event) -> None:
     os.environ.update(passed)
     try:
         result = train_here(
-            dataset, config, lambda progress: replies.send(("progress", as_event(progress))), stop, seed
+            dataset, config, lambda progress: replies.send((PROGRESS, as_event(progress))), stop, seed
         )
-        replies.send(("result", {"model": model_bytes(result.model), "result": replace(result, model=None)}))
+        replies.send((RESULT, {"model": model_bytes(result.model), "result": replace(result, model=None)}))
     except UserError as error:
-        replies.send(("refused", str(error)))
+        replies.send((REFUSED, str(error)))
     except Exception as error:  # The server says it failed; the details go to this log.
         _log.error("training %s failed", config.network_name, exc_info=error)
-        replies.send(("failed", type(error).__name__))
+        replies.send((FAILED, type(error).__name__))
+    finally:
+        keras.backend.clear_session()
+        gc.collect()

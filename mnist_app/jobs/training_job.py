@@ -3,9 +3,11 @@
 The job runs on its own thread, so a page that reruns or is left does not end it; the page
 only reads `snapshot()`. Jobs share the machine's cores through one queue: at most
 `MNIST_APP_TRAINING_SLOTS` (default 1) train at once, the others wait their turn, visitor by
-visitor (`queue`). Where a Ray cluster is configured (`cluster`), the job trains there
-instead, and the queue holds as many at once as the cluster has room for. Importing this
-starts nothing: the queue is made, and the exit hook registered, when first needed.
+visitor (`queue`). A job trains in the server's process, or in a trainer process started with
+the threads its network wants (`trainer_processes`); where a Ray cluster is configured
+(`cluster`), it trains there instead, and the queue holds as many at once as the cluster has
+room for. Importing this starts nothing: the queue is made, and the exit hook registered,
+when first needed.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ log = logging.getLogger("mnist_app")
 WATCH_INTERVAL_S = 1.0
 EXIT_GRACE_S = 30.0
 _STARTED_JOBS: weakref.WeakSet[TrainingJob] = weakref.WeakSet()
+# Sessions start jobs while the teacher's page lists them: a set must not change as it is read.
+_STARTED_LOCK = threading.Lock()
 # Two sessions' first jobs at once must still make one queue and one exit hook.
 _FIRST_USE = threading.Lock()
 
@@ -68,7 +72,8 @@ def _stop_jobs_at_exit() -> None:
     ... FATAL: exception not rethrown", exit status 134). Stopped here, a job ends as with
     the Stop button: the model trained so far is evaluated and saved.
     """
-    jobs = list(_STARTED_JOBS)
+    with _STARTED_LOCK:
+        jobs = list(_STARTED_JOBS)
     for job in jobs:
         job.stop()
     for job in jobs:
@@ -143,7 +148,8 @@ class TrainingJob:
 
     def _begin(self) -> None:
         _stop_jobs_at_exit_registered()
-        _STARTED_JOBS.add(self)
+        with _STARTED_LOCK:
+            _STARTED_JOBS.add(self)
         self._thread.start()
         if self.abandoned is not None:
             threading.Thread(target=self._watch, name="watch-training", daemon=True).start()
@@ -247,7 +253,9 @@ def local_trainer(config: TrainConfig, on_placed: Callable[[str], None] | None =
 def started_jobs() -> list[TrainingJob]:
     """Every job this process started that a page still holds, oldest first: the class's jobs
     as the teacher's page lists them."""
-    return sorted(_STARTED_JOBS, key=lambda job: job.started_at)
+    with _STARTED_LOCK:
+        jobs = list(_STARTED_JOBS)
+    return sorted(jobs, key=lambda job: job.started_at)
 
 
 def failure_message(error: Exception) -> str:

@@ -6,7 +6,8 @@ machines one intra-op thread trains each of them faster (BENCHMARKS.md, "One thr
 convolutional job"). The XLA-fused networks (no convolution, no pooling) want every core.
 TensorFlow fixes the threads for its whole process as it starts, so a job that wants other
 threads than the server's trains in a trainer process of its own (`jobs.trainer_processes`).
-Half the cores is the guess for a larger machine, where nothing was measured.
+Half the cores, shared between the jobs that train at once, is the guess for a larger machine,
+where nothing was measured.
 """
 
 from __future__ import annotations
@@ -26,10 +27,14 @@ def cores() -> int:
         return os.cpu_count() or 1
 
 
-def wanted_threads(config: TrainConfig, available: int | None = None) -> int:
-    """The intra-op threads a job of `config`'s network trains fastest with."""
+def wanted_threads(config: TrainConfig, available: int | None = None, slots: int | None = None) -> int:
+    """The intra-op threads a job of `config`'s network trains fastest with, `slots` jobs
+    (`settings.training_slots()`) training at once on `available` cores."""
     available = cores() if available is None else available
-    return available if plan(config.design).fused else max(1, available // 2)
+    if plan(config.design).fused:
+        return available
+    slots = settings.training_slots() if slots is None else slots
+    return max(1, available // (2 * max(1, slots)))
 
 
 def trainer_threads(config: TrainConfig, available: int | None = None) -> int | None:

@@ -53,6 +53,15 @@ def test_stop_reaches_the_trainer_process_and_the_model_so_far_comes_back(sample
     assert result.model is not None
 
 
+def test_a_stop_asked_before_the_job_began_is_never_lost(sample):
+    config = TrainConfig("built", epochs=8, layers=PRESETS["A tiny CNN"], train_size=300)
+    for _ in range(3):
+        stop = threading.Event()
+        stop.set()
+        result = trainer_processes.train(sample, config, stop=stop, intra_op_threads=1)
+        assert result.stopped_early and result.epochs_completed < 8
+
+
 def test_a_trainer_process_that_dies_ends_its_job_with_a_message(sample):
     config = TrainConfig("built", epochs=30, layers=PRESETS["A tiny CNN"])
     killed = []
@@ -71,9 +80,12 @@ def test_a_trainer_process_that_dies_ends_its_job_with_a_message(sample):
 
 def test_a_refusal_in_the_trainer_process_reaches_the_server_in_its_words(sample):
     config = TrainConfig("built", epochs=1, layers=PRESETS["A tiny CNN"], base="/nonexistent/base.keras")
+    trainer_processes.train(sample, TINY, intra_op_threads=1)
+    kept = _idle_pids()
     with pytest.raises(UserError) as refused:
         trainer_processes.train(sample, config, intra_op_threads=1)
     assert "Traceback" not in str(refused.value)
+    assert _idle_pids() == kept, "a refused job leaves its trainer process serving"
 
 
 def test_a_training_job_of_a_convolutional_network_trains_in_a_trainer_process(sample, monkeypatch):
@@ -101,12 +113,20 @@ def test_a_training_job_of_a_convolutional_network_trains_in_a_trainer_process(s
 )
 def test_convolutional_networks_want_fewer_threads_and_fused_ones_every_core(network, cores, wanted):
     config = TrainConfig("built", layers=PRESETS[network])
-    assert thread_choice.wanted_threads(config, cores) == wanted
+    assert thread_choice.wanted_threads(config, cores, slots=1) == wanted
+
+
+def test_jobs_training_at_once_share_the_cores():
+    lenet, mlp = (TrainConfig("built", layers=PRESETS[name]) for name in ("LeNet-5", "The lab's MLP"))
+    assert thread_choice.wanted_threads(lenet, 16, slots=4) == 2
+    assert thread_choice.wanted_threads(lenet, 2, slots=2) == 1
+    assert thread_choice.wanted_threads(mlp, 16, slots=4) == 16
 
 
 def test_only_a_job_that_wants_other_threads_leaves_the_server_unless_told(monkeypatch):
     lenet, mlp = (TrainConfig("built", layers=PRESETS[name]) for name in ("LeNet-5", "The lab's MLP"))
     monkeypatch.delenv("MNIST_APP_TRAINER_PROCESSES", raising=False)
+    monkeypatch.setenv("MNIST_APP_TRAINING_SLOTS", "1")
     assert thread_choice.trainer_threads(lenet, 2) == 1
     assert thread_choice.trainer_threads(mlp, 2) is None
     assert thread_choice.trainer_threads(lenet, 1) is None, "one core: the server's threads are the job's"

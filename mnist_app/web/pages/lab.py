@@ -16,6 +16,8 @@ from mnist_app.web.sidebar import choose_dataset
 JOB_KEY = "lab_job"
 RESULTS_KEY = "lab_results"
 FILE_STEM = "classification-models-with-keras"
+# The step that trains: its choices come before its code.
+TRAINING_STEP = 5
 
 
 def show_cells(step: steps.Step) -> None:
@@ -206,7 +208,7 @@ def main() -> None:
     results = []
     for number, step in enumerate(lab_steps, start=1):
         heading(number, step)
-        if number == 5:
+        if number == TRAINING_STEP:
             job = st.session_state.get(JOB_KEY)
             epochs, batch_size = choose_training(job is not None and job.snapshot().active)
         show_cells(step)
