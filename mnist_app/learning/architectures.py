@@ -91,11 +91,15 @@ def architecture_for(arch: str, layers: tuple[Layer, ...] = (), augment: bool | 
 
     A designed network ("built") of dense layers only trains as the MLP does (XLA, many steps a
     call); one that convolves or pools as the CNN does (oneDNN, bfloat16 where the CPU has it
-    and it convolves). `augment` None keeps the network's own default (the CNN's on).
+    and it convolves). `augment` None keeps the network's own default (the CNN's on). An
+    augmented network is never fused by XLA: XLA on a CPU cannot compile the random turns'
+    image warp (`ImageProjectiveTransformV3`).
     """
     architecture = _designed(layers) if arch == BUILT else check_architecture(arch)
     if augment is not None:
         architecture = replace(architecture, augmentation=CNN_AUGMENTATION if augment else None)
+    if architecture.augmentation is not None and architecture.xla:
+        architecture = replace(architecture, xla=False, max_steps_per_call=16)
     return architecture
 
 

@@ -170,3 +170,16 @@ def test_a_designed_network_in_bfloat16_has_a_float32_copy_with_its_optimizer_st
         np.testing.assert_array_equal(theirs, mine)
     for theirs, mine in zip(mixed.optimizer.variables, copy.optimizer.variables, strict=True):
         np.testing.assert_array_equal(np.asarray(theirs), np.asarray(mine))
+
+
+def test_an_augmented_dense_network_trains_without_xla_which_cannot_warp_images(sample):
+    from mnist_app.learning.architectures import architecture_for
+    from mnist_app.learning.designs import PRESETS
+    from mnist_app.learning.training import TrainConfig, train
+
+    layers = PRESETS["The lab's MLP"]
+    assert architecture_for("built", layers).xla
+    assert not architecture_for("built", layers, augment=True).xla
+    assert not architecture_for("mlp", augment=True).xla
+    result = train(sample, TrainConfig("built", epochs=1, layers=layers, augment=True, train_size=300))
+    assert result.augmented and result.epochs_completed == 1
