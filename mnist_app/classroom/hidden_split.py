@@ -1,23 +1,31 @@
 """The hidden test set: what a challenge's models are ranked on and its students never see.
 
-Either a dataset of the data folder the teacher names (students may not open it), or a seeded
-half of the challenge dataset's own test split: students' pages then get the other half
-(`for_students`), the leaderboard scores on this one (`hidden_test`). The half is drawn label by
-label, so both halves hold each digit about equally often, and the same seed always gives the
-same half, in every process.
+Either a dataset of the data folder the teacher names (kept whole: students may not open it),
+or a seeded half of the challenge dataset's own test split: students' pages then get the other
+half, the leaderboard scores on this one (`hidden_test`). What a student's page may see of any
+dataset is `student_view`'s to say. The half is drawn label by label, so both halves hold each
+digit about equally often, and the same seed always gives the same half, in every process.
+
+"Hidden" means hidden from this app's pages: a dataset that merely holds the same digits
+elsewhere (MNIST itself, for the sample) is closed while the challenge runs only where this
+module knows of it (`HELD_IN`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from mnist_app import settings
 from mnist_app.classroom.challenges import Challenge
+from mnist_app.classroom.rules import read_as, same_dataset
+from mnist_app.datasets.catalogue import NAMED_DATASETS, load_dataset
 from mnist_app.datasets.dataset import Dataset
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.errors import UserError
 from mnist_app.file_names import unescaped
 from mnist_app.files import resolve_inside
@@ -26,8 +34,9 @@ from mnist_app.files import resolve_inside
 _HIDDEN_STREAM = 27
 PUBLIC_NOTICE = "Half of the test digits are kept for the teacher's challenge: you see the other half."
 HIDDEN_NOTICE = "The hidden half of the test digits, kept for the teacher's challenge."
-# "auto" opens MNIST, or the sample when MNIST cannot be had.
-_AUTO = {"auto", "mnist", "mnist-sample"}
+# Named datasets whose test digits another's training split holds: the sample's are MNIST
+# training digits, so while they are hidden, MNIST (and "auto", which opens it) is closed.
+HELD_IN = {"mnist-sample": ("mnist", "auto")}
 
 
 def halves(n: int, seed: int, labels: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
@@ -70,59 +79,122 @@ def hidden_part(dataset: Dataset, seed: int) -> Dataset:
     return _test_part(dataset, hidden, HIDDEN_NOTICE)
 
 
-def aliases(spec: str) -> set[str]:
-    """The ways a page may name the dataset `spec` names: as typed, the data folder's file it
-    is (resolved, links followed) and that file's name; MNIST's names for "auto"."""
-    spec = str(spec).strip()
-    found = {spec}
-    if spec in _AUTO:
-        return found | (_AUTO if spec == "auto" else {spec})
-    root = settings.data_dir()
-    for typed in {spec, unescaped(spec) or spec}:
-        try:
-            path = resolve_inside(root, typed)
-        except UserError:
-            continue
-        found |= {str(path), path.name, path.stem}
-    found.add(Path(spec).stem)
-    return {name for name in found if name}
-
-
 def _running(challenge: Challenge | None) -> bool:
     return challenge is not None and challenge.running
 
 
-def _names(spec: str, dataset: Dataset | None) -> set[str]:
-    names = aliases(spec)
-    if dataset is not None:
-        names.add(dataset.name)
-    return names
+def missing(spec: str) -> str:
+    """What the catalogue says of a dataset that is not in the data folder, word for word."""
+    spec = spec.strip()
+    if os.sep not in spec and "." not in spec:
+        return f"unknown dataset {spec!r}: use one of {', '.join(NAMED_DATASETS)}, or a path"
+    return f"no such dataset file or folder: {spec}"
 
 
-def for_students(dataset: Dataset, spec: str, challenge: Challenge | None) -> Dataset:
-    """What a student's page may show of `dataset` (opened as `spec`): its public half while the
-    running challenge hides half of it, else all of it.
+def refusal(spec: str, root: str | None, challenge: Challenge | None) -> UserError | None:
+    """Why a student may not open `spec` at all (typed in the data folder `root`, or named: None),
+    told by its names and files alone, without reading it; None if they may.
 
-    The dataset is matched by every name it goes by (`aliases`, its own name): opening the same
-    files by another path, or "auto" for MNIST, gives no way round the hidden half.
+    A dataset kept whole for the teacher is refused in the catalogue's words for one that is not
+    there (`missing`), by any of its names, a link to it, or a path inside it: that tells a student
+    nothing of what the teacher keeps. While the sample's test digits are hidden, MNIST is closed
+    (`HELD_IN`), in so many words. For the sidebar's lists, which must not read every dataset;
+    `student_view` also compares contents.
     """
-    if not _running(challenge) or not challenge.rules.hides_half:
-        return dataset
-    if _names(spec, dataset) & aliases(challenge.rules.dataset):
-        return public_part(dataset, challenge.rules.hidden_seed)
-    return dataset
+    if not _running(challenge):
+        return None
+    rules = challenge.rules
+    typed = str(spec).strip()
+    if rules.hides_half:
+        if typed in HELD_IN.get(rules.dataset, ()):
+            return DatasetError(
+                f"{typed} is closed while the challenge on {rules.dataset} runs: its training digits "
+                f"hold the test digits the challenge keeps hidden. Open {rules.dataset} instead"
+            )
+        return None
+    if (
+        same_dataset(typed, rules.hidden)
+        or typed in HELD_IN.get(rules.hidden, ())
+        or (root is not None and _inside_hidden(typed, Path(root), rules.hidden))
+    ):
+        return DatasetError(missing(typed))
+    return None
 
 
-def hidden_specs(challenge: Challenge | None) -> set[str]:
-    """The names of a named hidden dataset, which students may not open: none for a hidden half."""
-    if not _running(challenge) or challenge.rules.hides_half:
-        return set()
-    return aliases(challenge.rules.hidden)
+def student_view(
+    spec: str, root: str | None, challenge: Challenge | None, digits_id: Callable[[str, str | None], str]
+) -> int | None:
+    """What a student's page may see of the dataset `spec` opens (typed in the data folder `root`,
+    or named: None): all of it (None), or all but the hidden half of its test split (the seed that
+    draws that half); raises `refusal`'s error when it may see nothing.
+
+    The one rule every student page's data goes through (`web/resources`). A dataset is the
+    challenge's by any of its names (`rules.aliases`), or by its test digits: `digits_id(spec,
+    root)`, a hash of a dataset's test split, asked only when the names do not tell, catches a
+    copy under another name (and "auto" opening the sample offline).
+    """
+    refused = refusal(spec, root, challenge)
+    if refused is not None:
+        raise refused
+    if not _running(challenge):
+        return None
+    rules = challenge.rules
+    if rules.hides_half:
+        if same_dataset(spec, rules.dataset) or digits_id(spec, root) == digits_id(*read_as(rules.dataset)):
+            return rules.hidden_seed
+        return None
+    if digits_id(spec, root) == digits_id(*read_as(rules.hidden)):
+        raise DatasetError(missing(spec))
+    return None
 
 
-def opens_hidden(spec: str, challenge: Challenge | None, dataset: Dataset | None = None) -> bool:
-    """Whether opening `spec` (or `dataset`, once loaded) would show a student the hidden test set."""
-    return bool(_names(spec, dataset) & hidden_specs(challenge))
+def _inside_hidden(typed: str, base: Path, hidden: str) -> bool:
+    """Whether the path typed is the hidden dataset's file, or inside its folder, under any name
+    (a hard link too)."""
+    base = base.resolve()
+    kept = _file_id(_inside(base, hidden)) or _file_id(_inside(base, unescaped(hidden) or hidden))
+    if kept is None:
+        return False
+    for name in {typed, unescaped(typed) or typed}:
+        path = _inside(base, name)
+        while path is not None and path != base and path != path.parent:
+            if _file_id(path) == kept:
+                return True
+            path = path.parent
+    return False
+
+
+def _inside(base: Path, typed: str) -> Path | None:
+    try:
+        return resolve_inside(base, typed)
+    except UserError:
+        return None
+
+
+def _file_id(path: Path | None) -> tuple[int, int] | None:
+    try:
+        status = os.stat(path) if path is not None else None
+    except (OSError, ValueError):
+        return None
+    return None if status is None else (status.st_dev, status.st_ino)
+
+
+def read_whole(spec: str) -> Dataset:
+    """A dataset a challenge names, whole, hidden digits and all, read as the sidebar would open
+    it (`rules.read_as`) but off the pages' caches: for the teacher's side only."""
+    name, root = read_as(spec)
+    return load_dataset(name, root=Path(root) if root else None)
+
+
+def shared_digits(hidden: Dataset, opened: Dataset) -> int:
+    """How many of the hidden set's test images `opened` holds too, in either split, byte for
+    byte: digits a student would see there."""
+
+    def digests(images: np.ndarray) -> list[bytes]:
+        return [hashlib.blake2b(image.tobytes(), digest_size=16).digest() for image in np.asarray(images)]
+
+    seen = set(digests(opened.x_train)) | set(digests(opened.x_test))
+    return sum(digest in seen for digest in digests(hidden.x_test))
 
 
 def hidden_test(challenge: Challenge, load: Callable[[str], Dataset]) -> Dataset:

@@ -12,14 +12,15 @@ from mnist_app import settings
 from mnist_app.classroom import folder
 from mnist_app.errors import UserError
 
-# Each limit in a teacher's words, and the most a teacher may set it to.
+# Each limit in a teacher's words, in the order the teacher's form shows them.
 TITLES = {
-    settings.JOBS_PER_VISITOR: "training jobs one student may have queued or running",
-    settings.MODELS_PER_VISITOR: "models one student keeps",
-    settings.DIGITS_PER_VISITOR: "digits one student keeps",
-    settings.MAX_IMAGES_PER_JOB: "epochs times training images in one job",
-    settings.TRAINING_SLOTS: "jobs training at once on this server",
+    settings.JOBS_PER_VISITOR: "Training jobs per student, waiting or training",
+    settings.TRAINING_SLOTS: "Jobs training at once on this server",
+    settings.MAX_IMAGES_PER_JOB: "Work per job: epochs × training images",
+    settings.MODELS_PER_VISITOR: "Models kept per student",
+    settings.DIGITS_PER_VISITOR: "Digits saved per student",
 }
+# The most a teacher may set each to, unless the operator's own setting is higher.
 MOST = {
     settings.JOBS_PER_VISITOR: 100,
     settings.MODELS_PER_VISITOR: 1_000,
@@ -32,6 +33,11 @@ MOST = {
 def operator_value(name: str) -> int:
     """What the operator set for a live limit (or its default), whatever the teacher changed."""
     return settings.count(name, settings.LIVE_DEFAULTS[name], live=False)
+
+
+def most(name: str) -> int:
+    """The most a teacher may set a live limit to: MOST, or the operator's own value if higher."""
+    return max(MOST[name], operator_value(name))
 
 
 def current() -> dict[str, tuple[int, int]]:
@@ -47,8 +53,8 @@ def _check(name: object, value: object) -> int | None:
         raise UserError(f"{str(name)[:60]!r} is not a limit the teacher can change")
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MOST[name]:
-        raise UserError(f"{TITLES[name]} must be a whole number in 1..{MOST[name]:,}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= most(name):
+        raise UserError(f"“{TITLES[name]}” must be a whole number in 1..{most(name):,}")
     return value
 
 

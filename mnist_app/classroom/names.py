@@ -16,9 +16,16 @@ from mnist_app.errors import UserError
 
 MAX_NAME = 40
 NAMES_FILE = "names.json"
+# Who made what, where no name tells.
+NO_NAME = "a visitor without a name"
+COMMAND_LINE = "the command line"
+# How much of a token tells two visitors of the same name apart.
+TOKEN_END = 4
 # Tokens kept: a term's visitors, many times over; the oldest name given is forgotten first.
 MAX_NAMES = 5_000
 MAX_TOKEN = 200
+# Names that would pass a student off as the teacher, folded (`check_name`).
+_TEACHERS = frozenset({"teacher", "the teacher", "your teacher", "admin"})
 # Separators that end a line as surely as "\n" does (Unicode's line and paragraph separators).
 _LINE_BREAKS = frozenset({"Zl", "Zp"})
 
@@ -47,8 +54,12 @@ def check_text(text: object, most: int, what: str) -> str:
 
 
 def check_name(text: object) -> str:
-    """A display name: one line of 1..MAX_NAME characters, no control or format character."""
-    return check_text(text, MAX_NAME, "a name")
+    """A display name: one line of 1..MAX_NAME characters, no control or format character, and
+    not one that reads as the teacher's (in any case, spacing or character width)."""
+    name = check_text(text, MAX_NAME, "a name")
+    if " ".join(unicodedata.normalize("NFKC", name).casefold().split()) in _TEACHERS:
+        raise UserError("a name cannot say that you are the teacher: give your own")
+    return name
 
 
 def _checked_names(content: object) -> dict[str, str]:
@@ -91,3 +102,26 @@ def remember(token: str, name: str) -> str:
             kept.pop(next(iter(kept)))
         folder.write_json(NAMES_FILE, kept)
     return name
+
+
+def who(token: str, known: dict[str, str], saved_name: object = "") -> str:
+    """Who the visitor with this token is, in words: the display name given now (`known`, by
+    token), else `saved_name` (the one saved with their model) if it is a name, else said plainly."""
+    if known.get(token):
+        return known[token]
+    try:
+        return check_name(saved_name)
+    except UserError:
+        return NO_NAME if token else COMMAND_LINE
+
+
+def told_apart(token: str, known: dict[str, str]) -> str:
+    """Who the token is, with the end of the token: two students of the same name, or two
+    visitors without one, are never one ("Ada (…3f9a)")."""
+    return f"{who(token, known)} (…{token[-TOKEN_END:]})" if token else COMMAND_LINE
+
+
+def by_name(token: str, known: dict[str, str]) -> tuple:
+    """The order of visitors in the teacher's lists: by name, those without one last, then by token."""
+    name = known.get(token, "")
+    return (not name, name.casefold(), token)

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 
 from mnist_app import settings
 from mnist_app.classroom.names import check_text
+from mnist_app.datasets.catalogue import NAMED_DATASETS
 from mnist_app.datasets.subsets import MAX_LABEL_NOISE
 from mnist_app.errors import UserError
 from mnist_app.file_names import unescaped
@@ -24,6 +25,8 @@ from mnist_app.learning.training_choices import EPOCHS_RANGE, Choices, value_tex
 
 # `Rules.hidden` for a seeded half of the dataset's own test split.
 HALF = "half"
+# What "auto" opens when it can (else the sample, whose digits `hidden_split` then tells apart).
+AUTO_OPENS = "mnist"
 MAX_SPEC = 300
 # Far beyond any dataset here; a size a dataset lacks trains on all of it (`Choices.fitted`).
 MAX_TRAIN_SIZE = 10_000_000
@@ -111,18 +114,33 @@ def parameters(layers) -> int:
     return plan(tuple(layers)).parameters
 
 
-def same_dataset(spec: str, other: str) -> bool:
-    """Whether two specs open the same dataset: the same name, or the same file of the data folder."""
-    spec, other = str(spec).strip(), str(other).strip()
-    if spec == other:
-        return True
+def read_as(spec: str) -> tuple[str, str | None]:
+    """Where a challenge's dataset is read from, as the sidebar would open it: a named dataset
+    (or the operator's MNIST_APP_DATASET) as it is (no folder), any other inside the data folder."""
+    named = spec in NAMED_DATASETS or spec == settings.dataset()
+    return (spec, None) if named else (spec, str(settings.data_dir()))
+
+
+def aliases(spec: str) -> set[str]:
+    """The ways a page may name the dataset `spec` opens: as typed; for a named dataset its name
+    ("auto" is MNIST's too); for any other, the data folder's file it is (resolved, links followed)."""
+    spec = str(spec).strip()
+    if spec in NAMED_DATASETS:
+        return {spec, AUTO_OPENS} if spec == "auto" else {spec}
+    found = {spec}
     root = settings.data_dir()
-    try:
-        return resolve_inside(root, unescaped(spec) or spec) == resolve_inside(
-            root, unescaped(other) or other
-        )
-    except UserError:
-        return False
+    for typed in {spec, unescaped(spec) or spec}:
+        try:
+            found.add(str(resolve_inside(root, typed)))
+        except UserError:
+            continue
+    return found
+
+
+def same_dataset(spec: str, other: str) -> bool:
+    """Whether two specs name the same dataset (`aliases`): what the rules check, and where a
+    student's page starts (`hidden_split.student_view` also compares the digits)."""
+    return bool(aliases(spec) & aliases(other))
 
 
 def violations(rules: Rules, layers, choices: Choices, dataset_name: str) -> list[str]:

@@ -268,17 +268,6 @@ class DigitStore:
             self._changed(connection)
         return int(digit_id)
 
-    def count_of(self, owner: str) -> int:
-        """How many digits the visitor with this token keeps ("" for nobody's); 0 with no collection."""
-        if not self.path.exists():
-            return 0
-        with self._connection() as connection:
-            if not _has_owners(connection):
-                return 0 if owner else int(connection.execute("SELECT count(*) FROM digits").fetchone()[0])
-            return int(
-                connection.execute("SELECT count(*) FROM digits WHERE owner = ?", (owner,)).fetchone()[0]
-            )
-
     def owners(self) -> dict[str, int]:
         """How many digits each owner keeps, by token ("" for nobody's)."""
         if not self.path.exists():

@@ -6,7 +6,7 @@ before Keras loads; a cluster's server passes the choices on without loading it 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, fields, replace
 
 from mnist_app.datasets.dataset import Dataset
 from mnist_app.datasets.subsets import MAX_LABEL_NOISE
@@ -132,6 +132,12 @@ class Choices:
     def config(self, layers: tuple[Layer, ...] | list[Layer]) -> TrainConfig:
         """The training run of this design with these choices."""
         return TrainConfig(BUILT, layers=tuple(layers), **asdict(self))
+
+    @classmethod
+    def of(cls, config: TrainConfig) -> Choices:
+        """The choices a training run was made with: `config`'s inverse."""
+        taken = {field.name: getattr(config, field.name) for field in fields(cls)}
+        return cls(**{**taken, "augment": bool(config.augment)})
 
     def fitted(self, available: int) -> Choices:
         """These choices as the pages offer them on a dataset of `available` training images:

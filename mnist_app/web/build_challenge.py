@@ -17,7 +17,8 @@ from mnist_app.classroom import challenges, rules
 from mnist_app.classroom.challenges import Challenge
 from mnist_app.learning.design_plan import Plan
 from mnist_app.learning.design_variants import Variant
-from mnist_app.web import build_training, resources
+from mnist_app.learning.designs import PRESETS
+from mnist_app.web import build_training
 from mnist_app.web.plain_text import literal
 from mnist_app.web.visitors import display_name
 
@@ -35,7 +36,7 @@ def opened() -> Challenge | None:
     """The running challenge this session takes part in, from the address or the session."""
     given = st.query_params.get(QUERY_KEY)
     if given is not None and given != st.session_state.get(CHALLENGE_KEY):
-        found = challenges.find(given[:MAX_ID_CHARS]) if len(given) <= MAX_ID_CHARS else None
+        found = challenges.find(given) if len(given) <= MAX_ID_CHARS else None
         if found is not None and found.running:
             st.session_state[CHALLENGE_KEY] = found.id
         else:
@@ -84,7 +85,7 @@ def lock_choices(challenge: Challenge, available: int, again: bool = False) -> N
 
 def dataset_choice(challenge: Challenge) -> tuple[str, str | None]:
     """Where the challenge's dataset is read from, as the sidebar would open it."""
-    return resources.challenge_choice(challenge.rules.dataset)
+    return rules.read_as(challenge.rules.dataset)
 
 
 WHY_LOCKED = "the challenge trains on it, so Build uses it while you take part."
@@ -99,7 +100,11 @@ def show(challenge: Challenge, design: Plan) -> None:
         budget, used = challenge.rules.max_parameters, design.parameters
         st.markdown(
             f"This network holds **{used:,} parameters** of the **{budget:,}** allowed"
-            + (f": {used - budget:,} too many." if used > budget else f" ({used / budget:.0%}).")
+            + (
+                f": {used - budget:,} too many. {_smaller(challenge)}"
+                if used > budget
+                else f" ({used / budget:.0%})."
+            )
         )
         st.progress(min(1.0, used / budget))
         if settings.shared() and not display_name():
@@ -116,6 +121,20 @@ def show(challenge: Challenge, design: Plan) -> None:
             icon=":material/logout:",
             help="Build as usual, without the challenge's rules; the models you trained in it stay in it.",
         )
+
+
+def _smaller(challenge: Challenge) -> str:
+    """How to get within the budget: the biggest preset that keeps the rules, if one does."""
+    fitting = [
+        (rules.parameters(preset), title)
+        for title, preset in PRESETS.items()
+        if all(layer.kind in challenge.rules.layer_kinds for layer in preset)
+        and rules.parameters(preset) <= challenge.rules.max_parameters
+    ]
+    if not fitting:
+        return "Take layers and units away until it fits."
+    held, title = max(fitting)
+    return f"Take layers or units away, or start from the preset “{title}” ({held:,} parameters) under “Its layers”."
 
 
 def broken(challenge: Challenge, variants: list[Variant], spec: str) -> list[str]:

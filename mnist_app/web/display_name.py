@@ -17,6 +17,8 @@ from mnist_app.web.plain_text import literal
 from mnist_app.web.visitors import display_name, set_display_name, visitor_token
 
 INPUT_KEY = "display_name_input"
+# The box takes more than a name may hold, so that a name too long is refused in words, not cut.
+MAX_TYPED = 5 * MAX_NAME
 EDITING_KEY = "display_name_editing"
 REFUSAL_KEY = "display_name_refused"
 LABEL = "Your name for the class"
@@ -43,12 +45,12 @@ def name_box() -> None:
                 "class's leaderboard too). It is kept while this tab stays open."
             )
         with st.form("display_name_form", border=False, enter_to_submit=True):
-            st.text_input(LABEL, max_chars=MAX_NAME, key=INPUT_KEY, placeholder="Ada L.")
+            st.text_input(LABEL, max_chars=MAX_TYPED, key=INPUT_KEY, placeholder="Ada L.")
             buttons = st.columns(2)
             buttons[0].form_submit_button("Use this name", on_click=_submit)
             if name:
                 buttons[1].form_submit_button("Keep mine", on_click=_keep, type="tertiary")
-        if refused := st.session_state.get(REFUSAL_KEY):
+        if refused := st.session_state.pop(REFUSAL_KEY, None):
             st.error(f"Cannot use this name: {literal(refused)}.", icon=":material/error:")
 
 
@@ -63,6 +65,7 @@ def _keep() -> None:
 
 
 def _submit() -> None:
+    st.session_state.pop(REFUSAL_KEY, None)
     try:
         set_display_name(st.session_state.get(INPUT_KEY, ""))
     except UserError as error:

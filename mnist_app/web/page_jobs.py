@@ -100,17 +100,7 @@ def check_rules(challenge: Challenge, configs: list[TrainConfig], spec: str) -> 
         raise UserError(f"the challenge “{challenge.title}” has ended: train outside it, or open the new one")
     broken: list[str] = []
     for config in configs:
-        choices = Choices(
-            optimizer=config.optimizer,
-            learning_rate=config.learning_rate,
-            batch_size=config.batch_size,
-            epochs=config.epochs,
-            augment=bool(config.augment),
-            train_size=config.train_size,
-            label_noise=config.label_noise,
-            seed=config.seed,
-        )
-        found = rules.violations(running.rules, config.design, choices, spec)
+        found = rules.violations(running.rules, config.design, Choices.of(config), spec)
         if config.base:
             found.append("a challenge's network starts from new weights, not from a saved model")
         broken += [problem for problem in found if problem not in broken]

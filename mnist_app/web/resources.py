@@ -3,12 +3,12 @@
 `st.cache_resource` hands out the object itself, not a copy, so the big uint8 arrays exist
 once however many people are looking (`st.cache_data` would pickle a copy per caller).
 
-While a challenge keeps half of a dataset's test split for the teacher, a student's page gets
-only the other half (`classroom.hidden_split.for_students`), whatever name it opens the same
-digits by ("auto" for "mnist-sample", a copy in the data folder); a dataset the challenge keeps
-whole is refused as if it were not there. `version` says which, and keys every cache below, so
-starting or ending a challenge changes what the next page run gets. The teacher's page reads
-the whole dataset through `full_dataset`.
+While a challenge runs, a student's page gets what `classroom.hidden_split.student_view` allows:
+only the public half of a dataset whose test split the challenge halves, by whatever name it
+opens the same digits (another spelling, a copy in the data folder), and nothing of a dataset
+kept whole. `version` asks it, and keys every cache below, so starting or ending a challenge
+changes what the next page run gets. The teacher's side reads the hidden digits off these
+caches (`hidden_split.read_whole`).
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ import streamlit as st
 
 from mnist_app import settings
 from mnist_app.classroom import challenges, hidden_split
-from mnist_app.datasets.catalogue import NAMED_DATASETS, datasets_in, load_dataset
+from mnist_app.datasets.catalogue import datasets_in, load_dataset
 from mnist_app.datasets.dataset import Dataset
-from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.errors import UserError
 from mnist_app.learning.model_files import ModelError, load_model
 from mnist_app.learning.model_store import ModelStore, SavedModel
-from mnist_app.web import hidden_data
 
 if TYPE_CHECKING:
     from mnist_app.datasets.digit_store import DigitStore
@@ -46,32 +44,13 @@ def version(spec: str, root: str | None = None) -> tuple:
     """What a page's copy of a dataset depends on, for every cache keyed by it: its contents
     (only `my-digits` changes while the server runs; for it, whose digits too, so every cache
     keyed by it is per visitor on a shared server), and the seed of the test digits a running
-    challenge keeps from students, if it keeps half of this dataset's. A dataset it keeps whole
-    for the teacher is refused as one that is not there (DatasetError).
+    challenge keeps from students, if it keeps half of this dataset's. A dataset a student may
+    not open raises the refusal (`hidden_split.student_view`).
     """
-    challenge = challenges.current()
-    if challenge is not None and hidden_data.opens_hidden(spec, root, challenge):
-        raise DatasetError(hidden_data.missing(spec))
     if _is_my_digits(spec):
         store = digit_store()
         return ((store.owner, store.revision()), None)
-    halved = challenge is not None and challenge.rules.hides_half and _same_digits(spec, root, challenge)
-    return (0, challenge.rules.hidden_seed if halved else None)
-
-
-def challenge_choice(spec: str) -> tuple[str, str | None]:
-    """Where a challenge's dataset is read from, as the sidebar would open it: a named dataset
-    (or the operator's MNIST_APP_DATASET) as it is, any other inside the data folder."""
-    named = spec in NAMED_DATASETS or spec == settings.dataset()
-    return (spec, None) if named else (spec, str(settings.data_dir()))
-
-
-def _same_digits(spec: str, root: str | None, challenge) -> bool:
-    """Whether `spec` opens the test digits of the challenge's dataset: by one of its names
-    (`hidden_split.aliases`), or under another (a copy in the data folder)."""
-    if hidden_split.aliases(spec) & hidden_split.aliases(challenge.rules.dataset):
-        return True
-    return _test_digits_id(*challenge_choice(challenge.rules.dataset)) == _test_digits_id(spec, root)
+    return (0, hidden_split.student_view(spec, root, challenges.current(), _test_digits_id))
 
 
 # Read again now and then: a dataset that could not be opened may be copied in meanwhile.
@@ -90,20 +69,16 @@ def _test_digits_id(spec: str, root: str | None) -> str:
 
 
 def offered_names(names: list[str]) -> list[str]:
-    """The named datasets offered a student: less any a running challenge keeps hidden."""
+    """The named datasets offered a student: less any a running challenge closes."""
     challenge = challenges.current()
-    if challenge is None:
-        return names
-    return [name for name in names if not hidden_data.opens_hidden(name, None, challenge)]
+    return [name for name in names if hidden_split.refusal(name, None, challenge) is None]
 
 
 def offered_datasets(root: str) -> list[str]:
-    """What the data folder offers a student: what it holds, less what a challenge keeps hidden."""
+    """What the data folder offers a student: what it holds, less what a challenge keeps hidden
+    (by name or file: a copy under another name is listed, and refused when opened)."""
     challenge = challenges.current()
-    found = datasets_found(root)
-    if challenge is None:
-        return found
-    return [name for name in found if not hidden_data.opens_hidden(name, root, challenge)]
+    return [name for name in datasets_found(root) if hidden_split.refusal(name, root, challenge) is None]
 
 
 def _is_my_digits(spec: str) -> bool:
@@ -145,7 +120,7 @@ def _dataset(spec: str, root: str | None) -> Dataset:
 
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _public_half(spec: str, root: str | None, seed: int) -> Dataset:
-    """The dataset with the public half of its test split (`hidden_split.for_students`' half)."""
+    """The dataset with the public half of its test split (`hidden_split.public_part`)."""
     return hidden_split.public_part(_dataset(spec, root), seed)
 
 
@@ -162,13 +137,6 @@ def dataset(spec: str, root: str | None = None) -> Dataset:
     """A named dataset, or a path: inside the folder `root` when a web visitor typed it. As a
     student may see it: half of its test split while a challenge keeps the other half."""
     return _data(spec, root, version(spec, root))
-
-
-def full_dataset(spec: str, root: str | None = None) -> Dataset:
-    """The whole dataset, hidden test digits included: for the teacher's page only."""
-    if _is_my_digits(spec):
-        return _my_digits_dataset(version(spec)[0])
-    return _dataset(spec, root)
 
 
 @st.cache_resource(show_spinner=False, ttl=5)

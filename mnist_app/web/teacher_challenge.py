@@ -14,12 +14,15 @@ from urllib.parse import quote, urlsplit
 import streamlit as st
 
 from mnist_app import settings
-from mnist_app.classroom import challenges
+from mnist_app.classroom import challenges, hidden_split
+from mnist_app.classroom.challenges import MAX_TITLE
 from mnist_app.classroom.rules import HALF, Rules, describe
 from mnist_app.datasets.catalogue import NAMED_DATASETS
 from mnist_app.datasets.digit_store import DATASET_NAME as MY_DIGITS
+from mnist_app.errors import UserError
 from mnist_app.learning.design_plan import MAX_PARAMETERS
 from mnist_app.learning.designs import KIND_TITLES, KINDS
+from mnist_app.learning.limits import MAX_SEED
 from mnist_app.learning.training_choices import EPOCHS_RANGE, LABEL_NOISES, TRAIN_SIZES, value_text
 from mnist_app.web import resources
 from mnist_app.web.page_errors import attempt
@@ -27,7 +30,6 @@ from mnist_app.web.plain_text import literal
 
 BUILD_PATH = "build"
 TEACHER_PATH = "teacher"
-MAX_TITLE = 80
 HIDDEN_CHOICES = {
     HALF: "Half of the dataset's own test digits, drawn with a seed (students see the other half)",
     "folder": "Another dataset of the data folder, which students cannot open",
@@ -144,14 +146,15 @@ def rules_form(expanded: bool) -> None:
             "Hidden test set", list(HIDDEN_CHOICES), format_func=HIDDEN_CHOICES.get, key="challenge_hidden"
         )
         left, right = st.columns(2)
-        seed = left.number_input("Seed of the half", 0, 999_999, 0, key="challenge_seed")
+        seed = left.number_input("Seed of the half", 0, MAX_SEED, 0, key="challenge_seed")
         found = resources.datasets_found(str(settings.data_dir()))
         hidden_dataset = right.selectbox(
             "Hidden dataset of the data folder",
             found,
             key="challenge_hidden_dataset",
             placeholder="The data folder holds none",
-            help="Students are never offered it while the challenge runs.",
+            help="Students are never offered it while the challenge runs. Its digits must be ones no "
+            "student can open elsewhere: starting checks the challenge's dataset, not the others.",
         )
         started = st.form_submit_button("Start the challenge", type="primary", key="challenge_start")
     if not started:
@@ -164,6 +167,8 @@ def rules_form(expanded: bool) -> None:
         )
         return
     hidden = HALF if hidden_kind == HALF else hidden_dataset
+    if hidden != HALF and not attempt(lambda: _hidden_apart(hidden, dataset), "Cannot start the challenge"):
+        return
     made = attempt(
         lambda: challenges.start(
             title,
@@ -182,3 +187,16 @@ def rules_form(expanded: bool) -> None:
     )
     if made is not None:
         st.rerun()
+
+
+def _hidden_apart(hidden: str, dataset: str) -> bool:
+    """True if the hidden set holds no test digit of the challenge's dataset; else UserError
+    saying how many students would see there."""
+    with st.spinner("Comparing the hidden set's digits with the challenge's dataset…"):
+        shared = hidden_split.shared_digits(hidden_split.read_whole(hidden), hidden_split.read_whole(dataset))
+    if shared:
+        raise UserError(
+            f"{shared:,} of the hidden set's test digits are in {dataset} too, which students open: "
+            "they would see them. Keep half of the test digits instead, or choose a hidden set of other digits"
+        )
+    return True

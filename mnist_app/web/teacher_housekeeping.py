@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mnist_app.classroom import challenges, names
+from mnist_app.classroom import challenges, leaderboard, names
+from mnist_app.classroom.class_view import digits_by_owner
 from mnist_app.learning.model_store import DEFAULT_MODEL_NAME, ModelStore
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
-from mnist_app.web.teacher_class import UNNAMED, digits_by_owner, student
 
 # What the last action did, said once on the next run (its popover has closed by then).
 DONE_KEY = "teacher_done"
+# The choice, in the list of whose digits to clear, of every visitor who gave no name at once.
+ALL_UNNAMED = "*unnamed*"
 
 
 def show(store: ModelStore) -> None:
@@ -40,7 +42,7 @@ def remove_model(store: ModelStore) -> None:
     def label(name: str) -> str:
         saved = by_name[name]
         who = (
-            student(str(saved.metadata.get("owner") or ""), known)
+            names.told_apart(str(saved.metadata.get("owner") or ""), known)
             if saved.metadata.get("saved_by") == "app"
             else ""
         )
@@ -48,39 +50,62 @@ def remove_model(store: ModelStore) -> None:
 
     chosen = st.selectbox("Model", list(by_name), format_func=label, key="teacher_remove_model")
     with st.popover("Remove…", icon=":material/delete:"):
-        st.write(f"Remove **{literal(chosen)}** for good? Its leaderboard row goes with it.")
+        row = (
+            " Its row on the challenge's leaderboard goes with it."
+            if by_name[chosen].metadata.get("challenge")
+            else ""
+        )
+        st.write(f"Remove **{literal(chosen)}** for good?{row}")
         if st.button("Remove the model", type="primary", key="teacher_remove_confirm") and attempt(
-            lambda: store.delete(chosen), f"Cannot remove {chosen}"
+            lambda: _remove(store, by_name[chosen]), f"Cannot remove {chosen}"
         ):
             st.session_state[DONE_KEY] = f"Removed {literal(chosen)}."
             st.rerun()
 
 
+def _remove(store: ModelStore, saved) -> str:
+    """Remove the model, and its row from its challenge's leaderboard (a student's own deletion,
+    or pruning, leaves the row)."""
+    leaderboard.forget(saved)
+    return store.delete(saved.name)
+
+
 def clear_digits() -> None:
     st.subheader("Clear a student's digits")
     known = names.names()
-    counts = digits_by_owner()
-    by_student: dict[str, list[str]] = {}
-    for token, count in counts.items():
-        if count:
-            by_student.setdefault(student(token, known), []).append(token)
-    if not by_student:
+    counts = {token: count for token, count in digits_by_owner().items() if count}
+    if not counts:
         st.caption("No student has saved digits.")
         return
-    totals = {who: sum(counts[token] for token in tokens) for who, tokens in by_student.items()}
+    st.write(
+        "Each visitor is listed by the name they gave and the end of their token, so that two of the "
+        "same name are never cleared together."
+    )
+    unnamed = [token for token in counts if not known.get(token)]
+    choices = sorted(counts, key=lambda token: names.by_name(token, known))
+    if len(unnamed) > 1:
+        choices.append(ALL_UNNAMED)
+    totals = {**counts, ALL_UNNAMED: sum(counts[token] for token in unnamed)}
+
+    def whose(choice: str) -> str:
+        if choice == ALL_UNNAMED:
+            return f"all {len(unnamed)} visitors without a name"
+        return names.told_apart(choice, known)
+
     chosen = st.selectbox(
         "Student",
-        sorted(by_student, key=lambda who: (who == UNNAMED, who.casefold())),
-        format_func=lambda who: f"{who} ({totals[who]:,} digit{'s' * (totals[who] != 1)})",
+        choices,
+        format_func=lambda choice: f"{whose(choice)} ({totals[choice]:,} digit{'s' * (totals[choice] != 1)})",
         key="teacher_clear_student",
-        help="Visitors who gave no name are cleared together.",
     )
+    tokens = unnamed if chosen == ALL_UNNAMED else [chosen]
+    who = whose(chosen)
     with st.popover("Clear…", icon=":material/ink_eraser:"):
-        st.write(f"Delete the digits **{literal(chosen)}** saved ({totals[chosen]:,}), for good?")
+        st.write(f"Delete the digits of **{literal(who)}** ({totals[chosen]:,}), for good?")
         if st.button("Clear the digits", type="primary", key="teacher_clear_confirm") and attempt(
-            lambda: _delete_digits(by_student[chosen]), "Cannot clear the digits"
+            lambda: _delete_digits(tokens), "Cannot clear the digits"
         ):
-            st.session_state[DONE_KEY] = f"Cleared the digits of {literal(chosen)}."
+            st.session_state[DONE_KEY] = f"Cleared the digits of {literal(who)}."
             st.rerun()
 
 

@@ -1,10 +1,13 @@
 """A challenge's leaderboard, live: every model trained under it, ranked on the hidden test set.
 
-New models are scored in the background (`map_jobs`, one job per challenge at a time, never in
-a page's run), and the table redraws itself as scores arrive. The teacher sees a table with
-every column and a CSV of all runs; the projector view and the students' Leaderboard page show
-the ranking in big type, without controls. No view shows a hidden image, label or per-digit
-result: only each model's accuracy.
+New models are scored in the background: a `map_jobs` job on a thread of this server's process
+(one per challenge at a time, never in a page's run), each model loaded in Keras' safe mode.
+Any view of the ranking starts it (the teacher's table, the projector, a student's Leaderboard
+page), and each redraws itself as scores arrive. The teacher sees a table with every column and
+a CSV of all runs; the projector view and the students' Leaderboard page show the ranking in
+big type, without controls, and read the challenge again at every redraw: the students' view
+goes blank as soon as the teacher hides it or ends the challenge. No view shows a hidden image,
+label or per-digit result: only each model's accuracy.
 """
 
 from __future__ import annotations
@@ -13,7 +16,6 @@ import hashlib
 import html
 import logging
 import threading
-from pathlib import Path
 
 import pandas as pd
 import streamlit as st
@@ -21,10 +23,8 @@ import streamlit as st
 from mnist_app.classroom import challenges, hidden_split, leaderboard
 from mnist_app.classroom.challenges import Challenge
 from mnist_app.classroom.leaderboard import Entry
-from mnist_app.datasets.catalogue import load_dataset
 from mnist_app.jobs.map_jobs import MapJob, map_job
 from mnist_app.learning.model_store import ModelStore
-from mnist_app.web import resources
 from mnist_app.web.page_errors import attempt, show_unexpected
 from mnist_app.web.plain_text import literal
 
@@ -32,6 +32,7 @@ from mnist_app.web.plain_text import literal
 REFRESH_S = 3.0
 SCORING = "being scored…"
 UNREADABLE = "cannot be scored"
+NOT_SHOWN = "The teacher is not showing a leaderboard now."
 _log = logging.getLogger(__name__)
 _lock = threading.Lock()
 # The job scoring each challenge's newest models, and the models that could not be scored
@@ -40,16 +41,9 @@ _scoring: dict[str, MapJob] = {}
 _unreadable: set[tuple[str, str]] = set()
 
 
-def load_for_scoring(spec: str):
-    """A dataset a challenge names, whole, read as the sidebar would open it (`resources`): off
-    the cache, since this runs on the scoring job's thread."""
-    name, root = resources.challenge_choice(spec)
-    return load_dataset(name, root=Path(root) if root else None)
-
-
 def ranked(challenge: Challenge, store: ModelStore) -> list[Entry]:
     """The challenge's models, ranked; those not scored yet are handed to the background."""
-    entries = leaderboard.entries(store, challenge, leaderboard.cached_scores(challenge, store))
+    entries = leaderboard.entries(store, challenge)
     waiting = [
         entry.model for entry in entries if entry.accuracy is None and not unreadable(challenge, entry)
     ]
@@ -78,7 +72,7 @@ def score_in_background(challenge: Challenge, store: ModelStore, models: list[st
 
 
 def _score(challenge: Challenge, store: ModelStore, models: list[str], progress) -> int:
-    hidden = hidden_split.hidden_test(challenge, load_for_scoring)
+    hidden = hidden_split.hidden_test(challenge, hidden_split.read_whole)
     scored = 0
     for done, name in enumerate(models):
         progress(done / len(models), "Scoring the newest models")
@@ -95,18 +89,20 @@ def _score(challenge: Challenge, store: ModelStore, models: list[str], progress)
 
 
 def frame(challenge: Challenge, entries: list[Entry]) -> pd.DataFrame:
-    """The teacher's table: a row per model, best first."""
+    """The teacher's table: a row per model, best first. Its texts are spreadsheet-safe, as the
+    table's own "Download as CSV" writes them as they are."""
+    safe = leaderboard.spreadsheet_safe
     return pd.DataFrame(
         [
             {
                 "rank": str(entry.rank or ""),
-                "student": entry.student,
-                "network": entry.network,
+                "student": safe(entry.student),
+                "network": safe(entry.network),
                 "parameters": entry.parameters,
                 "epochs": entry.epochs,
                 "training time (s)": round(entry.seconds, 1),
                 "hidden-test accuracy": entry.accuracy,
-                "model": entry.model,
+                "model": safe(entry.model),
                 "note": UNREADABLE
                 if unreadable(challenge, entry)
                 else SCORING
@@ -228,17 +224,29 @@ def _table(challenge: Challenge, store: ModelStore) -> None:
         show_unexpected(error, "Showing the leaderboard")
 
 
-def show_big(store: ModelStore, challenge: Challenge | None, font_size: str = "1.6rem") -> None:
-    """The ranking in big type, redrawn live: the projector view and the students' page."""
-    if challenge is None:
-        st.write("No challenge runs now.")
-        return
-    st.header(literal(challenge.title))
-    st.fragment(run_every=REFRESH_S if challenge.running else None)(_big)(challenge, store, font_size)
+def show_big(store: ModelStore, font_size: str = "1.6rem", public_only: bool = False) -> None:
+    """The ranking in big type, redrawn live: the projector view (the running challenge's, else
+    the last ended one's) and, `public_only`, the students' page (the running challenge's while
+    the teacher shows it). Each redraw reads the challenge again."""
+    shown = _shown_big(public_only)
+    live = shown is not None and shown.running
+    st.fragment(run_every=REFRESH_S if live else None)(_big)(store, font_size, public_only)
 
 
-def _big(challenge: Challenge, store: ModelStore, font_size: str) -> None:
+def _shown_big(public_only: bool) -> Challenge | None:
+    if not public_only:
+        return shown_challenge()
+    running = challenges.current()
+    return running if running is not None and running.leaderboard_public else None
+
+
+def _big(store: ModelStore, font_size: str, public_only: bool) -> None:
     try:
+        challenge = _shown_big(public_only)
+        if challenge is None:
+            st.info(NOT_SHOWN if public_only else "No challenge runs now.")
+            return
+        st.header(literal(challenge.title))
         entries = ranked(challenge, store)
         if not entries:
             st.markdown(

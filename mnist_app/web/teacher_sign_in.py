@@ -2,7 +2,9 @@
 
 The key typed is read once, in the button's callback, and the box is emptied there: it
 never stays in the session, a widget, a URL or a log. Checking it (constant time, five
-wrong tries then a minute's wait) is `classroom.teacher_key`'s; this only asks and says.
+wrong tries a session then a minute's wait, and a count by network address that new
+sessions do not reset) is `classroom.teacher_key`'s; this only asks and says. A signed-in
+session keeps `teacher_key.session_mark()`, which a changed key no longer matches.
 """
 
 from __future__ import annotations
@@ -25,15 +27,24 @@ MAX_KEY_CHARS = 512
 
 
 def signed_in() -> bool:
-    """Whether this session gave the teacher's key (and the server still has one)."""
-    return bool(st.session_state.get(SIGNED_IN_KEY)) and teacher_key.configured()
+    """Whether this session gave the teacher's key, the one the server has now."""
+    return teacher_key.still_signed_in(st.session_state.get(SIGNED_IN_KEY))
 
 
 def sidebar_box() -> None:
     """The sidebar's "Teacher" box: the key and Sign in, or Sign out once signed in."""
     if not teacher_key.configured():
         return
-    with st.sidebar.expander("Teacher", icon=":material/school:"):
+    # Signed in with a key the server no longer has: said once, in the box, opened.
+    outdated = SIGNED_IN_KEY in st.session_state and not signed_in()
+    if outdated:
+        del st.session_state[SIGNED_IN_KEY]
+    with st.sidebar.expander("Teacher", icon=":material/school:", expanded=outdated):
+        if outdated:
+            st.warning(
+                "The server's teacher key has changed, which signed you out: give the new key.",
+                icon=":material/lock_reset:",
+            )
         if signed_in():
             st.caption("You are signed in as the teacher: the Teacher page is under Class.")
             st.button("Sign out", key="teacher_sign_out", on_click=_sign_out)
@@ -52,12 +63,12 @@ def _sign_in() -> None:
     st.session_state[_TYPED_KEY] = ""
     tries = st.session_state.setdefault(TRIES_KEY, teacher_key.Tries())
     try:
-        right = teacher_key.sign_in(given, tries)
+        right = teacher_key.sign_in(given, tries, client=st.context.ip_address)
     except UserError as error:
         st.session_state[_REFUSAL_KEY] = f"{error}."
         return
     if right:
-        st.session_state[SIGNED_IN_KEY] = True
+        st.session_state[SIGNED_IN_KEY] = teacher_key.session_mark()
         st.session_state[ARRIVING_KEY] = True
         return
     if tries.locked_until > time.monotonic():

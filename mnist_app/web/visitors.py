@@ -61,12 +61,12 @@ def set_display_name(text: object) -> str:
     return name
 
 
-def connected_visitors() -> dict[str, int]:
-    """The tokens of the sessions connected now, each with its count of sessions (a token is
-    one session: 1). Where this server cannot tell (no runtime, as under a test's AppTest, or
-    a Streamlit that no longer says), every session that ran a page counts."""
+def connected_visitors() -> set[str]:
+    """The tokens of the sessions connected now (a token is one session). Where this server
+    cannot tell (no runtime, as under a test's AppTest, or a Streamlit that no longer says),
+    every session that ran a page counts."""
     return {
-        token: 1
+        token
         for token, session_id in list(_SESSIONS_BY_TOKEN.items())
         if session_connected(session_id) is not False
     }

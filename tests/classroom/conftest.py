@@ -7,7 +7,11 @@ from mnist_app import settings
 
 @pytest.fixture(autouse=True)
 def classroom_dir(tmp_path, monkeypatch):
-    """An empty classroom folder (and models folder), no teacher key, the limits at their defaults."""
+    """An empty classroom folder (and models folder), no teacher key, the limits at their defaults,
+    no wrong key counted against any network address."""
+    from mnist_app.classroom import teacher_key
+
+    teacher_key.forget_addresses()
     models = tmp_path / "models"
     models.mkdir()
     monkeypatch.setenv("MNIST_APP_MODELS_DIR", str(models))

@@ -1,5 +1,6 @@
 """The hidden half: disjoint from the public one, together all of the test split, seeded, the same
-everywhere; students' pages get only the public half, by whatever name they open the dataset."""
+everywhere; students' pages get only the public half, by whatever name they open the dataset, and
+nothing of a dataset kept whole (`student_view`, the one rule the pages' data goes through)."""
 
 import numpy as np
 import pytest
@@ -9,16 +10,17 @@ from hypothesis import strategies as st
 from mnist_app.classroom import hidden_split
 from mnist_app.classroom.challenges import Challenge, end, start
 from mnist_app.classroom.hidden_split import (
-    for_students,
     halves,
     hidden_part,
-    hidden_specs,
     hidden_test,
-    opens_hidden,
+    missing,
     public_part,
+    refusal,
+    student_view,
 )
 from mnist_app.classroom.rules import Rules
 from mnist_app.datasets.dataset import checked_dataset
+from mnist_app.datasets.digit_arrays import DatasetError
 from mnist_app.errors import UserError
 
 
@@ -76,30 +78,49 @@ def test_the_public_and_hidden_parts_share_the_training_split_and_part_the_test_
     assert not public.x_test.flags.writeable and not hidden.y_test.flags.writeable
 
 
+def digits_ids(**ids: str):
+    """A stand-in for the hash of each dataset's test split: the spec's own name unless given."""
+    asked = []
+
+    def digits_id(spec: str, root: str | None) -> str:
+        asked.append(spec)
+        return ids.get(spec.strip(), f"digits of {spec.strip()}")
+
+    digits_id.asked = asked
+    return digits_id
+
+
+def view(spec, challenge, root=None, **ids):
+    return student_view(spec, root, challenge, digits_ids(**ids))
+
+
 def test_students_see_all_of_a_dataset_without_a_running_half_hidden_challenge():
-    data = dataset("mnist")
-    assert for_students(data, "mnist", None) is data
-    assert for_students(data, "mnist", start("Named", Rules("mnist", hidden="exam"))) is data
-    half = start("Half", Rules("fashion-mnist"))
-    assert for_students(data, "mnist", half) is data
+    assert view("mnist", None) is None
+    assert view("mnist", start("Named", Rules("mnist", hidden="exam"))) is None
+    assert view("mnist", start("Half", Rules("fashion-mnist"))) is None
     start("Half", Rules("mnist", hidden_seed=4))
-    ended = end()
-    assert for_students(data, "mnist", ended) is data
+    assert view("mnist", end()) is None
 
 
 @pytest.mark.parametrize("spec", ["mnist", " mnist ", "auto"])
 def test_students_get_the_public_half_however_they_name_the_dataset(spec):
-    data = dataset("mnist")
     challenge = start("Half", Rules("mnist", hidden_seed=4))
-    shown = for_students(data, spec, challenge)
-    np.testing.assert_array_equal(shown.y_test, public_part(data, 4).y_test)
+    asked = digits_ids()
+    assert student_view(spec, None, challenge, asked) == 4
+    assert asked.asked == [], "the names tell: no dataset is read"
 
 
-def test_a_data_folder_dataset_is_hidden_by_any_path_to_it(data_dir):
+def test_the_same_test_digits_under_another_name_are_halved_too():
+    """A copy in the data folder, or "auto" opening the sample where MNIST cannot be had."""
+    challenge = start("Half", Rules("copy.npz", hidden_seed=4))
+    assert view("other.npz", challenge, "/data", **{"other.npz": "same", "copy.npz": "same"}) == 4
+    assert view("other.npz", challenge, "/data", **{"other.npz": "else", "copy.npz": "same"}) is None
+
+
+def test_a_data_folder_dataset_is_halved_by_any_path_to_it(data_dir):
     (data_dir / "exams").mkdir()
     (data_dir / "exams" / "june.npz").write_bytes(b"")
     (data_dir / "link.npz").symlink_to(data_dir / "exams" / "june.npz")
-    data = dataset("june")
     challenge = start("Half", Rules("exams/june.npz"))
     for spec in (
         "exams/june.npz",
@@ -108,27 +129,59 @@ def test_a_data_folder_dataset_is_hidden_by_any_path_to_it(data_dir):
         "link.npz",
         str(data_dir / "exams/june.npz"),
     ):
-        assert len(for_students(data, spec, challenge).y_test) == len(public_part(data, 0).y_test), spec
+        assert view(spec, challenge, str(data_dir)) == 0, spec
+    assert view("other/june.npz", challenge, str(data_dir)) is None, "another file of the same name"
 
 
-def test_a_named_hidden_dataset_is_never_offered_by_any_name(data_dir):
+def test_while_the_samples_test_digits_are_hidden_mnist_is_closed():
+    """The sample's test digits are MNIST training digits: "mnist" and "auto" would show them."""
+    challenge = start("Half", Rules("mnist-sample"))
+    for spec in ("mnist", "auto", " auto "):
+        refused = refusal(spec, None, challenge)
+        assert isinstance(refused, DatasetError) and "Open mnist-sample instead" in str(refused)
+        with pytest.raises(DatasetError, match="training digits hold the test digits"):
+            view(spec, challenge)
+    assert view("mnist-sample", challenge) == 0 and view("fashion-mnist", challenge) is None
+    on_mnist = start("Half", Rules("mnist"))
+    assert refusal("mnist-sample", None, on_mnist) is None, "the sample holds no MNIST test digit"
+    assert view("mnist-sample", on_mnist) is None
+    assert refusal("mnist", None, end()) is None
+
+
+def test_a_named_hidden_dataset_is_refused_by_any_name_as_if_it_were_not_there(data_dir):
     (data_dir / "secret").mkdir()
     (data_dir / "secret" / "exam.npz").write_bytes(b"")
-    assert hidden_specs(None) == set() and not opens_hidden("secret/exam.npz", None)
-    half = start("Half", Rules("mnist"))
-    assert hidden_specs(half) == set()
+    (data_dir / "other").mkdir()
+    (data_dir / "other" / "exam.npz").write_bytes(b"")
+    assert refusal("secret/exam.npz", str(data_dir), None) is None
+    assert refusal("secret/exam.npz", str(data_dir), start("Half", Rules("mnist"))) is None
     challenge = start("Named", Rules("mnist", hidden="secret/exam.npz"))
-    assert "secret/exam.npz" in hidden_specs(challenge)
     for spec in (
         "secret/exam.npz",
         "./secret/exam.npz",
         "secret//exam.npz",
         str(data_dir / "secret" / "exam.npz"),
     ):
-        assert opens_hidden(spec, challenge), spec
-    assert opens_hidden("elsewhere.npz", challenge, dataset("exam"))
-    assert not opens_hidden("mnist", challenge, dataset("mnist"))
-    assert not opens_hidden("secret/exam.npz", end())
+        refused = refusal(spec, str(data_dir), challenge)
+        assert isinstance(refused, DatasetError) and str(refused) == missing(spec), spec
+    assert refusal("other/exam.npz", str(data_dir), challenge) is None, "a file of the same name elsewhere"
+    assert refusal("mnist", None, challenge) is None
+    assert refusal("secret/exam.npz", str(data_dir), end()) is None
+
+
+def test_a_hard_link_a_path_inside_or_a_copy_of_the_hidden_dataset_is_refused(data_dir):
+    (data_dir / "exam").mkdir()
+    (data_dir / "exam" / "part").mkdir()
+    (data_dir / "june.npz").write_bytes(b"x")
+    (data_dir / "hard.npz").hardlink_to(data_dir / "june.npz")
+    challenge = start("Named", Rules("mnist", hidden="exam"))
+    assert isinstance(refusal("exam/part", str(data_dir), challenge), DatasetError)
+    challenge = start("Named", Rules("mnist", hidden="june.npz"))
+    assert isinstance(refusal("hard.npz", str(data_dir), challenge), DatasetError)
+    assert refusal("copy.npz", str(data_dir), challenge) is None, "the names and files do not tell"
+    with pytest.raises(DatasetError, match="no such dataset file or folder: copy.npz"):
+        view("copy.npz", challenge, str(data_dir), **{"copy.npz": "exam's", "june.npz": "exam's"})
+    assert view("other.npz", challenge, str(data_dir)) is None
 
 
 def test_the_hidden_test_set_is_the_hidden_half_or_the_named_dataset():
@@ -164,7 +217,4 @@ def test_the_notice_keeps_the_datasets_own(sample):
 def test_a_challenge_read_back_hides_the_same_half_in_another_process():
     challenge = start("Half", Rules("mnist", hidden_seed=11))
     again = Challenge.from_dict(challenge.as_dict())
-    data = dataset("mnist", n_test=200)
-    np.testing.assert_array_equal(
-        for_students(data, "mnist", again).y_test, for_students(data, "mnist", challenge).y_test
-    )
+    assert view("mnist", again) == view("mnist", challenge) == 11

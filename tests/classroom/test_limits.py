@@ -133,3 +133,12 @@ def test_a_change_made_in_another_server_process_reaches_this_one(classroom_dir)
         [sys.executable, "-c", code], check=True, cwd=settings.REPOSITORY, env=os.environ.copy(), timeout=120
     )
     assert settings.training_slots() == 3
+
+
+def test_an_operators_value_above_the_teachers_most_can_be_kept_and_lowered(monkeypatch):
+    monkeypatch.setenv(settings.JOBS_PER_VISITOR, "200")
+    assert limits.most(settings.JOBS_PER_VISITOR) == 200 > limits.MOST[settings.JOBS_PER_VISITOR]
+    assert limits.set_limits({settings.JOBS_PER_VISITOR: 200})[settings.JOBS_PER_VISITOR] == (200, 200)
+    assert limits.set_limits({settings.JOBS_PER_VISITOR: 150})[settings.JOBS_PER_VISITOR] == (150, 200)
+    with pytest.raises(UserError, match=r"in 1\.\.200"):
+        limits.set_limits({settings.JOBS_PER_VISITOR: 201})

@@ -114,3 +114,10 @@ def test_a_damaged_names_file_is_no_names_and_a_warning(classroom_dir, caplog, c
     assert "names.json is ignored" in caplog.text
     remember("token-a", "Ada")
     assert names.names() == {"token-a": "Ada"}
+
+
+@pytest.mark.parametrize("name", ["Teacher", " the  TEACHER ", "\uff34\uff45acher", "Admin"])
+def test_a_name_that_passes_for_the_teacher_is_refused(name):
+    with pytest.raises(UserError, match="cannot say that you are the teacher"):
+        check_name(name)
+    assert check_name("Teacher's pet") == "Teacher's pet"

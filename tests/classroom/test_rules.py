@@ -187,3 +187,19 @@ def test_the_hidden_set_is_not_the_challenges_dataset_by_another_path(data_dir):
     (data_dir / "exam.npz").write_bytes(b"")
     with pytest.raises(UserError, match="cannot be the challenge's own dataset"):
         Rules("exam.npz", hidden="./exam.npz")
+
+
+def test_the_same_dataset_is_the_same_name_or_file_and_auto_is_mnist(data_dir):
+    from mnist_app.classroom.rules import same_dataset
+
+    (data_dir / "exams").mkdir()
+    (data_dir / "exams" / "june.npz").write_bytes(b"")
+    assert same_dataset("auto", "mnist") and same_dataset(" mnist", "mnist ")
+    assert not same_dataset("auto", "mnist-sample"), (
+        "the sample only when auto cannot have MNIST: its digits tell"
+    )
+    assert same_dataset("exams/june.npz", "./exams//june.npz")
+    assert not same_dataset("exams/june.npz", "other/june.npz") and not same_dataset("june", "exams/june.npz")
+    rules = Rules("auto", max_parameters=10**6)
+    assert violations(rules, SMALL_MLP, Choices(epochs=1), "mnist") == []
+    assert violations(Rules("mnist-sample", max_parameters=10**6), SMALL_MLP, Choices(epochs=1), "auto")

@@ -6,7 +6,17 @@ import pytest
 
 from mnist_app import settings
 from mnist_app.classroom import teacher_key
-from mnist_app.classroom.teacher_key import LOCK_S, MAX_TRIES, Tries, configured, sign_in
+from mnist_app.classroom.teacher_key import (
+    CLIENT_TRIES,
+    LOCK_S,
+    MAX_LOCK_S,
+    MAX_TRIES,
+    Tries,
+    configured,
+    session_mark,
+    sign_in,
+    still_signed_in,
+)
 from mnist_app.errors import UserError
 
 KEY = "correct horse battery staple"
@@ -120,3 +130,54 @@ def test_the_comparison_is_of_digests_in_constant_time(key, monkeypatch):
     sign_in("short", Tries(), now=0)
     sign_in(KEY * 10, Tries(), now=0)
     assert all(len(a) == len(b) == 32 for a, b in compared), "SHA-256 digests, whatever the lengths given"
+
+
+def test_new_sessions_from_one_address_are_counted_together(key):
+    """A script that opens a new session every few tries is slowed all the same."""
+    for attempt in range(CLIENT_TRIES):
+        assert sign_in("wrong", Tries(), now=0, client="10.0.0.5") is False, attempt
+    with pytest.raises(UserError, match=r"Too many wrong keys: wait 60 s"):
+        sign_in(KEY, Tries(), now=0, client="10.0.0.5")
+    assert sign_in(KEY, Tries(), now=0, client="10.0.0.6"), "another address is not held up"
+    for _ in range(CLIENT_TRIES):
+        sign_in("wrong", Tries(), now=LOCK_S, client="10.0.0.5")
+    with pytest.raises(UserError, match=r"wait 120 s"):
+        sign_in(KEY, Tries(), now=LOCK_S, client="10.0.0.5")
+    assert sign_in(KEY, Tries(), now=3 * LOCK_S, client="10.0.0.5")
+    for _ in range(CLIENT_TRIES):
+        sign_in("wrong", Tries(), now=3 * LOCK_S, client="10.0.0.5")
+    # A right key started the waits over.
+    with pytest.raises(UserError, match=r"wait 60 s"):
+        sign_in(KEY, Tries(), now=3 * LOCK_S, client="10.0.0.5")
+
+
+def test_where_the_address_is_unknown_every_such_session_counts_together_and_waits_grow(key):
+    now = 0.0
+    for lock in range(12):
+        for _ in range(CLIENT_TRIES):
+            sign_in("wrong", Tries(), now=now)
+        wait = min(MAX_LOCK_S, LOCK_S * 2**lock)
+        with pytest.raises(UserError, match=rf"wait {int(wait)} s"):
+            sign_in(KEY, Tries(), now=now, client=None)
+        now += wait
+    assert sign_in(KEY, Tries(), now=now)
+
+
+def test_a_signed_in_session_keeps_a_mark_that_a_changed_key_no_longer_matches(key, monkeypatch):
+    mark = session_mark()
+    assert still_signed_in(mark) and KEY not in mark
+    assert not still_signed_in(True) and not still_signed_in("") and not still_signed_in(None)
+    assert not still_signed_in("é" + mark[1:])
+    monkeypatch.setenv(settings.TEACHER_KEY, "a new key")
+    assert not still_signed_in(mark)
+    monkeypatch.delenv(settings.TEACHER_KEY)
+    assert session_mark() == "" and not still_signed_in("")
+
+
+def test_a_short_key_is_said_once_in_the_log_without_the_key(monkeypatch, caplog):
+    monkeypatch.setenv(settings.TEACHER_KEY, "class7b")
+    teacher_key._say_the_key_is_short.cache_clear()
+    for _ in range(2):
+        sign_in("wrong", Tries(), now=0)
+    said = [record.getMessage() for record in caplog.records if record.name == teacher_key.__name__]
+    assert len(said) == 1 and "shorter than 16 characters" in said[0] and "class7b" not in caplog.text

@@ -151,3 +151,12 @@ def test_an_epoch_reads_the_chosen_share_of_the_dataset_or_full_mnist_before_one
 )
 def test_each_choice_reads_as_a_picker_shows_it(name, value, text):
     assert value_text(name, value) == text
+
+
+def test_the_choices_of_a_run_are_the_choices_it_was_made_from():
+    from mnist_app.learning.designs import PRESETS
+    from mnist_app.learning.training_choices import Choices
+
+    chosen = Choices(optimizer="sgd", learning_rate=0.01, batch_size=64, epochs=3, augment=True,
+                     train_size=1_000, label_noise=0.1, seed=7)  # fmt: skip
+    assert Choices.of(chosen.config(PRESETS["Logistic regression"])) == chosen

@@ -109,6 +109,19 @@ def test_the_connected_visitors_are_the_sessions_that_ran_a_page(shared, monkeyp
     monkeypatch.setattr(visitors, "_SESSIONS_BY_TOKEN", {})
     first, second = box(), box()
     tokens = {first.session_state["visitor_token"], second.session_state["visitor_token"]}
-    assert visitors.connected_visitors() == dict.fromkeys(tokens, 1)
+    assert visitors.connected_visitors() == tokens
     monkeypatch.setattr(visitors, "session_connected", lambda session_id: False)
-    assert visitors.connected_visitors() == {}
+    assert visitors.connected_visitors() == set()
+
+
+def test_a_name_too_long_is_refused_in_words_and_each_refusal_said_once(shared):
+    at = give(box(), "x" * 41)
+    assert [as_read(error.value) for error in at.sidebar.error] == [
+        "Cannot use this name: a name has 41 characters; at most 40 are allowed."
+    ]
+    give(at, "  ")
+    assert [as_read(error.value) for error in at.sidebar.error] == [
+        "Cannot use this name: a name is empty: type at least one letter."
+    ]
+    at.run()
+    assert not at.sidebar.error

@@ -132,8 +132,20 @@ def share(query: dict[str, str]) -> None:
     st.code(f"{st.context.url or '/build'}?{urlencode(query, safe=':,')}", language=None, wrap_lines=True)
 
 
-def train_button(data, variants, problems: list[str], broken: list[str]) -> None:
-    """Train (or Stop while this session's jobs run), off with the reason while it cannot train."""
+def train_button(
+    data,
+    variants,
+    problems: list[str],
+    broken: list[str],
+    *,
+    challenge,
+    running: bool,
+    store,
+    spec: str,
+) -> None:
+    """Train (or Stop while this session's jobs run), off with the reason while it cannot train:
+    the design's mistakes, the variants, the dataset (`spec` as the page opened it, the
+    `challenge`'s if any) and the challenge's rules broken."""
     why_not = (
         "Put right the mistakes marked in red first."
         if problems
@@ -157,7 +169,7 @@ def train_button(data, variants, problems: list[str], broken: list[str]) -> None
         disabled=why_not is not None,
         help=why_not,
     ):
-        build_training.start(data, variants, store, challenge=challenge, spec=dataset_spec)
+        build_training.start(data, variants, store, challenge=challenge, spec=spec)
 
 
 st.title("Build a network")
@@ -219,7 +231,9 @@ for problem in problems if design.ok else []:
 broken = build_challenge.broken(challenge, variants or [], dataset_spec) if challenge is not None else []
 for problem in [] if problems else broken:
     st.error(f"The challenge's rules: {literal(problem)}.", icon=":material/gavel:")
-train_button(data, variants, problems, broken)
+train_button(
+    data, variants, problems, broken, challenge=challenge, running=running, store=store, spec=dataset_spec
+)
 build_training.show_jobs()
 
 query = design_links.to_query(layers, chosen)

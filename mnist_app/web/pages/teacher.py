@@ -18,7 +18,7 @@ def show_page() -> None:
         help="Only the leaderboard, in big type and without controls, for the class to watch.",
     )
     if projector:
-        teacher_leaderboard.show_big(store, teacher_leaderboard.shown_challenge(), font_size="2.4rem")
+        teacher_leaderboard.show_big(store, font_size="2.4rem")
         return
     with st.spinner("Starting TensorFlow…"):  # The class's jobs are TensorFlow's.
         from mnist_app.web import teacher_class, teacher_housekeeping

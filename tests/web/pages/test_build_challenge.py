@@ -82,6 +82,7 @@ def test_a_challenge_link_shows_the_rules_and_locks_the_data_choices(challenge):
     assert any(
         "the network holds 694,950 parameters; this challenge allows at most 20,000" in e for e in errors(at)
     )
+    assert "or start from the preset “Logistic regression” (7,850 parameters)" in shown(at), "how to fit"
     assert at.button(key="build_train").disabled
 
 

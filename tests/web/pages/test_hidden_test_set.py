@@ -205,17 +205,31 @@ def test_starting_and_ending_a_challenge_changes_what_a_page_gets_at_once(sample
     assert hidden_split.PUBLIC_NOTICE not in [caption.value for caption in at.sidebar.caption]
 
 
-@pytest.mark.parametrize("spec", ["auto", "copy.npz"])
-def test_the_same_digits_under_another_name_are_halved_too(spec, sample, data_dir):
-    """The sample opened as "auto" (offline), or a copy of it in the data folder."""
+def test_the_same_digits_under_another_name_are_halved_too(sample, data_dir):
+    """A copy of the sample in the data folder."""
     write_npz(data_dir / "copy.npz", x_train=sample.x_train, y_train=sample.y_train,
               x_test=sample.x_test, y_test=sample.y_test)  # fmt: skip
     start_challenge(hidden_seed=SEED)
     at = page("explore")
-    at.session_state["dataset" if spec == "auto" else "dataset_path"] = spec
+    at.session_state["dataset_path"] = "copy.npz"
     at.run()
     assert not at.exception and not at.error
     assert {m.label: m.value for m in at.metric}["Test images"] == "500"
+
+
+def test_while_the_samples_test_digits_are_hidden_mnist_is_closed_and_the_page_says_why():
+    """The sample's test digits are MNIST training digits: "auto" and "mnist" are not offered, and
+    typed they are refused in so many words."""
+    start_challenge(hidden_seed=SEED)
+    at = page("explore")
+    at.run()
+    picker = at.sidebar.selectbox(key="dataset")
+    assert "mnist" not in picker.options and "auto" not in picker.options
+    assert picker.value == "mnist-sample"
+    at.sidebar.text_input(key="dataset_path").set_value("auto").run()
+    assert not at.exception
+    (error,) = at.error
+    assert "training digits hold the test digits the challenge keeps hidden" in as_read(error.value)
 
 
 def test_a_dataset_kept_whole_for_the_teacher_is_not_offered_and_typed_is_not_there(data_dir, sample):

@@ -1,9 +1,11 @@
 """The teacher's key with Streamlit's AppTest: no key, no page; a wrong key refused once; the
-right one opens the Teacher page; five wrong ones wait a minute; the key never shown."""
+right one opens the Teacher page; five wrong ones wait a minute; a changed key signs the teacher
+out; the key never shown."""
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_app.classroom.teacher_key import session_mark
 from tests.support import REPO
 
 KEY = "correct horse battery staple"
@@ -13,6 +15,9 @@ TEACHER_PAGE = "mnist_app/web/pages/teacher.py"
 @pytest.fixture
 def classroom(tmp_path, monkeypatch):
     """An empty classroom folder, and no teacher key unless a test sets one."""
+    from mnist_app.classroom import teacher_key
+
+    teacher_key.forget_addresses()
     folder = tmp_path / "classroom"
     monkeypatch.setenv("MNIST_APP_CLASSROOM_DIR", str(folder))
     monkeypatch.delenv("MNIST_APP_TEACHER_KEY", raising=False)
@@ -69,7 +74,7 @@ def test_the_right_key_opens_the_teacher_page(classroom, monkeypatch):
     at = sign_in(app(), KEY)
     assert not at.exception and not at.error
     assert at.title[0].value == "Teacher", "the teacher lands on their page"
-    assert at.session_state["teacher_signed_in"] is True
+    assert at.session_state["teacher_signed_in"] == session_mark() and KEY not in session_mark()
     assert KEY not in every_text(at)
     at.switch_page("mnist_app/web/pages/explore.py").run()
     at.switch_page(TEACHER_PAGE).run()
@@ -119,3 +124,19 @@ def test_the_teacher_page_run_on_its_own_shows_nothing_without_the_key(classroom
         "This page is the teacher's: give the teacher's key in the sidebar first."
     ]
     assert not at.tabs
+
+
+def test_a_changed_key_signs_the_teacher_out_and_says_so(classroom, monkeypatch):
+    monkeypatch.setenv("MNIST_APP_TEACHER_KEY", KEY)
+    at = sign_in(app(), KEY)
+    assert at.title[0].value == "Teacher"
+    monkeypatch.setenv("MNIST_APP_TEACHER_KEY", "a brand new key")
+    at.run()
+    assert not at.exception
+    assert at.title[0].value != "Teacher", "the page left the navigation"
+    assert "teacher_signed_in" not in at.session_state
+    assert any("teacher key has changed" in warning.value for warning in at.sidebar.warning)
+    at.run()
+    assert not at.sidebar.warning, "said once"
+    sign_in(at, "a brand new key")
+    assert at.title[0].value == "Teacher"

@@ -7,6 +7,7 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from mnist_app.classroom.teacher_key import session_mark
 from mnist_app.web.teacher_challenge import challenge_link, on_this_computer_only, qr_png
 from tests.support import REPO
 
@@ -23,7 +24,7 @@ def classroom(tmp_path, monkeypatch, models_dir):
 
 def teacher(url: str | None = "http://class.example:8501/teacher") -> AppTest:
     at = AppTest.from_file(str(TEACHER_PAGE), default_timeout=120)
-    at.session_state["teacher_signed_in"] = True
+    at.session_state["teacher_signed_in"] = session_mark()
     if url:
         at.context["url"] = url
     return at.run()
@@ -118,3 +119,23 @@ def test_ending_the_challenge_asks_first(classroom):
     assert not at.exception
     assert challenges.current() is None
     assert "Ended To end." in [success.value for success in at.success]
+
+
+def test_a_hidden_dataset_that_shares_digits_with_the_challenges_is_refused(classroom, data_dir, sample):
+    from mnist_app.classroom import challenges
+    from tests.support.datasets import write_npz
+    from tests.support.pages import as_read
+
+    write_npz(data_dir / "exam.npz", x_test=sample.x_test[:200], y_test=sample.y_test[:200])
+    at = teacher()
+    at.selectbox(key="challenge_dataset").select("mnist-sample")
+    at.radio(key="challenge_hidden").set_value("folder")
+    at.selectbox(key="challenge_hidden_dataset").select("exam.npz")
+    at.button(key="challenge_start").click().run()
+    assert not at.exception and challenges.current() is None
+    (error,) = at.error
+    assert "200 of the hidden set's test digits are in mnist-sample too" in as_read(error.value)
+    write_npz(data_dir / "exam.npz")
+    at.button(key="challenge_start").click().run()
+    assert not at.exception and not at.error
+    assert challenges.current().rules.hidden == "exam.npz"

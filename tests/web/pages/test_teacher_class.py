@@ -6,6 +6,7 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_app.classroom.teacher_key import session_mark
 from tests.support import REPO
 from tests.support.pages import as_read, page
 
@@ -14,6 +15,10 @@ TEACHER_PAGE = REPO / "mnist_app" / "web" / "pages" / "teacher.py"
 
 @pytest.fixture
 def classroom(tmp_path, monkeypatch, models_dir):
+    """A classroom folder, a teacher's key, and no session of an earlier test counted as here."""
+    from mnist_app.web import visitors
+
+    monkeypatch.setattr(visitors, "_SESSIONS_BY_TOKEN", {})
     folder = tmp_path / "classroom"
     monkeypatch.setenv("MNIST_APP_CLASSROOM_DIR", str(folder))
     monkeypatch.setenv("MNIST_APP_TEACHER_KEY", "sesame")
@@ -23,7 +28,7 @@ def classroom(tmp_path, monkeypatch, models_dir):
 def teacher() -> AppTest:
     """The Teacher page as a signed-in session sees it."""
     at = AppTest.from_file(str(TEACHER_PAGE), default_timeout=120)
-    at.session_state["teacher_signed_in"] = True
+    at.session_state["teacher_signed_in"] = session_mark()
     at.context["url"] = "http://class.example:8501/teacher"
     return at.run()
 
@@ -66,9 +71,11 @@ def test_the_teacher_stops_a_students_job_and_sees_whose_it_is(classroom):
         assert not at.exception
         stops = [button for button in at.button if button.key == f"teacher_stop_{id(job)}"]
         assert len(stops) == 1
-        assert "**Ada *L.***" in [as_read(markdown.value) for markdown in at.markdown], "shown literally"
+        assert "**Ada *L.* (…oken)**" in [as_read(markdown.value) for markdown in at.markdown], (
+            "shown literally"
+        )
         table = at.dataframe[0].value
-        ada = table[table["student"] == "Ada *L.*"].iloc[0]
+        ada = table[table["student"] == "Ada *L.* (…oken)"].iloc[0]
         assert ada["jobs waiting"] + ada["jobs training"] == 1
         stops[0].click().run()
         assert not at.exception
@@ -85,63 +92,74 @@ def test_the_teacher_stops_a_students_job_and_sees_whose_it_is(classroom):
 
 
 def test_each_students_digits_are_counted_and_cleared_after_asking(classroom, data_dir, monkeypatch):
+    """Two students named alike are two rows and two choices; visitors without a name are cleared
+    together only when the teacher chooses that."""
     import numpy as np
 
     from mnist_app.classroom import names
     from mnist_app.datasets.digit_store import DigitStore
 
     monkeypatch.setenv("MNIST_APP_SHARED", "1")
-    names.remember("ada-token", "Ada")
+    names.remember("ada-1111", "Ada")
+    names.remember("ada-2222", "Ada")
     digit = np.zeros((28, 28), np.uint8)
     digit[8:20, 12:16] = 255
-    DigitStore(owner="ada-token").add_many([digit] * 3, [1, 1, 1])
-    DigitStore(owner="bob-token").add(digit, 1)
+    DigitStore(owner="ada-1111").add_many([digit] * 3, [1, 1, 1])
+    DigitStore(owner="ada-2222").add(digit, 2)
+    DigitStore(owner="bob-3333").add(digit, 1)
+    DigitStore(owner="cy-4444").add_many([digit] * 2, [1, 1])
     at = teacher()
     table = at.dataframe[0].value
-    assert table.set_index("student")["digits saved"].to_dict() == {"Ada": 3, "a visitor without a name": 1}
-    assert at.selectbox(key="teacher_clear_student").options == [
-        "Ada (3 digits)",
-        "a visitor without a name (1 digit)",
+    assert table.set_index("student")["digits saved"].to_dict() == {
+        "Ada (…1111)": 3,
+        "Ada (…2222)": 1,
+        "a visitor without a name (…3333)": 1,
+        "a visitor without a name (…4444)": 2,
+    }
+    choice = at.selectbox(key="teacher_clear_student")
+    assert choice.options == [
+        "Ada (…1111) (3 digits)",
+        "Ada (…2222) (1 digit)",
+        "a visitor without a name (…3333) (1 digit)",
+        "a visitor without a name (…4444) (2 digits)",
+        "all 2 visitors without a name (3 digits)",
     ]
-    assert DigitStore().count_of("ada-token") == 3, "choosing clears nothing"
+    assert DigitStore().owners()["ada-1111"] == 3, "choosing clears nothing"
     at.button(key="teacher_clear_confirm").click().run()
     assert not at.exception and not at.error
-    assert DigitStore().count_of("ada-token") == 0
-    assert DigitStore().count_of("bob-token") == 1, "another's digits stay"
-    assert "Cleared the digits of Ada." in [success.value for success in at.success]
+    assert DigitStore().owners() == {"ada-2222": 1, "bob-3333": 1, "cy-4444": 2}, "the other Ada's stay"
+    assert "Cleared the digits of Ada (…1111)." in [as_read(success.value) for success in at.success]
+    at.selectbox(key="teacher_clear_student").select_index(3).run()
+    at.button(key="teacher_clear_confirm").click().run()
+    assert DigitStore().owners() == {"ada-2222": 1}
 
 
-@pytest.mark.parametrize(
-    ("connected", "said"),
-    [
-        (set(), "Nobody else has the app open now."),
-        ({"a"}, "1 browser tab has the app open now: 1 student who gave a name."),
-        (
-            {"a", "a2", "b", "x"},
-            "4 browser tabs have the app open now: 2 students who gave a name and 1 tab without a name.",
-        ),
-        ({"x", "y"}, "2 browser tabs have the app open now: 2 tabs without a name."),
-    ],
-)
-def test_who_is_here_is_said_in_a_sentence(connected, said):
-    from mnist_app.web.teacher_class import here_now
+def test_an_operators_limit_above_the_teachers_most_is_shown_and_kept(classroom, monkeypatch):
+    from mnist_app import settings
 
-    assert here_now(connected, {"a": "Ada", "a2": "Ada", "b": "Bob"}) == said
-
-
-def test_each_students_share_adds_up_their_tabs_jobs_models_and_digits():
-    from mnist_app.web.teacher_class import Share, shares
-
-    known = {"a1": "Ada", "a2": "Ada", "b": "Bob"}
-    table = shares(
-        known,
-        connected={"a1", "a2", "x"},
-        jobs=[("a1", False), ("a2", True), ("b", True), ("", False)],
-        model_owners=["a1", "b", "b", "y", ""],
-        digits={"a2": 7, "z": 3},
+    monkeypatch.setenv(settings.JOBS_PER_VISITOR, "200")
+    monkeypatch.setenv(settings.TRAINING_SLOTS, "100")
+    at = teacher()
+    assert not at.exception and not at.error
+    assert at.number_input(key=f"teacher_limit_{settings.JOBS_PER_VISITOR}").value == 200
+    at.number_input(key=f"teacher_limit_{settings.DIGITS_PER_VISITOR}").set_value(20)
+    at.button(key="teacher_apply_limits").click().run()
+    assert not at.exception and not at.error
+    assert (settings.jobs_per_visitor(), settings.training_slots(), settings.digits_per_visitor()) == (
+        200,
+        100,
+        20,
     )
-    assert table == {
-        "Ada": Share(tabs=2, waiting=1, training=1, models=1, digits=7),
-        "Bob": Share(waiting=1, models=2),
-        "a visitor without a name": Share(tabs=1, models=1, digits=3),
-    }, "the command line's job and model are nobody's share"
+
+
+def test_on_a_ray_cluster_the_jobs_training_at_once_are_not_the_teachers_to_change(classroom, monkeypatch):
+    from mnist_app import settings
+    from mnist_app.jobs import cluster
+
+    monkeypatch.setattr(cluster, "configured", lambda: True)
+    at = teacher()
+    slots = at.number_input(key=f"teacher_limit_{settings.TRAINING_SLOTS}")
+    assert slots.disabled and "Ray cluster" in slots.help
+    assert any("Ray cluster" in caption.value for caption in at.caption)
+    at.button(key="teacher_apply_limits").click().run()
+    assert not at.exception and settings.live_overrides() == {}

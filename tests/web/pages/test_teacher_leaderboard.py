@@ -7,6 +7,7 @@ import html
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from mnist_app.classroom.teacher_key import session_mark
 from tests.support import REPO
 from tests.support.pages import as_read, wait_until
 
@@ -42,7 +43,7 @@ def challenge_models(classroom, models_dir, trained_mlp):
 
 def teacher() -> AppTest:
     at = AppTest.from_file(str(TEACHER_PAGE), default_timeout=120)
-    at.session_state["teacher_signed_in"] = True
+    at.session_state["teacher_signed_in"] = session_mark()
     at.context["url"] = "http://class.example:8501/teacher"
     return at.run()
 
@@ -66,7 +67,7 @@ def test_the_leaderboard_ranks_the_challenges_models_on_the_hidden_half(challeng
     assert not at.exception
     table = leaderboard_table(at)
     assert sorted(table["model"]) == ["ada-mlp", "bob-mlp"], "only the models trained for the challenge"
-    assert sorted(table["student"]) == ["=Bob", "Ada"]
+    assert sorted(table["student"]) == ["'=Bob", "Ada"], "no formula for the table's own CSV download"
     assert table["rank"].tolist() == ["1", "2"]
     assert (table["epochs"] == 2).all() and (table["parameters"] > 50_000).all()
     hidden = hidden_split.hidden_test(challenge_models, load_dataset)
@@ -74,6 +75,9 @@ def test_the_leaderboard_ranks_the_challenges_models_on_the_hidden_half(challeng
     expected = evaluate(load_model(models_dir / "ada-mlp.keras"), hidden.x_test, hidden.y_test).accuracy
     assert table["hidden-test accuracy"].tolist() == pytest.approx([expected] * 2)
     assert "Download every run as CSV" in [button.proto.label for button in at.get("download_button")]
+    (models_dir / "ada-mlp.keras").unlink()
+    at.run()
+    assert sorted(leaderboard_table(at)["model"]) == ["ada-mlp", "bob-mlp"], "a row outlives its file"
 
 
 def test_shown_to_the_class_the_students_find_a_leaderboard_page(challenge_models):
@@ -99,6 +103,32 @@ def test_shown_to_the_class_the_students_find_a_leaderboard_page(challenge_model
         student.switch_page("mnist_app/web/pages/leaderboard.py")
 
 
+def show_students_view():
+    from mnist_app.web import resources, teacher_leaderboard
+
+    teacher_leaderboard.show_big(resources.model_store(), public_only=True)
+
+
+def test_the_students_view_reads_the_challenge_at_every_redraw(challenge_models):
+    """Hidden by the teacher, or ended, it says so at its next redraw; shown again, it comes back."""
+    from mnist_app.classroom import challenges
+    from mnist_app.web.teacher_leaderboard import NOT_SHOWN
+
+    view = AppTest.from_function(show_students_view, default_timeout=120).run()
+    assert [info.value for info in view.info] == [NOT_SHOWN]
+    challenges.show_leaderboard(True)
+    view.run()
+    assert not view.exception and not view.info
+    assert as_read(view.header[0].value) == "Friday's digits"
+    challenges.show_leaderboard(False)
+    view.run()
+    assert [info.value for info in view.info] == [NOT_SHOWN] and not view.get("html")
+    challenges.show_leaderboard(True)
+    challenges.end()
+    view.run()
+    assert [info.value for info in view.info] == [NOT_SHOWN]
+
+
 def test_the_projector_view_shows_only_the_ranking_in_big_type(challenge_models):
     at = wait_until(teacher(), scored, timeout=120)
     at.toggle(key="teacher_projector").set_value(True).run()
@@ -117,6 +147,8 @@ def test_the_teacher_removes_any_students_model_after_asking(challenge_models, m
     assert not at.exception and not at.error
     assert not (models_dir / "bob-mlp.keras").exists()
     assert "Removed bob-mlp." in [as_read(success.value) for success in at.success]
+    at.run()
+    assert sorted(leaderboard_table(at)["model"]) == ["ada-mlp"], "its leaderboard row went with it"
 
 
 ODD_NAMES = ("![x](https:elsewhere.example)", ":red[big] **bold**", "<img src=x onerror=alert(1)>")
