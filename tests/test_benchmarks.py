@@ -1,6 +1,8 @@
 """Smoke runs of the benchmark scripts on tiny sizes, so they keep working; no timing is asserted."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -110,3 +112,24 @@ def test_trust_benchmark_prints_its_tables():
         "trust.py", "--epochs", "1", "--train-size", "500", "--repeats", "2", "--deletion-digits", "5"
     )
     assert "| FGSM against ε (s) |" in output and "| lost at a 3-pixel shift |" in output
+
+
+def test_classroom_benchmark_answers_every_stroke_and_prints_its_figures():
+    """Three simulated students for a few seconds, while the MLP and the CNN train."""
+    output = run_benchmark(
+        "classroom.py", "--students", "3", "--minutes", "0.15", "--ramp-s", "1", "--alone-strokes", "2",
+        "--train-alone-s", "5", "--epochs-alone", "0", "--after-s", "1",
+    )  # fmt: skip
+    figures = json.loads(output.splitlines()[-1])
+    assert set(figures) == {
+        "students", "stroke_p50_ms", "stroke_p90_ms", "alone_p90_ms", "errors", "dropped", "rss_peak_mib",
+        "rss_after_mib", "epoch_slowdown",
+    }  # fmt: skip
+    assert figures["students"] == 3
+    assert (figures["errors"], figures["dropped"]) == (0, 0), output
+    answered = re.search(r"\| strokes answered / drawn \| (\d+) / (\d+) \| (\d+) / (\d+) \|", output)
+    assert answered, output
+    alone, alone_drawn, together, together_drawn = map(int, answered.groups())
+    assert (alone, together) == (alone_drawn, together_drawn) and alone == 2 and together > 0
+    assert "| first run of Compare, median / p90 (ms) |" in output
+    assert "| server process RSS (MiB) |" in output
