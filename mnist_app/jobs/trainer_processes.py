@@ -4,7 +4,9 @@ TensorFlow sizes its thread pools once, when a process first runs an operation, 
 process. The networks with convolutions or pooling train fastest on few intra-op threads
 (their operations on 28x28 digits are too small to split over cores), while the MLP's XLA
 steps want every core; so a job whose network wants other threads than the server's trains in
-a trainer process started with them (`learning.thread_choice`). A trainer process serves one
+a trainer process started with them (`learning.thread_choice`); on a shared server every job
+does. A trainer process runs at a lower CPU priority than the pages, so thirty students'
+strokes wait neither behind two jobs' batches nor for Python's lock in the server. It serves one
 job at a time, clears Keras' state after each, is kept for the next job that wants its
 threads, and ends after `IDLE_S` unused, after `JOBS_PER_TRAINER` jobs (whatever memory
 TensorFlow keeps between jobs goes with it), or with the server. Each holds TensorFlow and a
@@ -44,6 +46,9 @@ POLL_S = 0.1
 IDLE_S = 300.0
 # How long a trainer process may take to end once asked.
 QUIT_S = 5.0
+# A trainer process yields the cores to the server's pages: a student's stroke should not wait
+# behind a job's next batch (BENCHMARKS.md, "A class of thirty").
+NICENESS = 10
 # How many jobs a trainer process serves before a fresh one takes its place.
 JOBS_PER_TRAINER = 20
 # TensorFlow's own switch, read as it loads: a process made under one value serves only it.
@@ -275,6 +280,7 @@ def serve(threads: int, requests: Connection, replies: Connection, environment: 
     until the server asks it to quit or is gone."""
     os.environ.clear()
     os.environ.update(environment)
+    os.nice(NICENESS)
     from mnist_app.learning import tensorflow_runtime
 
     tensorflow_runtime.prepare()

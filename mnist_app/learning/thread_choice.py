@@ -40,9 +40,12 @@ def wanted_threads(config: TrainConfig, available: int | None = None, slots: int
 def trainer_threads(config: TrainConfig, available: int | None = None) -> int | None:
     """The threads of the trainer process this job should train in; None to train in the
     server's own process. `MNIST_APP_TRAINER_PROCESSES` off keeps every job in the server's
-    process, on sends every job to a trainer process; unset, only the jobs that want other
-    threads than the server's default go."""
+    process, on sends every job to a trainer process; unset, every job goes on a shared server
+    (where a trainer process yields the cores to the students' pages, `trainer_processes`),
+    and elsewhere only the jobs that want other threads than the server's default."""
     chosen = settings.trainer_processes()
+    if chosen is None and settings.shared():
+        chosen = True
     if chosen is False:
         return None
     available = cores() if available is None else available

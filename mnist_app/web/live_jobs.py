@@ -1,7 +1,7 @@
 """A page's training jobs, live: redrawn a few times a second while they run, then what they came to.
 
 Every page that trains (Train, Lab, My digits) shows its jobs the same way: a fragment of its
-own that reruns every `REFRESH_S` while any job is queued or training, with a progress line
+own that reruns every `refresh_s()` while any job is queued or training, with a progress line
 per job and the page's curves; once they have all ended, the whole page reruns once (the
 newest model saved now in use, in the sidebar and all), and the fragment shows the outcome.
 """
@@ -12,14 +12,23 @@ from collections.abc import Callable, Sequence
 
 import streamlit as st
 
+from mnist_app import settings
 from mnist_app.jobs import cluster
 from mnist_app.jobs.training_job import FAILED, QUEUED, JobSnapshot, TrainingJob
 from mnist_app.web.page_errors import show_unexpected
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import use_model
 
-# How often a page redraws its running jobs.
+# How often a page redraws its running jobs: alone, four times a second; on a shared server
+# once, as redrawing the curves of thirty open Train pages held Python's lock more than all the
+# drawing students' predictions together (BENCHMARKS.md, "A class of thirty").
 REFRESH_S = 0.25
+SHARED_REFRESH_S = 1.0
+
+
+def refresh_s() -> float:
+    return SHARED_REFRESH_S if settings.shared() else REFRESH_S
+
 
 Show = Callable[[list[JobSnapshot]], None]
 
@@ -41,7 +50,7 @@ def follow(
     is shown as `doing` failing, never raw.
     """
     running = any(job.snapshot().active for job in jobs)
-    st.fragment(run_every=REFRESH_S if running else None)(_show_jobs)(
+    st.fragment(run_every=refresh_s() if running else None)(_show_jobs)(
         tuple(jobs), seen_key, doing, live, outcome, on_end
     )
 

@@ -126,6 +126,7 @@ def test_jobs_training_at_once_share_the_cores():
 def test_only_a_job_that_wants_other_threads_leaves_the_server_unless_told(monkeypatch):
     lenet, mlp = (TrainConfig("built", layers=PRESETS[name]) for name in ("LeNet-5", "The lab's MLP"))
     monkeypatch.delenv("MNIST_APP_TRAINER_PROCESSES", raising=False)
+    monkeypatch.delenv("MNIST_APP_SHARED", raising=False)
     monkeypatch.setenv("MNIST_APP_TRAINING_SLOTS", "1")
     assert thread_choice.trainer_threads(lenet, 2) == 1
     assert thread_choice.trainer_threads(mlp, 2) is None
@@ -135,3 +136,6 @@ def test_only_a_job_that_wants_other_threads_leaves_the_server_unless_told(monke
     assert thread_choice.trainer_threads(lenet, 2) is None
     monkeypatch.setenv("MNIST_APP_TRAINER_PROCESSES", "yes")
     assert thread_choice.trainer_threads(mlp, 2) == 2
+    monkeypatch.delenv("MNIST_APP_TRAINER_PROCESSES")
+    monkeypatch.setenv("MNIST_APP_SHARED", "1")
+    assert thread_choice.trainer_threads(mlp, 2) == 2, "on a shared server every job leaves the server"

@@ -88,3 +88,12 @@ def test_a_failure_while_showing_the_jobs_is_a_message_never_a_traceback():
     assert not at.exception
     assert any("Showing the jobs" in error.value for error in at.error)
     assert [bar.proto.text for bar in at.get("progress")] == ["Training mlp on mnist\\-sample: epoch 2 of 3"]
+
+
+def test_a_shared_server_redraws_live_jobs_once_a_second(monkeypatch):
+    from mnist_app.web import live_jobs
+
+    monkeypatch.delenv("MNIST_APP_SHARED", raising=False)
+    assert live_jobs.refresh_s() == live_jobs.REFRESH_S
+    monkeypatch.setenv("MNIST_APP_SHARED", "1")
+    assert live_jobs.refresh_s() == live_jobs.SHARED_REFRESH_S > live_jobs.REFRESH_S
