@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from mnist_app import settings
+from tests.support import REPO
+
+# The teacher's page, for AppTest.from_file.
+TEACHER_PAGE = REPO / "mnist_app" / "web" / "pages" / "teacher.py"
+TEACHER_KEY = "sesame"
 
 
 def classroom_folder(tmp_path, monkeypatch):
@@ -11,6 +16,14 @@ def classroom_folder(tmp_path, monkeypatch):
     monkeypatch.setenv(settings.CLASSROOM_DIR, str(folder))
     for name in (settings.TEACHER_KEY, settings.TEACHER_KEY_FILE):
         monkeypatch.delenv(name, raising=False)
+    return folder
+
+
+def teacher_classroom(tmp_path, monkeypatch):
+    """A classroom folder for one test, and a teacher's key."""
+    folder = tmp_path / "classroom"
+    monkeypatch.setenv(settings.CLASSROOM_DIR, str(folder))
+    monkeypatch.setenv(settings.TEACHER_KEY, TEACHER_KEY)
     return folder
 
 

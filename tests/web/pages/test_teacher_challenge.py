@@ -9,17 +9,12 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_app.classroom.teacher_key import session_mark
 from mnist_app.web.teacher_challenge import challenge_link, on_this_computer_only, qr_png
-from tests.support import REPO
-
-TEACHER_PAGE = REPO / "mnist_app" / "web" / "pages" / "teacher.py"
+from tests.support.classroom import TEACHER_PAGE, teacher_classroom
 
 
 @pytest.fixture
 def classroom(tmp_path, monkeypatch, models_dir):
-    folder = tmp_path / "classroom"
-    monkeypatch.setenv("MNIST_APP_CLASSROOM_DIR", str(folder))
-    monkeypatch.setenv("MNIST_APP_TEACHER_KEY", "sesame")
-    return folder
+    return teacher_classroom(tmp_path, monkeypatch)
 
 
 def teacher(url: str | None = "http://class.example:8501/teacher") -> AppTest:

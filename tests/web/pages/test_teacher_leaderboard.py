@@ -9,17 +9,13 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_app.classroom.teacher_key import session_mark
 from tests.support import REPO
+from tests.support.classroom import TEACHER_PAGE, teacher_classroom
 from tests.support.pages import as_read, wait_until
-
-TEACHER_PAGE = REPO / "mnist_app" / "web" / "pages" / "teacher.py"
 
 
 @pytest.fixture
 def classroom(tmp_path, monkeypatch, models_dir):
-    folder = tmp_path / "classroom"
-    monkeypatch.setenv("MNIST_APP_CLASSROOM_DIR", str(folder))
-    monkeypatch.setenv("MNIST_APP_TEACHER_KEY", "sesame")
-    return folder
+    return teacher_classroom(tmp_path, monkeypatch)
 
 
 @pytest.fixture
