@@ -9,8 +9,8 @@ would take two cores on their own. In order, on one fresh server:
 1. Warm-up, untimed: one session opens each page and draws once (TensorFlow, the models).
 2. One student alone: Explore, Draw and --alone-strokes digits, Inside, Compare, Train.
 3. The training jobs alone: two more sessions open Train and start the lab's MLP and the
-   app's CNN (200 epochs, started again should one end); their pages stay open, redrawn four
-   times a second as a browser's are, for --train-alone-s and until each job has timed
+   app's CNN (200 epochs, started again should one end); their pages stay open, redrawn as
+   often as the server's fragments ask, as a browser's are, for --train-alone-s and until each job has timed
    --epochs-alone epochs (at most 3 minutes more).
 4. The class, for --minutes: the students arrive over --ramp-s, open Explore then Draw, and
    draw a digit every 2 to 4 s, each time another (the ten digits of
@@ -24,8 +24,10 @@ metric arriving (under load, strokes once the whole class has arrived). A page's
 is from asking for the page to the end of its run. Seconds per epoch are read from the Train
 pages as shown ("epoch k of E"): the time between the first new epoch seen in a window and
 the last, per epoch, the first epoch of each job (building the model) left out. The server's
-CPU (percent of one core) and resident memory are read from /proc every second, its child
-processes included; this script's own CPU is shown beside them, as it runs on the same cores.
+CPU (percent of one core) and memory are read from /proc every second, its child processes
+included (their memory as proportional set sizes summed: TensorFlow's libraries, mapped by the
+server and each trainer process, count once); this script's own CPU is shown beside them, as it
+runs on the same cores.
 
 The server: the tree's app.py, offline with its sample data, `MNIST_APP_SHARED=1` as a class's
 server is run, two training slots so both jobs train at once (`--training-slots`), and a
@@ -108,7 +110,7 @@ async def run_class(url: str, watch: Watch, args, pictures: list[str]) -> dict:
         await lesson.warm_up()
         watch.enter(ALONE)
         alone = await lesson.alone(args.alone_strokes)
-        rss_warm = watch.rss()
+        warm = watch.memory(), watch.rss([watch.pid])
         watch.enter("2 jobs")
         stop_training = asyncio.Event()
         trainers = asyncio.create_task(lesson.train(stop_training))
@@ -125,7 +127,7 @@ async def run_class(url: str, watch: Watch, args, pictures: list[str]) -> dict:
         await trainers
         watch.enter("after")
         await asyncio.sleep(args.after_s)
-        rss_after = watch.rss()
+        after = watch.memory(), watch.rss([watch.pid]), watch.rss()
     finally:
         watching.cancel()
     epochs = lesson.epoch_seconds(load_began, load_began + args.ramp_s, ended)
@@ -135,8 +137,11 @@ async def run_class(url: str, watch: Watch, args, pictures: list[str]) -> dict:
         "load": load,
         "samples": watch.samples,
         "script_ms": watch.script_ms(),
-        "rss_warm": rss_warm,
-        "rss_after": rss_after,
+        "memory_warm": warm[0],
+        "memory_after": after[0],
+        "server_rss_warm": warm[1],
+        "server_rss_after": after[1],
+        "rss_after": after[2],
         "errors": alone.errors + load.errors + lesson.errors,
         "dropped": alone.dropped + load.dropped + lesson.dropped,
     }
@@ -208,12 +213,16 @@ def print_report(results: dict[str, dict], args) -> None:
     for name in names:
         print(f"| {name} | " + " | ".join(column.get(name, "—") for column in columns.values()) + " |")
     for label, result in results.items():
-        peak = max((sample.rss for sample in result["samples"]), default=0.0)
+        peak = max((sample.memory for sample in result["samples"]), default=0.0)
+        rss_peak = max((sample.rss for sample in result["samples"]), default=0.0)
         own_peak = max((sample.server_rss for sample in result["samples"]), default=0.0)
         print(
-            f"\n{label}: server memory {result['rss_warm']:.0f} MiB warm (before the class), {peak:.0f} MiB "
-            f"at its peak ({own_peak:.0f} MiB without its trainer processes), {result['rss_after']:.0f} MiB "
-            f"{args.after_s:g} s after the class left. The server over time:"
+            f"\n{label}: memory in use, the server with its trainer processes: {result['memory_warm']:.0f} MiB "
+            f"warm (before the class), {peak:.0f} MiB at its peak ({rss_peak:.0f} MiB as their RSS summed, "
+            f"which counts TensorFlow's libraries once a process), {result['memory_after']:.0f} MiB "
+            f"{args.after_s:g} s after the class left. The server process alone (RSS): "
+            f"{result['server_rss_warm']:.0f} MiB warm, {own_peak:.0f} MiB at its peak, "
+            f"{result['server_rss_after']:.0f} MiB after. The server over time:"
         )
         print_samples(result["samples"])
         said = result["errors"] + [f"dropped: {session}" for session in result["dropped"]]
@@ -229,6 +238,10 @@ def print_report(results: dict[str, dict], args) -> None:
         "dropped": len(app["dropped"]),
         "rss_peak_mib": rounded(max((sample.rss for sample in app["samples"]), default=0.0)),
         "rss_after_mib": rounded(app["rss_after"]),
+        "memory_peak_mib": rounded(max((sample.memory for sample in app["samples"]), default=0.0)),
+        "memory_after_mib": rounded(app["memory_after"]),
+        "server_rss_warm_mib": rounded(app["server_rss_warm"]),
+        "server_rss_after_mib": rounded(app["server_rss_after"]),
         "epoch_slowdown": slowdown(app),
     }
     print(json.dumps(summary))
@@ -245,8 +258,8 @@ def print_samples(samples: list) -> None:
     step = max(5.0, (samples[-1].at - samples[0].at) / 12)
     print(
         "| seconds | phase | server CPU, with its trainer processes (% of one core) | server process CPU (%) "
-        "| server RSS, with its trainer processes (MiB) | server process RSS (MiB) | machine load (1 min) "
-        "| this script's CPU (%) |"
+        "| memory in use, with its trainer processes (MiB) | server process RSS (MiB) "
+        "| machine load (1 min) | this script's CPU (%) |"
     )
     print("|---|---|---|---|---|---|---|---|")
     bucket: list = []
@@ -255,7 +268,7 @@ def print_samples(samples: list) -> None:
         if sample.at - bucket[0].at >= step or sample is samples[-1]:
             cpu, server, own = (statistics.fmean(getattr(s, name) for s in bucket) for name in CPU_FIELDS)
             print(
-                f"| {sample.at:.0f} | {sample.phase} | {cpu:.0f} | {server:.0f} | {sample.rss:.0f} "
+                f"| {sample.at:.0f} | {sample.phase} | {cpu:.0f} | {server:.0f} | {sample.memory:.0f} "
                 f"| {sample.server_rss:.0f} | {sample.machine_load:.1f} | {own:.0f} |"
             )
             bucket = []

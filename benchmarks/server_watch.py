@@ -15,8 +15,10 @@ TICKS = os.sysconf("SC_CLK_TCK")
 @dataclass
 class Sample:
     """One second: the phase, the server's CPU (percent of one core, with its child processes
-    and its own), its resident memory (the same two ways), this script's CPU, and the machine's
-    load average (every process on it)."""
+    and its own), its resident memory (the same two ways), the memory the server and its
+    children use together (`memory`: their proportional set sizes summed, which count a page
+    that several share once, where their RSS counts TensorFlow's libraries once per process),
+    this script's CPU, and the machine's load average (every process on it)."""
 
     at: float
     phase: str
@@ -24,6 +26,7 @@ class Sample:
     server_cpu: float
     rss: float
     server_rss: float
+    memory: float
     script_cpu: float
     machine_load: float
 
@@ -58,6 +61,7 @@ class Watch:
                     server_cpu=100 * (now_server_ticks - server_ticks) / TICKS / elapsed,
                     rss=self.rss(),
                     server_rss=self.rss([self.pid]),
+                    memory=self.memory(),
                     script_cpu=100 * (now_own.user + now_own.system - own.user - own.system) / elapsed,
                     machine_load=os.getloadavg()[0],
                 )
@@ -106,15 +110,25 @@ class Watch:
 
     def rss(self, pids: list[int] | None = None) -> float:
         """Resident memory in MiB of `pids`, by default the server and its children."""
-        total = 0.0
-        for pid in self.tree() if pids is None else pids:
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) / 1024
-            except OSError:
-                pass
-        return total
+        return _summed("status", "VmRSS:", self.tree() if pids is None else pids)
+
+    def memory(self) -> float:
+        """The memory in MiB the server and its children use together: a library's pages that
+        every trainer process maps count once, not once a process (proportional set sizes)."""
+        return _summed("smaps_rollup", "Pss:", self.tree())
+
+
+def _summed(file: str, field: str, pids: list[int]) -> float:
+    """`field` of /proc/PID/`file` (in kB) summed over `pids`, in MiB; a process gone counts 0."""
+    total = 0.0
+    for pid in pids:
+        try:
+            for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
+                if line.startswith(field):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
 
 
 def _stat_fields(pid: int) -> list[str]:

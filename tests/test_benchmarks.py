@@ -123,8 +123,10 @@ def test_classroom_benchmark_answers_every_stroke_and_prints_its_figures():
     figures = json.loads(output.splitlines()[-1])
     assert set(figures) == {
         "students", "stroke_p50_ms", "stroke_p90_ms", "alone_p90_ms", "errors", "dropped", "rss_peak_mib",
-        "rss_after_mib", "epoch_slowdown",
+        "rss_after_mib", "epoch_slowdown", "memory_peak_mib", "memory_after_mib", "server_rss_warm_mib",
+        "server_rss_after_mib",
     }  # fmt: skip
+    assert 0 < figures["memory_peak_mib"] <= figures["rss_peak_mib"], "shared pages counted once, not more"
     assert figures["students"] == 3
     assert (figures["errors"], figures["dropped"]) == (0, 0), output
     answered = re.search(r"\| strokes answered / drawn \| (\d+) / (\d+) \| (\d+) / (\d+) \|", output)

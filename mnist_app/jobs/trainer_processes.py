@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import gc
 import logging
 import multiprocessing
@@ -291,6 +292,9 @@ def serve(threads: int, requests: Connection, replies: Connection, environment: 
     threading.Thread(target=_read_requests, args=(requests, jobs), daemon=True).start()
     while (job := jobs.get()) is not None:
         _run_job(*job, replies)
+        # A job's dataset goes with it: a process waiting for the next job keeps only TensorFlow.
+        del job
+        _give_memory_back()
 
 
 def _read_requests(requests: Connection, jobs: queue.Queue) -> None:
@@ -306,12 +310,19 @@ def _read_requests(requests: Connection, jobs: queue.Queue) -> None:
         if message[0] == TRAIN:
             stop = threading.Event()
             jobs.put((message[1:], stop))
+            del message  # Not kept while waiting for the next message: it holds the dataset.
         elif message[0] == STOP:
             stop.set()
         else:
             stop.set()
             jobs.put(None)
             return
+
+
+def _give_memory_back() -> None:
+    """Hand the heap a job freed back to the system (glibc keeps it for the process otherwise)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _run_job(job: tuple, stop: threading.Event, replies: Connection) -> None:

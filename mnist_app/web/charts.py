@@ -1,9 +1,16 @@
 """The app's Altair charts: curves of several runs, bars per class, probabilities side by side.
 
-Chart specifications only (no Streamlit): `st.altair_chart` draws them, tests read them.
+Chart specifications only (no Streamlit): `st.altair_chart` draws them, tests read them. The
+charts a live page redraws every second (curves, weights) are built without their data, turned
+into a Vega-Lite specification once (`spec_of`, cached by what shapes the chart) and drawn with
+`st.vega_lite_chart(with_data(spec, frame))`: Altair's `to_dict` and its schema checks were most
+of the cost of a redraw, which thirty open Train pages paid every second (BENCHMARKS.md, "A
+class of thirty").
 """
 
 from __future__ import annotations
+
+import functools
 
 import altair as alt
 import pandas as pd
@@ -24,20 +31,60 @@ def _model_colours(models: list[str]) -> alt.Scale:
     return alt.Scale(domain=list(models), range=MODEL_COLOURS[: max(1, len(models))])
 
 
+# The name a specification gives its one table; `with_data` fills it in.
+DATA_NAME = "table"
+
+
+def spec_of(chart: alt.Chart) -> dict:
+    """A chart built without data as a Vega-Lite specification, its data left to `with_data`.
+
+    Altair's default theme sets a view size that Streamlit's own conversion leaves out (it
+    switches to the theme "none", a global); here it is taken off the result instead.
+    """
+    spec = chart.to_dict()
+    spec.pop("data", None)
+    spec.pop("datasets", None)
+    config = spec.get("config", {})
+    config.pop("view", None)
+    if not config:
+        spec.pop("config", None)
+    return spec
+
+
+def with_data(spec: dict, frame: pd.DataFrame) -> dict:
+    """`spec` drawing `frame`: a new top level; the cached specification is never changed."""
+    return {**spec, "data": {"name": DATA_NAME}, "datasets": {DATA_NAME: frame}}
+
+
+def curve_frame(frame: pd.DataFrame, axis: str, measure: str) -> pd.DataFrame:
+    """The rows of a curves table that `curve_spec(axis, measure, …)` can draw."""
+    return frame.dropna(subset=[AXES[axis][0], measure])
+
+
+@functools.lru_cache(maxsize=256)
+def curve_spec(axis: str, measure: str, models: tuple[str, ...]) -> dict:
+    """`curve`'s specification without data: the same for every redraw of the same runs."""
+    return spec_of(_curve(axis, measure, models))
+
+
 def curve(frame: pd.DataFrame, axis: str, measure: str, models: list[str]) -> alt.Chart:
     """One measure (loss or accuracy) of every run: a colour per model, dashes for validation."""
+    return _curve(axis, measure, tuple(models)).properties(data=curve_frame(frame, axis, measure))
+
+
+def _curve(axis: str, measure: str, models: tuple[str, ...]) -> alt.Chart:
     field, title = AXES[axis]
     return (
-        alt.Chart(frame.dropna(subset=[field, measure]), height=HEIGHT)
+        alt.Chart(height=HEIGHT)
         .mark_line(strokeWidth=2)
         .encode(
             x=alt.X(f"{field}:Q", title=title, scale=alt.Scale(domainMin=0)),
             y=alt.Y(f"{measure}:Q", title=measure, scale=alt.Scale(zero=False)),
-            color=alt.Color("model:N", scale=_model_colours(models), legend=_legend("model")),
+            color=alt.Color("model:N", scale=_model_colours(list(models)), legend=_legend("model")),
             # Solid and dashed are explained under the charts: a legend's dash samples are too short to read.
             strokeDash=alt.StrokeDash("split:N", sort=["train", "validation"], legend=None),
             detail="split:N",
-            tooltip=["model", "split", alt.Tooltip("epoch:Q", format=".2f"), "seconds", measure],
+            tooltip=["model:N", "split:N", alt.Tooltip("epoch:Q", format=".2f"), "seconds:Q", f"{measure}:Q"],
         )
     )
 

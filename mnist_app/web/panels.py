@@ -41,8 +41,12 @@ def curves(runs: dict[str, list[CurvePoint]], key: str, models: list[str] | None
     for sentence in gap_sentences({literal(name): curve for name, curve in runs.items()}):
         st.markdown(sentence)
     left, right = st.columns(2)
-    left.altair_chart(charts.curve(table, axis or "epochs", "loss", models), width="stretch")
-    right.altair_chart(charts.curve(table, axis or "epochs", "accuracy", models), width="stretch")
+    axis = axis or "epochs"
+    for column, measure in ((left, "loss"), (right, "accuracy")):
+        spec = charts.curve_spec(axis, measure, tuple(models))
+        column.vega_lite_chart(
+            charts.with_data(spec, charts.curve_frame(table, axis, measure)), width="stretch"
+        )
 
 
 def taking_turns(snapshots: list) -> None:

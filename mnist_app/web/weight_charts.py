@@ -6,13 +6,15 @@ The chart specifications are plain Altair (tests read them); `show` draws them w
 
 from __future__ import annotations
 
+import functools
+
 import altair as alt
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from mnist_app.learning.weight_history import Histogram, LayerWeights, WeightSnapshot, thinned
-from mnist_app.web.charts import MODEL_COLOURS
+from mnist_app.web.charts import MODEL_COLOURS, spec_of, with_data
 from mnist_app.web.plain_text import literal
 
 PARTS = {"weights": "weights", "biases": "biases"}
@@ -63,10 +65,26 @@ def ridge_frame(snapshots: list[WeightSnapshot], part: str = "weights") -> pd.Da
     return pd.DataFrame(rows, columns=columns)
 
 
+def ridge_labels(frame: pd.DataFrame) -> tuple[tuple[int, int], ...]:
+    """(row, epoch) of each ridge in a `ridge_frame`, top to bottom: what shapes its axis."""
+    return tuple(
+        (int(row), int(epoch)) for row, epoch in sorted(set(zip(frame["row"], frame["epoch"], strict=True)))
+    )
+
+
 def ridge_chart(frame: pd.DataFrame, part: str, colour: str) -> alt.Chart:
     """One layer's histograms, an epoch a row (epoch 0, before training, at the top)."""
-    rows = sorted(set(zip(frame["row"], frame["epoch"], strict=True)))
-    labels = {int(row): int(epoch) for row, epoch in rows}
+    return _ridge(part, colour, ridge_labels(frame)).properties(data=frame)
+
+
+@functools.lru_cache(maxsize=256)
+def ridge_spec(part: str, colour: str, labels: tuple[tuple[int, int], ...]) -> dict:
+    """`ridge_chart`'s specification without data, the same until an epoch is added."""
+    return spec_of(_ridge(part, colour, labels))
+
+
+def _ridge(part: str, colour: str, rows: tuple[tuple[int, int], ...]) -> alt.Chart:
+    labels = dict(rows)
     label_expression = " : ".join(f"datum.value == {row} ? '{epoch}'" for row, epoch in labels.items())
     axis = alt.Axis(
         values=list(labels),
@@ -76,7 +94,7 @@ def ridge_chart(frame: pd.DataFrame, part: str, colour: str) -> alt.Chart:
     )
     single = part[:-1]
     return (
-        alt.Chart(frame, height=40 + ROW_PX * (len(labels) + 1))
+        alt.Chart(height=40 + ROW_PX * (len(labels) + 1))
         .mark_area(
             interpolate="monotone", clip=True, opacity=0.75, stroke="white", strokeWidth=1, color=colour
         )
@@ -115,10 +133,21 @@ def update_frame(runs: dict[str, list[WeightSnapshot]]) -> pd.DataFrame:
 
 def update_chart(frame: pd.DataFrame, layers: list[str]) -> alt.Chart:
     """A line per layer: the move of each epoch, as a share of the length of all its numbers."""
+    return _moves(tuple(layers)).properties(data=frame)
+
+
+@functools.lru_cache(maxsize=256)
+def update_spec(layers: tuple[str, ...]) -> dict:
+    """`update_chart`'s specification without data."""
+    return spec_of(_moves(layers))
+
+
+def _moves(layers: tuple[str, ...]) -> alt.Chart:
+    layers = list(layers)
     return (
         # Streamlit fits the axis titles and the legend inside the height: a title longer than
         # the height squashes the plot to nothing, so the title is short and the sentence says the rest.
-        alt.Chart(frame, height=380)
+        alt.Chart(height=380)
         .mark_line(point=True)
         .encode(
             x=alt.X("epoch:Q", title="epoch", axis=alt.Axis(tickMinStep=1)),
@@ -130,9 +159,9 @@ def update_chart(frame: pd.DataFrame, layers: list[str]) -> alt.Chart:
                 legend=alt.Legend(title="layer", orient="bottom", columns=1, labelLimit=400),
             ),
             tooltip=[
-                "model",
-                "layer",
-                "epoch",
+                "model:N",
+                "layer:N",
+                "epoch:Q",
                 alt.Tooltip("change:Q", format=".2f", title="change (%)"),
                 alt.Tooltip("length:Q", format=".4f", title="length of the change"),
             ],
@@ -183,9 +212,8 @@ def _ridges(snapshots: list[WeightSnapshot], part: str, colour: str, key: str, a
                     st.caption(sentence)
                 shown = frame[frame["layer"] == name]
                 if not shown.empty:
-                    st.altair_chart(
-                        ridge_chart(shown, part, colour), width="stretch", key=f"{key}_{part}_{name}"
-                    )
+                    spec = ridge_spec(part, colour, ridge_labels(shown))
+                    st.vega_lite_chart(with_data(spec, shown), width="stretch", key=f"{key}_{part}_{name}")
 
 
 def show(runs: dict[str, list[WeightSnapshot]], key: str, models: list[str] | None = None) -> None:
@@ -243,4 +271,5 @@ def show(runs: dict[str, list[WeightSnapshot]], key: str, models: list[str] | No
             if len(runs) > 1:
                 st.markdown(f"**{literal(name)}**")
             layers = [title for _, title in _layers_of(runs[name])]
-            st.altair_chart(update_chart(frame, layers), width="stretch", key=f"{key}_{index}_moves")
+            spec = update_spec(tuple(layers))
+            st.vega_lite_chart(with_data(spec, frame), width="stretch", key=f"{key}_{index}_moves")
