@@ -10,8 +10,8 @@ would take two cores on their own. In order, on one fresh server:
 2. One student alone: Explore, Draw and --alone-strokes digits, Inside, Compare, Train.
 3. The training jobs alone: two more sessions open Train and start the lab's MLP and the
    app's CNN (200 epochs, started again should one end); their pages stay open, redrawn as
-   often as the server's fragments ask, as a browser's are, for --train-alone-s and until each job has timed
-   --epochs-alone epochs (at most 3 minutes more).
+   often as the server's fragments ask, as a browser's are, for --train-alone-s and until
+   each job has timed --epochs-alone epochs (at most 3 minutes more).
 4. The class, for --minutes: the students arrive over --ramp-s, open Explore then Draw, and
    draw a digit every 2 to 4 s, each time another (the ten digits of
    `tests/support/digit_strokes.py`, moved, turned, scaled and in a random brush width, sent
@@ -36,7 +36,10 @@ Draw page reads each digit with two models, as once anyone has trained. The serv
 its timeline (`mnist_app/timing.py`), cut here by phase: how long a stroke's script ran in
 the server, against the round trip; --timing-log FILE keeps it. --baseline REV measures the app of
 commit REV the same way first (its whole tree, checked out in a temporary folder; its
-sketch pad must be this one, a `mnist_app.sketch_pad` component).
+sketch pad must be this one, a `mnist_app.sketch_pad` component). --servers N starts N such
+servers on the same folders, each at an address of its own, and deals the class out in turn
+as a load balancer would (the student alone and the MLP's job on the first); their CPU and
+memory are summed.
 
 Printed: a Markdown table, the server over time, then one JSON line.
 """
@@ -98,19 +101,21 @@ def measure(root: Path, args, pictures: list[str]) -> dict:
             "MNIST_APP_TRAINING_SLOTS": str(args.training_slots),
             "MNIST_APP_TIMING_LOG": str(log),
         }
-        with server(root / "app.py", env, root) as (url, process):
-            return asyncio.run(run_class(url, Watch(process.pid, log), args, pictures))
+        with contextlib.ExitStack() as servers:
+            started = [servers.enter_context(server(root / "app.py", env, root)) for _ in range(args.servers)]
+            watch = Watch([process.pid for _, process in started], log)
+            return asyncio.run(run_class([url for url, _ in started], watch, args, pictures))
 
 
-async def run_class(url: str, watch: Watch, args, pictures: list[str]) -> dict:
+async def run_class(urls: list[str], watch: Watch, args, pictures: list[str]) -> dict:
     watching = asyncio.create_task(watch.run())
-    lesson = Class(url, pictures, args.seed)
+    lesson = Class(urls, pictures, args.seed)
     try:
         watch.enter("warm-up")
         await lesson.warm_up()
         watch.enter(ALONE)
         alone = await lesson.alone(args.alone_strokes)
-        warm = watch.memory(), watch.rss([watch.pid])
+        warm = watch.memory(), watch.rss(watch.pids)
         watch.enter("2 jobs")
         stop_training = asyncio.Event()
         trainers = asyncio.create_task(lesson.train(stop_training))
@@ -127,7 +132,7 @@ async def run_class(url: str, watch: Watch, args, pictures: list[str]) -> dict:
         await trainers
         watch.enter("after")
         await asyncio.sleep(args.after_s)
-        after = watch.memory(), watch.rss([watch.pid]), watch.rss()
+        after = watch.memory(), watch.rss(watch.pids), watch.rss()
     finally:
         watching.cancel()
     epochs = lesson.epoch_seconds(load_began, load_began + args.ramp_s, ended)
@@ -287,7 +292,11 @@ def main() -> None:
         help="and on, until each job has timed this many epochs alone (at most 3 minutes)",
     )  # fmt: skip
     parser.add_argument("--after-s", type=float, default=60.0, help="memory read this long after the class")
-    parser.add_argument("--training-slots", type=int, default=2)
+    parser.add_argument("--training-slots", type=int, default=2, help="each server's")
+    parser.add_argument(
+        "--servers", type=int, default=1,
+        help="app servers on the same folders, each at an address of its own; the class dealt out in turn",
+    )  # fmt: skip
     parser.add_argument("--timing-log", metavar="FILE", help="keep the server's timeline in FILE")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -107,10 +107,14 @@ def sketch_pad(proto) -> bool:
 
 
 class Class:
-    """The server's visitors: one student alone, the trainers, the class; errors from all of them."""
+    """The servers' visitors: one student alone, the trainers, the class; errors from all of them.
 
-    def __init__(self, url: str, pictures: list[str], seed: int):
-        self.url = url
+    With several servers (`urls`, one address each, the same folders) the class is dealt out
+    in turn, as a load balancer would: student k and job k go to server k modulo their number.
+    """
+
+    def __init__(self, urls: list[str], pictures: list[str], seed: int):
+        self.urls = urls
         self.pictures = pictures
         self.rng = random.Random(seed)
         self.errors: list[str] = []  # the warm-up's and the trainers'; the students' are in their Figures
@@ -121,19 +125,20 @@ class Class:
     async def warm_up(self) -> None:
         """Every page once, a digit drawn on Draw and Inside: TensorFlow and the models load here."""
         figures = Figures()
-        async with Tab(self.url) as tab:
-            await self.visit(tab, figures, ["", "draw"])
-            await self.draw(tab, figures)
-            await self.visit(tab, figures, ["inside"])
-            await self.draw_inside(tab, figures)
-            await self.visit(tab, figures, ["compare", "train"])
-            self.errors += tab.errors
+        for url in self.urls:
+            async with Tab(url) as tab:
+                await self.visit(tab, figures, ["", "draw"])
+                await self.draw(tab, figures)
+                await self.visit(tab, figures, ["inside"])
+                await self.draw_inside(tab, figures)
+                await self.visit(tab, figures, ["compare", "train"])
+                self.errors += tab.errors
 
     async def alone(self, strokes: int) -> Figures:
         figures = Figures()
-        await self.student(figures, strokes=strokes, explorer=True, until=math.inf, pause=(0.5, 1.0))
+        await self.student(figures, 0, strokes=strokes, explorer=True, until=math.inf, pause=(0.5, 1.0))
         figures.count_strokes()
-        async with Tab(self.url) as tab:
+        async with Tab(self.urls[0]) as tab:
             await self.visit(tab, figures, [""])
             await self.visit(tab, figures, ["train"], first=True)
             figures.errors += tab.errors
@@ -146,6 +151,7 @@ class Class:
         arrivals = [
             self.arrive(
                 figures,
+                index,
                 index * ramp_s / count,
                 index % every == 0 and index // every < EXPLORERS,
                 began + seconds,
@@ -158,18 +164,18 @@ class Class:
         figures.count_strokes(since=began + ramp_s)
         return figures
 
-    async def arrive(self, figures: Figures, delay: float, explorer: bool, until: float) -> None:
+    async def arrive(self, figures: Figures, index: int, delay: float, explorer: bool, until: float) -> None:
         await asyncio.sleep(delay)
-        await self.student(figures, strokes=None, explorer=explorer, until=until, pause=(2.0, 4.0))
+        await self.student(figures, index, strokes=None, explorer=explorer, until=until, pause=(2.0, 4.0))
 
     async def student(
-        self, figures: Figures, strokes: int | None, explorer: bool, until: float, pause
+        self, figures: Figures, index: int, strokes: int | None, explorer: bool, until: float, pause
     ) -> None:
         """Explore, Draw, a digit every `pause` seconds; an explorer visits Inside and Compare after
-        the third (or the last, if fewer)."""
+        the third (or the last, if fewer). Student `index` uses the server of that turn."""
         visit_after = min(3, strokes or 3)
         try:
-            async with Tab(self.url) as tab:
+            async with Tab(self.urls[index % len(self.urls)]) as tab:
                 try:
                     await self.visit(tab, figures, ["", "draw"], first=True)
                     drawn = 0
@@ -230,12 +236,15 @@ class Class:
     # The two training jobs.
 
     async def train(self, stop: asyncio.Event) -> None:
-        await asyncio.gather(*(self.trainer(kind, title, stop) for kind, title in JOBS.items()))
+        await asyncio.gather(
+            *(self.trainer(kind, title, self.urls[index % len(self.urls)], stop)
+              for index, (kind, title) in enumerate(JOBS.items()))
+        )  # fmt: skip
 
-    async def trainer(self, kind: str, title: str, stop: asyncio.Event) -> None:
+    async def trainer(self, kind: str, title: str, url: str, stop: asyncio.Event) -> None:
         """Start the job on Train, keep the page open while it trains, again if it ends; Stop at `stop`."""
         try:
-            async with Tab(self.url) as tab:
+            async with Tab(url) as tab:
                 jobs: list[dict[int, float]] = []
                 tab.listeners.append(lambda shown: jobs and record_epoch(jobs[-1], shown))
                 await tab.open("")

@@ -32,10 +32,11 @@ class Sample:
 
 
 class Watch:
-    """Samples the server (process `pid`) every second; `phase` names what is going on."""
+    """Samples the servers (processes `pids`, most often one) every second, summed; `phase`
+    names what is going on."""
 
-    def __init__(self, pid: int, log: Path):
-        self.pid = pid
+    def __init__(self, pids: list[int], log: Path):
+        self.pids = pids
         self.log = log
         self.phase = "start"
         self.samples: list[Sample] = []
@@ -47,11 +48,11 @@ class Watch:
 
     async def run(self) -> None:
         began = last = time.perf_counter()
-        ticks, server_ticks, own = self.cpu_ticks(), self.cpu_ticks([self.pid]), os.times()
+        ticks, server_ticks, own = self.cpu_ticks(), self.cpu_ticks(self.pids), os.times()
         while True:
             await asyncio.sleep(1.0)
             now, now_own = time.perf_counter(), os.times()
-            now_ticks, now_server_ticks = self.cpu_ticks(), self.cpu_ticks([self.pid])
+            now_ticks, now_server_ticks = self.cpu_ticks(), self.cpu_ticks(self.pids)
             elapsed = now - last
             self.samples.append(
                 Sample(
@@ -60,7 +61,7 @@ class Watch:
                     cpu=100 * (now_ticks - ticks) / TICKS / elapsed,
                     server_cpu=100 * (now_server_ticks - server_ticks) / TICKS / elapsed,
                     rss=self.rss(),
-                    server_rss=self.rss([self.pid]),
+                    server_rss=self.rss(self.pids),
                     memory=self.memory(),
                     script_cpu=100 * (now_own.user + now_own.system - own.user - own.system) / elapsed,
                     machine_load=os.getloadavg()[0],
@@ -82,7 +83,7 @@ class Watch:
         return phases
 
     def tree(self) -> list[int]:
-        """The server and every process under it (the trainer processes)."""
+        """The servers and every process under them (the trainer processes)."""
         children: dict[int, list[int]] = {}
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
@@ -90,7 +91,7 @@ class Watch:
                     children.setdefault(int(_stat_fields(int(entry.name))[1]), []).append(int(entry.name))
                 except (OSError, IndexError, ValueError):
                     continue
-        found, queue = [], [self.pid]
+        found, queue = [], list(self.pids)
         while queue:
             pid = queue.pop()
             found.append(pid)

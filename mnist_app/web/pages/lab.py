@@ -1,6 +1,9 @@
-"""Lab: "Classification Models with Keras" step by step, each cell beside what it gives here."""
+"""Lab: "Classification Models with Keras" step by step, each cell beside what it gives here.
 
-import pandas as pd
+Every step's words and code reach the browser before anything slow: TensorFlow, pandas and
+Altair (the tables and curves) are imported only where the results are drawn, below them.
+"""
+
 import streamlit as st
 
 from mnist_app.lab import steps
@@ -8,7 +11,7 @@ from mnist_app.lab.export import notebook, script
 from mnist_app.learning.design_plan import plan
 from mnist_app.learning.designs import OWN_DESIGN_NAME
 from mnist_app.learning.limits import BATCH_SIZES
-from mnist_app.web import build_editor, panels, resources
+from mnist_app.web import build_editor, resources
 from mnist_app.web.page_errors import attempt
 from mnist_app.web.plain_text import literal
 from mnist_app.web.sidebar import choose_dataset
@@ -50,6 +53,8 @@ def show_first_image(prepared) -> None:
 
 
 def show_preparation(prepared) -> None:
+    import pandas as pd
+
     before, after = prepared.pixel_range_before, prepared.pixel_range_after
     columns = st.columns(3)
     columns[0].metric("num_pixels", prepared.num_pixels)
@@ -63,6 +68,8 @@ def show_preparation(prepared) -> None:
 
 
 def show_network(prepared) -> None:
+    import pandas as pd
+
     st.dataframe(
         pd.DataFrame(prepared.layers),
         hide_index=True,
@@ -109,6 +116,8 @@ def show_training(data, epochs: int, batch_size: int) -> None:
 
 
 def show_curves(job, snapshot) -> None:
+    from mnist_app.web import panels
+
     if snapshot.curve:
         panels.curves({"the lab's network": snapshot.curve}, key="lab_curves")
         log = steps.fit_log(snapshot.curve, job.config.epochs)

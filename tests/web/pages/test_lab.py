@@ -1,8 +1,39 @@
 """The Lab page with Streamlit's AppTest: every step of the lab, its training, its downloads."""
 
+import json
 import re
+import subprocess
+import sys
 
+from tests.support import REPO
 from tests.support.pages import app_page, wait_until
+
+# Run in a fresh interpreter: which step headings the page had drawn as each slow library was
+# first imported (a finder on sys.meta_path notes it; `st.header` is counted as it is called).
+FIRST_IMPORTS = """
+import sys
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+headings, seen = [], {}
+draw_heading = st.header
+st.header = lambda *args, **kwargs: headings.append(args[0]) or draw_heading(*args, **kwargs)
+
+
+class Watcher:
+    def find_spec(self, name, path=None, target=None):
+        if name in ("pandas", "altair", "tensorflow") and name not in seen:
+            seen[name] = len(headings)
+
+
+sys.meta_path.insert(0, Watcher())
+at = AppTest.from_file("app.py", default_timeout=300).run()
+headings.clear()
+at.switch_page("mnist_app/web/pages/lab.py").run()
+assert not at.exception, at.exception
+import json
+print(json.dumps(seen))
+"""
 
 
 def test_lab_page_walks_every_step_and_trains_with_the_labs_log(models_dir):
@@ -64,3 +95,14 @@ def test_lab_page_offers_the_network_designed_on_build_beside_the_labs(models_di
     at.switch_page("mnist_app/web/pages/lab.py").run()
     assert [button.proto.disabled for button in at.get("download_button")] == [False, False, True, True]
     assert any("has a mistake" in m.value for m in at.markdown)
+
+
+def test_every_steps_words_and_code_are_drawn_before_tensorflow_pandas_or_altair_is_imported():
+    """A learner reads the steps while the slow libraries load (the Lab's first step, BENCHMARKS.md)."""
+    done = subprocess.run(
+        [sys.executable, "-c", FIRST_IMPORTS], capture_output=True, text=True, cwd=REPO, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"pandas", "tensorflow"} <= set(seen), seen
+    assert all(count == 8 for count in seen.values()), f"headings drawn as each was first imported: {seen}"
