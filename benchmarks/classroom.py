@@ -1,4 +1,4 @@
-"""A class on one server: students simulated in Streamlit's own protocol, while two of them train.
+"""A class on a server: students simulated in Streamlit's own protocol, while two of them train.
 
     python benchmarks/classroom.py [--students 30] [--minutes 2] [--baseline REV]
 
@@ -225,7 +225,7 @@ def print_report(results: dict[str, dict], args) -> None:
             f"\n{label}: memory in use, the server with its trainer processes: {result['memory_warm']:.0f} MiB "
             f"warm (before the class), {peak:.0f} MiB at its peak ({rss_peak:.0f} MiB as their RSS summed, "
             f"which counts TensorFlow's libraries once a process), {result['memory_after']:.0f} MiB "
-            f"{args.after_s:g} s after the class left. The server process alone (RSS): "
+            f"{args.after_s:g} s after the class left. The server process{'es' * (args.servers > 1)} alone (RSS): "
             f"{result['server_rss_warm']:.0f} MiB warm, {own_peak:.0f} MiB at its peak, "
             f"{result['server_rss_after']:.0f} MiB after. The server over time:"
         )
@@ -300,6 +300,8 @@ def main() -> None:
     parser.add_argument("--timing-log", metavar="FILE", help="keep the server's timeline in FILE")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
+    if args.servers < 1 or args.students < 1:
+        parser.error("--servers and --students must be at least 1")
     pictures = drawings(300, args.seed)
     results = {}
     with contextlib.ExitStack() as stack:

@@ -248,6 +248,7 @@ class Class:
                 jobs: list[dict[int, float]] = []
                 tab.listeners.append(lambda shown: jobs and record_epoch(jobs[-1], shown))
                 await tab.open("")
+                await tab.images_loaded()  # as a person does before going on: no fetch left to fail
                 await tab.open("train")
                 try:
                     await self._choose_job(tab, title)

@@ -60,9 +60,9 @@ class Watch:
                     phase=self.phase,
                     cpu=100 * (now_ticks - ticks) / TICKS / elapsed,
                     server_cpu=100 * (now_server_ticks - server_ticks) / TICKS / elapsed,
-                    rss=self.rss(),
+                    rss=self.rss(tree := self.tree()),
                     server_rss=self.rss(self.pids),
-                    memory=self.memory(),
+                    memory=self.memory(tree),
                     script_cpu=100 * (now_own.user + now_own.system - own.user - own.system) / elapsed,
                     machine_load=os.getloadavg()[0],
                 )
@@ -113,10 +113,10 @@ class Watch:
         """Resident memory in MiB of `pids`, by default the server and its children."""
         return _summed("status", "VmRSS:", self.tree() if pids is None else pids)
 
-    def memory(self) -> float:
+    def memory(self, pids: list[int] | None = None) -> float:
         """The memory in MiB the server and its children use together: a library's pages that
         every trainer process maps count once, not once a process (proportional set sizes)."""
-        return _summed("smaps_rollup", "Pss:", self.tree())
+        return _summed("smaps_rollup", "Pss:", self.tree() if pids is None else pids)
 
 
 def _summed(file: str, field: str, pids: list[int]) -> float:

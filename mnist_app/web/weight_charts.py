@@ -1,7 +1,8 @@
 """Weights over time, drawn: a ridge of histograms per layer, epoch by epoch, and how far each
 epoch moved each layer. Train shows them live, Compare side by side for the chosen models.
 
-The chart specifications are plain Altair (tests read them); `show` draws them with Streamlit.
+The chart specifications are plain Altair (tests read them); `show` draws them with Streamlit,
+each from a Vega-Lite specification built once per chart shape (`charts.spec_of`).
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 
 from tests.e2e.conftest import streamlit_app
 from tests.support.browser import REPO
-from tests.support.browser_pages import open_page, see_curves_advance_then_stop
+from tests.support.browser_pages import open_page, see_curves_advance_then_stop, start_training
 from tests.support.classroom_browser import KEY, join_and_train, settled, sign_in, start_challenge
 
 pytestmark = pytest.mark.cluster
@@ -52,23 +52,26 @@ def two_servers(tmp_path_factory, ray_cluster):
         yield first, second
 
 
-def test_a_class_split_over_two_servers_is_one_class_on_one_leaderboard(browser, two_servers):
+def test_a_class_split_over_two_servers_is_one_class_on_one_leaderboard_and_one_cluster(
+    browser, two_servers, ray_cluster
+):
     """The teacher on one server, a student on each: the challenge set on the first reaches the
-    second, both jobs train on the cluster, and the first server's leaderboard ranks both."""
+    second and the first server's leaderboard ranks both runs; then each student's long job
+    trains on the one cluster at the same time."""
     first, second = two_servers
+    _, worker_nodes = ray_cluster
     teacher = browser.new_context(viewport={"width": 1400, "height": 1600}).new_page()
     teacher.set_default_timeout(60_000)
     sign_in(teacher, first)
     link = start_challenge(teacher)
-    students = []
+    students = {}
     for name, server in (("Ada", first), ("Grace", second)):
         student = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
         student.set_default_timeout(60_000)
         join_and_train(student, link.replace(first, server), name)
         expect(student.get_by_text("Friday's digits").first).to_be_visible()
-        students.append(student)
-    for student in students:
-        expect(student.get_by_text(re.compile(r", on node \w+"))).to_be_visible(timeout=90_000)
+        students[server] = student
+    for student in students.values():
         saved = student.get_by_test_id("stAlertContentSuccess").filter(has_text="Saved as")
         expect(saved).to_be_visible(timeout=180_000)
     teacher.get_by_role("tab", name="Leaderboard").click()
@@ -78,3 +81,15 @@ def test_a_class_split_over_two_servers_is_one_class_on_one_leaderboard(browser,
     for name in ("Ada", "Grace"):
         expect(board.get_by_text(name, exact=True)).to_be_visible()
     settled(teacher)
+
+    for server, student in students.items():
+        start_training(student, server, 150)
+    nodes = set()
+    for student in students.values():
+        placement = student.get_by_text(re.compile(r"epoch \d+ of 150, on node \w+"))
+        expect(placement).to_be_visible(timeout=90_000)
+        nodes.add(re.search(r"on node (\w+)", placement.inner_text()).group(1))
+    assert nodes <= {worker[:8] for worker in worker_nodes}, nodes
+    for student in students.values():
+        student.get_by_role("button", name="Stop training").click()
+        expect(student.get_by_text("Saved as").first).to_be_visible()

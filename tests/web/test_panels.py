@@ -26,7 +26,7 @@ def test_per_class_accuracy_starts_its_axis_where_the_differences_show():
     assert spec["encoding"]["y"]["title"] == "read right"
 
 
-def _as_altair_draws_it(chart) -> dict:
+def _as_altair_draws_it(chart) -> tuple[dict, list]:
     """A chart's specification with its data inline, without the theme's view size."""
     spec = chart.to_dict(format="vega-lite")
     (values,) = spec.pop("datasets").values()
