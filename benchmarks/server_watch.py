@@ -99,12 +99,16 @@ class Watch:
         return found
 
     def cpu_ticks(self, pids: list[int] | None = None) -> int:
-        """CPU time in clock ticks of `pids`, by default the server and its children."""
+        """CPU time in clock ticks of `pids`, by default the server and its children: those
+        ended too (a trainer process ends after a while unused; its time passes to its
+        parent's count of waited-for children, so the sum never falls)."""
         total = 0
         for pid in self.tree() if pids is None else pids:
             try:
                 fields = _stat_fields(pid)
                 total += int(fields[11]) + int(fields[12])  # utime, stime
+                if pids is None:
+                    total += int(fields[13]) + int(fields[14])  # cutime, cstime
             except (OSError, IndexError, ValueError):
                 pass
         return total

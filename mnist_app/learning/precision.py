@@ -1,10 +1,11 @@
-"""Whether to train in bfloat16: only where the CPU multiplies bfloat16 in hardware.
+"""Whether to train in bfloat16: only where the CPU multiplies bfloat16 in tiles (AMX).
 
-On a CPU with AMX or AVX-512 BF16, TensorFlow's oneDNN convolutions in bfloat16 train the CNN
-about 1.6x as fast as in float32 to the same accuracy; on a CPU without them, or with oneDNN
-turned off, the same graph runs some 20x slower. So it is on only where both are there and
-no GPU is (a GPU's own choice is TensorFlow's), and `MNIST_APP_BFLOAT16` set to a yes or a
-no (`settings.bfloat16`) overrides the guess.
+On a CPU with AMX, TensorFlow's oneDNN convolutions in bfloat16 train the CNN about 1.6x as
+fast as in float32 to the same accuracy. With AVX-512 BF16 alone (no AMX) oneDNN's bfloat16
+is slower than its float32, and without either, or with oneDNN turned off, the same graph
+runs some 20x slower (BENCHMARKS.md, "The CNN where the CPU has no AMX"). So it is on only
+where AMX and oneDNN are there and no GPU is (a GPU's own choice is TensorFlow's), and
+`MNIST_APP_BFLOAT16` set to a yes or a no (`settings.bfloat16`) overrides the guess.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from mnist_app import settings
 from mnist_app.learning import tensorflow_runtime
 
-CPU_FLAGS = {"amx_bf16", "avx512_bf16"}
+CPU_FLAGS = {"amx_bf16"}
 
 
 def bfloat16_training() -> bool:
