@@ -8,7 +8,12 @@ from mnist_app.learning import precision
 
 @pytest.mark.parametrize(
     ("flags", "has"),
-    [({"avx512_bf16", "avx512f"}, False), ({"amx_bf16", "avx512_bf16"}, True), ({"avx2", "fma"}, False), (set(), False)],
+    [
+        ({"avx512_bf16", "avx512f"}, False),
+        ({"amx_bf16", "avx512_bf16"}, True),
+        ({"avx2", "fma"}, False),
+        (set(), False),
+    ],
 )
 def test_bfloat16_needs_a_cpu_flag_for_it(flags, has):
     assert precision.cpu_flags_have_bfloat16(flags) is has
