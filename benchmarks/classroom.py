@@ -91,7 +91,18 @@ def models_folder(root: Path, folder: Path) -> Path:
     return models
 
 
-def measure(root: Path, args, pictures: list[str]) -> dict:
+def server_log(args, label: str, index: int) -> Path | None:
+    """Where server `index` of the app `label` writes its output: --server-log, then one file
+    more for each other server."""
+    if not args.server_log:
+        return None
+    log = Path(args.server_log).resolve()
+    if (label, index) == ("app", 0):
+        return log
+    return log.with_name(f"{log.name}.{label.replace(' ', '-')}.{index}")
+
+
+def measure(root: Path, args, pictures: list[str], label: str = "app") -> dict:
     with tempfile.TemporaryDirectory(prefix="classroom-") as folder:
         log = Path(args.timing_log).resolve() if args.timing_log else Path(folder) / "timings.txt"
         log.unlink(missing_ok=True)
@@ -102,7 +113,10 @@ def measure(root: Path, args, pictures: list[str]) -> dict:
             "MNIST_APP_TIMING_LOG": str(log),
         }
         with contextlib.ExitStack() as servers:
-            started = [servers.enter_context(server(root / "app.py", env, root)) for _ in range(args.servers)]
+            started = [
+                servers.enter_context(server(root / "app.py", env, root, server_log(args, label, index)))
+                for index in range(args.servers)
+            ]
             watch = Watch([process.pid for _, process in started], log)
             return asyncio.run(run_class([url for url, _ in started], watch, args, pictures))
 
@@ -298,6 +312,10 @@ def main() -> None:
         help="app servers on the same folders, each at an address of its own; the class dealt out in turn",
     )  # fmt: skip
     parser.add_argument("--timing-log", metavar="FILE", help="keep the server's timeline in FILE")
+    parser.add_argument(
+        "--server-log", metavar="FILE",
+        help="keep the server's output (its log, any traceback) in FILE; other servers' beside it",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     if args.servers < 1 or args.students < 1:
@@ -307,7 +325,8 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         if args.baseline:
             root = stack.enter_context(checkout(args.baseline))
-            results[f"baseline {args.baseline[:10]}"] = measure(root, args, pictures)
+            label = f"baseline {args.baseline[:10]}"
+            results[label] = measure(root, args, pictures, label)
         results["app"] = measure(REPO, args, pictures)
     print_report(results, args)
 

@@ -30,16 +30,21 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def start_server(script: Path, port: int, env: dict | None = None, root: Path = REPO) -> subprocess.Popen:
-    """`streamlit run SCRIPT` on localhost, from the tree `root` (its settings), with its shipped models."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
-         "--server.address", "127.0.0.1", "--server.headless", "true"],
-        cwd=root,
-        env={**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_MODELS_DIR": str(root / "models"), **(env or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+def start_server(
+    script: Path, port: int, env: dict | None = None, root: Path = REPO, log: Path | None = None
+) -> subprocess.Popen:
+    """`streamlit run SCRIPT` on localhost, from the tree `root` (its settings), with its shipped
+    models; its output appended to `log`, or dropped."""
+    with contextlib.ExitStack() as files:
+        output = subprocess.DEVNULL if log is None else files.enter_context(log.open("ab"))
+        return subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", str(script), "--server.port", str(port),
+             "--server.address", "127.0.0.1", "--server.headless", "true"],
+            cwd=root,
+            env={**os.environ, "MNIST_APP_OFFLINE": "1", "MNIST_APP_MODELS_DIR": str(root / "models"), **(env or {})},
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
 
 
 def wait_until_healthy(url: str, timeout: float = 60) -> None:
@@ -56,10 +61,10 @@ def wait_until_healthy(url: str, timeout: float = 60) -> None:
 
 
 @contextlib.contextmanager
-def server(script: Path, env: dict | None = None, root: Path = REPO):
+def server(script: Path, env: dict | None = None, root: Path = REPO, log: Path | None = None):
     """A fresh server for `script`, healthy; yields its URL and process, and stops it after."""
     port = free_port()
-    process = start_server(script, port, env, root)
+    process = start_server(script, port, env, root, log)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url)
