@@ -190,6 +190,12 @@ def rows(figures: Figures, script: dict[str, list[float]]) -> dict[str, str]:
         "in the server: a stroke's script run, median (ms)": cell(median(script.get("draw reading", []))),
         "a drawing's run on Inside, median (ms)": cell(median(figures.inside_strokes)),
         "in the server: Explore's script run, median (ms)": cell(median(script.get("page explore", []))),
+        "in the server: garbage collection, all generations (s)": cell(
+            sum(sum(script.get(f"gc{generation}", [])) for generation in range(3)) / 1000, 1
+        ),
+        "in the server: full collections, count / longest (ms)": (
+            f"{len(full)} / {cell(max(full))}" if (full := script.get("gc2")) else "0"
+        ),
     }
     for page in PAGES:
         runs = figures.first_runs.get(page, [])
