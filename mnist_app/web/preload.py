@@ -9,16 +9,28 @@ The import waits a second after the first run ends: the browser is still fetchin
 page's images then, and the import holds the interpreter lock for long stretches (it loads
 TensorFlow's native library), so the server answered nothing else meanwhile. Started at
 once, it held the first page's first image back by about a second (BENCHMARKS §8).
+
+Once TensorFlow is in, the heap is settled for a long-running server (`settle_heap`): the
+objects it holds then (TensorFlow's and Keras' modules, most of the heap) are frozen out of
+Python's garbage collector, and the youngest generation is collected less often. A full
+collection walked all of them, holding the interpreter lock, and so every session, for
+hundreds of milliseconds at a time under a class; the objects a script run makes and drops
+were promoted into the old generation by collections in the middle of the run, which made
+full collections come ever more often (BENCHMARKS §18).
 """
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 
 _STARTED = threading.Event()
 DELAY_S = 1.0
+# Allocations between collections of the youngest generation (Python's default is 700): more
+# than a page's run makes, so what the run drops is gone before it could be promoted.
+YOUNG_THRESHOLD = 50_000
 log = logging.getLogger("mnist_app")
 
 
@@ -28,6 +40,16 @@ def _load() -> None:
         import mnist_app.jobs.training_job  # noqa: F401  (training, and with it Keras and TensorFlow)
     except Exception:  # A page that needs it will import it again and show what failed.
         log.exception("loading TensorFlow in the background failed")
+    settle_heap()
+
+
+def settle_heap() -> None:
+    """Freeze what the process holds now out of the garbage collector's reach, and collect the
+    youngest generation less often; for a server whose heap is mostly its imports."""
+    gc.collect()
+    gc.freeze()
+    _, *older = gc.get_threshold()
+    gc.set_threshold(YOUNG_THRESHOLD, *older)
 
 
 def tensorflow_in_background() -> None:
