@@ -1,0 +1,30 @@
+"""Tests for mnist_app.web.preload: TensorFlow loaded once in the background, then the heap
+settled for a long-running server."""
+
+import subprocess
+import sys
+
+from mnist_app.web import preload
+from tests.support import REPO
+
+
+def test_settling_the_heap_freezes_what_the_process_holds_and_collects_the_young_less_often():
+    """In a process of its own: a frozen heap stays frozen for the rest of its life."""
+    code = (
+        "import gc; from mnist_app.web import preload; preload.settle_heap(); "
+        "print(gc.get_freeze_count(), *gc.get_threshold())"
+    )
+    shown = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
+    frozen, young, *older = map(int, shown.stdout.split())
+    assert frozen > 1_000, "the modules' objects are out of the collector's reach"
+    assert young == preload.YOUNG_THRESHOLD
+    assert older == [10, 10], "the older generations keep Python's thresholds"
+
+
+def test_the_heap_is_settled_once_tensorflow_is_in(monkeypatch):
+    steps = []
+    monkeypatch.setattr(preload, "DELAY_S", 0)
+    monkeypatch.setattr(preload, "settle_heap", lambda: steps.append(sorted(sys.modules)))
+    preload._load()
+    (modules,) = steps
+    assert "tensorflow" in modules and "mnist_app.jobs.training_job" in modules
