@@ -12,6 +12,7 @@ BASE = {
     "settings.py",
     "files.py",
     "file_names.py",
+    "heap.py",
     "markdown.py",
     "timing.py",
 }

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import ctypes
 import gc
 import logging
 import multiprocessing
@@ -35,6 +34,7 @@ from dataclasses import dataclass, field, replace
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING
 
+from mnist_app import heap
 from mnist_app.errors import UserError
 from mnist_app.jobs.progress_events import as_event, from_event
 
@@ -294,7 +294,7 @@ def serve(threads: int, requests: Connection, replies: Connection, environment: 
         _run_job(*job, replies)
         # A job's dataset goes with it: a process waiting for the next job keeps only TensorFlow.
         del job
-        _give_memory_back()
+        heap.give_back()  # what the job freed; glibc would keep it for the process
 
 
 def _read_requests(requests: Connection, jobs: queue.Queue) -> None:
@@ -317,12 +317,6 @@ def _read_requests(requests: Connection, jobs: queue.Queue) -> None:
             stop.set()
             jobs.put(None)
             return
-
-
-def _give_memory_back() -> None:
-    """Hand the heap a job freed back to the system (glibc keeps it for the process otherwise)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _run_job(job: tuple, stop: threading.Event, replies: Connection) -> None:

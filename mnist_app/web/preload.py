@@ -16,7 +16,9 @@ Python's garbage collector, and the youngest generation is collected less often.
 collection walked all of them, holding the interpreter lock, and so every session, for
 hundreds of milliseconds at a time under a class; the objects a script run makes and drops
 were promoted into the old generation by collections in the middle of the run, which made
-full collections come ever more often (BENCHMARKS §18).
+full collections come ever more often (BENCHMARKS §18). The C heap is kept small too
+(`mnist_app.heap`): the script runs' threads share two malloc arenas, and what they free goes
+back to the system twice a minute.
 """
 
 from __future__ import annotations
@@ -26,11 +28,16 @@ import logging
 import threading
 import time
 
+from mnist_app import heap
+
 _STARTED = threading.Event()
 DELAY_S = 1.0
 # Allocations between collections of the youngest generation (Python's default is 700): more
 # than a page's run makes, so what the run drops is gone before it could be promoted.
 YOUNG_THRESHOLD = 50_000
+# Arenas for the threads started after the first page; two cores rarely need more.
+ARENAS = 2
+GIVE_BACK_S = 30.0
 log = logging.getLogger("mnist_app")
 
 
@@ -41,6 +48,7 @@ def _load() -> None:
     except Exception:  # A page that needs it will import it again and show what failed.
         log.exception("loading TensorFlow in the background failed")
     settle_heap()
+    heap.give_back_every(GIVE_BACK_S)
 
 
 def settle_heap() -> None:
@@ -57,4 +65,5 @@ def tensorflow_in_background() -> None:
     if _STARTED.is_set():
         return
     _STARTED.set()
+    heap.limit_arenas(ARENAS)
     threading.Thread(target=_load, name="preload-tensorflow", daemon=True).start()

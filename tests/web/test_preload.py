@@ -25,6 +25,24 @@ def test_the_heap_is_settled_once_tensorflow_is_in(monkeypatch):
     steps = []
     monkeypatch.setattr(preload, "DELAY_S", 0)
     monkeypatch.setattr(preload, "settle_heap", lambda: steps.append(sorted(sys.modules)))
+    monkeypatch.setattr(preload.heap, "give_back_every", lambda seconds: steps.append(seconds))
     preload._load()
-    (modules,) = steps
+    modules, every = steps
     assert "tensorflow" in modules and "mnist_app.jobs.training_job" in modules
+    assert every == preload.GIVE_BACK_S, "then the free heap goes back to the system now and then"
+
+
+def test_the_threads_of_the_script_runs_to_come_share_a_few_arenas(monkeypatch):
+    limits, started = [], []
+    monkeypatch.setattr(preload, "_STARTED", preload.threading.Event())
+    monkeypatch.setattr(preload.heap, "limit_arenas", limits.append)
+    monkeypatch.setattr(preload.threading, "Thread", lambda **kwargs: started.append(kwargs) or NoThread())
+    preload.tensorflow_in_background()
+    preload.tensorflow_in_background()
+    assert limits == [preload.ARENAS]
+    assert len(started) == 1
+
+
+class NoThread:
+    def start(self):
+        pass
