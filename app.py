@@ -7,11 +7,12 @@ from mnist_app.timing import timed
 from mnist_app.web import display_name, teacher_sign_in
 from mnist_app.web.keras_session import keep_keras_session
 from mnist_app.web.page_errors import show_unexpected
-from mnist_app.web.preload import tensorflow_in_background
+from mnist_app.web.preload import cap_arenas, tensorflow_in_background
 from mnist_app.web.widget_states import bound_widget_values
 
 
 def run() -> None:
+    cap_arenas()
     keep_keras_session()
     bound_widget_values()
     st.set_page_config(page_title="MNIST with Keras", page_icon=":material/draw:", layout="wide")

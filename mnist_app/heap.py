@@ -1,30 +1,35 @@
-"""The C heap of a long-running process: fewer malloc arenas, and free memory handed back.
+"""The C heap of a long-running process: no more malloc arenas, and free memory handed back.
 
 glibc gives each new thread a malloc arena of its own, up to eight per core, and keeps what is
 freed in an arena for later instead of handing it back. A Streamlit server runs every script
 run on a thread, so a class of students spread its short-lived allocations (protobuf messages,
-drawings' data URLs, images) over many arenas, each left with freed holes: the server's
-resident memory stayed about a tenth over its warm level after the class had left, though
-what Python held had hardly grown (BENCHMARKS §18). Two arenas keep the holes few and
-reusable, and `malloc_trim` hands whole free pages back to the system.
+drawings' data URLs, images) over ever more arenas, each left with freed holes: the server's
+resident memory stayed a tenth or more over its warm level after the class had left, though
+what the heap held in use had hardly grown (BENCHMARKS §18). Capped, the threads to come take
+turns at the arenas already made, whose holes they fill; `malloc_trim` hands the whole free
+pages among the holes back to the system.
 
-Elsewhere than glibc (macOS, musl) these calls do nothing.
+The cap binds only while glibc has not fixed its own, which it does the first time a thread
+wants a new arena with more than eight made: set it early. `MALLOC_ARENA_MAX=2` in the
+environment a process starts with caps it from the start. Elsewhere than glibc (macOS, musl)
+these calls do nothing.
 """
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
+import functools
 import threading
 import time
 
 # mallopt's parameter for the most arenas (glibc's malloc.h).
 _M_ARENA_MAX = -8
 _STARTING = threading.Lock()
-_GIVING_BACK = threading.Event()
+_TRIMMING = threading.Event()
 
 
-def _glibc():
+@functools.cache
+def _glibc() -> ctypes.CDLL | None:
     try:
         return ctypes.CDLL("libc.so.6")
     except OSError:
@@ -32,33 +37,30 @@ def _glibc():
 
 
 def limit_arenas(count: int) -> bool:
-    """Let threads started from now on share `count` arenas (those made already stay);
-    whether the C library took it."""
-    libc = _glibc()
-    with contextlib.suppress(AttributeError):
-        return libc is not None and libc.mallopt(_M_ARENA_MAX, count) == 1
-    return False
+    """No new arena once `count` exist: threads started from now on share those there are
+    (all of them, if more were made before). Whether the C library accepted the cap."""
+    mallopt = getattr(_glibc(), "mallopt", None)
+    return mallopt is not None and mallopt(_M_ARENA_MAX, count) == 1
 
 
-def give_back() -> None:
+def trim() -> None:
     """Hand the free pages inside every arena back to the system."""
-    libc = _glibc()
-    with contextlib.suppress(AttributeError):
-        if libc is not None:
-            libc.malloc_trim(0)
+    malloc_trim = getattr(_glibc(), "malloc_trim", None)
+    if malloc_trim is not None:
+        malloc_trim(ctypes.c_size_t(0))
 
 
-def give_back_every(seconds: float) -> None:
-    """`give_back` on a background thread every `seconds` from now on (once per process): it
+def trim_every(seconds: float) -> None:
+    """`trim` on a background thread every `seconds` from now on (once per process): it
     takes milliseconds and releases the interpreter lock while it runs."""
     with _STARTING:
-        if _GIVING_BACK.is_set():
+        if _TRIMMING.is_set():
             return
-        _GIVING_BACK.set()
+        _TRIMMING.set()
 
     def loop() -> None:
         while True:
             time.sleep(seconds)
-            give_back()
+            trim()
 
-    threading.Thread(target=loop, name="give-memory-back", daemon=True).start()
+    threading.Thread(target=loop, name="trim-heap", daemon=True).start()

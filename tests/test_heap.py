@@ -1,6 +1,9 @@
-"""Tests for mnist_app.heap: threads sharing few malloc arenas, free pages handed back. Each
-runs in a process of its own, since an arena limit and a freed heap last for a process's life."""
+"""Tests for mnist_app.heap: threads sharing the malloc arenas there are, free pages handed back.
+Those of glibc's malloc run in a process of their own, since a cap on arenas and a freed heap
+last for a process's life, without the settings that would change its malloc."""
 
+import os
+import platform
 import subprocess
 import sys
 
@@ -8,76 +11,97 @@ import pytest
 
 from tests.support import REPO
 
-glibc = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc")
+glibc = pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc")
 
-# How many arenas glibc's malloc holds once eight threads have each allocated, all alive at once.
-ARENAS_AFTER_EIGHT_THREADS = """
+# How many arenas glibc's malloc holds after `first` threads, then eight more, have allocated,
+# each staying alive until the count is taken; the cap set, or not, between the two groups.
+ARENAS_AFTER_THREADS = """
 import ctypes, sys, tempfile, threading
 from mnist_app import heap
-if sys.argv[1] == "limited":
-    assert heap.limit_arenas(2)
-together = threading.Barrier(9)
-def work():
+first, capped = int(sys.argv[1]), sys.argv[2] == "capped"
+hold = threading.Event()
+def work(started):
     kept = [bytes(2048) for _ in range(100)]
-    together.wait()
-    together.wait()
-threads = [threading.Thread(target=work) for _ in range(8)]
-for thread in threads:
-    thread.start()
+    started.release()
+    hold.wait()
+def start(count):
+    started = threading.Semaphore(0)
+    threads = [threading.Thread(target=work, args=(started,)) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for _ in threads:
+        started.acquire()
+    return threads
+threads = start(first)
+if capped:
+    assert heap.limit_arenas(2)
+threads += start(8)
 libc = ctypes.CDLL("libc.so.6")
 libc.fopen.restype = ctypes.c_void_p
-together.wait()
 with tempfile.NamedTemporaryFile() as info:
     stream = ctypes.c_void_p(libc.fopen(info.name.encode(), b"w"))
     libc.malloc_info(0, stream)
     libc.fclose(stream)
-    together.wait()
     print(open(info.name).read().count("<heap nr="))
+hold.set()
 for thread in threads:
     thread.join()
 """
 
-# The process's resident memory (MiB) with a heap freed but for its last block, then handed back.
-RSS_BEFORE_AND_AFTER_GIVING_BACK = """
+# Resident memory (MiB) at the start, with a heap freed but for its last block, and after
+# handing it back.
+RSS_FREED_THEN_GIVEN_BACK = """
 from mnist_app import heap
 def rss():
     return next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmRSS")) / 1024
+start = rss()
 blocks = [bytes(1000) for _ in range(200_000)]
 last = bytes(1000)
 del blocks
 before = rss()
-heap.give_back()
-print(before, rss())
+heap.trim()
+print(start, before, rss())
 """
 
 
 def run(code: str, *args: str) -> str:
-    return subprocess.run(
-        [sys.executable, "-c", code, *args], cwd=REPO, capture_output=True, text=True, check=True
-    ).stdout
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES", "LD_PRELOAD")
+    }
+    shown = subprocess.run(
+        [sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    assert shown.returncode == 0, shown.stderr
+    return shown.stdout
 
 
 @glibc
-def test_threads_started_after_the_limit_share_the_arenas():
-    alone = int(run(ARENAS_AFTER_EIGHT_THREADS, "free"))
-    shared = int(run(ARENAS_AFTER_EIGHT_THREADS, "limited"))
-    assert alone >= 8, "without a limit each new thread takes an arena of its own"
-    assert shared <= 2
+def test_without_a_cap_each_new_thread_makes_an_arena():
+    assert int(run(ARENAS_AFTER_THREADS, "0", "free")) >= 9
 
 
 @glibc
-def test_giving_back_hands_free_pages_inside_the_heap_to_the_system():
+def test_threads_started_after_the_cap_share_the_arenas_there_are():
+    """As in a server: a few arenas made before the cap, none after it, however many threads."""
+    assert int(run(ARENAS_AFTER_THREADS, "3", "capped")) == 4
+
+
+@glibc
+def test_trimming_hands_free_pages_inside_the_heap_to_the_system():
     """The last block keeps the heap's top in use, so glibc would hold the rest of it forever."""
-    before, after = map(float, run(RSS_BEFORE_AND_AFTER_GIVING_BACK).split())
+    start, before, after = map(float, run(RSS_FREED_THEN_GIVEN_BACK).split())
+    assert before - start > 150, "the freed blocks still counted in the process's memory"
     assert before - after > 100, (before, after)
 
 
-def test_giving_back_every_so_often_starts_one_thread_however_often_asked():
+def test_trimming_every_so_often_starts_one_thread_however_often_asked():
     code = (
         "import threading, time; from mnist_app import heap; calls = []; "
-        "heap.give_back = lambda: calls.append(1); "
-        "[heap.give_back_every(0.01) for _ in range(3)]; time.sleep(0.3); "
-        "print(sum(t.name == 'give-memory-back' for t in threading.enumerate()), len(calls))"
+        "heap.trim = lambda: calls.append(1); "
+        "[heap.trim_every(0.01) for _ in range(3)]; time.sleep(0.3); "
+        "print(sum(t.name == 'trim-heap' for t in threading.enumerate()), len(calls))"
     )
     threads, calls = map(int, run(code).split())
     assert threads == 1
@@ -89,4 +113,4 @@ def test_elsewhere_than_glibc_the_calls_do_nothing(monkeypatch):
 
     monkeypatch.setattr(heap, "_glibc", lambda: None)
     assert heap.limit_arenas(2) is False
-    heap.give_back()
+    heap.trim()

@@ -294,7 +294,7 @@ def serve(threads: int, requests: Connection, replies: Connection, environment: 
         _run_job(*job, replies)
         # A job's dataset goes with it: a process waiting for the next job keeps only TensorFlow.
         del job
-        heap.give_back()  # what the job freed; glibc would keep it for the process
+        heap.trim()  # what the job freed; glibc would keep it for the process
 
 
 def _read_requests(requests: Connection, jobs: queue.Queue) -> None:

@@ -17,8 +17,8 @@ collection walked all of them, holding the interpreter lock, and so every sessio
 hundreds of milliseconds at a time under a class; the objects a script run makes and drops
 were promoted into the old generation by collections in the middle of the run, which made
 full collections come ever more often (BENCHMARKS §18). The C heap is kept small too
-(`mnist_app.heap`): the script runs' threads share two malloc arenas, and what they free goes
-back to the system twice a minute.
+(`mnist_app.heap`): from the first script run on, the threads share the malloc arenas already
+made instead of each making more, and what they free goes back to the system twice a minute.
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ DELAY_S = 1.0
 # Allocations between collections of the youngest generation (Python's default is 700): more
 # than a page's run makes, so what the run drops is gone before it could be promoted.
 YOUNG_THRESHOLD = 50_000
-# Arenas for the threads started after the first page; two cores rarely need more.
+# The malloc arenas' cap, set as the first run begins. Its server has made about six by then,
+# which its threads share: any cap up to that many works the same.
 ARENAS = 2
-GIVE_BACK_S = 30.0
+TRIM_S = 30.0
+_ARENAS_CAPPED = threading.Event()
 log = logging.getLogger("mnist_app")
 
 
@@ -48,7 +50,7 @@ def _load() -> None:
     except Exception:  # A page that needs it will import it again and show what failed.
         log.exception("loading TensorFlow in the background failed")
     settle_heap()
-    heap.give_back_every(GIVE_BACK_S)
+    heap.trim_every(TRIM_S)
 
 
 def settle_heap() -> None:
@@ -65,5 +67,12 @@ def tensorflow_in_background() -> None:
     if _STARTED.is_set():
         return
     _STARTED.set()
-    heap.limit_arenas(ARENAS)
     threading.Thread(target=_load, name="preload-tensorflow", daemon=True).start()
+
+
+def cap_arenas() -> None:
+    """No new malloc arenas from now on (once per process); as early in a run as can be, since
+    glibc ignores the cap once it has made more than eight."""
+    if not _ARENAS_CAPPED.is_set():
+        _ARENAS_CAPPED.set()
+        heap.limit_arenas(ARENAS)

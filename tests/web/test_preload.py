@@ -3,6 +3,8 @@ settled for a long-running server."""
 
 import subprocess
 import sys
+import threading
+import types
 
 from mnist_app.web import preload
 from tests.support import REPO
@@ -25,22 +27,31 @@ def test_the_heap_is_settled_once_tensorflow_is_in(monkeypatch):
     steps = []
     monkeypatch.setattr(preload, "DELAY_S", 0)
     monkeypatch.setattr(preload, "settle_heap", lambda: steps.append(sorted(sys.modules)))
-    monkeypatch.setattr(preload.heap, "give_back_every", lambda seconds: steps.append(seconds))
+    monkeypatch.setattr(preload.heap, "trim_every", lambda seconds: steps.append(seconds))
     preload._load()
     modules, every = steps
     assert "tensorflow" in modules and "mnist_app.jobs.training_job" in modules
-    assert every == preload.GIVE_BACK_S, "then the free heap goes back to the system now and then"
+    assert every == preload.TRIM_S, "then the free heap goes back to the system now and then"
 
 
-def test_the_threads_of_the_script_runs_to_come_share_a_few_arenas(monkeypatch):
-    limits, started = [], []
-    monkeypatch.setattr(preload, "_STARTED", preload.threading.Event())
-    monkeypatch.setattr(preload.heap, "limit_arenas", limits.append)
-    monkeypatch.setattr(preload.threading, "Thread", lambda **kwargs: started.append(kwargs) or NoThread())
+def test_the_import_starts_once_however_often_asked(monkeypatch):
+    started = []
+    fake_threading = types.SimpleNamespace(Thread=lambda **kwargs: started.append(kwargs) or NoThread())
+    monkeypatch.setattr(preload, "_STARTED", threading.Event())
+    monkeypatch.setattr(preload, "threading", fake_threading)
     preload.tensorflow_in_background()
     preload.tensorflow_in_background()
-    assert limits == [preload.ARENAS]
-    assert len(started) == 1
+    assert [kwargs["target"] for kwargs in started] == [preload._load]
+
+
+def test_the_arenas_are_capped_once_as_the_first_run_begins(monkeypatch):
+    caps = []
+    monkeypatch.setattr(preload, "_ARENAS_CAPPED", threading.Event())
+    monkeypatch.setattr(preload.heap, "limit_arenas", caps.append)
+    preload.cap_arenas()
+    preload.cap_arenas()
+    assert caps == [preload.ARENAS]
+    assert "cap_arenas()" in (REPO / "app.py").read_text().split("def run() -> None:")[1].splitlines()[1]
 
 
 class NoThread:
