@@ -12,11 +12,11 @@ is for. A name other modules pass on or print is a constant here.
 
 from __future__ import annotations
 
-import json
-import logging
 import os
 import stat
 from pathlib import Path
+
+from mnist_app import json_files
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 _YES = frozenset({"1", "true", "yes", "on"})
@@ -45,9 +45,6 @@ LIMITS_FILE = "limits.json"
 # A key is a line, a limits file a few numbers: more than this is not one.
 MAX_KEY_FILE_BYTES = 4096
 MAX_LIMITS_FILE_BYTES = 64 * 1024
-_log = logging.getLogger(__name__)
-# The classroom's limits file as last read: (its path, its stamp) -> its overrides.
-_overrides_read: dict[str, tuple[tuple[int, int, int], dict[str, int]]] = {}
 
 
 def text(name: str, default: str = "") -> str:
@@ -91,36 +88,18 @@ def live_overrides() -> dict[str, int]:
     class runs on the operator's limits rather than stopping.
     """
     path = classroom_dir() / LIMITS_FILE
-    try:
-        status = os.stat(path)
-    except (OSError, ValueError):
-        return {}
-    stamp = (status.st_ino, status.st_mtime_ns, status.st_size)
-    known = _overrides_read.get(str(path))
-    if known is not None and known[0] == stamp:
-        return known[1]
-    overrides = _read_overrides(path, status)
-    _overrides_read[str(path)] = (stamp, overrides)
-    return overrides
+    return json_files.read_cached(
+        path, {}, MAX_LIMITS_FILE_BYTES, _overrides, f"the class's limits file {path}"
+    )
 
 
-def _read_overrides(path: Path, status: os.stat_result) -> dict[str, int]:
-    try:
-        if not stat.S_ISREG(status.st_mode) or status.st_size > MAX_LIMITS_FILE_BYTES:
-            raise ValueError("not a small regular file")
-        with open(path, "rb") as file:
-            content = json.loads(file.read(MAX_LIMITS_FILE_BYTES + 1))
-        if not isinstance(content, dict):
-            raise ValueError("not a JSON object")
-        overrides = {}
-        for name, value in content.items():
-            if name not in LIVE_DEFAULTS or type(value) is not int or value < 1:
-                raise ValueError(f"{name!r} is not a live limit with a whole number of at least 1")
-            overrides[name] = value
-        return overrides
-    except (OSError, ValueError, RecursionError) as error:
-        _log.warning("the class's limits file %s is ignored: %s", path, error)
-        return {}
+def _overrides(content: object) -> dict[str, int]:
+    if not isinstance(content, dict):
+        raise ValueError("not a JSON object")
+    for name, value in content.items():
+        if name not in LIVE_DEFAULTS or type(value) is not int or value < 1:
+            raise ValueError(f"{name!r} is not a live limit with a whole number of at least 1")
+    return dict(content)
 
 
 # Data

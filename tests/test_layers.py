@@ -13,6 +13,7 @@ BASE = {
     "files.py",
     "file_names.py",
     "heap.py",
+    "json_files.py",
     "markdown.py",
     "timing.py",
 }

@@ -102,13 +102,13 @@ def test_the_file_is_read_again_only_when_it_changes(classroom_dir, monkeypatch)
     limits.set_limits({settings.TRAINING_SLOTS: 3})
     assert settings.training_slots() == 3
     opened = []
-    real_open = open
+    real_open = os.open
 
     def counting_open(*args, **kwargs):
         opened.append(args[0])
         return real_open(*args, **kwargs)
 
-    monkeypatch.setattr("builtins.open", counting_open)
+    monkeypatch.setattr(os, "open", counting_open)
     for _ in range(5):
         assert settings.training_slots() == 3
     assert opened == []
