@@ -9,6 +9,7 @@ import os
 import sys
 from collections.abc import Iterator
 
+from mnist_app.datasets.digit_arrays import as_text
 from mnist_app.errors import one_line
 
 USAGE_ERROR = 2
@@ -16,9 +17,20 @@ INTERNAL_ERROR = 1
 
 
 def print_json(value: dict) -> None:
-    """One JSON object on one stdout line."""
+    """One JSON object on one stdout line; a file name's byte that is not UTF-8 as `\\xff`, as the
+    app and the error lines show it, not as a lone surrogate that strict JSON readers refuse."""
     # NaN and Infinity are not JSON: a figure that slipped through every check is a bug, not output.
-    print(json.dumps(value, allow_nan=False), flush=True)
+    print(json.dumps(_readable(value), allow_nan=False), flush=True)
+
+
+def _readable(value: object) -> object:
+    if isinstance(value, str):
+        return as_text(value)
+    if isinstance(value, dict):
+        return {_readable(key): _readable(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_readable(item) for item in value]
+    return value
 
 
 def fail(message: object, status: int) -> int:

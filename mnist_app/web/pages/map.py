@@ -40,7 +40,7 @@ from mnist_app.web.map_view import (
 )
 from mnist_app.web.page_errors import attempt, show_unexpected
 from mnist_app.web.plain_text import literal
-from mnist_app.web.sidebar import choose_dataset, choose_model
+from mnist_app.web.sidebar import choose_dataset, choose_model, use_model
 from mnist_app.web.visitors import visitor_token
 
 LAYER_KEY, METHOD_KEY = "map_layer", "map_method"
@@ -73,6 +73,22 @@ def say_if_changed(saved) -> None:
         )
 
 
+def model_from_link(saved_models) -> None:
+    """On arrival, the model the address names (`/map?model=...`) becomes the model in use, so a
+    link shows the same map; a name not saved here is refused with a message."""
+    if SHOWN_KEY in st.session_state or "model" not in st.query_params:
+        return
+    asked = st.query_params["model"]
+    if any(saved.name == asked and not saved.error for saved in saved_models):
+        use_model(asked)
+    else:
+        st.error(
+            f"The address names a model that is not saved here ({literal(asked[:80])}): the map "
+            "shows the model in use. Choose another in the sidebar.",
+            icon=":material/error:",
+        )
+
+
 def from_link(layers, methods) -> None:
     """On arrival, the layer and method the address names (`/map?layer=...&method=umap`); a name
     this model lacks is refused with a message."""
@@ -93,8 +109,9 @@ def from_link(layers, methods) -> None:
         st.session_state[LAYER_KEY] = names[-2] if len(names) > 2 else names[0]
 
 
-def choose_layer_and_method(layers, methods, titles) -> tuple:
-    """The layer (in words) and the projection; both go into the address, so a link shows the same map."""
+def choose_layer_and_method(saved, layers, methods, titles) -> tuple:
+    """The layer (in words) and the projection; both go into the address with the model, so a
+    link shows the same map."""
     from_link(layers, methods)
     by_name = {layer.name: layer for layer in layers}
     left, right = st.columns([3, 2], vertical_alignment="bottom")
@@ -114,7 +131,7 @@ def choose_layer_and_method(layers, methods, titles) -> tuple:
         format_func=titles.get,
         help="PCA draws at once; UMAP and t-SNE show clusters more clearly and take a minute or more",
     )
-    for key, value in (("layer", name), ("method", method)):
+    for key, value in (("model", saved.name), ("layer", name), ("method", method)):
         if st.query_params.get(key) != value:
             st.query_params[key] = value
     return by_name[name], method
@@ -279,7 +296,9 @@ def show_separation(saved, choice, where: dict) -> None:
 
 
 st.title("Map the digits")
-saved = choose_model(resources.model_store().list())
+saved_models = resources.model_store().list()
+model_from_link(saved_models)
+saved = choose_model(saved_models)
 choice, data = choose_dataset()
 with st.sidebar:
     st.subheader("Brush")
@@ -304,7 +323,7 @@ say_if_changed(saved)
 layers = attempt(lambda: map_layers(model), "Cannot read the model's layers")
 if not layers:
     st.stop()
-layer, method = choose_layer_and_method(layers, METHODS, METHOD_TITLES)
+layer, method = choose_layer_and_method(saved, layers, METHODS, METHOD_TITLES)
 class_names = list(data.class_names)
 if not saved.reads(class_names):
     st.warning(

@@ -91,6 +91,34 @@ def test_a_layer_the_model_lacks_in_the_address_is_refused_with_a_message(defaul
     assert "Each dot is one of the" in shown(at), "the map of another layer still drawn"
 
 
+def test_a_link_shows_the_map_of_the_model_it_names(default_model, mlp_model, monkeypatch):
+    first = map_page(monkeypatch).run()
+    other = "default" if first.selectbox(key="model_name").value == "mlp" else "mlp"
+    first.selectbox(key="model_name").select(other).run()
+    link = {key: first.query_params[key] for key in ("model", "layer", "method")}
+    assert link["model"] in (other, [other]), "the model in use goes into the address"
+    opened = map_page(monkeypatch)  # another visitor, opening that link
+    for key, value in link.items():
+        opened.query_params[key] = value[0] if isinstance(value, list) else value
+    opened.run()
+    assert not opened.exception and not opened.error
+    assert opened.selectbox(key="model_name").value == other
+    assert not any("The map changed" in info.value for info in opened.info), "their first map, not a change"
+
+
+def test_a_model_not_saved_here_in_the_address_is_refused_with_a_message(default_model, monkeypatch):
+    at = map_page(monkeypatch)
+    at.query_params["model"] = "gone![x](https://elsewhere.example)"
+    at.run()
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "names a model that is not saved here (gone" in as_read(at.error[0].value)
+    assert "](" not in at.error[0].value.replace("\\]\\(", ""), "the name shown literally"
+    assert MAP_SHOWN in shown(at), "the map of the model in use still drawn"
+    at.run()
+    assert not at.error, "said once, on arrival"
+
+
 def test_the_page_says_when_the_map_shows_another_model(default_model, mlp_model, monkeypatch):
     at = map_page(monkeypatch).run()
     assert not at.info or not any("The map changed" in info.value for info in at.info)
