@@ -8,6 +8,7 @@ from mnist_app.web import display_name, teacher_sign_in
 from mnist_app.web.keras_session import keep_keras_session
 from mnist_app.web.page_errors import show_unexpected
 from mnist_app.web.preload import cap_arenas, tensorflow_in_background
+from mnist_app.web.stale_widgets import forget_stale_widgets
 from mnist_app.web.widget_states import bound_widget_values
 
 
@@ -15,6 +16,7 @@ def run() -> None:
     cap_arenas()
     keep_keras_session()
     bound_widget_values()
+    forget_stale_widgets()
     st.set_page_config(page_title="MNIST with Keras", page_icon=":material/draw:", layout="wide")
     pages = {
         "Data": [

@@ -28,8 +28,13 @@ def read_cached(
     check: Callable[[object], object] = lambda value: value,
     what: str = "the file",
 ) -> object:
-    """The file's JSON as `check` returns it; `default` when it is absent or `check` raises
-    ValueError, TypeError, KeyError or AttributeError. `what` names it in the log."""
+    """The file's JSON as `check` returns it; `default` when it is absent, cannot be opened, is
+    not a regular file of at most `max_bytes`, is not JSON, or `check` raises ValueError,
+    TypeError, KeyError or AttributeError. `what` names it in the log.
+
+    What the content earns is kept until the file changes; a file that cannot be opened now
+    (too many open files, its permissions being mended) is tried again on the next call.
+    """
     try:
         status = os.stat(path)
     except (OSError, ValueError):
@@ -45,7 +50,10 @@ def read_cached(
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         with os.fdopen(fd, "rb") as file:
             value = check(json.loads(file.read(max_bytes + 1)))
-    except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+    except OSError as error:
+        _log.warning("%s cannot be read now: %s", what, error)
+        return default
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
         _log.warning("%s is ignored: %s", what, error)
         value = default
     _read[str(path)] = (stamp, value)

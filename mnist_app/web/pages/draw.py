@@ -28,6 +28,8 @@ from mnist_app.web.sidebar import choose_model
 
 SEEN_ZOOM = 8
 COMPARE_KEY = "compare_with"
+LABEL_KEY = "keep_label"  # the "It is a" picker under a reading
+LABELLED_KEY = "keep_label_drawing"  # the drawing whose label the picker holds
 # The model in use that the "Compare with" choice was made beside: another starts from the default.
 COMPARED_BESIDE_KEY = "compare_with_beside"
 KIND_WORDS = {CNN: "a convolutional network (CNN)", MLP: "a dense network (MLP)"}
@@ -256,13 +258,17 @@ def show_readings(
 
 def keep_digit(image: np.ndarray, predicted: int) -> None:
     """Save the prepared digit to my digits, with the prediction as its label unless corrected."""
-    # A new drawing gets a new picker, so it starts from its own prediction again.
+    # A new drawing starts the picker from its own prediction again. One key for every drawing:
+    # Streamlit keeps a widget's metadata for the session's life, so a key a drawing grew the
+    # session (and the server) by one picker a stroke.
     drawing = hashlib.sha256(image.tobytes()).hexdigest()[:12]
+    if st.session_state.get(LABELLED_KEY) != drawing or LABEL_KEY not in st.session_state:
+        st.session_state[LABELLED_KEY] = drawing
+        st.session_state[LABEL_KEY] = predicted
     left, right = st.columns([1, 1], vertical_alignment="bottom")
     label = left.selectbox(
-        "It is a", range(len(DIGIT_NAMES)), index=predicted, key=f"keep_label_{drawing}",
-        help="Correct the label if the model read it wrong",
-    )  # fmt: skip
+        "It is a", range(len(DIGIT_NAMES)), key=LABEL_KEY, help="Correct the label if the model read it wrong"
+    )
     if right.button("Save to my digits", icon=":material/bookmark_add:", key="keep_digit"):
         kept = attempt(lambda: resources.digit_store().add(image, label), "Cannot save the digit")
         if kept is not None:

@@ -45,6 +45,7 @@ from mnist_app.web.visitors import visitor_token
 
 LAYER_KEY, METHOD_KEY = "map_layer", "map_method"
 SHOWN_KEY = "map_shown"  # the model the map showed last in this session, to say when it changes
+LINK_READ_KEY = "map_link_read"  # the address's model was taken, or refused, on arrival
 DIGIT_PX = 44
 NAMED_DIGIT_PX = 72  # wide enough for a caption such as T-shirt/top
 MAX_LISTED = 48
@@ -75,18 +76,22 @@ def say_if_changed(saved) -> None:
 
 def model_from_link(saved_models) -> None:
     """On arrival, the model the address names (`/map?model=...`) becomes the model in use, so a
-    link shows the same map; a name not saved here is refused with a message."""
-    if SHOWN_KEY in st.session_state or "model" not in st.query_params:
+    link shows the same map; a name not saved here is refused with a message. Once a session:
+    the learner's own choice in the sidebar wins from then on."""
+    if st.session_state.get(LINK_READ_KEY) or "model" not in st.query_params:
         return
+    st.session_state[LINK_READ_KEY] = True
     asked = st.query_params["model"]
-    if any(saved.name == asked and not saved.error for saved in saved_models):
+    found = next((saved for saved in saved_models if saved.name == asked), None)
+    if found is not None and not found.error:
         use_model(asked)
-    else:
-        st.error(
-            f"The address names a model that is not saved here ({literal(asked[:80])}): the map "
-            "shows the model in use. Choose another in the sidebar.",
-            icon=":material/error:",
-        )
+        return
+    why = "cannot be read" if found is not None else "is not saved here"
+    st.error(
+        f"The address names a model that {why} ({literal(asked[:80])}): the map shows the model "
+        "in use, if there is one. Choose another in the sidebar.",
+        icon=":material/error:",
+    )
 
 
 def from_link(layers, methods) -> None:

@@ -146,7 +146,7 @@ def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_mod
     seven = canvas_drawing(SEVEN)
     fake_canvas(monkeypatch, seven)
     at = page("draw").run()
-    picker = next(s for s in at.selectbox if s.key and s.key.startswith("keep_label_"))
+    picker = at.selectbox(key="keep_label")
     assert picker.value == 7, "the prediction is the label offered"
     picker.select(1).run()
     at.button(key="keep_digit").click().run()
@@ -154,6 +154,28 @@ def test_draw_page_saves_a_digit_to_my_digits_with_a_corrected_label(default_mod
     assert "labelled 1" in at.success[0].value
     kept = DigitStore().read()
     assert kept.labels.tolist() == [1] and kept.images[0].max() == 255
+
+
+def test_each_new_drawing_offers_its_own_prediction_with_one_picker_a_session(default_model, monkeypatch):
+    from streamlit.runtime.state.session_state import SessionState
+
+    fake_canvas(monkeypatch, canvas_drawing(SEVEN))
+    at = page("draw").run()
+    at.selectbox(key="keep_label").select(2).run()
+    assert at.selectbox(key="keep_label").value == 2, "the learner's correction holds while the drawing does"
+    metadata = []
+    real = SessionState._set_widget_metadata
+    monkeypatch.setattr(
+        SessionState, "_set_widget_metadata", lambda self, meta: metadata.append(meta.id) or real(self, meta)
+    )
+    for strokes in (ONE, SEVEN, ONE):
+        fake_canvas(monkeypatch, canvas_drawing(strokes))
+        at.run()
+        assert not at.exception and not at.error
+        prediction = next(m for m in at.metric if m.label == "Prediction").value
+        assert at.selectbox(key="keep_label").value == int(prediction), "a new drawing, its own prediction"
+    pickers = {wid for wid in metadata if "keep_label" in wid}
+    assert len(pickers) == 1, "the same picker for every drawing, not one more a stroke"
 
 
 def test_draw_page_reads_with_a_network_of_every_layer_kind(every_kind_model, models_dir, monkeypatch):

@@ -104,6 +104,10 @@ def test_a_link_shows_the_map_of_the_model_it_names(default_model, mlp_model, mo
     assert not opened.exception and not opened.error
     assert opened.selectbox(key="model_name").value == other
     assert not any("The map changed" in info.value for info in opened.info), "their first map, not a change"
+    back = "default" if other == "mlp" else "mlp"
+    opened.selectbox(key="model_name").select(back).run()
+    assert opened.selectbox(key="model_name").value == back, "the learner's own choice wins after arrival"
+    assert opened.query_params["model"] in (back, [back])
 
 
 def test_a_model_not_saved_here_in_the_address_is_refused_with_a_message(default_model, monkeypatch):
