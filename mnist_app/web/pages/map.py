@@ -78,9 +78,11 @@ def model_from_link(saved_models) -> None:
     """On arrival, the model the address names (`/map?model=...`) becomes the model in use, so a
     link shows the same map; a name not saved here is refused with a message. Once a session:
     the learner's own choice in the sidebar wins from then on."""
-    if st.session_state.get(LINK_READ_KEY) or "model" not in st.query_params:
+    if st.session_state.get(LINK_READ_KEY):
         return
-    st.session_state[LINK_READ_KEY] = True
+    st.session_state[LINK_READ_KEY] = True  # Later, the address holds what this page wrote there.
+    if "model" not in st.query_params:
+        return
     asked = st.query_params["model"]
     found = next((saved for saved in saved_models if saved.name == asked), None)
     if found is not None and not found.error:
