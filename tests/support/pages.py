@@ -13,6 +13,8 @@ from streamlit.testing.v1 import AppTest
 
 from mnist_app.web import canvas
 from mnist_app.web.keras_session import keep_keras_session
+from mnist_app.web.stale_widgets import forget_stale_widgets
+from mnist_app.web.widget_states import bound_widget_values
 from tests.support import REPO
 
 PAGES = REPO / "mnist_app" / "web" / "pages"
@@ -25,6 +27,8 @@ def page(name: str) -> AppTest:
     building its model on another thread meanwhile can fail with duplicate layer names.
     """
     keep_keras_session()
+    bound_widget_values()
+    forget_stale_widgets()
     return AppTest.from_file(str(PAGES / f"{name}.py"), default_timeout=120)
 
 

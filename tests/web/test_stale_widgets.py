@@ -73,15 +73,30 @@ def metadata(widget_id: str, fragment_id: str | None = None) -> WidgetMetadata:
     )
 
 
+EVENTS = f"{stale_widgets.INTERNAL}drawn__events"
+GONE_EVENTS = f"{stale_widgets.INTERNAL}in_pad__events"
+
+
 @pytest.mark.parametrize(
     ("fragments", "kept"),
-    [(None, {"drawn"}), (["pad"], {"drawn", "outside"}), (["other"], {"drawn", "in_pad", "outside"})],
+    [
+        (None, {"drawn", EVENTS, "set_from_code"}),
+        (["pad"], {"drawn", EVENTS, "set_from_code", "outside"}),
+        (["other"], {"drawn", EVENTS, "set_from_code", "in_pad", GONE_EVENTS, "outside"}),
+    ],
     ids=["a-full-run", "the-pads-fragment", "another-fragment"],
 )
-def test_a_fragments_run_forgets_only_its_own_stale_widgets(monkeypatch, fragments, kept):
+def test_a_run_forgets_only_what_streamlit_judged_stale_and_nothing_with_a_value(
+    monkeypatch, fragments, kept
+):
+    """A component's events widget lives and goes with its component; a widget away from the
+    page whose key was given a value from code keeps its metadata, so that value is not lost."""
     session = SessionState()
-    for widget in (metadata("drawn", "pad"), metadata("in_pad", "pad"), metadata("outside")):
-        session._new_widget_state.set_widget_metadata(widget)
+    widgets = [("drawn", "pad"), (EVENTS, "pad"), ("in_pad", "pad"), (GONE_EVENTS, "pad"), ("outside", None)]
+    for widget_id, fragment in [*widgets, ("set_from_code", None)]:
+        session._new_widget_state.set_widget_metadata(metadata(widget_id, fragment))
+    session._key_id_mapper["the_key"] = "set_from_code"
+    session._new_session_state["the_key"] = 7
     context = types.SimpleNamespace(fragment_ids_this_run=fragments)
     monkeypatch.setattr(stale_widgets, "get_script_run_ctx", lambda: context)
     removed = []

@@ -80,20 +80,21 @@ def model_from_link(saved_models) -> None:
     the learner's own choice in the sidebar wins from then on."""
     if st.session_state.get(LINK_READ_KEY):
         return
-    st.session_state[LINK_READ_KEY] = True  # Later, the address holds what this page wrote there.
-    if "model" not in st.query_params:
-        return
-    asked = st.query_params["model"]
-    found = next((saved for saved in saved_models if saved.name == asked), None)
-    if found is not None and not found.error:
-        use_model(asked)
-        return
-    why = "cannot be read" if found is not None else "is not saved here"
-    st.error(
-        f"The address names a model that {why} ({literal(asked[:80])}): the map shows the model "
-        "in use, if there is one. Choose another in the sidebar.",
-        icon=":material/error:",
-    )
+    if "model" in st.query_params:
+        asked = st.query_params["model"]
+        found = next((saved for saved in saved_models if saved.name == asked), None)
+        if found is not None and not found.error:
+            use_model(asked)
+        else:
+            why = "cannot be read" if found is not None else "is not saved here"
+            st.error(
+                f"The address names a model that {why} ({literal(asked[:80])}): the map shows the "
+                "model in use, if there is one. Choose another in the sidebar.",
+                icon=":material/error:",
+            )
+    # Read once, when all is done (a rerun may cut a run short): later, the address holds what
+    # this page wrote there.
+    st.session_state[LINK_READ_KEY] = True
 
 
 def from_link(layers, methods) -> None:
