@@ -4,7 +4,7 @@ At the end of each run Streamlit drops the value of every widget the run did not
 keeps the widget's metadata (its serializers and callbacks) for the session's life. A page
 that keys a widget per item grew every session by one widget an item: the sketch pad takes a
 new key at each Clear, so a class drawing for six minutes left thousands on the server, kept
-two minutes more after the students had gone (Streamlit holds a closed session for a
+two minutes or more after the students had gone (Streamlit holds a closed session for a
 reconnect) (BENCHMARKS §18). Here, once Streamlit has dropped the stale values, the metadata
 of the same widgets goes too, by Streamlit's own rule: not drawn in this run, and, in a
 fragment's run, one of that fragment's. A component's events widget, registered beside the
