@@ -5,15 +5,17 @@ import streamlit as st
 from mnist_app.classroom import challenges
 from mnist_app.timing import timed
 from mnist_app.web import display_name, teacher_sign_in
+from mnist_app.web.closed_sessions import close_expired_every
 from mnist_app.web.keras_session import keep_keras_session
 from mnist_app.web.page_errors import show_unexpected
-from mnist_app.web.preload import cap_arenas, tensorflow_in_background
+from mnist_app.web.preload import settle_malloc, tensorflow_in_background
 from mnist_app.web.stale_widgets import forget_stale_widgets
 from mnist_app.web.widget_states import bound_widget_values
 
 
 def run() -> None:
-    cap_arenas()
+    settle_malloc()
+    close_expired_every()
     keep_keras_session()
     bound_widget_values()
     forget_stale_widgets()

@@ -9,6 +9,8 @@ what the heap held in use had hardly grown (BENCHMARKS §18). Capped, the thread
 turns at the arenas already made, whose holes they fill; `malloc_trim` hands the whole free
 pages among the holes back to the system.
 
+Large blocks are a second way the heap frays: see `map_large_blocks`.
+
 The cap binds only while glibc has not fixed its own, which it does the first time a thread
 wants a new arena with more than eight made: set it early. `MALLOC_ARENA_MAX=2` in the
 environment a process starts with caps it from the start. Elsewhere than glibc (macOS, musl)
@@ -22,8 +24,9 @@ import functools
 import threading
 import time
 
-# mallopt's parameter for the most arenas (glibc's malloc.h).
+# mallopt's parameters (glibc's malloc.h): the most arenas; the size from which a block is mapped.
 _M_ARENA_MAX = -8
+_M_MMAP_THRESHOLD = -3
 _STARTING = threading.Lock()
 _TRIMMING = threading.Event()
 
@@ -41,6 +44,20 @@ def limit_arenas(count: int) -> bool:
     (all of them, if more were made before). Whether the C library accepted the cap."""
     mallopt = getattr(_glibc(), "mallopt", None)
     return mallopt is not None and mallopt(_M_ARENA_MAX, count) == 1
+
+
+def map_large_blocks(from_bytes: int) -> bool:
+    """Blocks of `from_bytes` or more get pages of their own from now on, handed back to the
+    system as they are freed. Whether the C library accepted it.
+
+    glibc starts there too (128 KiB), but raises the size each time such a block is freed, up
+    to 32 MiB: a server that had sent a few large messages then put its every large buffer (a
+    page's protobuf message, a drawing's data URL, an image) on the heap, among small blocks
+    that outlive it, and the holes they left made the heap grow over a class (BENCHMARKS §18).
+    Set, the size stays fixed.
+    """
+    mallopt = getattr(_glibc(), "mallopt", None)
+    return mallopt is not None and mallopt(_M_MMAP_THRESHOLD, from_bytes) == 1
 
 
 def trim() -> None:

@@ -2,7 +2,9 @@
 
 Every ASCII punctuation character is escaped with a backslash, which CommonMark reads as the
 character itself, so no link, image, emphasis, HTML or directive (`:red[...]`) can begin.
-The pages reach it through their one boundary, `mnist_app.web.plain_text`.
+GitHub's Markdown, which Streamlit and Jupyter render, also makes a link of a bare address
+(`https://…`, `www.…`, `someone@…`) whatever its escapes; an invisible word joiner inside each
+of them keeps it text. The pages reach it through their one boundary, `mnist_app.web.plain_text`.
 """
 
 from __future__ import annotations
@@ -10,8 +12,14 @@ from __future__ import annotations
 import re
 
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# U+2060: joins the characters on either side, shows nothing, and is no part of an address.
+WORD_JOINER = "\u2060"
+# Where GitHub's Markdown starts a link without brackets: after a scheme's "://", at "www.",
+# and at the domain after an "@".
+_BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
 
 
 def literal(text: object) -> str:
     """`text` as Markdown that shows exactly its characters, on one line."""
-    return _PUNCTUATION.sub(r"\\\1", " ".join(str(text).split()))
+    plain = _BARE_ADDRESS.sub(WORD_JOINER, " ".join(str(text).split()))
+    return _PUNCTUATION.sub(r"\\\1", plain)

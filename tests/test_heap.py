@@ -63,12 +63,31 @@ heap.trim()
 print(start, before, rss())
 """
 
+# How many more blocks glibc's malloc holds mapped once one of 256 KiB is kept, after one of
+# 4 MiB was freed; large blocks mapped from 128 KiB on, or not.
+MAPPED_AFTER_A_LARGE_BLOCK = """
+import ctypes, sys
+from mnist_app import heap
+if sys.argv[1] == "fixed":
+    assert heap.map_large_blocks(128 * 1024)
+class Info(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in
+                "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+libc = ctypes.CDLL("libc.so.6")
+libc.mallinfo2.restype = Info
+large = bytearray(4 << 20)
+del large
+before = libc.mallinfo2().hblks
+kept = bytearray(256 << 10)
+print(libc.mallinfo2().hblks - before)
+"""
+
 
 def run(code: str, *args: str) -> str:
     env = {
         key: value
         for key, value in os.environ.items()
-        if key not in ("MALLOC_ARENA_MAX", "GLIBC_TUNABLES", "LD_PRELOAD")
+        if key not in ("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES", "LD_PRELOAD")
     }
     shown = subprocess.run(
         [sys.executable, "-c", code, *args], cwd=REPO, env=env, capture_output=True, text=True
@@ -96,6 +115,13 @@ def test_trimming_hands_free_pages_inside_the_heap_to_the_system():
     assert before - after > 100, (before, after)
 
 
+@glibc
+def test_large_blocks_stay_mapped_once_their_size_is_fixed():
+    """Left to itself, glibc puts blocks up to the largest freed so far on the heap."""
+    assert int(run(MAPPED_AFTER_A_LARGE_BLOCK, "dynamic")) == 0
+    assert int(run(MAPPED_AFTER_A_LARGE_BLOCK, "fixed")) == 1
+
+
 def test_trimming_every_so_often_starts_one_thread_however_often_asked():
     code = (
         "import threading, time; from mnist_app import heap; calls = []; "
@@ -113,4 +139,5 @@ def test_elsewhere_than_glibc_the_calls_do_nothing(monkeypatch):
 
     monkeypatch.setattr(heap, "_glibc", lambda: None)
     assert heap.limit_arenas(2) is False
+    assert heap.map_large_blocks(1 << 17) is False
     heap.trim()

@@ -44,14 +44,15 @@ def test_the_import_starts_once_however_often_asked(monkeypatch):
     assert [kwargs["target"] for kwargs in started] == [preload._load]
 
 
-def test_the_arenas_are_capped_once_as_the_first_run_begins(monkeypatch):
-    caps = []
-    monkeypatch.setattr(preload, "_ARENAS_CAPPED", threading.Event())
-    monkeypatch.setattr(preload.heap, "limit_arenas", caps.append)
-    preload.cap_arenas()
-    preload.cap_arenas()
-    assert caps == [preload.ARENAS]
-    assert "cap_arenas()" in (REPO / "app.py").read_text().split("def run() -> None:")[1].splitlines()[1]
+def test_malloc_is_settled_once_as_the_first_run_begins(monkeypatch):
+    calls = []
+    monkeypatch.setattr(preload, "_MALLOC_SETTLED", threading.Event())
+    monkeypatch.setattr(preload.heap, "limit_arenas", lambda count: calls.append(("arenas", count)))
+    monkeypatch.setattr(preload.heap, "map_large_blocks", lambda size: calls.append(("mapped from", size)))
+    preload.settle_malloc()
+    preload.settle_malloc()
+    assert calls == [("arenas", preload.ARENAS), ("mapped from", preload.LARGE_BLOCK)]
+    assert "settle_malloc()" in (REPO / "app.py").read_text().split("def run() -> None:")[1].splitlines()[1]
 
 
 class NoThread:

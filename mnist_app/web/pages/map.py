@@ -46,6 +46,8 @@ from mnist_app.web.visitors import visitor_token
 LAYER_KEY, METHOD_KEY = "map_layer", "map_method"
 SHOWN_KEY = "map_shown"  # the model the map showed last in this session, to say when it changes
 LINK_READ_KEY = "map_link_read"  # the address's model was taken, or refused, on arrival
+# What the address asked for and the page refused: said while the page shows what it chose instead.
+REFUSED_KEY = "map_link_refused"
 DIGIT_PX = 44
 NAMED_DIGIT_PX = 72  # wide enough for a caption such as T-shirt/top
 MAX_LISTED = 48
@@ -87,10 +89,10 @@ def model_from_link(saved_models) -> None:
             use_model(asked)
         else:
             why = "cannot be read" if found is not None else "is not saved here"
-            st.error(
+            refuse(
+                "model",
                 f"The address names a model that {why} ({literal(asked[:80])}): the map shows the "
                 "model in use, if there is one. Choose another in the sidebar.",
-                icon=":material/error:",
             )
     # Read once, when all is done (a rerun may cut a run short): later, the address holds what
     # this page wrote there.
@@ -106,15 +108,35 @@ def from_link(layers, methods) -> None:
         if asked in names:
             st.session_state[LAYER_KEY] = asked
         else:
-            st.error(
+            refuse(
+                "layer",
                 f"The address names a layer this model does not have ({literal(asked[:80])}): "
                 "the map shows another. Choose a layer below.",
-                icon=":material/error:",
             )
     if METHOD_KEY not in st.session_state and st.query_params.get("method") in methods:
         st.session_state[METHOD_KEY] = st.query_params["method"]
     if st.session_state.get(LAYER_KEY) not in names:
         st.session_state[LAYER_KEY] = names[-2] if len(names) > 2 else names[0]
+    say_refused("layer", st.session_state[LAYER_KEY])
+
+
+def refuse(what: str, message: str) -> None:
+    """Say, from this run on, that the address's `what` cannot be shown (`say_refused`)."""
+    st.session_state.setdefault(REFUSED_KEY, {})[what] = {"message": message}
+
+
+def say_refused(what: str, shown_instead: object) -> None:
+    """The message refusing the address's `what`, for as long as the page shows what it showed in
+    its stead at first: a page run again at once (the map drawn, another visitor's model saved)
+    keeps it on screen, the visitor's own choice ends it."""
+    refused = st.session_state.get(REFUSED_KEY, {}).get(what)
+    if refused is None:
+        return
+    refused.setdefault("instead", shown_instead)
+    if refused["instead"] != shown_instead:
+        del st.session_state[REFUSED_KEY][what]
+        return
+    st.error(refused["message"], icon=":material/error:")
 
 
 def choose_layer_and_method(saved, layers, methods, titles) -> tuple:
@@ -307,6 +329,7 @@ st.title("Map the digits")
 saved_models = resources.model_store().list()
 model_from_link(saved_models)
 saved = choose_model(saved_models)
+say_refused("model", saved and saved.name)
 choice, data = choose_dataset()
 with st.sidebar:
     st.subheader("Brush")

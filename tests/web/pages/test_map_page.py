@@ -28,6 +28,12 @@ def chart_specs(at) -> list[dict]:
     return [json.loads(element.proto.spec) for element in at.get("vega_lite_chart")]
 
 
+def refusals(at) -> list[str]:
+    """What the page says the address asked for in vain: "model", "layer"."""
+    said = [as_read(error.value) for error in at.error]
+    return sorted(what for what in ("model", "layer") for text in said if f"names a {what}" in text)
+
+
 def map_page(monkeypatch, drawing=None):
     fake_canvas(monkeypatch, drawing)
     at = page("map")
@@ -120,7 +126,21 @@ def test_a_model_not_saved_here_in_the_address_is_refused_with_a_message(default
     assert "](" not in at.error[0].value.replace("\\]\\(", ""), "the name shown literally"
     assert MAP_SHOWN in shown(at), "the map of the model in use still drawn"
     at.run()
-    assert not at.error, "said once, on arrival"
+    assert len(at.error) == 1, "a page run again at once keeps it on screen"
+
+
+def test_a_refusal_is_said_until_the_visitor_chooses_another(default_model, mlp_model, monkeypatch):
+    at = map_page(monkeypatch)
+    at.query_params["model"] = "gone"
+    at.query_params["layer"] = "no_such_layer"
+    at.run().run()
+    assert refusals(at) == ["layer", "model"]
+    layers = at.selectbox(key="map_layer")
+    layers.select(next(name for name in layers.options if name != layers.value)).run()
+    assert refusals(at) == ["model"]
+    in_use = at.selectbox(key="model_name").value
+    at.selectbox(key="model_name").select("default" if in_use == "mlp" else "mlp").run()
+    assert not at.exception and not at.error
 
 
 def test_the_page_says_when_the_map_shows_another_model(default_model, mlp_model, monkeypatch):
