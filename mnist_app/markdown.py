@@ -4,7 +4,8 @@ Every ASCII punctuation character is escaped with a backslash, which CommonMark 
 character itself, so no link, image, emphasis, HTML or directive (`:red[...]`) can begin.
 GitHub's Markdown, which Streamlit and Jupyter render, also makes a link of a bare address
 (`https://…`, `www.…`, `someone@…`) whatever its escapes; an invisible word joiner inside each
-of them keeps it text. The pages reach it through their one boundary, `mnist_app.web.plain_text`.
+of them keeps it text (copied, the text keeps them too). The pages reach it through their one
+boundary, `mnist_app.web.plain_text`.
 """
 
 from __future__ import annotations
@@ -15,8 +16,9 @@ _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # U+2060: joins the characters on either side, shows nothing, and is no part of an address.
 WORD_JOINER = "\u2060"
 # Where GitHub's Markdown starts a link without brackets: after a scheme's "://", at "www.",
-# and at the domain after an "@".
-_BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+# and at the domain after an "@"; and at the end of a text ending in "www", which the Markdown
+# around it may follow with a ".".
+_BARE_ADDRESS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?<=@)|(?<=www)$", re.IGNORECASE)
 
 
 def literal(text: object) -> str:

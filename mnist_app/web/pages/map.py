@@ -46,7 +46,8 @@ from mnist_app.web.visitors import visitor_token
 LAYER_KEY, METHOD_KEY = "map_layer", "map_method"
 SHOWN_KEY = "map_shown"  # the model the map showed last in this session, to say when it changes
 LINK_READ_KEY = "map_link_read"  # the address's model was taken, or refused, on arrival
-# What the address asked for and the page refused: said while the page shows what it chose instead.
+# What the address asked for and the page refused: said while the page shows what it chose
+# instead, until the visitor leaves the page.
 REFUSED_KEY = "map_link_refused"
 DIGIT_PX = 44
 NAMED_DIGIT_PX = 72  # wide enough for a caption such as T-shirt/top
@@ -99,7 +100,7 @@ def model_from_link(saved_models) -> None:
     st.session_state[LINK_READ_KEY] = True
 
 
-def from_link(layers, methods) -> None:
+def from_link(saved, layers, methods) -> None:
     """On arrival, the layer and method the address names (`/map?layer=...&method=umap`); a name
     this model lacks is refused with a message."""
     names = [layer.name for layer in layers]
@@ -117,7 +118,7 @@ def from_link(layers, methods) -> None:
         st.session_state[METHOD_KEY] = st.query_params["method"]
     if st.session_state.get(LAYER_KEY) not in names:
         st.session_state[LAYER_KEY] = names[-2] if len(names) > 2 else names[0]
-    say_refused("layer", st.session_state[LAYER_KEY])
+    say_refused("layer", (saved.name, st.session_state[LAYER_KEY]))
 
 
 def refuse(what: str, message: str) -> None:
@@ -142,7 +143,7 @@ def say_refused(what: str, shown_instead: object) -> None:
 def choose_layer_and_method(saved, layers, methods, titles) -> tuple:
     """The layer (in words) and the projection; both go into the address with the model, so a
     link shows the same map."""
-    from_link(layers, methods)
+    from_link(saved, layers, methods)
     by_name = {layer.name: layer for layer in layers}
     left, right = st.columns([3, 2], vertical_alignment="bottom")
     name = left.selectbox(
@@ -326,6 +327,8 @@ def show_separation(saved, choice, where: dict) -> None:
 
 
 st.title("Map the digits")
+if LAYER_KEY not in st.session_state:  # Arriving (Streamlit forgets the layer's picker on another page).
+    st.session_state.pop(REFUSED_KEY, None)
 saved_models = resources.model_store().list()
 model_from_link(saved_models)
 saved = choose_model(saved_models)

@@ -5,7 +5,7 @@ import json
 import pytest
 
 from tests.support.digit_strokes import SEVEN
-from tests.support.pages import as_read, canvas_drawing, fake_canvas, page, wait_until
+from tests.support.pages import app_page, as_read, canvas_drawing, fake_canvas, page, wait_until
 
 MAP_SHOWN = "Each dot is one of the"
 
@@ -141,6 +141,18 @@ def test_a_refusal_is_said_until_the_visitor_chooses_another(default_model, mlp_
     in_use = at.selectbox(key="model_name").value
     at.selectbox(key="model_name").select("default" if in_use == "mlp" else "mlp").run()
     assert not at.exception and not at.error
+
+
+def test_a_refusal_is_not_said_again_after_the_visitor_went_to_another_page(default_model, monkeypatch):
+    fake_canvas(monkeypatch, None)
+    at = app_page("map")
+    at.session_state["dataset"] = "mnist-sample"
+    at.query_params["layer"] = "no_such_layer"
+    at.run()
+    assert refusals(at) == ["layer"]
+    at.switch_page("mnist_app/web/pages/explore.py").run()
+    at.switch_page("mnist_app/web/pages/map.py").run()
+    assert not at.exception and not refusals(at)
 
 
 def test_the_page_says_when_the_map_shows_another_model(default_model, mlp_model, monkeypatch):
