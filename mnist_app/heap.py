@@ -21,14 +21,12 @@ from __future__ import annotations
 
 import ctypes
 import functools
-import threading
-import time
+
+from mnist_app.repeating import repeat_every
 
 # mallopt's parameters (glibc's malloc.h): the most arenas; the size from which a block is mapped.
 _M_ARENA_MAX = -8
 _M_MMAP_THRESHOLD = -3
-_STARTING = threading.Lock()
-_TRIMMING = threading.Event()
 
 
 @functools.cache
@@ -70,14 +68,4 @@ def trim() -> None:
 def trim_every(seconds: float) -> None:
     """`trim` on a background thread every `seconds` from now on (once per process): it
     takes milliseconds and releases the interpreter lock while it runs."""
-    with _STARTING:
-        if _TRIMMING.is_set():
-            return
-        _TRIMMING.set()
-
-    def loop() -> None:
-        while True:
-            time.sleep(seconds)
-            trim()
-
-    threading.Thread(target=loop, name="trim-heap", daemon=True).start()
+    repeat_every(seconds, trim, "trim-heap")

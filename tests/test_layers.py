@@ -15,6 +15,7 @@ BASE = {
     "heap.py",
     "json_files.py",
     "markdown.py",
+    "repeating.py",
     "timing.py",
 }
 MAX_LINES = 400

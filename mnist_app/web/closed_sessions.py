@@ -28,17 +28,14 @@ import collections
 import functools
 import gc
 import logging
-import threading
-import time
 
 from streamlit.runtime import Runtime
 
 from mnist_app import heap
+from mnist_app.repeating import repeat_every
 
 # How often the store is looked over: a session outlives its time to reconnect by at most this.
 EVERY_S = 15.0
-_STARTING = threading.Lock()
-_CLOSING = threading.Event()
 _log = logging.getLogger(__name__)
 
 
@@ -90,26 +87,19 @@ def close_expired_every(seconds: float = EVERY_S) -> None:
     """`close_expired` every `seconds` from now on (once per process), from a background
     thread. When the last visitor has left, and when sessions are shut down with nobody left,
     the garbage is collected and the freed heap handed back."""
-    with _STARTING:
-        if _CLOSING.is_set():
-            return
-        _CLOSING.set()
+    was_here = False
 
-    def loop() -> None:
-        was_here = False
-        while True:  # At once first, so the store hands over from the server's first run on.
-            try:
-                closed = _close_on_event_loop()
-                here = _visitors_here()
-                if not here and (closed or was_here):
-                    gc.collect()
-                    heap.trim()
-                was_here = here
-            except Exception:  # The next round may fare better: the thread must live on.
-                _log.exception("shutting down the sessions left by their visitors failed")
-            time.sleep(seconds)
+    def round_() -> None:
+        nonlocal was_here
+        closed = _close_on_event_loop()
+        here = _visitors_here()
+        if not here and (closed or was_here):
+            gc.collect()
+            heap.trim()
+        was_here = here
 
-    threading.Thread(target=loop, name="close-expired-sessions", daemon=True).start()
+    # At once first, so the store hands over from the server's first run on.
+    repeat_every(seconds, round_, "close-expired-sessions", at_once=True)
 
 
 def _close_on_event_loop() -> int:

@@ -14,6 +14,7 @@ from streamlit.runtime.memory_session_storage import MemorySessionStorage
 from streamlit.runtime.session_manager import SessionInfo
 from streamlit.runtime.websocket_session_manager import WebsocketSessionManager
 
+from mnist_app import repeating
 from mnist_app.web import closed_sessions
 from tests.support import REPO
 
@@ -111,9 +112,9 @@ def test_a_store_kept_elsewhere_is_left_alone_and_the_log_says_so(caplog):
 
 def test_the_thread_starts_once_however_often_asked(monkeypatch):
     started = []
-    monkeypatch.setattr(closed_sessions, "_CLOSING", type(closed_sessions._CLOSING)())
+    monkeypatch.setattr(repeating, "_STARTED", set())
     monkeypatch.setattr(
-        closed_sessions.threading,
+        repeating.threading,
         "Thread",
         lambda **kwargs: started.append(kwargs) or types.SimpleNamespace(start=lambda: None),
     )
